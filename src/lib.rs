@@ -1,0 +1,33 @@
+//! # idb-sync (browser half)
+//!
+//! The WebAssembly package apps import from npm. It binds the pure-Rust engine in
+//! `idb-sync-core` to the browser: IndexedDB storage (rexie), HTTP transport
+//! (gloo-net), timers and DOM events. This crate holds adapters and bindings only —
+//! the sync rules live in the core.
+//!
+//! ```js
+//! import init, { version, checkServer } from 'idb-sync';
+//! await init();
+//! console.log(version(), await checkServer('http://127.0.0.1:8787'));
+//! ```
+#![warn(missing_docs)]
+
+mod error;
+mod server_check;
+
+use wasm_bindgen::prelude::*;
+
+pub use error::SyncError;
+pub use server_check::{check_server, ServerHealth};
+
+/// The version of this package (the same as the npm package's).
+#[wasm_bindgen]
+pub fn version() -> String {
+    idb_sync_core::VERSION.to_owned()
+}
+
+/// The sync protocol version this package speaks (see docs/PROTOCOL.md).
+#[wasm_bindgen(js_name = protocolVersion)]
+pub fn protocol_version() -> u32 {
+    idb_sync_core::PROTOCOL_VERSION
+}
