@@ -4,7 +4,35 @@
 //! dependency so that it is tested natively, fast and exhaustively. The browser half
 //! (`idb-sync`, compiled to wasm) and the reference server (`idb-sync-server`) both
 //! build on it, so they can never disagree about the wire format.
+//!
+//! Map of the crate:
+//! - [`protocol`]: protocol v1 wire types and the validation of server answers.
+//! - [`merge`] and [`outbox`]: the outbox (pending vs in-flight) and its merge rules.
+//! - [`conflict`]: conflict policies, the conflict log, manual conflicts.
+//! - [`engine`]: the client sync round over the [`ports`].
+//! - [`server`]: the server rules (idempotency, versions, change sequence) over a
+//!   [`server::ServerStore`] port, run by the reference server and the simulation.
+//! - [`retry`]: backoff with full jitter, error classes, wake-early signal.
+//! - [`memory`]: in-memory implementations of every port, for tests.
 #![warn(missing_docs)]
+
+pub mod conflict;
+pub mod engine;
+pub mod error;
+pub mod hlc;
+pub mod key;
+pub mod memory;
+pub mod merge;
+pub mod outbox;
+pub mod ports;
+pub mod protocol;
+pub mod record;
+pub mod retry;
+pub mod server;
+
+pub use error::{ErrorClass, SyncError};
+pub use key::{RecordId, RecordKey};
+pub use record::{Op, Patch, Record};
 
 /// The version of the sync protocol spoken by this crate (see `docs/PROTOCOL.md`).
 pub const PROTOCOL_VERSION: u32 = 1;

@@ -1,0 +1,69 @@
+//! The pull half of a round: pages from the cursor until `hasMore` is false, each
+//! page and its cursor in one transaction (I4); `resetRequired` drops the synced copy.
+
+use super::{apply_change, RoundReport, SyncEngine};
+use crate::conflict::ConflictResolver;
+use crate::error::SyncError;
+use crate::hlc::measure_offset;
+use crate::key::RecordId;
+use crate::ports::{Clock, Storage, Transport};
+use crate::protocol::{decode_pull_response, Endpoint, PullRequest, PullResponse};
+use crate::PROTOCOL_VERSION;
+
+impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C, R> {
+    /// Pulls until the server has nothing more.
+    pub(super) async fn pull_all(&self, report: &mut RoundReport) -> Result<(), SyncError> {
+        let mut resets = 0;
+        for _ in 0..self.config.max_pages_per_pull {
+            let meta = self.storage.read_meta().await?;
+            let request = PullRequest {
+                protocol_version: PROTOCOL_VERSION,
+                client_id: meta.client_id.clone(),
+                cursor: meta.cursor.clone(),
+                limit: Some(self.config.pull_limit),
+            };
+            let body = serde_json::to_string(&request).map_err(|e| SyncError::Storage(e.to_string()))?;
+            let sent_at = self.clock.now_ms();
+            let response = self.send(Endpoint::Pull, body).await?;
+            let received_at = self.clock.now_ms();
+            if !(200..300).contains(&response.status) {
+                return Err(super::push::http_error(&response));
+            }
+            match decode_pull_response(&response.body)? {
+                PullResponse::ResetRequired { .. } => {
+                    resets += 1;
+                    report.resets += 1;
+                    if resets > 2 || meta.cursor.is_none() {
+                        return Err(SyncError::MalformedResponse("resetRequired for a full pull".into()));
+                    }
+                    self.storage.reset_replica().await?;
+                }
+                PullResponse::Ok(page) => {
+                    let keys: Vec<RecordId> =
+                        page.changes.iter().map(|c| RecordId { table: c.table.clone(), key: c.key.clone() }).collect();
+                    let offset = measure_offset(sent_at, received_at, page.server_time);
+                    let ctx = self.context();
+                    self.storage
+                        .transact(&keys, |tx| {
+                            let meta = tx.meta()?;
+                            if meta.cursor != request.cursor {
+                                return Err(SyncError::Storage("cursor moved during pull".into()));
+                            }
+                            meta.cursor = Some(page.cursor.clone());
+                            meta.clock_offset_ms = offset;
+                            for change in &page.changes {
+                                apply_change(change, tx, &ctx)?;
+                            }
+                            Ok(())
+                        })
+                        .await?;
+                    report.pulled += page.changes.len();
+                    if !page.has_more {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+        Err(SyncError::MalformedResponse("the server keeps answering hasMore".into()))
+    }
+}

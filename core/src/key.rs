@@ -1,0 +1,126 @@
+//! Record keys ([`RecordKey`]: IndexedDB string or number keys) and record ids
+//! ([`RecordId`]: table + key).
+
+use std::cmp::Ordering;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+
+use serde::{Deserialize, Serialize};
+
+/// The primary key of a record: a string or a number, as IndexedDB allows.
+///
+/// Numbers order before strings (IndexedDB key order). `-0.0` equals `0.0`.
+/// On the wire it is a bare JSON string or number.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum RecordKey {
+    /// A numeric key (IndexedDB numbers are doubles).
+    Number(f64),
+    /// A string key.
+    String(String),
+}
+
+impl RecordKey {
+    fn canonical_bits(x: f64) -> u64 {
+        if x == 0.0 {
+            0
+        } else {
+            x.to_bits()
+        }
+    }
+}
+
+impl PartialEq for RecordKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for RecordKey {}
+
+impl Ord for RecordKey {
+    fn cmp(&self, other: &Self) -> Ordering {
+        match (self, other) {
+            (RecordKey::Number(a), RecordKey::Number(b)) => {
+                if *a == 0.0 && *b == 0.0 {
+                    Ordering::Equal
+                } else {
+                    a.total_cmp(b)
+                }
+            }
+            (RecordKey::Number(_), RecordKey::String(_)) => Ordering::Less,
+            (RecordKey::String(_), RecordKey::Number(_)) => Ordering::Greater,
+            (RecordKey::String(a), RecordKey::String(b)) => a.cmp(b),
+        }
+    }
+}
+impl PartialOrd for RecordKey {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Hash for RecordKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        match self {
+            RecordKey::Number(x) => {
+                0u8.hash(state);
+                RecordKey::canonical_bits(*x).hash(state);
+            }
+            RecordKey::String(s) => {
+                1u8.hash(state);
+                s.hash(state);
+            }
+        }
+    }
+}
+
+impl fmt::Display for RecordKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RecordKey::Number(x) => write!(f, "{x}"),
+            RecordKey::String(s) => write!(f, "{s:?}"),
+        }
+    }
+}
+
+impl From<&str> for RecordKey {
+    fn from(s: &str) -> Self {
+        RecordKey::String(s.to_owned())
+    }
+}
+impl From<String> for RecordKey {
+    fn from(s: String) -> Self {
+        RecordKey::String(s)
+    }
+}
+impl From<f64> for RecordKey {
+    fn from(x: f64) -> Self {
+        RecordKey::Number(x)
+    }
+}
+impl From<i64> for RecordKey {
+    fn from(x: i64) -> Self {
+        RecordKey::Number(x as f64)
+    }
+}
+
+/// A record's identity: its table and its key.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct RecordId {
+    /// The table (object store) name.
+    pub table: String,
+    /// The primary key.
+    pub key: RecordKey,
+}
+
+impl RecordId {
+    /// Builds a record id.
+    pub fn new(table: impl Into<String>, key: impl Into<RecordKey>) -> Self {
+        RecordId { table: table.into(), key: key.into() }
+    }
+}
+
+impl fmt::Display for RecordId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}[{}]", self.table, self.key)
+    }
+}

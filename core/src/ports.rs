@@ -1,0 +1,131 @@
+//! The ports the engine runs over: [`Storage`], [`Transport`], [`Clock`].
+//!
+//! Async traits without `Send` (the browser is single-threaded); used as generics.
+//! Every method of [`Storage`] is one atomic transaction: the operations the
+//! invariants need atomic (I1 local write + outbox, I4 page + cursor, applying push
+//! results) are each a single call. Adapters do I/O only; decisions are core's.
+
+use std::collections::BTreeMap;
+
+use crate::conflict::{ConflictLogEntry, DeadLetter};
+use crate::error::SyncError;
+use crate::key::RecordId;
+use crate::outbox::{BatchLimits, ClientMeta, InFlightOp, KeyState};
+use crate::protocol::Endpoint;
+
+/// The transaction handed to [`Storage::transact`]'s closure: the client metadata and
+/// the state of the keys asked for (missing keys are default, empty states). Whatever
+/// the closure leaves here is written back atomically if it returns `Ok`.
+#[derive(Clone, Debug, Default)]
+pub struct StorageTx {
+    /// The client metadata.
+    pub meta: Option<ClientMeta>,
+    /// The states of the requested keys. Empty states are deleted.
+    pub states: BTreeMap<RecordId, KeyState>,
+    /// Conflict-log entries to append.
+    pub conflict_log: Vec<ConflictLogEntry>,
+    /// Dead letters to add.
+    pub new_dead_letters: Vec<DeadLetter>,
+    /// Ids of dead letters to delete.
+    pub removed_dead_letters: Vec<u64>,
+}
+
+impl StorageTx {
+    /// The metadata (adapters always fill it).
+    pub fn meta(&mut self) -> Result<&mut ClientMeta, SyncError> {
+        self.meta.as_mut().ok_or_else(|| SyncError::Storage("transaction without metadata".into()))
+    }
+
+    /// The state of a requested key.
+    pub fn state(&mut self, id: &RecordId) -> &mut KeyState {
+        self.states.entry(id.clone()).or_default()
+    }
+}
+
+/// The client's durable store: records with their sync state, the outbox, metadata,
+/// the conflict log and dead letters. Each method is one atomic transaction.
+#[allow(async_fn_in_trait)]
+pub trait Storage {
+    /// Reads the client metadata (created on first open by the adapter).
+    async fn read_meta(&self) -> Result<ClientMeta, SyncError>;
+
+    /// Reads the state of one key.
+    async fn read_state(&self, id: &RecordId) -> Result<KeyState, SyncError>;
+
+    /// One transaction: loads the metadata and the states of `keys` into a
+    /// [`StorageTx`], runs `f` (synchronous: no await inside an IndexedDB
+    /// transaction), and writes everything back if `f` returns `Ok`, nothing if `Err`.
+    async fn transact<R>(
+        &self,
+        keys: &[RecordId],
+        f: impl FnOnce(&mut StorageTx) -> Result<R, SyncError>,
+    ) -> Result<R, SyncError>;
+
+    /// One transaction: if any entry is in flight, returns all in-flight entries in
+    /// seq order. Otherwise moves pending entries, oldest first, to in-flight with
+    /// [`crate::outbox::assign_in_flight`] while [`crate::outbox::BatchSelector`]
+    /// accepts them, and returns them. `mode` gives each table's merge mode.
+    async fn take_batch(
+        &self,
+        limits: &BatchLimits,
+        mode: &dyn Fn(&str) -> crate::protocol::MergeMode,
+    ) -> Result<Vec<InFlightOp>, SyncError>;
+
+    /// One transaction: drops every key without local changes or an open conflict
+    /// and clears the cursor (answer to `resetRequired`).
+    async fn reset_replica(&self) -> Result<(), SyncError>;
+
+    /// The keys with an open manual conflict.
+    async fn conflict_keys(&self) -> Result<Vec<RecordId>, SyncError>;
+
+    /// The conflict log, oldest first.
+    async fn conflict_log(&self) -> Result<Vec<ConflictLogEntry>, SyncError>;
+
+    /// The dead letters, oldest first.
+    async fn dead_letters(&self) -> Result<Vec<DeadLetter>, SyncError>;
+
+    /// Number of pending plus in-flight entries.
+    async fn outbox_len(&self) -> Result<usize, SyncError>;
+}
+
+/// An HTTP request of protocol v1 (JSON body).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TransportRequest {
+    /// Which endpoint.
+    pub endpoint: Endpoint,
+    /// The JSON body.
+    pub body: String,
+}
+
+/// An HTTP answer, any status.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TransportResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// `Retry-After`, converted to ms, if present.
+    pub retry_after_ms: Option<u64>,
+    /// The body.
+    pub body: String,
+}
+
+/// The network: one request, one answer. Errors are only for "no answer"
+/// ([`SyncError::Network`]); HTTP error statuses are answers.
+#[allow(async_fn_in_trait)]
+pub trait Transport {
+    /// Sends one request (adding credentials) and returns the answer.
+    async fn send(&self, request: TransportRequest) -> Result<TransportResponse, SyncError>;
+
+    /// Asks the app for fresh credentials after a 401. Returns whether it got some.
+    async fn refresh_credentials(&self) -> bool {
+        false
+    }
+}
+
+/// Time: the local wall clock and sleeping. Virtual in tests.
+#[allow(async_fn_in_trait)]
+pub trait Clock {
+    /// Local wall-clock time, ms since the epoch (may be skewed).
+    fn now_ms(&self) -> u64;
+    /// Sleeps `ms` milliseconds.
+    async fn sleep(&self, ms: u64);
+}

@@ -1,0 +1,56 @@
+//! Errors of the server rules, each with its HTTP status and stable code.
+
+use crate::protocol::ErrorBody;
+
+/// A request the server answers with an HTTP error.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum ServerError {
+    /// The request is malformed (400, `bad_request`).
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    /// The cursor is not one this server issued (400, `bad_cursor`).
+    #[error("bad cursor: {0}")]
+    BadCursor(String),
+    /// The client speaks a protocol version the server does not (426, `upgrade_required`).
+    #[error("protocol version {0} is not supported")]
+    UpgradeRequired(u32),
+    /// Too many mutations in one push (413, `payload_too_large`).
+    #[error("payload too large: {0}")]
+    PayloadTooLarge(String),
+    /// The database failed (500, `internal`); the transaction is rolled back.
+    #[error("store failed: {0}")]
+    Store(String),
+}
+
+impl ServerError {
+    /// The HTTP status to answer with.
+    pub fn status(&self) -> u16 {
+        match self {
+            ServerError::BadRequest(_) | ServerError::BadCursor(_) => 400,
+            ServerError::UpgradeRequired(_) => 426,
+            ServerError::PayloadTooLarge(_) => 413,
+            ServerError::Store(_) => 500,
+        }
+    }
+
+    /// The stable error code of the JSON body.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ServerError::BadRequest(_) => "bad_request",
+            ServerError::BadCursor(_) => "bad_cursor",
+            ServerError::UpgradeRequired(_) => "upgrade_required",
+            ServerError::PayloadTooLarge(_) => "payload_too_large",
+            ServerError::Store(_) => "internal",
+        }
+    }
+
+    /// The JSON error body.
+    pub fn to_body(&self) -> ErrorBody {
+        let mut body = ErrorBody::new(self.code(), self.to_string());
+        if let ServerError::UpgradeRequired(_) = self {
+            body.error.supported_versions = Some(vec![crate::PROTOCOL_VERSION]);
+        }
+        body
+    }
+}
