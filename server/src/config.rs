@@ -14,8 +14,9 @@ pub struct Config {
     #[arg(long, env = "IDB_SYNC_LISTEN", default_value = "127.0.0.1:8787")]
     pub listen: SocketAddr,
 
-    /// Database: a path to an SQLite file (created on first run, with its folder), or
-    /// an `sqlite:` URL.
+    /// Database: a path to an SQLite file (created on first run, with its folder), an
+    /// `sqlite:` URL, or a `postgres://user:password@host/db` URL (several server
+    /// instances may share one PostgreSQL database). Migrations run on start.
     #[arg(long, env = "DATABASE_URL", default_value = "data/idb-sync.sqlite3")]
     pub database: String,
 

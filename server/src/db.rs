@@ -1,18 +1,21 @@
-//! The database adapter. Today: an embedded SQLite file, created (with its folder) on
-//! first run, in WAL mode so readers never wait for the writer.
+//! The database adapter: one connection pool over either an embedded SQLite file
+//! (the default: created with its folder on first run, WAL mode) or PostgreSQL (a
+//! `postgres://` URL; several server instances may share one database). Migrations
+//! for the chosen database run on open. Queries are written once, with `$1`-style
+//! parameters that both databases accept.
 
 use std::path::Path;
-use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
 
 /// Why the database could not be opened or used.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum DbError {
     /// The `--database` setting names no database this server can open.
-    #[error("unsupported database {0:?}: give a path to an SQLite file or an sqlite: URL")]
+    #[error("unsupported database {0:?}: give a path to an SQLite file, an sqlite: URL or a postgres:// URL")]
     Unsupported(String),
     /// The folder for the SQLite file could not be created.
     #[error("cannot create the database folder {path}: {source}")]
@@ -22,46 +25,101 @@ pub enum DbError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// The migrations could not be applied.
+    #[error("cannot migrate the database: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
     /// The database driver failed.
     #[error("database error: {0}")]
     Sqlx(#[from] sqlx::Error),
 }
 
+/// Which database engine is behind a [`Database`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseKind {
+    /// An embedded SQLite file.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+impl DatabaseKind {
+    /// The name reported by `GET /health`.
+    pub fn name(self) -> &'static str {
+        match self {
+            DatabaseKind::Sqlite => "sqlite",
+            DatabaseKind::Postgres => "postgres",
+        }
+    }
+}
+
 /// A handle to the server's database, cheap to clone (it is a connection pool).
 #[derive(Debug, Clone)]
 pub struct Database {
-    pool: SqlitePool,
+    pool: AnyPool,
+    kind: DatabaseKind,
 }
 
 impl Database {
-    /// Opens the database that `setting` names (see `Config::database`), creating an
-    /// SQLite file and its folder when they do not exist yet.
+    /// Opens the database that `setting` names — a path to an SQLite file, an
+    /// `sqlite:` URL, or a `postgres://` URL — creating an SQLite file and its folder
+    /// when they do not exist yet, and applies the migrations.
     pub async fn open(setting: &str) -> Result<Self, DbError> {
-        if setting.contains("://") && !setting.starts_with("sqlite:") {
+        sqlx::any::install_default_drivers();
+        let database = if setting.starts_with("postgres://") || setting.starts_with("postgresql://") {
+            Self::open_postgres(setting).await?
+        } else if setting.contains("://") && !setting.starts_with("sqlite:") {
             return Err(DbError::Unsupported(setting.to_owned()));
-        }
-        let path = setting.strip_prefix("sqlite://").or_else(|| setting.strip_prefix("sqlite:")).unwrap_or(setting);
-        Self::open_sqlite(Path::new(path)).await
+        } else {
+            let path = setting.strip_prefix("sqlite://").or_else(|| setting.strip_prefix("sqlite:")).unwrap_or(setting);
+            Self::open_sqlite(Path::new(path)).await?
+        };
+        database.migrate().await?;
+        Ok(database)
+    }
+
+    async fn open_postgres(url: &str) -> Result<Self, DbError> {
+        let options: AnyConnectOptions = url.parse()?;
+        let pool = AnyPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect_with(options).await?;
+        Ok(Self { pool, kind: DatabaseKind::Postgres })
     }
 
     async fn open_sqlite(path: &Path) -> Result<Self, DbError> {
         if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|source| DbError::CreateDir { path: dir.display().to_string(), source })?;
         }
-        let options = SqliteConnectOptions::from_str("sqlite:")?
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(5))
-            .foreign_keys(true);
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
-        Ok(Self { pool })
+        // mode=rwc: create the file when it does not exist.
+        let options: AnyConnectOptions = format!("sqlite://{}?mode=rwc", path.display()).parse()?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(8)
+            .after_connect(|connection, _| {
+                Box::pin(async move {
+                    connection
+                        .execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;")
+                        .await?;
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        Ok(Self { pool, kind: DatabaseKind::Sqlite })
     }
 
-    /// The kind of database, as reported by `GET /health`.
-    pub fn kind(&self) -> &'static str {
-        "sqlite"
+    async fn migrate(&self) -> Result<(), DbError> {
+        match self.kind {
+            DatabaseKind::Sqlite => sqlx::migrate!("migrations/sqlite").run(&self.pool).await?,
+            DatabaseKind::Postgres => sqlx::migrate!("migrations/postgres").run(&self.pool).await?,
+        }
+        Ok(())
+    }
+
+    /// Which engine this is.
+    pub fn kind(&self) -> DatabaseKind {
+        self.kind
+    }
+
+    /// The connection pool, for the store adapters.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
     }
 
     /// Checks that the database answers a trivial query.

@@ -29,7 +29,7 @@ async fn run(config: Config) -> Result<(), String> {
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
     // Harnesses (npm start, the end-to-end tests) read this line to find the port.
-    println!("idb-sync-server {} listening on http://{address} (database: {} {})", idb_sync_core::VERSION, database.kind(), config.database);
+    println!("idb-sync-server {} listening on http://{address} (database: {})", idb_sync_core::VERSION, database.kind().name());
     serve(listener, &config, database, shutdown_signal()).await.map_err(|e| e.to_string())
 }
 

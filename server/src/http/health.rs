@@ -17,7 +17,7 @@ pub struct Health {
     pub version: &'static str,
     /// The sync protocol version it speaks.
     pub protocol_version: u32,
-    /// The kind of database behind it (`"sqlite"`).
+    /// The kind of database behind it (`"sqlite"` or `"postgres"`).
     pub database: &'static str,
 }
 
@@ -28,6 +28,6 @@ pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiEr
         status: "ok",
         version: idb_sync_core::VERSION,
         protocol_version: idb_sync_core::PROTOCOL_VERSION,
-        database: state.database.kind(),
+        database: state.database.kind().name(),
     }))
 }
