@@ -10,8 +10,9 @@ use serde::{Deserialize, Serialize};
 /// The primary key of a record: a string or a number, as IndexedDB allows.
 ///
 /// Numbers order before strings (IndexedDB key order). `-0.0` equals `0.0`.
-/// On the wire it is a bare JSON string or number.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// On the wire it is a bare JSON string or number; integral numbers are written
+/// without a fraction (`1`, not `1.0`), as JavaScript would.
+#[derive(Clone, Debug, Deserialize)]
 #[serde(untagged)]
 pub enum RecordKey {
     /// A numeric key (IndexedDB numbers are doubles).
@@ -73,6 +74,18 @@ impl Hash for RecordKey {
     }
 }
 
+impl Serialize for RecordKey {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        /// Integers up to 2^53 are exact in an f64 (JavaScript's safe integers).
+        const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
+        match self {
+            RecordKey::Number(x) if x.fract() == 0.0 && x.abs() <= MAX_SAFE_INTEGER => serializer.serialize_i64(*x as i64),
+            RecordKey::Number(x) => serializer.serialize_f64(*x),
+            RecordKey::String(s) => serializer.serialize_str(s),
+        }
+    }
+}
+
 impl fmt::Display for RecordKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -122,5 +135,20 @@ impl RecordId {
 impl fmt::Display for RecordId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}[{}]", self.table, self.key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RecordKey;
+
+    #[test]
+    fn integral_number_keys_serialize_without_a_fraction() {
+        assert_eq!(serde_json::to_string(&RecordKey::Number(1.0)).unwrap(), "1");
+        assert_eq!(serde_json::to_string(&RecordKey::Number(-0.0)).unwrap(), "0");
+        assert_eq!(serde_json::to_string(&RecordKey::Number(1.5)).unwrap(), "1.5");
+        assert_eq!(serde_json::to_string(&RecordKey::String("1".into())).unwrap(), "\"1\"");
+        let back: RecordKey = serde_json::from_str("1").unwrap();
+        assert_eq!(back, RecordKey::Number(1.0));
     }
 }

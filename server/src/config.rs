@@ -3,7 +3,16 @@
 
 use std::net::SocketAddr;
 
-use clap::Parser;
+use clap::{Parser, ValueEnum};
+
+/// Development or production behaviour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Mode {
+    /// Generates (and stores in the database) a JWT secret when none is given.
+    Dev,
+    /// Refuses to start without an explicit JWT secret of at least 32 bytes.
+    Production,
+}
 
 /// How the server is configured. Every flag has an environment variable equivalent.
 #[derive(Debug, Clone, Parser)]
@@ -20,9 +29,68 @@ pub struct Config {
     #[arg(long, env = "DATABASE_URL", default_value = "data/idb-sync.sqlite3")]
     pub database: String,
 
+    /// `dev` generates a JWT secret on first start and keeps it in the database (so
+    /// every instance over one database shares it); `production` requires --jwt-secret.
+    #[arg(long, env = "IDB_SYNC_MODE", value_enum, default_value = "dev")]
+    pub mode: Mode,
+
+    /// Secret for signing JWT access tokens (HS256), at least 32 bytes.
+    #[arg(long, env = "IDB_SYNC_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+
+    /// Lifetime of access tokens issued by signup/login, in seconds.
+    #[arg(long, env = "IDB_SYNC_TOKEN_TTL", default_value_t = 24 * 3600)]
+    pub token_ttl_secs: u64,
+
+    /// Single-user self-hosting: requests bearing this key (`Authorization: Bearer
+    /// KEY` or `X-API-Key: KEY`) act as the one user `owner`. Accounts still work.
+    #[arg(long, env = "IDB_SYNC_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+
+    /// Only these tables may be synced (comma-separated). Without it any valid table
+    /// name (1–64 characters of `A-Z a-z 0-9 _ . -`) is accepted.
+    #[arg(long = "tables", env = "IDB_SYNC_TABLES", value_delimiter = ',')]
+    pub tables: Vec<String>,
+
     /// Origins allowed to call the API from a browser (repeat the flag or separate
     /// with commas). Without it any origin may call: the API uses bearer tokens, never
     /// cookies, so a foreign page gains nothing it could not do with a token.
     #[arg(long = "cors-origin", env = "IDB_SYNC_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
+
+    /// Largest request body, in bytes (larger: 413).
+    #[arg(long, env = "IDB_SYNC_MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// Most mutations in one push (more: 413, and the client splits the batch).
+    #[arg(long, env = "IDB_SYNC_MAX_MUTATIONS", default_value_t = 500)]
+    pub max_mutations_per_push: usize,
+
+    /// Largest single record, in bytes of JSON (larger: that mutation is rejected).
+    #[arg(long, env = "IDB_SYNC_MAX_RECORD_BYTES", default_value_t = 1024 * 1024)]
+    pub max_record_bytes: usize,
+
+    /// Requests per minute one user may make (then 429 with Retry-After).
+    #[arg(long, env = "IDB_SYNC_RATE_LIMIT_USER", default_value_t = 1200)]
+    pub rate_limit_per_user: u32,
+
+    /// Requests per minute one client address may make to the API (then 429).
+    #[arg(long, env = "IDB_SYNC_RATE_LIMIT_ADDRESS", default_value_t = 2400)]
+    pub rate_limit_per_address: u32,
+
+    /// How long tombstones (deleted records) are kept, in hours. Clients whose cursor
+    /// is older than the purged tombstones are told to reset (`resetRequired`).
+    #[arg(long, env = "IDB_SYNC_TOMBSTONE_RETENTION_HOURS", default_value_t = 30 * 24)]
+    pub tombstone_retention_hours: u64,
+
+    /// How often tombstones are collected, in seconds (0 turns collection off).
+    #[arg(long, env = "IDB_SYNC_GC_INTERVAL", default_value_t = 3600)]
+    pub gc_interval_secs: u64,
+}
+
+impl Config {
+    /// Settings for tests and tools: the defaults, listening on an OS-chosen port.
+    pub fn for_database(database: &str) -> Self {
+        Self::parse_from(["idb-sync-server", "--listen", "127.0.0.1:0", "--database", database])
+    }
 }

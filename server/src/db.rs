@@ -5,6 +5,7 @@
 //! parameters that both databases accept.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -57,6 +58,9 @@ impl DatabaseKind {
 pub struct Database {
     pool: AnyPool,
     kind: DatabaseKind,
+    /// SQLite has one writer at a time; writes in this process queue here instead
+    /// of failing with `SQLITE_BUSY` when two transactions try to upgrade.
+    sqlite_writer: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Database {
@@ -80,7 +84,7 @@ impl Database {
     async fn open_postgres(url: &str) -> Result<Self, DbError> {
         let options: AnyConnectOptions = url.parse()?;
         let pool = AnyPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect_with(options).await?;
-        Ok(Self { pool, kind: DatabaseKind::Postgres })
+        Ok(Self { pool, kind: DatabaseKind::Postgres, sqlite_writer: Arc::default() })
     }
 
     async fn open_sqlite(path: &Path) -> Result<Self, DbError> {
@@ -101,7 +105,7 @@ impl Database {
             })
             .connect_with(options)
             .await?;
-        Ok(Self { pool, kind: DatabaseKind::Sqlite })
+        Ok(Self { pool, kind: DatabaseKind::Sqlite, sqlite_writer: Arc::default() })
     }
 
     async fn migrate(&self) -> Result<(), DbError> {
@@ -120,6 +124,15 @@ impl Database {
     /// The connection pool, for the store adapters.
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// Waits for this process's turn to write, on SQLite (a no-op guard on
+    /// PostgreSQL, where row locks order writers).
+    pub async fn writer_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match self.kind {
+            DatabaseKind::Sqlite => Some(self.sqlite_writer.clone().lock_owned().await),
+            DatabaseKind::Postgres => None,
+        }
     }
 
     /// Checks that the database answers a trivial query.

@@ -2,7 +2,7 @@
 //! Ctrl-C or SIGTERM.
 
 use clap::Parser;
-use idb_sync_server::{serve, Config, Database};
+use idb_sync_server::{build_state, serve, Config, Database};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -24,13 +24,15 @@ async fn main() -> std::process::ExitCode {
 
 async fn run(config: Config) -> Result<(), String> {
     let database = Database::open(&config.database).await.map_err(|e| e.to_string())?;
+    let state = build_state(&config, database).await?;
+    let database_kind = state.database.kind().name();
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
     // Harnesses (npm start, the end-to-end tests) read this line to find the port.
-    println!("idb-sync-server {} listening on http://{address} (database: {})", idb_sync_core::VERSION, database.kind().name());
-    serve(listener, &config, database, shutdown_signal()).await.map_err(|e| e.to_string())
+    println!("idb-sync-server {} listening on http://{address} (database: {})", idb_sync_core::VERSION, database_kind);
+    serve(listener, &config, state, shutdown_signal()).await.map_err(|e| e.to_string())
 }
 
 async fn shutdown_signal() {

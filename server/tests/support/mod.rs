@@ -6,8 +6,10 @@
 //! print why they are skipped and return early.
 #![allow(dead_code)]
 
+pub mod device;
+
 use clap::Parser;
-use idb_sync_server::{serve, Config, Database};
+use idb_sync_server::{build_state, serve, Config, Database};
 use sqlx::Executor;
 
 /// Which database a test server runs on.
@@ -21,6 +23,10 @@ pub enum Backend {
 pub struct TestServer {
     pub url: String,
     pub backend: Backend,
+    /// The server's database (for tests that act on it directly, e.g. GC).
+    pub database: Database,
+    /// The `--database` setting it runs on.
+    pub database_setting: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
     postgres_database: Option<(String, String)>,
@@ -49,17 +55,18 @@ impl TestServer {
         args.extend_from_slice(extra_args);
         let config = Config::parse_from(args);
         let database = Database::open(&config.database).await.expect("open database");
+        let state = build_state(&config, database.clone()).await.expect("server state");
         let listener = tokio::net::TcpListener::bind(config.listen).await.expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("address"));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {
-            serve(listener, &config, database, async {
+            serve(listener, &config, state, async {
                 let _ = stopped.await;
             })
             .await
             .expect("serve");
         });
-        Some(Self { url, backend, stop: Some(stop), _dir: dir, postgres_database })
+        Some(Self { url, backend, database, database_setting, stop: Some(stop), _dir: dir, postgres_database })
     }
 }
 
@@ -88,19 +95,19 @@ pub fn postgres_admin_url() -> Option<String> {
     std::env::var("IDB_SYNC_TEST_POSTGRES_URL").ok().filter(|url| !url.is_empty())
 }
 
-async fn connect(url: &str) -> sqlx::AnyPool {
+pub async fn connect(url: &str) -> sqlx::AnyPool {
     sqlx::any::install_default_drivers();
     sqlx::any::AnyPoolOptions::new().max_connections(1).connect(url).await.expect("connect to PostgreSQL")
 }
 
-fn fresh_database_name() -> String {
+pub fn fresh_database_name() -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
     static COUNTER: AtomicU32 = AtomicU32::new(0);
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
     format!("idb_sync_test_{}_{}_{}", std::process::id(), nanos % 1_000_000_000, COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
-fn replace_database(url: &str, name: &str) -> String {
+pub fn replace_database(url: &str, name: &str) -> String {
     let (base, _) = url.rsplit_once('/').expect("a URL with a database name");
     format!("{base}/{name}")
 }
@@ -109,20 +116,97 @@ fn replace_database(url: &str, name: &str) -> String {
 #[macro_export]
 macro_rules! on_each_backend {
     ($name:ident, $body:expr) => {
+        on_each_backend!($name, &[], $body);
+    };
+    ($name:ident, $args:expr, $body:expr) => {
         mod $name {
             use super::*;
             #[tokio::test]
             async fn sqlite() {
-                if let Some(server) = TestServer::start(Backend::Sqlite, &[]).await {
+                if let Some(server) = TestServer::start(Backend::Sqlite, $args).await {
                     ($body)(server).await;
                 }
             }
             #[tokio::test]
             async fn postgres() {
-                if let Some(server) = TestServer::start(Backend::Postgres, &[]).await {
+                if let Some(server) = TestServer::start(Backend::Postgres, $args).await {
                     ($body)(server).await;
                 }
             }
         }
     };
+}
+
+/// A plain HTTP client of one test server.
+pub struct Api {
+    pub base: String,
+    pub http: reqwest::Client,
+}
+
+/// An answer: status, `Retry-After` and the JSON body (`Null` when not JSON).
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub retry_after: Option<String>,
+    pub body: serde_json::Value,
+}
+
+impl Answer {
+    /// The `error.code` of an error answer.
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+}
+
+impl Api {
+    pub fn new(server: &TestServer) -> Self {
+        Self { base: server.url.clone(), http: reqwest::Client::new() }
+    }
+
+    pub async fn send(&self, method: reqwest::Method, path: &str, token: Option<&str>, body: Option<String>) -> Answer {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.header("content-type", "application/json").body(body);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        let retry_after = response.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned());
+        let text = response.text().await.expect("body");
+        Answer { status, retry_after, body: serde_json::from_str(&text).unwrap_or(serde_json::Value::Null) }
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: serde_json::Value) -> Answer {
+        self.send(reqwest::Method::POST, path, token, Some(body.to_string())).await
+    }
+
+    /// Signs up `email` and returns its token.
+    pub async fn signup(&self, email: &str) -> String {
+        let answer = self.post("/v1/auth/signup", None, serde_json::json!({ "email": email, "password": "correct horse battery" })).await;
+        assert_eq!(answer.status, 201, "signup: {answer:?}");
+        answer.body["token"].as_str().expect("token").to_owned()
+    }
+
+    pub async fn push(&self, token: &str, client_id: &str, mutations: serde_json::Value) -> Answer {
+        self.post("/v1/push", Some(token), serde_json::json!({ "protocolVersion": 1, "clientId": client_id, "mutations": mutations })).await
+    }
+
+    pub async fn pull(&self, token: &str, cursor: Option<&str>) -> Answer {
+        self.post("/v1/pull", Some(token), serde_json::json!({ "protocolVersion": 1, "clientId": "puller", "cursor": cursor })).await
+    }
+}
+
+/// A mutation in wire form.
+pub fn mutation(seq: u64, table: &str, key: serde_json::Value, op: serde_json::Value, base_version: u64) -> serde_json::Value {
+    serde_json::json!({
+        "seq": seq, "table": table, "key": key, "op": op, "baseVersion": base_version,
+        "hlc": { "millis": 1_700_000_000_000u64 + seq, "counter": 0, "node": "test" },
+    })
+}
+
+/// A create of `record` in wire form.
+pub fn create(seq: u64, table: &str, key: &str, record: serde_json::Value) -> serde_json::Value {
+    mutation(seq, table, serde_json::json!(key), serde_json::json!({ "kind": "create", "record": record }), 0)
 }
