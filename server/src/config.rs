@@ -14,6 +14,15 @@ pub enum Mode {
     Production,
 }
 
+/// How log lines are written (to stderr).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
 /// How the server is configured. Every flag has an environment variable equivalent.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "idb-sync-server", version, about = "The reference idb-sync sync server (protocol v1).")]
@@ -82,6 +91,11 @@ pub struct Config {
     /// is older than the purged tombstones are told to reset (`resetRequired`).
     #[arg(long, env = "IDB_SYNC_TOMBSTONE_RETENTION_HOURS", default_value_t = 30 * 24)]
     pub tombstone_retention_hours: u64,
+
+    /// Log format: `text` or `json` (one object per line). Levels come from
+    /// `RUST_LOG` (default `info`).
+    #[arg(long, env = "IDB_SYNC_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
 
     /// How often tombstones are collected, in seconds (0 turns collection off).
     #[arg(long, env = "IDB_SYNC_GC_INTERVAL", default_value_t = 3600)]

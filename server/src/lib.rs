@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 
-pub use config::{Config, Mode};
+pub use config::{Config, LogFormat, Mode};
 pub use db::Database;
 
 use auth::{resolve_jwt_secret, Authenticator, TokenKeys};

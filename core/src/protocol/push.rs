@@ -98,7 +98,7 @@ pub enum ConflictReason {
 
 /// The outcome of one mutation.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "status", rename_all = "camelCase")]
+#[serde(tag = "status", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum MutationResult {
     /// Applied now; the record is at `version`.
     Applied {
@@ -157,4 +157,21 @@ pub struct Origin {
     pub client_id: String,
     /// Its seq.
     pub seq: u64,
+}
+
+#[cfg(test)]
+mod wire_format_tests {
+    use super::*;
+
+    #[test]
+    fn results_use_the_camel_case_field_names_of_the_protocol() {
+        let applied = MutationResult::Applied { seq: 3, version: 9, previous_version: 7 };
+        assert_eq!(
+            serde_json::to_value(&applied).unwrap(),
+            serde_json::json!({ "status": "applied", "seq": 3, "version": 9, "previousVersion": 7 })
+        );
+        let parsed: MutationResult =
+            serde_json::from_str(r#"{"status":"applied","seq":3,"version":9,"previousVersion":7}"#).unwrap();
+        assert_eq!(parsed, applied);
+    }
 }
