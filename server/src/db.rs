@@ -1,8 +1,8 @@
 //! The database adapter: one connection pool over either an embedded SQLite file
 //! (the default: created with its folder on first run, WAL mode) or PostgreSQL (a
 //! `postgres://` URL; several server instances may share one database). Migrations
-//! for the chosen database run on open. Queries are written once, with `$1`-style
-//! parameters that both databases accept.
+//! run on open. Queries are written once, with `$1`-style parameters that both
+//! databases accept.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -108,11 +108,10 @@ impl Database {
         Ok(Self { pool, kind: DatabaseKind::Sqlite, sqlite_writer: Arc::default() })
     }
 
+    /// Applies `server/migrations/`, written in the SQL both databases accept. (If
+    /// the dialects ever need to differ, split the folder per database.)
     async fn migrate(&self) -> Result<(), DbError> {
-        match self.kind {
-            DatabaseKind::Sqlite => sqlx::migrate!("migrations/sqlite").run(&self.pool).await?,
-            DatabaseKind::Postgres => sqlx::migrate!("migrations/postgres").run(&self.pool).await?,
-        }
+        sqlx::migrate!("./migrations").run(&self.pool).await?;
         Ok(())
     }
 
