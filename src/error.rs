@@ -33,6 +33,67 @@ pub enum SyncError {
         /// The server's message.
         message: String,
     },
+    /// The table is not declared in the database's schema.
+    #[error("unknown table `{0}`: declare it in the schema passed to open()")]
+    UnknownTable(String),
+    /// The index is not declared for the table.
+    #[error("unknown index `{index}` on table `{table}`")]
+    UnknownIndex {
+        /// The table.
+        table: String,
+        /// The index asked for.
+        index: String,
+    },
+    /// A record is not a plain object.
+    #[error("invalid record for table `{table}`: {reason}")]
+    InvalidRecord {
+        /// The table.
+        table: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A record has no key and the table does not generate keys.
+    #[error("missing key for table `{0}`: its schema has no generated key, pass one")]
+    MissingKey(String),
+    /// A key is not a string or a finite number.
+    #[error("invalid key for table `{table}`: {reason}")]
+    InvalidKey {
+        /// The table.
+        table: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// `add` of a key that exists.
+    #[error("a record with this key already exists in `{table}`: {detail}")]
+    KeyExists {
+        /// The table.
+        table: String,
+        /// The browser's message.
+        detail: String,
+    },
+    /// A unique index would hold the same value twice.
+    #[error("unique index violated in `{table}`: {detail}")]
+    UniqueViolation {
+        /// The table.
+        table: String,
+        /// The browser's message.
+        detail: String,
+    },
+    /// `update` of a key that does not exist.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The schema passed to open() is malformed, or cannot be applied.
+    #[error("{0}")]
+    Schema(#[from] idb_sync_core::schema::SchemaError),
+    /// IndexedDB failed (the DOMException's name and message are included).
+    #[error("storage error: {0}")]
+    Storage(String),
+    /// The database was closed.
+    #[error("the database is closed")]
+    Closed,
+    /// An error from the sync core.
+    #[error("{0}")]
+    Core(#[from] idb_sync_core::SyncError),
 }
 
 impl SyncError {
@@ -43,6 +104,18 @@ impl SyncError {
             SyncError::Network(_) => "network",
             SyncError::MalformedResponse(_) => "malformed_response",
             SyncError::Server { .. } => "server_error",
+            SyncError::UnknownTable(_) => "unknown_table",
+            SyncError::UnknownIndex { .. } => "unknown_index",
+            SyncError::InvalidRecord { .. } => "invalid_record",
+            SyncError::MissingKey(_) => "missing_key",
+            SyncError::InvalidKey { .. } => "invalid_key",
+            SyncError::KeyExists { .. } => "key_exists",
+            SyncError::UniqueViolation { .. } => "unique_violation",
+            SyncError::NotFound(_) => "not_found",
+            SyncError::Schema(e) => e.code(),
+            SyncError::Storage(_) => "storage_error",
+            SyncError::Closed => "database_closed",
+            SyncError::Core(e) => e.code(),
         }
     }
 }

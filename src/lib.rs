@@ -1,7 +1,7 @@
 //! # idb-sync (browser half)
 //!
 //! The WebAssembly package apps import from npm. It binds the pure-Rust engine in
-//! `idb-sync-core` to the browser: IndexedDB storage (rexie), HTTP transport
+//! `idb-sync-core` to the browser: IndexedDB storage (web-sys, `src/idb.rs`), HTTP transport
 //! (gloo-net), timers and DOM events. This crate holds adapters and bindings only —
 //! the sync rules live in the core.
 //!
@@ -12,12 +12,24 @@
 //! ```
 #![warn(missing_docs)]
 
+mod database;
 mod error;
+mod events;
+mod idb;
+mod query;
 mod server_check;
+mod storage;
+mod table;
+#[doc(hidden)]
+pub mod testing;
 
 use wasm_bindgen::prelude::*;
 
+pub use database::LocalDatabase;
 pub use error::SyncError;
+pub use query::{Collection, WhereClause};
+pub use storage::IdbStorage;
+pub use table::Table;
 pub use server_check::{check_server, ServerHealth};
 
 /// The version of this package (the same as the npm package's).

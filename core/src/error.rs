@@ -1,7 +1,9 @@
 //! The crate's one error type, [`SyncError`], with stable codes and error classes.
 
-/// How the sync loop reacts to an error (see [`crate::retry`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// How the sync loop reacts to an error (see [`crate::retry`]). Serialized in
+/// camelCase (`auth`, `rejected`, `transient`, `fatal`) in the sync status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub enum ErrorClass {
     /// Credentials are missing or refused: stop until the app signs in again.
     Auth,

@@ -13,6 +13,7 @@
 //! - [`server`]: the server rules (idempotency, versions, change sequence) over a
 //!   [`server::ServerStore`] port, run by the reference server and the simulation.
 //! - [`retry`]: backoff with full jitter, error classes, wake-early signal.
+//! - [`sync_loop`]: when to run a round (scheduler), the sync status, round progress.
 //! - [`memory`]: in-memory implementations of every port, for tests.
 #![warn(missing_docs)]
 
@@ -28,7 +29,9 @@ pub mod ports;
 pub mod protocol;
 pub mod record;
 pub mod retry;
+pub mod schema;
 pub mod server;
+pub mod sync_loop;
 
 pub use error::{ErrorClass, SyncError};
 pub use key::{RecordId, RecordKey};

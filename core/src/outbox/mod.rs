@@ -5,9 +5,11 @@
 //! load it, let core change it, and write it back in one transaction.
 
 mod batch;
+mod local_shape;
 mod local_write;
 
 pub use batch::{assign_in_flight, wire_size, BatchLimits, BatchSelector};
+pub use local_shape::{plan_local_write_shape, KeyFacts, LocalWritePlan, OpKind, PendingData, PlannedPending};
 pub use local_write::plan_local_write;
 
 use serde::{Deserialize, Serialize};

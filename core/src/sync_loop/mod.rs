@@ -1,0 +1,12 @@
+//! The sync loop's decisions, apart from its timers and events: the [`Scheduler`]
+//! (when to run a round), the [`SyncStatus`] the app sees and how rounds change it,
+//! and the [`ProgressTransport`] that reports a round's progress. The browser
+//! `SyncManager` feeds them DOM events and timer ticks; tests feed them numbers.
+
+mod progress;
+mod scheduler;
+mod status;
+
+pub use progress::ProgressTransport;
+pub use scheduler::{Blocked, Decision, IdleReason, Scheduler, SchedulerConfig};
+pub use status::{OutboxCounts, Phase, Progress, RoundProgress, StatusError, SyncNowResult, SyncStatus};

@@ -1,0 +1,289 @@
+//! Queries: `where(index)` clauses and collections (`orderBy`, `reverse`, `offset`,
+//! `limit`, `filter`, then `toArray`, `first`, `keys`, `count`), Dexie style. A
+//! collection is a description; each terminal call runs one read-only transaction,
+//! using `getAll` when it can and a cursor otherwise (filters, offsets, reverse).
+
+use js_sys::{Array, Function};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{IdbCursorDirection, IdbCursorWithValue, IdbKeyRange, IdbRequest, IdbTransactionMode};
+
+use crate::error::SyncError;
+use crate::idb::{self, thrown, Tx};
+use crate::storage::IdbStorage;
+
+#[derive(Clone)]
+enum Range {
+    All,
+    One(IdbKeyRange),
+    AnyOf(Vec<JsValue>),
+}
+
+/// A `where(index)` clause: pick the records whose index value matches.
+#[wasm_bindgen]
+pub struct WhereClause {
+    storage: IdbStorage,
+    table: String,
+    index: Option<String>,
+}
+
+/// An ordered, filtered selection of a table's records, read by `toArray()`,
+/// `first()`, `keys()` or `count()`.
+#[wasm_bindgen]
+#[derive(Clone)]
+pub struct Collection {
+    storage: IdbStorage,
+    table: String,
+    index: Option<String>,
+    range: Range,
+    reverse: bool,
+    offset: u32,
+    limit: Option<u32>,
+    filters: Vec<Function>,
+}
+
+fn bad_range(e: JsValue) -> JsValue {
+    SyncError::InvalidArgument { argument: "value", reason: format!("not a valid IndexedDB key range: {e:?}") }.into()
+}
+
+/// The index to read for `name`: `None` for the primary key.
+pub(crate) fn resolve_index(storage: &IdbStorage, table: &str, name: &str) -> Result<Option<String>, SyncError> {
+    let info = storage.table(table)?;
+    let primary = info.schema.primary.key_path.as_ref().map(|k| k.dexie_name());
+    if name == ":id" || primary.as_deref() == Some(name) {
+        return Ok(None);
+    }
+    if info.schema.index(name).is_some() {
+        return Ok(Some(name.to_owned()));
+    }
+    Err(SyncError::UnknownIndex { table: table.to_owned(), index: name.to_owned() })
+}
+
+impl WhereClause {
+    pub(crate) fn new(storage: IdbStorage, table: String, index: Option<String>) -> WhereClause {
+        WhereClause { storage, table, index }
+    }
+
+    fn collection(&self, range: Range) -> Collection {
+        Collection::new(self.storage.clone(), self.table.clone(), self.index.clone(), range)
+    }
+}
+
+#[wasm_bindgen]
+impl WhereClause {
+    /// Records whose index value equals `value`.
+    pub fn equals(&self, value: JsValue) -> Result<Collection, JsValue> {
+        Ok(self.collection(Range::One(IdbKeyRange::only(&value).map_err(bad_range)?)))
+    }
+
+    /// Records whose index value is one of `values` (in index order).
+    #[wasm_bindgen(js_name = anyOf)]
+    pub fn any_of(&self, values: Array) -> Collection {
+        self.collection(Range::AnyOf(values.iter().collect()))
+    }
+
+    /// Records with `lower <= value < upper` (bounds included as asked; by default
+    /// the lower one is and the upper one is not, as in Dexie).
+    pub fn between(&self, lower: JsValue, upper: JsValue, include_lower: Option<bool>, include_upper: Option<bool>) -> Result<Collection, JsValue> {
+        let range = IdbKeyRange::bound_with_lower_open_and_upper_open(
+            &lower,
+            &upper,
+            !include_lower.unwrap_or(true),
+            !include_upper.unwrap_or(false),
+        )
+        .map_err(bad_range)?;
+        Ok(self.collection(Range::One(range)))
+    }
+
+    /// Records whose index value is greater than `value`.
+    pub fn above(&self, value: JsValue) -> Result<Collection, JsValue> {
+        Ok(self.collection(Range::One(IdbKeyRange::lower_bound_with_open(&value, true).map_err(bad_range)?)))
+    }
+
+    /// Records whose index value is greater than or equal to `value`.
+    #[wasm_bindgen(js_name = aboveOrEqual)]
+    pub fn above_or_equal(&self, value: JsValue) -> Result<Collection, JsValue> {
+        Ok(self.collection(Range::One(IdbKeyRange::lower_bound(&value).map_err(bad_range)?)))
+    }
+
+    /// Records whose index value is less than `value`.
+    pub fn below(&self, value: JsValue) -> Result<Collection, JsValue> {
+        Ok(self.collection(Range::One(IdbKeyRange::upper_bound_with_open(&value, true).map_err(bad_range)?)))
+    }
+
+    /// Records whose index value is less than or equal to `value`.
+    #[wasm_bindgen(js_name = belowOrEqual)]
+    pub fn below_or_equal(&self, value: JsValue) -> Result<Collection, JsValue> {
+        Ok(self.collection(Range::One(IdbKeyRange::upper_bound(&value).map_err(bad_range)?)))
+    }
+
+    /// Records whose (string) index value starts with `prefix`.
+    #[wasm_bindgen(js_name = startsWith)]
+    pub fn starts_with(&self, prefix: String) -> Result<Collection, JsValue> {
+        let upper = format!("{prefix}\u{ffff}");
+        let range = IdbKeyRange::bound_with_lower_open_and_upper_open(&prefix.into(), &upper.into(), false, false).map_err(bad_range)?;
+        Ok(self.collection(Range::One(range)))
+    }
+}
+
+impl Collection {
+    fn new(storage: IdbStorage, table: String, index: Option<String>, range: Range) -> Collection {
+        Collection { storage, table, index, range, reverse: false, offset: 0, limit: None, filters: Vec::new() }
+    }
+
+    pub(crate) fn all(storage: IdbStorage, table: String, index: Option<String>) -> Collection {
+        Collection::new(storage, table, index, Range::All)
+    }
+
+    /// Runs the query: `(values, primary keys)`; values only if `want_values`.
+    async fn run(&self, want_values: bool) -> Result<(Vec<JsValue>, Vec<JsValue>), SyncError> {
+        let tx = Tx::begin(&self.storage.db()?, &[self.table.as_str()], IdbTransactionMode::Readonly)?;
+        let result = self.run_in(&tx, want_values).await;
+        tx.finish(result).await
+    }
+
+    async fn run_in(&self, tx: &Tx, want_values: bool) -> Result<(Vec<JsValue>, Vec<JsValue>), SyncError> {
+        let store = tx.store(&self.table)?;
+        let index = match &self.index {
+            Some(name) => Some(store.index(name).map_err(|e| thrown("index", e))?),
+            None => None,
+        };
+        let ranges: Vec<JsValue> = match &self.range {
+            Range::All => vec![JsValue::UNDEFINED],
+            Range::One(r) => vec![r.clone().into()],
+            Range::AnyOf(values) => {
+                let mut sorted = values.clone();
+                let factory = idb::factory()?;
+                sorted.sort_by(|a, b| match factory.cmp(a, b) {
+                    Ok(c) if c < 0 => std::cmp::Ordering::Less,
+                    Ok(0) => std::cmp::Ordering::Equal,
+                    _ => std::cmp::Ordering::Greater,
+                });
+                sorted.dedup_by(|a, b| factory.cmp(a, b).ok() == Some(0));
+                if self.reverse {
+                    sorted.reverse();
+                }
+                sorted
+                    .iter()
+                    .map(|v| IdbKeyRange::only(v).map(JsValue::from).map_err(|e| thrown("key range", e)))
+                    .collect::<Result<_, _>>()?
+            }
+        };
+        let simple = self.filters.is_empty() && !self.reverse && self.offset == 0 && ranges.len() == 1;
+        if simple {
+            let count = self.limit.unwrap_or(0);
+            let r = &ranges[0];
+            let (values, keys) = match &index {
+                Some(i) => (
+                    want_values.then(|| i.get_all_with_key_and_limit(r, count)).transpose(),
+                    i.get_all_keys_with_key_and_limit(r, count),
+                ),
+                None => (
+                    want_values.then(|| store.get_all_with_key_and_limit(r, count)).transpose(),
+                    store.get_all_keys_with_key_and_limit(r, count),
+                ),
+            };
+            let mut requests: Vec<IdbRequest> = Vec::new();
+            if let Some(v) = values.map_err(|e| thrown("getAll", e))? {
+                requests.push(v);
+            }
+            requests.push(keys.map_err(|e| thrown("getAllKeys", e))?);
+            let mut out = idb::all(&requests).await?;
+            let keys = Array::from(&out.pop().unwrap_or_default()).to_vec();
+            let values = out.pop().map(|v| Array::from(&v).to_vec()).unwrap_or_default();
+            return Ok((values, keys));
+        }
+        let direction = if self.reverse { IdbCursorDirection::Prev } else { IdbCursorDirection::Next };
+        let mut skip = self.offset;
+        let mut values = Vec::new();
+        let mut keys = Vec::new();
+        'ranges: for r in &ranges {
+            let request = match &index {
+                Some(i) => i.open_cursor_with_range_and_direction(r, direction),
+                None => store.open_cursor_with_range_and_direction(r, direction),
+            }
+            .map_err(|e| thrown("openCursor", e))?;
+            loop {
+                let cursor = idb::request(request.clone()).await?;
+                let Ok(cursor) = cursor.dyn_into::<IdbCursorWithValue>() else { break };
+                let value = cursor.value().map_err(|e| thrown("cursor value", e))?;
+                let mut keep = true;
+                for f in &self.filters {
+                    match f.call1(&JsValue::NULL, &value) {
+                        Ok(v) if v.is_truthy() => {}
+                        Ok(_) => {
+                            keep = false;
+                            break;
+                        }
+                        Err(e) => return Err(SyncError::InvalidArgument { argument: "filter", reason: format!("the filter threw: {e:?}") }),
+                    }
+                }
+                if keep {
+                    if skip > 0 {
+                        skip -= 1;
+                    } else {
+                        keys.push(cursor.primary_key().map_err(|e| thrown("cursor key", e))?);
+                        if want_values {
+                            values.push(value);
+                        }
+                        if self.limit.is_some_and(|l| keys.len() as u32 >= l) {
+                            break 'ranges;
+                        }
+                    }
+                }
+                cursor.continue_().map_err(|e| thrown("continue", e))?;
+            }
+        }
+        Ok((values, keys))
+    }
+}
+
+#[wasm_bindgen]
+impl Collection {
+    /// The same selection in reverse order.
+    pub fn reverse(&self) -> Collection {
+        Collection { reverse: !self.reverse, ..self.clone() }
+    }
+
+    /// Skips the first `n` matches.
+    pub fn offset(&self, n: u32) -> Collection {
+        Collection { offset: self.offset + n, ..self.clone() }
+    }
+
+    /// Keeps at most `n` matches.
+    pub fn limit(&self, n: u32) -> Collection {
+        Collection { limit: Some(self.limit.map_or(n, |l| l.min(n))), ..self.clone() }
+    }
+
+    /// Keeps the records for which `predicate(record)` is truthy (synchronous).
+    pub fn filter(&self, predicate: Function) -> Collection {
+        let mut next = self.clone();
+        next.filters.push(predicate);
+        next
+    }
+
+    /// The matching records.
+    #[wasm_bindgen(js_name = toArray)]
+    pub async fn to_array(&self) -> Result<Array, JsValue> {
+        let (values, _) = self.run(true).await?;
+        Ok(values.into_iter().collect())
+    }
+
+    /// The first matching record, or `undefined`.
+    pub async fn first(&self) -> Result<JsValue, JsValue> {
+        let (values, _) = self.limit(1).run(true).await?;
+        Ok(values.into_iter().next().unwrap_or(JsValue::UNDEFINED))
+    }
+
+    /// The primary keys of the matching records.
+    pub async fn keys(&self) -> Result<Array, JsValue> {
+        let (_, keys) = self.run(!self.filters.is_empty()).await?;
+        Ok(keys.into_iter().collect())
+    }
+
+    /// The number of matching records.
+    pub async fn count(&self) -> Result<u32, JsValue> {
+        let (_, keys) = self.run(!self.filters.is_empty()).await?;
+        Ok(keys.len() as u32)
+    }
+}

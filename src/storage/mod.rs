@@ -1,0 +1,131 @@
+//! [`IdbStorage`]: the app's tables and idb-sync's own stores in one IndexedDB
+//! database, and the core's `Storage` port over them. Layout in [`layout`]; opening
+//! and adopting in [`open`]; local writes in [`write`]; the port in [`port`].
+
+pub(crate) mod keys;
+pub(crate) mod layout;
+mod open;
+mod port;
+pub(crate) mod read;
+pub(crate) mod write;
+
+use std::cell::Cell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use idb_sync_core::outbox::ClientMeta;
+use idb_sync_core::schema::{DatabaseSchema, TableSchema};
+use serde::Serialize;
+use wasm_bindgen::JsValue;
+use web_sys::{IdbDatabase, IdbTransactionMode};
+
+use crate::error::SyncError;
+use crate::events::{Events, Source};
+use crate::idb::{self, thrown, Tx};
+use keys::KeyMode;
+use layout::{META, META_KEY};
+
+/// A declared table: its schema and how its records get keys.
+pub(crate) struct TableInfo {
+    pub(crate) schema: TableSchema,
+    pub(crate) key_mode: KeyMode,
+}
+
+struct Inner {
+    name: String,
+    db: IdbDatabase,
+    closed: Rc<Cell<bool>>,
+    tables: BTreeMap<String, Rc<TableInfo>>,
+    events: Rc<Events>,
+}
+
+/// One open idb-sync database. Clones share the connection.
+#[derive(Clone)]
+pub struct IdbStorage {
+    inner: Rc<Inner>,
+}
+
+impl IdbStorage {
+    /// Opens (creating or adopting) database `name` for app version `version` with the
+    /// app's tables `schema`; creates the client metadata on first open.
+    pub async fn open(name: &str, version: u32, schema: DatabaseSchema) -> Result<IdbStorage, SyncError> {
+        let tables = schema
+            .values()
+            .map(|t| Ok((t.name.clone(), Rc::new(TableInfo { schema: t.clone(), key_mode: KeyMode::of(t)? }))))
+            .collect::<Result<BTreeMap<_, _>, SyncError>>()?;
+        let db = open::open_database(name, version, &schema).await?;
+        let closed = Rc::new(Cell::new(false));
+        {
+            let closed = closed.clone();
+            open::close_on_version_change(&db, move || closed.set(true));
+        }
+        if let Err(e) = ensure_meta(&db).await {
+            db.close();
+            return Err(e);
+        }
+        let events = Rc::new(Events::new(name)?);
+        Ok(IdbStorage { inner: Rc::new(Inner { name: name.to_owned(), db, closed, tables, events }) })
+    }
+
+    /// The database name.
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// The connection, unless closed.
+    pub(crate) fn db(&self) -> Result<IdbDatabase, SyncError> {
+        if self.inner.closed.get() {
+            return Err(SyncError::Closed);
+        }
+        Ok(self.inner.db.clone())
+    }
+
+    /// A declared table.
+    pub(crate) fn table(&self, name: &str) -> Result<Rc<TableInfo>, SyncError> {
+        self.inner.tables.get(name).cloned().ok_or_else(|| SyncError::UnknownTable(name.to_owned()))
+    }
+
+    /// Every declared table's name.
+    pub(crate) fn table_names(&self) -> Vec<String> {
+        self.inner.tables.keys().cloned().collect()
+    }
+
+    /// Change listeners of this database.
+    pub(crate) fn events(&self) -> &Rc<Events> {
+        &self.inner.events
+    }
+
+    /// Local writes on one table, in one transaction, announced after commit.
+    pub(crate) async fn local_write(&self, table: &str, writes: Vec<write::Write>) -> Result<Vec<JsValue>, SyncError> {
+        let keys = write::write(self, table, writes).await?;
+        if !keys.is_empty() {
+            self.events().emit(table, &keys, Source::Local);
+        }
+        Ok(keys)
+    }
+
+    /// Closes the connection and the change channel.
+    pub fn close(&self) {
+        self.inner.closed.set(true);
+        self.inner.db.close();
+        self.inner.events.close();
+    }
+}
+
+async fn ensure_meta(db: &IdbDatabase) -> Result<(), SyncError> {
+    let tx = Tx::begin(db, &[META], IdbTransactionMode::Readwrite)?;
+    let result = async {
+        let store = tx.store(META)?;
+        let existing = idb::request(store.get(&META_KEY.into()).map_err(|e| thrown("get meta", e))?).await?;
+        if existing.is_undefined() {
+            let meta = ClientMeta::new(uuid::Uuid::now_v7().to_string());
+            let js = meta
+                .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+                .map_err(|e| SyncError::Storage(e.to_string()))?;
+            store.put_with_key(&js, &META_KEY.into()).map_err(|e| thrown("put meta", e))?;
+        }
+        Ok(())
+    }
+    .await;
+    tx.finish(result).await
+}

@@ -1,0 +1,413 @@
+//! The core's [`Storage`] port over IndexedDB, for the sync engine. Each method is one
+//! transaction; records are converted to JSON here (the sync path is not the hot
+//! path), while local writes from the app go through [`super::write`].
+//!
+//! A key's [`KeyState`] is its row in `_idbsync_state` plus its record in the app's
+//! table (`value`). A pending create/put is stored without its record — it is the
+//! record — unless core ever makes them differ, in which case `pr` holds it.
+
+use std::collections::BTreeMap;
+
+use idb_sync_core::conflict::{ConflictLogEntry, DeadLetter, ManualConflict};
+use idb_sync_core::outbox::{assign_in_flight, wire_size, BatchLimits, BatchSelector, ClientMeta, InFlightOp, KeyState, OpKind, PendingOp};
+use idb_sync_core::ports::{Storage, StorageTx};
+use idb_sync_core::protocol::MergeMode;
+use idb_sync_core::{Op, Record, RecordId, SyncError as CoreError};
+use js_sys::{Array, Object, Reflect};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::IdbTransactionMode;
+
+use crate::error::SyncError;
+use crate::events::Source;
+use crate::idb::{self, thrown, Tx};
+use crate::storage::keys::{from_record_key, to_record_key};
+use crate::storage::layout::*;
+use crate::storage::IdbStorage;
+
+fn core(e: SyncError) -> CoreError {
+    match e {
+        SyncError::Core(c) => c,
+        other => CoreError::Storage(other.to_string()),
+    }
+}
+
+fn to_js<T: Serialize>(v: &T) -> Result<JsValue, SyncError> {
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| SyncError::Storage(format!("encode: {e}")))
+}
+
+fn from_js<T: DeserializeOwned>(v: JsValue) -> Result<T, SyncError> {
+    serde_wasm_bindgen::from_value(v).map_err(|e| SyncError::Storage(format!("decode: {e}")))
+}
+
+fn opt_from_js<T: DeserializeOwned>(v: JsValue) -> Result<Option<T>, SyncError> {
+    if v.is_undefined() || v.is_null() {
+        Ok(None)
+    } else {
+        from_js(v).map(Some)
+    }
+}
+
+fn get(row: &JsValue, f: &JsValue) -> JsValue {
+    if row.is_object() {
+        Reflect::get(row, f).unwrap_or(JsValue::UNDEFINED)
+    } else {
+        JsValue::UNDEFINED
+    }
+}
+
+/// A key's state from its row and its app record.
+fn decode(f: &Fields, id: &RecordId, row: &JsValue, record: JsValue) -> Result<KeyState, SyncError> {
+    let value: Option<Record> = opt_from_js(record)?;
+    let pending = match get(row, &f.pending_kind).as_string().and_then(|k| OpKind::parse(&k)) {
+        None => None,
+        Some(kind) => {
+            let stored: Option<Record> = opt_from_js(get(row, &f.pending_record))?;
+            let record = || {
+                stored.clone().or_else(|| value.clone()).ok_or_else(|| SyncError::Storage(format!("{id}: pending {} without a record", kind.as_str())))
+            };
+            let op = match kind {
+                OpKind::Create => Op::Create { record: record()? },
+                OpKind::Put => Op::Put { record: record()? },
+                OpKind::Update => Op::Update { patch: opt_from_js(get(row, &f.pending_patch))?.unwrap_or_default() },
+                OpKind::Delete => Op::Delete,
+            };
+            Some(PendingOp {
+                op,
+                hlc: hlc_from_js(&get(row, &f.pending_hlc)).unwrap_or_default(),
+                queued: get(row, &f.pending_queued).as_f64().unwrap_or(0.0) as u64,
+            })
+        }
+    };
+    Ok(KeyState {
+        value,
+        version: get(row, &f.version).as_f64().unwrap_or(0.0) as u64,
+        hlc: hlc_from_js(&get(row, &f.hlc)),
+        pending,
+        in_flight: opt_from_js::<InFlightOp>(get(row, &f.in_flight))?,
+        conflict: opt_from_js::<ManualConflict>(get(row, &f.conflict))?,
+        acked_unpulled: get(row, &f.acked).is_truthy(),
+    })
+}
+
+/// A key's row (`None` if nothing needs keeping).
+fn encode_row(f: &Fields, state: &KeyState) -> Result<Option<JsValue>, SyncError> {
+    if state.pending.is_none() && state.in_flight.is_none() && state.conflict.is_none() && state.version == 0 && !state.acked_unpulled {
+        return Ok(None);
+    }
+    let row: JsValue = Object::new().into();
+    let set = |k: &JsValue, v: &JsValue| {
+        let _ = Reflect::set(&row, k, v);
+    };
+    if state.version > 0 {
+        set(&f.version, &JsValue::from_f64(state.version as f64));
+    }
+    if let Some(h) = &state.hlc {
+        set(&f.hlc, &hlc_to_js(h));
+    }
+    if let Some(p) = &state.pending {
+        set(&f.pending_kind, &JsValue::from_str(p.op.kind()));
+        set(&f.pending_queued, &JsValue::from_f64(p.queued as f64));
+        set(&f.pending_hlc, &hlc_to_js(&p.hlc));
+        match &p.op {
+            Op::Create { record } | Op::Put { record } if Some(record) != state.value.as_ref() => {
+                set(&f.pending_record, &to_js(record)?)
+            }
+            Op::Update { patch } => set(&f.pending_patch, &to_js(patch)?),
+            _ => {}
+        }
+    }
+    if let Some(op) = &state.in_flight {
+        set(&f.in_flight, &to_js(op)?);
+        set(&f.in_flight_seq, &JsValue::from_f64(op.seq as f64));
+    }
+    if let Some(c) = &state.conflict {
+        set(&f.conflict, &to_js(c)?);
+        set(&f.conflict_flag, &JsValue::from_f64(1.0));
+    }
+    if state.acked_unpulled {
+        set(&f.acked, &JsValue::TRUE);
+    }
+    Ok(Some(row))
+}
+
+fn record_id(state_key: &JsValue) -> Option<RecordId> {
+    let arr = state_key.dyn_ref::<Array>()?;
+    Some(RecordId { table: arr.get(0).as_string()?, key: to_record_key(&arr.get(1))? })
+}
+
+impl IdbStorage {
+    fn record_to_js(&self, id: &RecordId, record: &Record) -> Result<JsValue, SyncError> {
+        let js = to_js(record)?;
+        if let Some(field) = self.table(&id.table)?.key_mode.inline_field() {
+            let _ = Reflect::set(&js, field, &from_record_key(&id.key));
+        }
+        Ok(js)
+    }
+
+    fn all_stores(&self, own: &[&'static str]) -> Vec<String> {
+        own.iter().map(|s| s.to_string()).chain(self.table_names()).collect()
+    }
+
+    async fn read_meta_in(tx: &Tx) -> Result<ClientMeta, SyncError> {
+        let meta = idb::request(tx.store(META)?.get(&META_KEY.into()).map_err(|e| thrown("get meta", e))?).await?;
+        from_js(meta)
+    }
+
+    async fn transact_inner<R>(
+        &self,
+        keys: &[RecordId],
+        f: impl FnOnce(&mut StorageTx) -> Result<R, CoreError>,
+    ) -> Result<(R, Vec<RecordId>), SyncError> {
+        for id in keys {
+            self.table(&id.table)?;
+        }
+        let mut names: Vec<String> = [META, STATE, CONFLICTS, DEAD_LETTERS].iter().map(|s| s.to_string()).collect();
+        for id in keys {
+            if !names.contains(&id.table) {
+                names.push(id.table.clone());
+            }
+        }
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let tx = Tx::begin(&self.db()?, &refs, IdbTransactionMode::Readwrite)?;
+        let result = async {
+            let fields = Fields::new();
+            let state_store = tx.store(STATE)?;
+            let mut reads = vec![tx.store(META)?.get(&META_KEY.into()).map_err(|e| thrown("get meta", e))?];
+            for id in keys {
+                let key = from_record_key(&id.key);
+                reads.push(state_store.get(&state_key(&id.table.as_str().into(), &key)).map_err(|e| thrown("get state", e))?);
+                reads.push(tx.store(&id.table)?.get(&key).map_err(|e| thrown("get record", e))?);
+            }
+            let mut results = idb::all(&reads).await?.into_iter();
+            let meta: ClientMeta = from_js(results.next().unwrap_or(JsValue::UNDEFINED))?;
+            let mut before = BTreeMap::new();
+            for id in keys {
+                let row = results.next().unwrap_or(JsValue::UNDEFINED);
+                let record = results.next().unwrap_or(JsValue::UNDEFINED);
+                before.insert(id.clone(), decode(&fields, id, &row, record)?);
+            }
+            let mut stx = StorageTx { meta: Some(meta), states: before.clone(), ..StorageTx::default() };
+            let out = f(&mut stx).map_err(SyncError::Core)?;
+            let mut changed = Vec::new();
+            if let Some(meta) = &stx.meta {
+                tx.store(META)?.put_with_key(&to_js(meta)?, &META_KEY.into()).map_err(|e| thrown("put meta", e))?;
+            }
+            for (id, state) in &stx.states {
+                let key = from_record_key(&id.key);
+                let app = tx.store(&id.table)?;
+                let old_value = before.get(id).and_then(|s| s.value.as_ref());
+                if old_value != state.value.as_ref() {
+                    match &state.value {
+                        Some(v) => app.put(&self.record_to_js(id, v)?).map_err(|e| thrown("put record", e))?,
+                        None => app.delete(&key).map_err(|e| thrown("delete record", e))?,
+                    };
+                    changed.push(id.clone());
+                }
+                let skey = state_key(&id.table.as_str().into(), &key);
+                match encode_row(&fields, state)? {
+                    Some(row) => state_store.put_with_key(&row, &skey).map_err(|e| thrown("put state", e))?,
+                    None => state_store.delete(&skey).map_err(|e| thrown("delete state", e))?,
+                };
+            }
+            let conflicts = tx.store(CONFLICTS)?;
+            for entry in &stx.conflict_log {
+                conflicts.add(&to_js(entry)?).map_err(|e| thrown("add conflict", e))?;
+            }
+            let dead = tx.store(DEAD_LETTERS)?;
+            for letter in &stx.new_dead_letters {
+                dead.put_with_key(&to_js(letter)?, &JsValue::from_f64(letter.id as f64)).map_err(|e| thrown("put dead letter", e))?;
+            }
+            for id in &stx.removed_dead_letters {
+                dead.delete(&JsValue::from_f64(*id as f64)).map_err(|e| thrown("delete dead letter", e))?;
+            }
+            Ok((out, changed))
+        }
+        .await;
+        tx.finish(result).await
+    }
+
+    async fn take_batch_inner(&self, limits: &BatchLimits, mode: &dyn Fn(&str) -> MergeMode) -> Result<Vec<InFlightOp>, SyncError> {
+        let names = self.all_stores(&[STATE, META]);
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let tx = Tx::begin(&self.db()?, &refs, IdbTransactionMode::Readwrite)?;
+        let result = async {
+            let fields = Fields::new();
+            let state_store = tx.store(STATE)?;
+            let inflight = state_store.index(INFLIGHT_INDEX).map_err(|e| thrown("index", e))?;
+            let rows = Array::from(&idb::request(inflight.get_all().map_err(|e| thrown("getAll", e))?).await?);
+            if rows.length() > 0 {
+                let mut ops = rows.iter().map(|r| from_js::<InFlightOp>(get(&r, &fields.in_flight))).collect::<Result<Vec<_>, _>>()?;
+                ops.sort_by_key(|o| o.seq);
+                return Ok(ops);
+            }
+            if limits.max_count == 0 {
+                return Ok(Vec::new());
+            }
+            let pending = state_store.index(PENDING_INDEX).map_err(|e| thrown("index", e))?;
+            let limit = limits.max_count.min(u32::MAX as usize) as u32;
+            let reads = [
+                pending.get_all_with_key_and_limit(&JsValue::UNDEFINED, limit).map_err(|e| thrown("getAll", e))?,
+                pending.get_all_keys_with_key_and_limit(&JsValue::UNDEFINED, limit).map_err(|e| thrown("getAllKeys", e))?,
+            ];
+            let read = idb::all(&reads).await?;
+            let (rows, skeys) = (Array::from(&read[0]), Array::from(&read[1]));
+            let mut records = Vec::new();
+            let mut ids = Vec::new();
+            for skey in skeys.iter() {
+                let id = record_id(&skey).ok_or_else(|| SyncError::Storage("malformed state key".into()))?;
+                let store = tx.store(&id.table)?;
+                records.push(store.get(&from_record_key(&id.key)).map_err(|e| thrown("get record", e))?);
+                ids.push((id, skey));
+            }
+            let mut records = idb::all(&records).await?.into_iter();
+            let mut meta = Self::read_meta_in(&tx).await?;
+            let mut selector = BatchSelector::new(*limits);
+            let mut batch = Vec::new();
+            for ((id, skey), row) in ids.into_iter().zip(rows.iter()) {
+                let mut state = decode(&fields, &id, &row, records.next().unwrap_or(JsValue::UNDEFINED))?;
+                let Some(p) = &state.pending else { continue };
+                if !selector.offer(wire_size(&id, &p.op)) {
+                    break;
+                }
+                if let Some(entry) = assign_in_flight(&id, &mut state, &mut meta, mode(&id.table)) {
+                    batch.push(entry);
+                    match encode_row(&fields, &state)? {
+                        Some(row) => state_store.put_with_key(&row, &skey).map_err(|e| thrown("put state", e))?,
+                        None => state_store.delete(&skey).map_err(|e| thrown("delete state", e))?,
+                    };
+                }
+            }
+            tx.store(META)?.put_with_key(&to_js(&meta)?, &META_KEY.into()).map_err(|e| thrown("put meta", e))?;
+            Ok(batch)
+        }
+        .await;
+        tx.finish(result).await
+    }
+
+    async fn reset_inner(&self) -> Result<(), SyncError> {
+        let names = self.all_stores(&[STATE, META]);
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let tx = Tx::begin(&self.db()?, &refs, IdbTransactionMode::Readwrite)?;
+        let result = async {
+            let fields = Fields::new();
+            let state_store = tx.store(STATE)?;
+            let reads = [
+                state_store.get_all().map_err(|e| thrown("getAll", e))?,
+                state_store.get_all_keys().map_err(|e| thrown("getAllKeys", e))?,
+            ];
+            let read = idb::all(&reads).await?;
+            for (row, skey) in Array::from(&read[0]).iter().zip(Array::from(&read[1]).iter()) {
+                let keep = !get(&row, &fields.pending_kind).is_undefined()
+                    || !get(&row, &fields.in_flight).is_undefined()
+                    || !get(&row, &fields.conflict).is_undefined();
+                if keep {
+                    continue;
+                }
+                state_store.delete(&skey).map_err(|e| thrown("delete state", e))?;
+                if let Some(id) = record_id(&skey) {
+                    if self.table(&id.table).is_ok() {
+                        tx.store(&id.table)?.delete(&from_record_key(&id.key)).map_err(|e| thrown("delete record", e))?;
+                    }
+                }
+            }
+            let mut meta = Self::read_meta_in(&tx).await?;
+            meta.cursor = None;
+            tx.store(META)?.put_with_key(&to_js(&meta)?, &META_KEY.into()).map_err(|e| thrown("put meta", e))?;
+            Ok(())
+        }
+        .await;
+        tx.finish(result).await
+    }
+
+    async fn read_only<R>(&self, stores: &[&str], body: impl AsyncFnOnce(&Tx) -> Result<R, SyncError>) -> Result<R, SyncError> {
+        let tx = Tx::begin(&self.db()?, stores, IdbTransactionMode::Readonly)?;
+        let result = body(&tx).await;
+        tx.finish(result).await
+    }
+}
+
+impl Storage for IdbStorage {
+    async fn read_meta(&self) -> Result<ClientMeta, CoreError> {
+        self.read_only(&[META], async |tx| Self::read_meta_in(tx).await).await.map_err(core)
+    }
+
+    async fn read_state(&self, id: &RecordId) -> Result<KeyState, CoreError> {
+        self.table(&id.table).map_err(core)?;
+        self.read_only(&[STATE, id.table.as_str()], async |tx| {
+            let key = from_record_key(&id.key);
+            let reads = [
+                tx.store(STATE)?.get(&state_key(&id.table.as_str().into(), &key)).map_err(|e| thrown("get state", e))?,
+                tx.store(&id.table)?.get(&key).map_err(|e| thrown("get record", e))?,
+            ];
+            let mut read = idb::all(&reads).await?.into_iter();
+            let row = read.next().unwrap_or(JsValue::UNDEFINED);
+            decode(&Fields::new(), id, &row, read.next().unwrap_or(JsValue::UNDEFINED))
+        })
+        .await
+        .map_err(core)
+    }
+
+    async fn transact<R>(&self, keys: &[RecordId], f: impl FnOnce(&mut StorageTx) -> Result<R, CoreError>) -> Result<R, CoreError> {
+        let (out, changed) = self.transact_inner(keys, f).await.map_err(core)?;
+        let mut by_table: BTreeMap<&str, Vec<JsValue>> = BTreeMap::new();
+        for id in &changed {
+            by_table.entry(id.table.as_str()).or_default().push(from_record_key(&id.key));
+        }
+        for (table, keys) in by_table {
+            self.events().emit(table, &keys, Source::Remote);
+        }
+        Ok(out)
+    }
+
+    async fn take_batch(&self, limits: &BatchLimits, mode: &dyn Fn(&str) -> MergeMode) -> Result<Vec<InFlightOp>, CoreError> {
+        self.take_batch_inner(limits, mode).await.map_err(core)
+    }
+
+    async fn reset_replica(&self) -> Result<(), CoreError> {
+        self.reset_inner().await.map_err(core)
+    }
+
+    async fn conflict_keys(&self) -> Result<Vec<RecordId>, CoreError> {
+        self.read_only(&[STATE], async |tx| {
+            let index = tx.store(STATE)?.index(CONFLICT_INDEX).map_err(|e| thrown("index", e))?;
+            let keys = idb::request(index.get_all_keys().map_err(|e| thrown("getAllKeys", e))?).await?;
+            Ok(Array::from(&keys).iter().filter_map(|k| record_id(&k)).collect())
+        })
+        .await
+        .map_err(core)
+    }
+
+    async fn conflict_log(&self) -> Result<Vec<ConflictLogEntry>, CoreError> {
+        self.read_only(&[CONFLICTS], async |tx| {
+            let all = idb::request(tx.store(CONFLICTS)?.get_all().map_err(|e| thrown("getAll", e))?).await?;
+            Array::from(&all).iter().map(from_js).collect()
+        })
+        .await
+        .map_err(core)
+    }
+
+    async fn dead_letters(&self) -> Result<Vec<DeadLetter>, CoreError> {
+        self.read_only(&[DEAD_LETTERS], async |tx| {
+            let all = idb::request(tx.store(DEAD_LETTERS)?.get_all().map_err(|e| thrown("getAll", e))?).await?;
+            Array::from(&all).iter().map(from_js).collect()
+        })
+        .await
+        .map_err(core)
+    }
+
+    async fn outbox_len(&self) -> Result<usize, CoreError> {
+        self.read_only(&[STATE], async |tx| {
+            let store = tx.store(STATE)?;
+            let reads = [
+                store.index(PENDING_INDEX).map_err(|e| thrown("index", e))?.count().map_err(|e| thrown("count", e))?,
+                store.index(INFLIGHT_INDEX).map_err(|e| thrown("index", e))?.count().map_err(|e| thrown("count", e))?,
+            ];
+            let counts = idb::all(&reads).await?;
+            Ok(counts.iter().map(|c| c.as_f64().unwrap_or(0.0) as usize).sum())
+        })
+        .await
+        .map_err(core)
+    }
+}

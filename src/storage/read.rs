@@ -1,0 +1,55 @@
+//! Reads of the app's tables: by key, many keys, count, everything. Each is one
+//! read-only transaction; records come back as the JS objects IndexedDB stored.
+
+use js_sys::Array;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::IdbTransactionMode;
+
+use crate::error::SyncError;
+use crate::idb::{self, thrown, Tx};
+use crate::storage::{keys, IdbStorage};
+
+impl IdbStorage {
+    /// The records with `keys` (`undefined` where none), in order.
+    pub(crate) async fn get_many(&self, table: &str, wanted: &[JsValue]) -> Result<Array, SyncError> {
+        self.table(table)?;
+        for key in wanted {
+            keys::validate(table, key)?;
+        }
+        let tx = Tx::begin(&self.db()?, &[table], IdbTransactionMode::Readonly)?;
+        let result = async {
+            let store = tx.store(table)?;
+            let requests = wanted
+                .iter()
+                .map(|k| store.get(k).map_err(|e| thrown("get", e)))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(idb::all(&requests).await?.into_iter().collect::<Array>())
+        }
+        .await;
+        tx.finish(result).await
+    }
+
+    /// The number of records of `table`.
+    pub(crate) async fn count(&self, table: &str) -> Result<u32, SyncError> {
+        self.table(table)?;
+        let tx = Tx::begin(&self.db()?, &[table], IdbTransactionMode::Readonly)?;
+        let result = async {
+            let n = idb::request(tx.store(table)?.count().map_err(|e| thrown("count", e))?).await?;
+            Ok(n.as_f64().unwrap_or(0.0) as u32)
+        }
+        .await;
+        tx.finish(result).await
+    }
+
+    /// Every record of `table`, in key order.
+    pub(crate) async fn all(&self, table: &str) -> Result<Array, SyncError> {
+        self.table(table)?;
+        let tx = Tx::begin(&self.db()?, &[table], IdbTransactionMode::Readonly)?;
+        let result = async {
+            let all = idb::request(tx.store(table)?.get_all().map_err(|e| thrown("getAll", e))?).await?;
+            Ok(all.unchecked_into::<Array>())
+        }
+        .await;
+        tx.finish(result).await
+    }
+}

@@ -1,0 +1,337 @@
+//! Local writes from the table API — add, put, update, delete, one or many — each
+//! call one transaction over the app's table, the state/outbox store and the metadata
+//! (I1: the record and its outbox entry commit together or not at all; a bulk call is
+//! all or nothing). Records stay JS objects: only keys and update patches are read.
+//!
+//! Requests are issued in two phases: reads (metadata, state rows, and the records an
+//! update or delete needs), awaited on the last one; then every write, not awaited
+//! one by one — the commit reports the first failure and aborts everything.
+
+use std::collections::BTreeMap;
+
+use idb_sync_core::outbox::{plan_local_write_shape, ClientMeta, OpKind, PendingData};
+use idb_sync_core::RecordKey;
+use js_sys::{Object, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{IdbObjectStore, IdbRequest, IdbTransactionMode};
+
+use crate::error::SyncError;
+use crate::idb::{self, thrown, Tx};
+use crate::storage::keys::{self, KeyMode};
+use crate::storage::layout::{hlc_to_js, state_key, Fields, META, META_KEY, STATE};
+use crate::storage::{IdbStorage, TableInfo};
+
+/// One local write asked for by the app.
+pub(crate) enum Write {
+    /// `add(record, key?)`: fails if the key exists.
+    Add { record: JsValue, key: JsValue },
+    /// `put(record, key?)`.
+    Put { record: JsValue, key: JsValue },
+    /// `update(key, changes)`.
+    Update { key: JsValue, changes: JsValue },
+    /// `delete(key)`.
+    Delete { key: JsValue },
+}
+
+impl Write {
+    fn kind(&self) -> OpKind {
+        match self {
+            Write::Add { .. } => OpKind::Create,
+            Write::Put { .. } => OpKind::Put,
+            Write::Update { .. } => OpKind::Update,
+            Write::Delete { .. } => OpKind::Delete,
+        }
+    }
+}
+
+/// A write after validation: its key is known, or IndexedDB generates it (`None`).
+struct Checked {
+    kind: OpKind,
+    key: Option<JsValue>,
+    /// The key was generated just now (no state can exist for it).
+    fresh: bool,
+    /// The record (add/put) or the changes (update).
+    data: JsValue,
+    /// Already written (its key came from IndexedDB's key generator).
+    prewritten: bool,
+}
+
+fn is_plain_object(v: &JsValue) -> bool {
+    v.is_object() && !js_sys::Array::is_array(v) && !v.is_instance_of::<js_sys::Date>() && !v.is_function()
+}
+
+/// Validates every write before any transaction starts (I8) and fills generated keys.
+fn check(table: &TableInfo, writes: Vec<Write>) -> Result<Vec<Checked>, SyncError> {
+    let name = &table.schema.name;
+    let mode = &table.key_mode;
+    writes
+        .into_iter()
+        .map(|w| {
+            let kind = w.kind();
+            match w {
+                Write::Add { record, key } | Write::Put { record, key } => {
+                    if !is_plain_object(&record) {
+                        return Err(SyncError::InvalidRecord { table: name.clone(), reason: "a record must be an object".into() });
+                    }
+                    let (key, fresh) = match mode {
+                        KeyMode::Inline { .. } | KeyMode::InlineAuto { .. } => {
+                            if !key.is_undefined() {
+                                return Err(SyncError::InvalidArgument {
+                                    argument: "key",
+                                    reason: format!("table `{name}` reads keys from its records; pass none"),
+                                });
+                            }
+                            let inline = mode.read(&record);
+                            if !inline.is_undefined() {
+                                keys::validate(name, &inline)?;
+                                (Some(inline), false)
+                            } else if mode.auto_increment() {
+                                (None, false)
+                            } else if let Some(field) = mode.inline_field() {
+                                let generated = keys::generate();
+                                Reflect::set(&record, field, &generated).map_err(|e| thrown("set key", e))?;
+                                (Some(generated), true)
+                            } else {
+                                return Err(SyncError::MissingKey(name.clone()));
+                            }
+                        }
+                        KeyMode::OutOfLine | KeyMode::OutOfLineAuto => {
+                            if !key.is_undefined() {
+                                keys::validate(name, &key)?;
+                                (Some(key), false)
+                            } else if mode.auto_increment() {
+                                (None, false)
+                            } else {
+                                return Err(SyncError::MissingKey(name.clone()));
+                            }
+                        }
+                    };
+                    Ok(Checked { kind, key, fresh, data: record, prewritten: false })
+                }
+                Write::Update { key, changes } => {
+                    keys::validate(name, &key)?;
+                    if !is_plain_object(&changes) {
+                        return Err(SyncError::InvalidArgument { argument: "changes", reason: "expected an object of fields".into() });
+                    }
+                    if let Some(field) = mode.inline_field() {
+                        let changed = Reflect::get(&changes, field).unwrap_or(JsValue::UNDEFINED);
+                        if !changed.is_undefined() && !js_sys::Object::is(&changed, &key) {
+                            return Err(SyncError::InvalidArgument {
+                                argument: "changes",
+                                reason: "update cannot change a record's key".into(),
+                            });
+                        }
+                    }
+                    Ok(Checked { kind, key: Some(key), fresh: false, data: changes, prewritten: false })
+                }
+                Write::Delete { key } => {
+                    keys::validate(name, &key)?;
+                    Ok(Checked { kind, key: Some(key), fresh: false, data: JsValue::UNDEFINED, prewritten: false })
+                }
+            }
+        })
+        .collect()
+}
+
+/// Maps an aborted write's `ConstraintError` to the bad-input error it stands for.
+fn classify(table: &str, any_add: bool, e: SyncError) -> SyncError {
+    match e {
+        SyncError::Storage(msg) if msg.starts_with("ConstraintError") => {
+            let about_index = msg.contains("index");
+            if any_add && !about_index {
+                SyncError::KeyExists { table: table.into(), detail: msg }
+            } else {
+                SyncError::UniqueViolation { table: table.into(), detail: msg }
+            }
+        }
+        other => other,
+    }
+}
+
+fn put_in(store: &IdbObjectStore, kind: OpKind, record: &JsValue, key: Option<&JsValue>, out_of_line: bool) -> Result<IdbRequest, SyncError> {
+    let r = match (kind, out_of_line, key) {
+        (OpKind::Create, true, Some(k)) => store.add_with_key(record, k),
+        (OpKind::Create, _, _) => store.add(record),
+        (_, true, Some(k)) => store.put_with_key(record, k),
+        _ => store.put(record),
+    };
+    r.map_err(|e| thrown("write", e))
+}
+
+fn merged_patch(previous: &JsValue, changes: &JsValue) -> JsValue {
+    let out = Object::new();
+    if previous.is_object() {
+        Object::assign(&out, previous.unchecked_ref());
+    }
+    Object::assign(&out, changes.unchecked_ref());
+    out.into()
+}
+
+/// Runs `writes` on `table` in one transaction and returns the keys written, in order
+/// (a delete of a missing key is skipped and not returned).
+pub(crate) async fn write(storage: &IdbStorage, table: &str, writes: Vec<Write>) -> Result<Vec<JsValue>, SyncError> {
+    let info = storage.table(table)?;
+    let items = check(&info, writes)?;
+    if items.is_empty() {
+        return Ok(Vec::new());
+    }
+    let any_add = items.iter().any(|i| i.kind == OpKind::Create);
+    let now = js_sys::Date::now() as u64;
+    let tx = Tx::begin(&storage.db()?, &[table, STATE, META], IdbTransactionMode::Readwrite)?;
+    let result = run(&tx, &info, items, now).await;
+    let out = tx.finish(result).await.map_err(|e| classify(table, any_add, e))?;
+    Ok(out)
+}
+
+async fn run(tx: &Tx, info: &TableInfo, mut items: Vec<Checked>, now: u64) -> Result<Vec<JsValue>, SyncError> {
+    let name = &info.schema.name;
+    let table_js = JsValue::from_str(name);
+    let app = tx.store(name)?;
+    let state = tx.store(STATE)?;
+    let meta_store = tx.store(META)?;
+    let fields = Fields::new();
+    let out_of_line = matches!(info.key_mode, KeyMode::OutOfLine | KeyMode::OutOfLineAuto);
+
+    // Records without a key: IndexedDB assigns one (auto-increment) when they are
+    // written, first, so that their state can be read like the others'.
+    let auto: Vec<usize> = (0..items.len()).filter(|&i| items[i].key.is_none()).collect();
+    if !auto.is_empty() {
+        let requests = auto
+            .iter()
+            .map(|&i| put_in(&app, items[i].kind, &items[i].data, None, out_of_line))
+            .collect::<Result<Vec<_>, _>>()?;
+        for (&i, key) in auto.iter().zip(idb::all(&requests).await?) {
+            items[i].key = Some(key);
+            items[i].prewritten = true;
+        }
+    }
+
+    // Phase 1: reads. A table without any state row (a fresh table, or everything
+    // synced and dropped) needs no per-key state read: one count answers for all.
+    let has_state = if items.len() > 1 {
+        let lower = js_sys::Array::of1(&table_js);
+        let upper = js_sys::Array::of2(&table_js, &js_sys::Array::new());
+        let range = web_sys::IdbKeyRange::bound(&lower, &upper).map_err(|e| thrown("key range", e))?;
+        let n = idb::request(state.count_with_key(&range).map_err(|e| thrown("count state", e))?).await?;
+        n.as_f64().unwrap_or(1.0) > 0.0
+    } else {
+        true
+    };
+    // (Issued after the count: a request that finished before we awaited it never
+    // wakes us.)
+    let mut reads = vec![meta_store.get(&META_KEY.into()).map_err(|e| thrown("get meta", e))?];
+
+    let mut state_req = vec![None; items.len()];
+    let mut record_req = vec![None; items.len()];
+    for (i, item) in items.iter().enumerate() {
+        let key = item.key.as_ref().expect("every key is known now");
+        if !item.fresh && has_state {
+            reads.push(state.get(&state_key(&table_js, key)).map_err(|e| thrown("get state", e))?);
+            state_req[i] = Some(reads.len() - 1);
+        }
+        if matches!(item.kind, OpKind::Update | OpKind::Delete) {
+            reads.push(app.get(key).map_err(|e| thrown("get record", e))?);
+            record_req[i] = Some(reads.len() - 1);
+        }
+    }
+    let results = idb::all(&reads).await?;
+    let mut meta: ClientMeta = serde_wasm_bindgen::from_value(results[0].clone())
+        .map_err(|e| SyncError::Storage(format!("client metadata unreadable: {e}")))?;
+
+    // Phase 2: plan each write in order (later writes to the same key see the earlier
+    // ones), then issue every write.
+    struct Current {
+        row: JsValue,
+        record: JsValue,
+    }
+    let mut current: BTreeMap<RecordKey, Current> = BTreeMap::new();
+    let mut written = Vec::with_capacity(items.len());
+    let fault = crate::testing::take_fault();
+    for (i, item) in items.iter().enumerate() {
+        let key = item.key.clone().expect("every key is known now");
+        let record_key = keys::to_record_key(&key)
+            .ok_or_else(|| SyncError::InvalidKey { table: name.clone(), reason: "generated key is not a string or number".into() })?;
+        let entry = current.entry(record_key).or_insert_with(|| Current {
+            row: state_req[i].map(|r| results[r].clone()).unwrap_or(JsValue::UNDEFINED),
+            record: record_req[i].map(|r| results[r].clone()).unwrap_or(JsValue::UNDEFINED),
+        });
+        let exists = match item.kind {
+            // IndexedDB's `add` refuses an existing key itself.
+            OpKind::Create | OpKind::Put => false,
+            _ => !entry.record.is_undefined(),
+        };
+        let facts = fields.facts(&entry.row, exists);
+        let plan = match plan_local_write_shape(facts, &mut meta, item.kind, now) {
+            Ok(Some(plan)) => plan,
+            Ok(None) => continue,
+            Err(idb_sync_core::SyncError::NotFound(_)) => {
+                return Err(SyncError::NotFound(format!("update: no record with key {key:?} in `{name}`")))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        // The app's record.
+        match item.kind {
+            OpKind::Create | OpKind::Put => {
+                if !item.prewritten {
+                    put_in(&app, item.kind, &item.data, Some(&key), out_of_line)?;
+                }
+                entry.record = item.data.clone();
+            }
+            OpKind::Update => {
+                let record = &entry.record;
+                let changes = Object::keys(item.data.unchecked_ref::<Object>());
+                for field in changes.iter() {
+                    let value = Reflect::get(&item.data, &field).unwrap_or(JsValue::UNDEFINED);
+                    Reflect::set(record, &field, &value).map_err(|e| thrown("apply update", e))?;
+                }
+                put_in(&app, OpKind::Put, record, Some(&key), out_of_line)?;
+            }
+            OpKind::Delete => {
+                app.delete(&key).map_err(|e| thrown("delete", e))?;
+                entry.record = JsValue::UNDEFINED;
+            }
+        }
+        if fault {
+            return Err(SyncError::Storage("injected fault between the data write and the outbox write".into()));
+        }
+        // Its state row (the outbox entry).
+        if !entry.row.is_object() {
+            entry.row = Object::new().into();
+        }
+        let row = &entry.row;
+        let hlc = hlc_to_js(&plan.hlc);
+        let _ = Reflect::set(row, &fields.hlc, &hlc);
+        match &plan.pending {
+            None => fields.clear_pending(row),
+            Some(p) => {
+                let patch = match p.data {
+                    PendingData::Patch => Some(merged_patch(&JsValue::UNDEFINED, &item.data)),
+                    PendingData::MergedPatch => {
+                        Some(merged_patch(&Reflect::get(row, &fields.pending_patch).unwrap_or(JsValue::UNDEFINED), &item.data))
+                    }
+                    PendingData::NewValue | PendingData::Nothing => None,
+                };
+                fields.clear_pending(row);
+                let _ = Reflect::set(row, &fields.pending_kind, &JsValue::from_str(p.kind.as_str()));
+                let _ = Reflect::set(row, &fields.pending_queued, &JsValue::from_f64(p.queued as f64));
+                let _ = Reflect::set(row, &fields.pending_hlc, &hlc);
+                if let Some(patch) = patch {
+                    let _ = Reflect::set(row, &fields.pending_patch, &patch);
+                }
+            }
+        }
+        let skey = state_key(&table_js, &key);
+        if fields.row_is_empty(row) {
+            state.delete(&skey).map_err(|e| thrown("delete state", e))?;
+        } else {
+            state.put_with_key(row, &skey).map_err(|e| thrown("put state", e))?;
+        }
+        written.push(key);
+    }
+    let meta_js = meta.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| SyncError::Storage(format!("client metadata: {e}")))?;
+    meta_store.put_with_key(&meta_js, &META_KEY.into()).map_err(|e| thrown("put meta", e))?;
+    Ok(written)
+}
+
+use serde::Serialize;

@@ -1,0 +1,19 @@
+//! Fault injection for the browser tests (hidden from the docs): proves I1 by failing
+//! a write after the record is written and before its outbox entry is.
+
+use std::cell::Cell;
+
+thread_local! {
+    static FAIL_NEXT_WRITE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Makes the next local write fail between writing the record and writing its
+/// outbox entry (inside the transaction).
+#[doc(hidden)]
+pub fn fail_next_write_between_data_and_outbox() {
+    FAIL_NEXT_WRITE.with(|f| f.set(true));
+}
+
+pub(crate) fn take_fault() -> bool {
+    FAIL_NEXT_WRITE.with(|f| f.replace(false))
+}
