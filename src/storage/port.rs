@@ -321,6 +321,15 @@ impl IdbStorage {
         tx.finish(result).await
     }
 
+    /// Every entry of one of our stores, in key order.
+    async fn read_all<T: DeserializeOwned>(&self, store: &str) -> Result<Vec<T>, SyncError> {
+        self.read_only(&[store], async |tx| {
+            let all = idb::request(tx.store(store)?.get_all().map_err(|e| thrown("getAll", e))?).await?;
+            Array::from(&all).iter().map(from_js).collect()
+        })
+        .await
+    }
+
     async fn read_only<R>(&self, stores: &[&str], body: impl AsyncFnOnce(&Tx) -> Result<R, SyncError>) -> Result<R, SyncError> {
         let tx = Tx::begin(&self.db()?, stores, IdbTransactionMode::Readonly)?;
         let result = body(&tx).await;
@@ -380,21 +389,11 @@ impl Storage for IdbStorage {
     }
 
     async fn conflict_log(&self) -> Result<Vec<ConflictLogEntry>, CoreError> {
-        self.read_only(&[CONFLICTS], async |tx| {
-            let all = idb::request(tx.store(CONFLICTS)?.get_all().map_err(|e| thrown("getAll", e))?).await?;
-            Array::from(&all).iter().map(from_js).collect()
-        })
-        .await
-        .map_err(core)
+        self.read_all(CONFLICTS).await.map_err(core)
     }
 
     async fn dead_letters(&self) -> Result<Vec<DeadLetter>, CoreError> {
-        self.read_only(&[DEAD_LETTERS], async |tx| {
-            let all = idb::request(tx.store(DEAD_LETTERS)?.get_all().map_err(|e| thrown("getAll", e))?).await?;
-            Array::from(&all).iter().map(from_js).collect()
-        })
-        .await
-        .map_err(core)
+        self.read_all(DEAD_LETTERS).await.map_err(core)
     }
 
     async fn outbox_len(&self) -> Result<usize, CoreError> {
