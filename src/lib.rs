@@ -19,6 +19,8 @@ mod idb;
 mod query;
 mod server_check;
 mod storage;
+#[cfg(target_arch = "wasm32")]
+mod sync;
 mod table;
 #[doc(hidden)]
 pub mod testing;
@@ -29,6 +31,8 @@ pub use database::LocalDatabase;
 pub use error::SyncError;
 pub use query::{Collection, WhereClause};
 pub use storage::IdbStorage;
+#[cfg(target_arch = "wasm32")]
+pub use sync::SyncManager;
 pub use table::Table;
 pub use server_check::{check_server, ServerHealth};
 

@@ -1,0 +1,37 @@
+//! [`BrowserClock`]: the core's `Clock` port over `Date.now()` and `setTimeout`, and
+//! [`random_u64`] for the backoff's jitter.
+
+use idb_sync_core::ports::Clock;
+use js_sys::Promise;
+use wasm_bindgen_futures::JsFuture;
+
+/// The browser's wall clock.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct BrowserClock;
+
+/// Milliseconds since the epoch.
+pub(crate) fn now_ms() -> u64 {
+    js_sys::Date::now() as u64
+}
+
+/// A uniformly random `u64` (`Math.random()` is enough for jitter).
+pub(crate) fn random_u64() -> u64 {
+    let high = (js_sys::Math::random() * 4_294_967_296.0) as u64;
+    let low = (js_sys::Math::random() * 4_294_967_296.0) as u64;
+    (high << 32) | low
+}
+
+impl Clock for BrowserClock {
+    fn now_ms(&self) -> u64 {
+        now_ms()
+    }
+
+    async fn sleep(&self, ms: u64) {
+        let promise = Promise::new(&mut |resolve, _| {
+            if let Some(window) = web_sys::window() {
+                let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms.min(i32::MAX as u64) as i32);
+            }
+        });
+        let _ = JsFuture::from(promise).await;
+    }
+}

@@ -1,0 +1,95 @@
+//! Errors the sync manager throws besides the storage layer's: one code per invalid
+//! option, and the manager's own states (closed, offline, panicked, no leader). Thrown
+//! to JavaScript as a `SyncError` like every other error of the package.
+
+use wasm_bindgen::{JsCast, JsValue};
+
+/// An error of the sync manager. [`ManagerError::code`] is stable.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ManagerError {
+    /// An option of `SyncManager.open` is invalid; each option has its own code.
+    #[error("invalid option `{option}`: {reason}")]
+    InvalidOption {
+        /// The option's name (`dbName`, `endpoint`, ...).
+        option: &'static str,
+        /// Its stable code (`invalid_endpoint`, ...).
+        code: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// An argument of a method is invalid.
+    #[error("invalid argument `{argument}`: {reason}")]
+    InvalidArgument {
+        /// The argument's name.
+        argument: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// `close()` was called.
+    #[error("the sync manager is closed")]
+    Closed,
+    /// The browser is offline: no request is attempted.
+    #[error("the browser is offline; changes stay queued and sync when it is back online")]
+    Offline,
+    /// A panic happened inside the package; the manager no longer works.
+    #[error("idb-sync panicked: {0}; reload the page")]
+    Panicked(String),
+    /// An error from the storage layer (its own code).
+    #[error(transparent)]
+    Storage(#[from] crate::error::SyncError),
+    /// An error from the sync core (its own code).
+    #[error(transparent)]
+    Core(#[from] idb_sync_core::SyncError),
+}
+
+impl ManagerError {
+    /// The stable code, seen by JavaScript as `error.code`.
+    pub(crate) fn code(&self) -> &str {
+        match self {
+            ManagerError::InvalidOption { code, .. } => code,
+            ManagerError::InvalidArgument { .. } => "invalid_argument",
+            ManagerError::Closed => "manager_closed",
+            ManagerError::Offline => "offline",
+            ManagerError::Panicked(_) => "panicked",
+            ManagerError::Storage(e) => e.code(),
+            ManagerError::Core(e) => e.code(),
+        }
+    }
+
+    pub(crate) fn invalid(option: &'static str, code: &'static str, reason: impl Into<String>) -> Self {
+        ManagerError::InvalidOption { option, code, reason: reason.into() }
+    }
+}
+
+/// Builds a JS `Error` named `SyncError` with `code`, `message` and `cause`.
+pub(crate) fn js_error(code: &str, message: &str, cause: Option<&JsValue>) -> JsValue {
+    let error = js_sys::Error::new(message);
+    error.set_name("SyncError");
+    let _ = js_sys::Reflect::set(&error, &"code".into(), &code.into());
+    if let Some(cause) = cause {
+        let _ = js_sys::Reflect::set(&error, &"cause".into(), cause);
+    }
+    error.unchecked_into()
+}
+
+impl From<ManagerError> for JsValue {
+    fn from(error: ManagerError) -> JsValue {
+        match error {
+            ManagerError::Storage(e) => e.into(),
+            ManagerError::InvalidOption { option, .. } => {
+                let js = js_error(error.code(), &error.to_string(), None);
+                let _ = js_sys::Reflect::set(&js, &"option".into(), &option.into());
+                js
+            }
+            _ => js_error(error.code(), &error.to_string(), None),
+        }
+    }
+}
+
+/// The message of a thrown JS value.
+pub(crate) fn message_of(value: &JsValue) -> String {
+    if let Some(e) = value.dyn_ref::<js_sys::Error>() {
+        return e.message().into();
+    }
+    value.as_string().unwrap_or_else(|| format!("{value:?}"))
+}

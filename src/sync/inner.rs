@@ -1,0 +1,635 @@
+//! The manager's shared state and its loop: the core [`Scheduler`] decides, this file
+//! acts — it arms one [`Timer`], runs rounds of the core engine, keeps the
+//! [`SyncStatus`], tells subscribers and other tabs, and answers `syncNow()` calls.
+//! Every `RefCell` borrow here is short and never held across an await or a call into
+//! JavaScript.
+
+use std::cell::{Cell, RefCell};
+use std::rc::{Rc, Weak};
+
+use idb_sync_core::engine::SyncEngine;
+use idb_sync_core::sync_loop::{
+    Decision, IdleReason, ProgressTransport, RoundProgress, Scheduler, StatusError, SyncNowResult, SyncStatus,
+};
+use idb_sync_core::ErrorClass;
+use js_sys::Function;
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::spawn_local;
+
+use super::clock::{now_ms, random_u64, BrowserClock};
+use super::counts;
+use super::error::{js_error, ManagerError};
+use super::leader::{Leadership, Message, Relay};
+use super::resolver::JsResolver;
+use super::transport::{Credentials, FetchTransport};
+use super::triggers::{self, Listener, Timer};
+use crate::database::LocalDatabase;
+use crate::storage::IdbStorage;
+
+/// How progress reaches the status.
+pub(crate) type ProgressFn = Box<dyn Fn(RoundProgress)>;
+/// The engine the manager drives.
+pub(crate) type Engine = SyncEngine<IdbStorage, ProgressTransport<FetchTransport, ProgressFn>, BrowserClock, JsResolver>;
+
+/// The change-event listener id and its callback.
+type ChangeSubscription = (u32, Closure<dyn FnMut(JsValue)>);
+
+/// What a manager is made of, for [`Inner::new`].
+pub(crate) struct Parts {
+    pub(crate) db: LocalDatabase,
+    pub(crate) transport: FetchTransport,
+    pub(crate) credentials: Rc<Credentials>,
+    pub(crate) closed: Rc<Cell<bool>>,
+    pub(crate) client_id: String,
+    pub(crate) resolver: JsResolver,
+    pub(crate) config: idb_sync_core::engine::EngineConfig,
+    pub(crate) state: State,
+}
+
+/// A `syncNow()` of this tab waiting for round `ticket`.
+struct Waiter {
+    ticket: u64,
+    resolve: Function,
+    reject: Function,
+}
+
+/// A follower's `syncNow()` waiting for the leader's answer.
+struct Call {
+    id: String,
+    resolve: Function,
+    reject: Function,
+    _timeout: Option<Timer>,
+}
+
+/// Everything that changes.
+pub(crate) struct State {
+    pub(crate) scheduler: Scheduler,
+    pub(crate) status: SyncStatus,
+    pub(crate) leader: bool,
+    pub(crate) wants_auto: bool,
+    published: Option<SyncStatus>,
+    timer: Option<Timer>,
+    dom: Vec<Listener>,
+    changes: Option<ChangeSubscription>,
+    pub(crate) leadership: Option<Leadership>,
+    relay: Option<Relay>,
+    waiters: Vec<Waiter>,
+    remote_waiters: Vec<(u64, String)>,
+    calls: Vec<Call>,
+    next_call: u64,
+    counting: bool,
+    recount: bool,
+}
+
+impl State {
+    pub(crate) fn new(scheduler: Scheduler, status: SyncStatus, wants_auto: bool) -> State {
+        State {
+            scheduler,
+            status,
+            leader: false,
+            wants_auto,
+            published: None,
+            timer: None,
+            dom: Vec::new(),
+            changes: None,
+            leadership: None,
+            relay: None,
+            waiters: Vec::new(),
+            remote_waiters: Vec::new(),
+            calls: Vec::new(),
+            next_call: 0,
+            counting: false,
+            recount: false,
+        }
+    }
+}
+
+/// The manager's shared part (the exported class holds an `Rc` of it).
+pub(crate) struct Inner {
+    pub(crate) db: LocalDatabase,
+    pub(crate) storage: IdbStorage,
+    pub(crate) engine: Engine,
+    pub(crate) credentials: Rc<Credentials>,
+    pub(crate) closed: Rc<Cell<bool>>,
+    pub(crate) client_id: String,
+    pub(crate) state: RefCell<State>,
+    subscribers: RefCell<Vec<(u32, Function)>>,
+    next_subscriber: Cell<u32>,
+}
+
+thread_local! {
+    static MANAGERS: RefCell<Vec<Weak<Inner>>> = const { RefCell::new(Vec::new()) };
+    static PANICKED: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Installs (once) the panic hook: log the panic and put every manager in a clear error
+/// state (wasm aborts on panic: the manager cannot go on).
+pub(crate) fn install_panic_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        std::panic::set_hook(Box::new(|info| {
+            let message = info.to_string();
+            web_sys::console::error_1(&format!("idb-sync panicked: {message}").into());
+            PANICKED.with(|p| {
+                if let Ok(mut p) = p.try_borrow_mut() {
+                    *p = Some(message.clone());
+                }
+            });
+            let managers = MANAGERS.with(|m| m.try_borrow().map(|m| m.clone()).unwrap_or_default());
+            for inner in managers.iter().filter_map(Weak::upgrade) {
+                inner.mark_broken(&message);
+            }
+        }));
+    });
+}
+
+/// The panic message, if the package panicked.
+pub(crate) fn panicked() -> Option<String> {
+    PANICKED.with(|p| p.try_borrow().ok().and_then(|p| p.clone()))
+}
+
+pub(crate) fn to_js<T: Serialize>(value: &T) -> JsValue {
+    value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn status_error_js(error: &StatusError) -> JsValue {
+    js_error(&error.code, &error.message, None)
+}
+
+impl Inner {
+    pub(crate) fn new(parts: Parts) -> Rc<Inner> {
+        let Parts { db, transport, credentials, closed, client_id, resolver, config, state } = parts;
+        let inner = Rc::new_cyclic(|weak: &Weak<Inner>| {
+            let weak = weak.clone();
+            let progress: ProgressFn = Box::new(move |step| {
+                if let Some(inner) = weak.upgrade() {
+                    inner.state.borrow_mut().status.round_progress(step);
+                    inner.publish();
+                }
+            });
+            let storage = db.storage().clone();
+            let engine = SyncEngine::with_resolver(
+                storage.clone(),
+                ProgressTransport::new(transport, progress),
+                BrowserClock,
+                config,
+                resolver,
+            );
+            Inner {
+                db,
+                storage,
+                engine,
+                credentials,
+                closed,
+                client_id,
+                state: RefCell::new(state),
+                subscribers: RefCell::new(Vec::new()),
+                next_subscriber: Cell::new(0),
+            }
+        });
+        MANAGERS.with(|m| {
+            let mut m = m.borrow_mut();
+            m.retain(|w| w.strong_count() > 0);
+            m.push(Rc::downgrade(&inner));
+        });
+        inner
+    }
+
+    /// Listens to the browser and the other tabs (called once, after open).
+    pub(crate) fn wire(self: &Rc<Self>) {
+        let mut dom = Vec::new();
+        if let Some(window) = web_sys::window() {
+            let weak = Rc::downgrade(self);
+            dom.extend(Listener::new(&window, "online", move |_| with(&weak, |i| i.set_online(true))));
+            let weak = Rc::downgrade(self);
+            dom.extend(Listener::new(&window, "offline", move |_| with(&weak, |i| i.set_online(false))));
+            if let Some(document) = window.document() {
+                let weak = Rc::downgrade(self);
+                dom.extend(Listener::new(&document, "visibilitychange", move |_| with(&weak, |i| i.visibility_changed())));
+            }
+        }
+        let weak = Rc::downgrade(self);
+        let relay = Relay::open(self.storage.name(), move |message| with(&weak, |i| i.on_message(message)));
+        let weak = Rc::downgrade(self);
+        let on_change = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
+            let source = js_sys::Reflect::get(&event, &"source".into()).ok().and_then(|s| s.as_string());
+            if source.as_deref() == Some("local") {
+                with(&weak, |i| i.local_write());
+            }
+        });
+        let id = self.storage.events().subscribe("*", on_change.as_ref().unchecked_ref::<Function>().clone());
+        let mut st = self.state.borrow_mut();
+        st.dom = dom;
+        st.relay = relay;
+        st.changes = Some((id, on_change));
+    }
+
+    /// This tab now runs the loop.
+    pub(crate) fn became_leader(self: &Rc<Self>) {
+        if self.closed.get() {
+            return;
+        }
+        {
+            let mut st = self.state.borrow_mut();
+            st.leader = true;
+            st.scheduler.set_online(triggers::is_online());
+            st.scheduler.set_visible(triggers::is_visible());
+            if st.wants_auto {
+                st.scheduler.start();
+            }
+        }
+        self.refresh_counts();
+        self.pump();
+    }
+
+    /// Asks the leader for its status (a follower, after open).
+    pub(crate) fn greet(&self) {
+        self.post(&Message::Hello);
+    }
+
+    fn post(&self, message: &Message) {
+        if let Some(relay) = &self.state.borrow().relay {
+            relay.post(message);
+        }
+    }
+
+    /// Decides and acts: starts a round, arms the timer, or idles.
+    pub(crate) fn pump(self: &Rc<Self>) {
+        let now = now_ms();
+        let mut st = self.state.borrow_mut();
+        if !st.leader || self.closed.get() {
+            st.timer = None;
+            return;
+        }
+        match st.scheduler.decide(now) {
+            Decision::RunNow => {
+                let n = st.scheduler.round_started(now);
+                st.timer = None;
+                drop(st);
+                spawn_local(self.clone().run_round(n));
+            }
+            Decision::SleepUntil(at) => {
+                let weak = Rc::downgrade(self);
+                // The timer's callback must not drop the timer while it runs: pump later.
+                st.timer = Timer::once(at.saturating_sub(now), move || {
+                    let weak = weak.clone();
+                    spawn_local(async move { with(&weak, |i| i.pump()) });
+                });
+            }
+            Decision::Busy => {}
+            Decision::Idle(_) => st.timer = None,
+        }
+    }
+
+    async fn run_round(self: Rc<Self>, n: u64) {
+        let before = counts::read(&self.storage).await;
+        {
+            let mut st = self.state.borrow_mut();
+            if let Ok(c) = before {
+                st.status.set_counts(c);
+            }
+            let total = st.status.pending + st.status.in_flight;
+            st.status.round_started(total);
+        }
+        self.publish();
+        let result = self.engine.sync_round().await;
+        let after = counts::read(&self.storage).await;
+        let now = now_ms();
+        let (waiters, remote) = {
+            let mut st = self.state.borrow_mut();
+            if let Ok(c) = after {
+                st.status.set_counts(c);
+            }
+            match &result {
+                Ok(report) => {
+                    let more = report.sent > 0 && st.status.pending > 0;
+                    st.scheduler.round_succeeded(now, more);
+                    st.status.round_succeeded(now, report);
+                }
+                Err(e) => {
+                    let next = st.scheduler.round_failed(now, e, random_u64());
+                    st.status.round_failed(e, next);
+                }
+            }
+            let (done, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut st.waiters).into_iter().partition(|w| w.ticket <= n);
+            st.waiters = rest;
+            let (remote, rest): (Vec<_>, Vec<_>) =
+                std::mem::take(&mut st.remote_waiters).into_iter().partition(|(t, _)| *t <= n);
+            st.remote_waiters = rest;
+            (done, remote)
+        };
+        let answer = result.as_ref().map(SyncNowResult::from).map_err(StatusError::from);
+        for waiter in waiters {
+            let _ = match &answer {
+                Ok(r) => waiter.resolve.call1(&JsValue::UNDEFINED, &to_js(r)),
+                Err(e) => waiter.reject.call1(&JsValue::UNDEFINED, &status_error_js(e)),
+            };
+        }
+        for (_, id) in remote {
+            let (result, error) = match &answer {
+                Ok(r) => (Some(*r), None),
+                Err(e) => (None, Some(e.clone())),
+            };
+            self.post(&Message::SyncNowDone { id, result, error });
+        }
+        self.publish();
+        self.pump();
+    }
+
+    /// Tells subscribers (and, from the leader, the other tabs) about a changed status.
+    pub(crate) fn publish(&self) {
+        let status = {
+            let Ok(mut st) = self.state.try_borrow_mut() else { return };
+            if st.published.as_ref() == Some(&st.status) {
+                return;
+            }
+            st.published = Some(st.status.clone());
+            if st.leader {
+                if let Some(relay) = &st.relay {
+                    relay.post(&Message::Status { status: st.status.clone() });
+                }
+            }
+            st.status.clone()
+        };
+        let subscribers: Vec<Function> = match self.subscribers.try_borrow() {
+            Ok(s) => s.iter().map(|(_, f)| f.clone()).collect(),
+            Err(_) => return,
+        };
+        if subscribers.is_empty() {
+            return;
+        }
+        let js = to_js(&status);
+        for f in subscribers {
+            if let Err(e) = f.call1(&JsValue::UNDEFINED, &js) {
+                web_sys::console::error_2(&"idb-sync: a status subscriber threw".into(), &e);
+            }
+        }
+    }
+
+    /// Adds a status subscriber; returns its id.
+    pub(crate) fn subscribe(&self, f: Function) -> u32 {
+        let id = self.next_subscriber.get() + 1;
+        self.next_subscriber.set(id);
+        self.subscribers.borrow_mut().push((id, f));
+        id
+    }
+
+    /// Removes a status subscriber.
+    pub(crate) fn unsubscribe(&self, id: u32) {
+        self.subscribers.borrow_mut().retain(|(i, _)| *i != id);
+    }
+
+    /// Rereads the counts (coalescing bursts) and publishes them.
+    pub(crate) fn refresh_counts(self: &Rc<Self>) {
+        {
+            let mut st = self.state.borrow_mut();
+            if st.counting {
+                st.recount = true;
+                return;
+            }
+            st.counting = true;
+        }
+        let inner = self.clone();
+        spawn_local(async move {
+            loop {
+                let counts = counts::read(&inner.storage).await;
+                let again = {
+                    let mut st = inner.state.borrow_mut();
+                    if let Ok(c) = counts {
+                        st.status.set_counts(c);
+                    }
+                    let again = st.recount && !inner.closed.get();
+                    st.recount = false;
+                    st.counting = again;
+                    again
+                };
+                if !again {
+                    break;
+                }
+            }
+            inner.publish();
+        });
+    }
+
+    /// A local write, in this tab or another (or a decision that queued something).
+    pub(crate) fn local_write(self: &Rc<Self>) {
+        if self.closed.get() {
+            return;
+        }
+        self.state.borrow_mut().scheduler.local_write(now_ms());
+        self.refresh_counts();
+        self.pump();
+    }
+
+    /// Something this tab changed in the outbox outside the table API: tell the leader.
+    pub(crate) fn poke(self: &Rc<Self>) {
+        if self.state.borrow().leader {
+            self.local_write();
+        } else {
+            self.post(&Message::Poke);
+            self.refresh_counts();
+        }
+    }
+
+    fn set_online(self: &Rc<Self>, online: bool) {
+        {
+            let mut st = self.state.borrow_mut();
+            st.scheduler.set_online(online);
+            st.status.set_online(online);
+        }
+        self.publish();
+        self.pump();
+    }
+
+    fn visibility_changed(self: &Rc<Self>) {
+        self.state.borrow_mut().scheduler.set_visible(triggers::is_visible());
+        self.pump();
+    }
+
+    /// New credentials: forget the cached token and end an auth block.
+    pub(crate) fn credentials_changed(self: &Rc<Self>) {
+        self.credentials.forget();
+        let leader = {
+            let mut st = self.state.borrow_mut();
+            st.scheduler.credentials_changed();
+            st.leader
+        };
+        if leader {
+            self.pump();
+        } else {
+            self.post(&Message::Reauth);
+        }
+    }
+
+    /// `syncNow()`: settles `resolve`/`reject` with the answer of the next round.
+    pub(crate) fn sync_now(self: &Rc<Self>, resolve: Function, reject: Function) {
+        let fail = |e: ManagerError| {
+            let _ = reject.call1(&JsValue::UNDEFINED, &e.into());
+        };
+        if let Some(message) = panicked() {
+            return fail(ManagerError::Panicked(message));
+        }
+        if self.closed.get() {
+            return fail(ManagerError::Closed);
+        }
+        let mut st = self.state.borrow_mut();
+        if st.leader {
+            match self.request_round(&mut st) {
+                Ok(ticket) => {
+                    st.waiters.push(Waiter { ticket, resolve, reject });
+                    drop(st);
+                    self.pump();
+                }
+                Err(IdleReason::Offline) => {
+                    drop(st);
+                    fail(ManagerError::Offline)
+                }
+                Err(_) => {
+                    drop(st);
+                    fail(ManagerError::Closed)
+                }
+            }
+            return;
+        }
+        if !triggers::is_online() {
+            drop(st);
+            return fail(ManagerError::Offline);
+        }
+        st.next_call += 1;
+        let id = format!("{}:{}", self.client_id, st.next_call);
+        let weak = Rc::downgrade(self);
+        let timeout_id = id.clone();
+        let timeout = Timer::once(60_000, move || {
+            let id = timeout_id.clone();
+            let weak = weak.clone();
+            spawn_local(async move {
+                with(&weak, |i| {
+                    let error = StatusError {
+                        code: "leader_unavailable".into(),
+                        message: "the tab that runs the sync loop did not answer within 60 s".into(),
+                        class: ErrorClass::Transient,
+                    };
+                    i.answer_call(&id, None, Some(error));
+                })
+            });
+        });
+        st.calls.push(Call { id: id.clone(), resolve, reject, _timeout: timeout });
+        drop(st);
+        self.post(&Message::SyncNow { id });
+    }
+
+    /// Asks the scheduler for a round on behalf of `syncNow()`; after an auth block
+    /// the cached token is dropped so that `getToken()` is asked again.
+    fn request_round(&self, st: &mut State) -> Result<u64, IdleReason> {
+        if st.scheduler.blocked() == Some(idb_sync_core::sync_loop::Blocked::Auth) {
+            self.credentials.forget();
+        }
+        st.scheduler.request_sync_now()
+    }
+
+    fn answer_call(&self, id: &str, result: Option<SyncNowResult>, error: Option<StatusError>) {
+        let call = {
+            let mut st = self.state.borrow_mut();
+            let Some(at) = st.calls.iter().position(|c| c.id == id) else { return };
+            st.calls.remove(at)
+        };
+        let _ = match (result, error) {
+            (Some(r), _) => call.resolve.call1(&JsValue::UNDEFINED, &to_js(&r)),
+            (None, Some(e)) => call.reject.call1(&JsValue::UNDEFINED, &status_error_js(&e)),
+            (None, None) => call.resolve.call1(&JsValue::UNDEFINED, &to_js(&SyncNowResult::default())),
+        };
+        // `call` (with its timer) is dropped here, outside every borrow.
+    }
+
+    fn on_message(self: &Rc<Self>, message: Message) {
+        if self.closed.get() {
+            return;
+        }
+        let leader = self.state.borrow().leader;
+        match message {
+            Message::Status { status } if !leader => {
+                self.state.borrow_mut().status = status;
+                self.publish();
+            }
+            Message::Hello if leader => {
+                let status = self.state.borrow().status.clone();
+                self.post(&Message::Status { status });
+            }
+            Message::Poke if leader => self.local_write(),
+            Message::Reauth if leader => self.credentials_changed(),
+            Message::SyncNow { id } if leader => {
+                let ticket = self.request_round(&mut self.state.borrow_mut());
+                match ticket {
+                    Ok(ticket) => {
+                        self.state.borrow_mut().remote_waiters.push((ticket, id));
+                        self.pump();
+                    }
+                    Err(reason) => {
+                        let e = if reason == IdleReason::Offline { ManagerError::Offline } else { ManagerError::Closed };
+                        let error = StatusError { code: e.code().to_owned(), message: e.to_string(), class: ErrorClass::Transient };
+                        self.post(&Message::SyncNowDone { id, result: None, error: Some(error) });
+                    }
+                }
+            }
+            Message::SyncNowDone { id, result, error } if !leader => self.answer_call(&id, result, error),
+            _ => {}
+        }
+    }
+
+    /// `close()`: stops everything this manager owns. Idempotent.
+    pub(crate) fn close(&self) {
+        if self.closed.replace(true) {
+            return;
+        }
+        let (owned, waiters, calls) = {
+            let mut st = self.state.borrow_mut();
+            st.scheduler.close();
+            st.leader = false;
+            let owned = (st.timer.take(), std::mem::take(&mut st.dom), st.relay.take(), st.leadership.take(), st.changes.take());
+            (owned, std::mem::take(&mut st.waiters), std::mem::take(&mut st.calls))
+        };
+        let (timer, dom, relay, leadership, changes) = owned;
+        drop((timer, dom, relay));
+        if let Some(leadership) = leadership {
+            leadership.release();
+        }
+        if let Some((id, closure)) = changes {
+            self.storage.events().unsubscribe(id);
+            drop(closure);
+        }
+        for w in waiters {
+            let _ = w.reject.call1(&JsValue::UNDEFINED, &ManagerError::Closed.into());
+        }
+        for c in calls {
+            let _ = c.reject.call1(&JsValue::UNDEFINED, &ManagerError::Closed.into());
+        }
+        self.subscribers.borrow_mut().clear();
+        self.db.close();
+    }
+
+    /// After a panic: show it, stop the loop, release the leadership.
+    fn mark_broken(&self, message: &str) {
+        self.closed.set(true);
+        if let Ok(mut st) = self.state.try_borrow_mut() {
+            st.scheduler.close();
+            st.timer = None;
+            st.status.broken(StatusError {
+                code: "panicked".into(),
+                message: format!("idb-sync panicked: {message}"),
+                class: ErrorClass::Fatal,
+            });
+            if let Some(leadership) = st.leadership.take() {
+                leadership.release();
+            }
+        }
+        self.publish();
+    }
+}
+
+/// Runs `f` on the manager if it is still alive.
+fn with(weak: &Weak<Inner>, f: impl FnOnce(&Rc<Inner>)) {
+    if let Some(inner) = weak.upgrade() {
+        f(&inner);
+    }
+}

@@ -1,0 +1,465 @@
+//! `SyncManager`: the class apps import. A thin wrapper over [`Inner`] — opening,
+//! the seed-compatible methods, status and subscriptions, conflicts and dead letters.
+//! The loop itself is in [`super::inner`].
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use idb_sync_core::conflict::ManualChoice;
+use idb_sync_core::engine::{self, EngineConfig};
+use idb_sync_core::ports::Storage;
+use idb_sync_core::sync_loop::{Scheduler, SchedulerConfig, SyncStatus};
+use idb_sync_core::{Record, RecordId};
+use js_sys::{Array, Function, Promise};
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+use super::clock::{now_ms, BrowserClock};
+use super::counts;
+use super::error::ManagerError;
+use super::inner::{install_panic_hook, panicked, to_js, Inner, Parts, State};
+use super::leader::Leadership;
+use super::options;
+use super::resolver::JsResolver;
+use super::transport::{Credentials, FetchTransport};
+use super::triggers;
+use crate::database::LocalDatabase;
+use crate::storage::keys::to_record_key;
+use crate::table::Table;
+
+/// Syncs an IndexedDB database with an idb-sync server, in the background.
+///
+/// One tab per database runs the sync loop (the leader, chosen with Web Locks); the
+/// others write to the same outbox, and see the leader's status. Every method that
+/// fails rejects with a `SyncError` (`error.code` is stable).
+///
+/// ```ts
+/// const sync = await SyncManager.open({
+///   dbName: 'MyApp', version: 1, schema: { tasks: 'id, status' },
+///   endpoint: 'https://sync.example.com', auth: { getToken: async () => token },
+/// });
+/// await sync.create('tasks', { title: 'Buy milk', status: 'todo' });
+/// const off = sync.subscribe((status) => console.log(status.phase, status.pending));
+/// const { pushed, pulled } = await sync.syncNow();
+/// ```
+#[wasm_bindgen]
+pub struct SyncManager {
+    inner: Rc<Inner>,
+}
+
+fn check(inner: &Inner) -> Result<(), ManagerError> {
+    if let Some(message) = panicked() {
+        return Err(ManagerError::Panicked(message));
+    }
+    if inner.closed.get() {
+        return Err(ManagerError::Closed);
+    }
+    Ok(())
+}
+
+fn record_id(table: &str, key: &JsValue) -> Result<RecordId, ManagerError> {
+    let key = to_record_key(key)
+        .ok_or_else(|| ManagerError::InvalidArgument { argument: "key", reason: "expected a string or a finite number".into() })?;
+    Ok(RecordId { table: table.to_owned(), key })
+}
+
+/// A manual conflict, as the app sees it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ConflictView {
+    table: String,
+    key: serde_json::Value,
+    local: Option<Record>,
+    remote: Option<Record>,
+    remote_version: u64,
+    at: u64,
+}
+
+/// A dead letter, as the app sees it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DeadLetterView {
+    id: u64,
+    table: String,
+    key: serde_json::Value,
+    op: idb_sync_core::Op,
+    code: String,
+    reason: String,
+    at: u64,
+}
+
+fn key_json(id: &RecordId) -> serde_json::Value {
+    serde_json::to_value(&id.key).unwrap_or(serde_json::Value::Null)
+}
+
+#[wasm_bindgen]
+impl SyncManager {
+    /// Opens the database and starts syncing (unless `autoSync: false`). Rejects with a
+    /// `SyncError` whose code names the bad option (`invalid_db_name`,
+    /// `invalid_version`, `invalid_schema`, `invalid_endpoint`, `invalid_auth`,
+    /// `invalid_interval`, `invalid_conflict`, `invalid_batch_count`, ...).
+    #[wasm_bindgen(unchecked_return_type = "SyncManager")]
+    pub async fn open(#[wasm_bindgen(unchecked_param_type = "SyncManagerOptions")] options: JsValue) -> Result<SyncManager, JsValue> {
+        install_panic_hook();
+        if let Some(message) = panicked() {
+            return Err(ManagerError::Panicked(message).into());
+        }
+        let opts = options::parse(&options)?;
+        let db = LocalDatabase::open(options.clone()).await?;
+        let storage = db.storage().clone();
+        let client_id = match adopt_client_id(&storage, opts.client_id.as_deref()).await {
+            Ok(id) => id,
+            Err(e) => {
+                db.close();
+                return Err(e.into());
+            }
+        };
+        let credentials = Rc::new(Credentials::new(opts.auth));
+        let closed = Rc::new(Cell::new(false));
+        let transport = FetchTransport::new(opts.endpoint, credentials.clone(), closed.clone());
+        let defaults = SchedulerConfig::default();
+        let scheduler_config = SchedulerConfig {
+            interval_ms: opts.interval_ms,
+            hidden_interval_ms: opts.hidden_interval_ms.unwrap_or(defaults.hidden_interval_ms),
+            debounce_ms: opts.debounce_ms.unwrap_or(defaults.debounce_ms),
+            max_debounce_ms: defaults.max_debounce_ms.max(opts.debounce_ms.unwrap_or(0)),
+            retry: defaults.retry,
+        };
+        let online = triggers::is_online();
+        let scheduler = Scheduler::new(scheduler_config, now_ms(), online, triggers::is_visible());
+        let config = EngineConfig { policies: opts.conflict.policies, batch: opts.batch, ..EngineConfig::default() };
+        let state = State::new(scheduler, SyncStatus::new(online), opts.auto_sync);
+        let resolver = JsResolver(opts.conflict.resolver);
+        let inner = Inner::new(Parts { db, transport, credentials, closed, client_id, resolver, config, state });
+        inner.wire();
+        let weak = Rc::downgrade(&inner);
+        let (leadership, leads) = Leadership::join(inner.storage.name(), move || {
+            if let Some(inner) = weak.upgrade() {
+                inner.became_leader();
+            }
+        })
+        .await;
+        inner.state.borrow_mut().leadership = Some(leadership);
+        if leads {
+            inner.became_leader();
+        } else {
+            inner.refresh_counts();
+            inner.greet();
+        }
+        Ok(SyncManager { inner })
+    }
+
+    /// The database name.
+    #[wasm_bindgen(getter)]
+    pub fn name(&self) -> String {
+        self.inner.storage.name().to_owned()
+    }
+
+    /// This device's client id (persisted in the database).
+    #[wasm_bindgen(getter, js_name = clientId)]
+    pub fn client_id(&self) -> String {
+        self.inner.client_id.clone()
+    }
+
+    /// Whether this tab runs the sync loop for the database.
+    #[wasm_bindgen(getter, js_name = isLeader)]
+    pub fn is_leader(&self) -> bool {
+        self.inner.state.borrow().leader
+    }
+
+    /// A table of the schema (Dexie-style API: `add`, `put`, `update`, `where`, ...).
+    pub fn table(&self, name: String) -> Result<Table, JsValue> {
+        check(&self.inner)?;
+        self.inner.db.table(name)
+    }
+
+    /// Calls `listener({ table, keys, source })` after each change of `table` (`'*'`
+    /// for all); returns a function that removes it.
+    #[wasm_bindgen(js_name = onChange, unchecked_return_type = "() => void")]
+    pub fn on_change(
+        &self,
+        table: String,
+        #[wasm_bindgen(unchecked_param_type = "(change: ChangeEvent) => void")] listener: Function,
+    ) -> Result<Function, JsValue> {
+        check(&self.inner)?;
+        self.inner.db.on_change(table, listener)
+    }
+
+    /// Adds a record to `table` and resolves to it (with its generated key).
+    #[wasm_bindgen(unchecked_return_type = "Promise<any>")]
+    pub async fn create(&self, table: String, data: JsValue) -> Result<JsValue, JsValue> {
+        check(&self.inner)?;
+        let t = self.inner.db.table(table)?;
+        let key = t.add(data, JsValue::UNDEFINED).await?;
+        t.get(key).await
+    }
+
+    /// Sets `changes` on the record `key` of `table`; resolves to the updated record,
+    /// or `undefined` if there is none.
+    #[wasm_bindgen(unchecked_return_type = "Promise<any>")]
+    pub async fn update(&self, table: String, key: JsValue, changes: JsValue) -> Result<JsValue, JsValue> {
+        check(&self.inner)?;
+        let t = self.inner.db.table(table)?;
+        if t.update(key.clone(), changes).await? == 0 {
+            return Ok(JsValue::UNDEFINED);
+        }
+        t.get(key).await
+    }
+
+    /// Deletes the record `key` of `table` (nothing happens if there is none).
+    pub async fn delete(&self, table: String, key: JsValue) -> Result<(), JsValue> {
+        check(&self.inner)?;
+        self.inner.db.table(table)?.delete(key).await
+    }
+
+    /// Runs a sync round now (push, then pull) — in the leader tab, wherever it is
+    /// called — and resolves to `{ pushed, pulled, conflicts, rejected }`. Also ends
+    /// an auth block and cuts a backoff short. Rejects with `offline` while offline.
+    #[wasm_bindgen(js_name = syncNow, unchecked_return_type = "Promise<SyncNowResult>")]
+    pub fn sync_now(&self) -> Promise {
+        let inner = self.inner.clone();
+        Promise::new(&mut |resolve, reject| inner.sync_now(resolve, reject))
+    }
+
+    /// Seed-compatible name of [`SyncManager::sync_now`].
+    #[wasm_bindgen(js_name = processQueue, unchecked_return_type = "Promise<SyncNowResult>")]
+    pub fn process_queue(&self) -> Promise {
+        self.sync_now()
+    }
+
+    /// Seed-compatible name of [`SyncManager::sync_now`].
+    #[wasm_bindgen(js_name = performFullSync, unchecked_return_type = "Promise<SyncNowResult>")]
+    pub fn perform_full_sync(&self) -> Promise {
+        self.sync_now()
+    }
+
+    /// Seed-compatible: syncs now (a round covers every table; `table` is checked).
+    #[wasm_bindgen(js_name = fullSync, unchecked_return_type = "Promise<SyncNowResult>")]
+    pub fn full_sync(&self, table: String) -> Result<Promise, JsValue> {
+        check(&self.inner)?;
+        self.inner.db.table(table)?;
+        Ok(self.sync_now())
+    }
+
+    /// The number of local changes not yet acknowledged by the server.
+    #[wasm_bindgen(js_name = getPendingCount)]
+    pub async fn get_pending_count(&self) -> Result<u32, JsValue> {
+        check(&self.inner)?;
+        let c = counts::read(&self.inner.storage).await?;
+        Ok((c.pending + c.in_flight) as u32)
+    }
+
+    /// Starts the automatic loop (interval, events, writes); runs a round at once.
+    #[wasm_bindgen(js_name = startAutoSync)]
+    pub fn start_auto_sync(&self) -> Result<(), JsValue> {
+        check(&self.inner)?;
+        {
+            let mut st = self.inner.state.borrow_mut();
+            st.wants_auto = true;
+            st.scheduler.start();
+        }
+        self.inner.pump();
+        Ok(())
+    }
+
+    /// Stops the automatic loop; `syncNow()` still works. A running round finishes.
+    #[wasm_bindgen(js_name = stopAutoSync)]
+    pub fn stop_auto_sync(&self) -> Result<(), JsValue> {
+        check(&self.inner)?;
+        {
+            let mut st = self.inner.state.borrow_mut();
+            st.wants_auto = false;
+            st.scheduler.stop();
+        }
+        self.inner.pump();
+        Ok(())
+    }
+
+    /// The current status.
+    #[wasm_bindgen(js_name = getSyncStatus, unchecked_return_type = "SyncStatus")]
+    pub fn get_sync_status(&self) -> JsValue {
+        to_js(&self.inner.state.borrow().status)
+    }
+
+    /// Calls `listener(status)` after every status change (in every tab); returns a
+    /// function that removes it. A listener that throws is logged.
+    #[wasm_bindgen(unchecked_return_type = "() => void")]
+    pub fn subscribe(&self, #[wasm_bindgen(unchecked_param_type = "(status: SyncStatus) => void")] listener: Function) -> Function {
+        let id = self.inner.subscribe(listener);
+        let weak = Rc::downgrade(&self.inner);
+        Closure::once_into_js(move || {
+            if let Some(inner) = weak.upgrade() {
+                inner.unsubscribe(id);
+            }
+        })
+        .unchecked_into()
+    }
+
+    /// Tells the manager the app has new credentials: the cached token is forgotten
+    /// (`getToken()` is asked again) and an auth block ends.
+    #[wasm_bindgen(js_name = refreshAuth)]
+    pub fn refresh_auth(&self) -> Result<(), JsValue> {
+        check(&self.inner)?;
+        self.inner.credentials_changed();
+        Ok(())
+    }
+
+    /// Open manual conflicts (policy `manual`).
+    #[wasm_bindgen(unchecked_return_type = "Promise<Conflict[]>")]
+    pub async fn conflicts(&self) -> Result<Array, JsValue> {
+        check(&self.inner)?;
+        let storage = &self.inner.storage;
+        let out = Array::new();
+        for id in storage.conflict_keys().await.map_err(ManagerError::from)? {
+            let state = storage.read_state(&id).await.map_err(ManagerError::from)?;
+            if let Some(c) = state.conflict {
+                out.push(&to_js(&ConflictView {
+                    table: id.table.clone(),
+                    key: key_json(&id),
+                    local: c.local,
+                    remote: c.remote,
+                    remote_version: c.remote_version,
+                    at: c.at_ms,
+                }));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Resolves a manual conflict: `'local'` (keep this device's version), `'server'`
+    /// (keep the server's), or `{ merged: record | null }`.
+    #[wasm_bindgen(js_name = resolveConflict)]
+    pub async fn resolve_conflict(
+        &self,
+        table: String,
+        key: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "ConflictResolution")] resolution: JsValue,
+    ) -> Result<(), JsValue> {
+        check(&self.inner)?;
+        self.inner.db.table(table.clone())?;
+        let id = record_id(&table, &key)?;
+        let choice = match resolution.as_string().as_deref() {
+            Some("local") => ManualChoice::KeepLocal,
+            Some("server") => ManualChoice::KeepServer,
+            _ if resolution.is_object() => {
+                let merged = js_sys::Reflect::get(&resolution, &"merged".into()).unwrap_or(JsValue::UNDEFINED);
+                if merged.is_null() {
+                    ManualChoice::Merged(None)
+                } else {
+                    let record: Record = serde_wasm_bindgen::from_value(merged).map_err(|e| ManagerError::InvalidArgument {
+                        argument: "resolution",
+                        reason: format!("`merged` must be a record or null: {e}"),
+                    })?;
+                    ManualChoice::Merged(Some(record))
+                }
+            }
+            _ => {
+                return Err(ManagerError::InvalidArgument {
+                    argument: "resolution",
+                    reason: "expected 'local', 'server' or { merged: record | null }".into(),
+                }
+                .into())
+            }
+        };
+        engine::resolve_conflict(&self.inner.storage, &BrowserClock, &id, choice).await.map_err(ManagerError::from)?;
+        self.inner.poke();
+        Ok(())
+    }
+
+    /// The log of automatic conflict resolutions, oldest first.
+    #[wasm_bindgen(js_name = conflictLog, unchecked_return_type = "Promise<ConflictLogEntry[]>")]
+    pub async fn conflict_log(&self) -> Result<Array, JsValue> {
+        check(&self.inner)?;
+        let log = self.inner.storage.conflict_log().await.map_err(ManagerError::from)?;
+        Ok(log
+            .iter()
+            .map(|e| {
+                to_js(&serde_json::json!({
+                    "table": e.id.table, "key": key_json(&e.id), "policy": e.policy, "local": e.local,
+                    "remote": e.remote, "resolved": e.resolved, "outcome": e.outcome, "at": e.at_ms,
+                }))
+            })
+            .collect())
+    }
+
+    /// Changes the server rejected, kept for the app: retry or discard them.
+    #[wasm_bindgen(js_name = deadLetters, unchecked_return_type = "Promise<DeadLetter[]>")]
+    pub async fn dead_letters(&self) -> Result<Array, JsValue> {
+        check(&self.inner)?;
+        let letters = self.inner.storage.dead_letters().await.map_err(ManagerError::from)?;
+        Ok(letters
+            .into_iter()
+            .map(|l| {
+                to_js(&DeadLetterView {
+                    id: l.id,
+                    table: l.record.table.clone(),
+                    key: key_json(&l.record),
+                    op: l.op,
+                    code: l.code,
+                    reason: l.reason,
+                    at: l.at_ms,
+                })
+            })
+            .collect())
+    }
+
+    /// Queues a dead letter's change again.
+    #[wasm_bindgen(js_name = retryDeadLetter)]
+    pub async fn retry_dead_letter(&self, id: f64) -> Result<(), JsValue> {
+        check(&self.inner)?;
+        let letters = self.inner.storage.dead_letters().await.map_err(ManagerError::from)?;
+        let letter = letters
+            .into_iter()
+            .find(|l| l.id as f64 == id)
+            .ok_or_else(|| ManagerError::Core(idb_sync_core::SyncError::NotFound(format!("dead letter {id}"))))?;
+        engine::retry_dead_letter(&self.inner.storage, &BrowserClock, &letter).await.map_err(ManagerError::from)?;
+        self.inner.poke();
+        Ok(())
+    }
+
+    /// Drops a dead letter for good.
+    #[wasm_bindgen(js_name = discardDeadLetter)]
+    pub async fn discard_dead_letter(&self, id: f64) -> Result<(), JsValue> {
+        check(&self.inner)?;
+        if !(id >= 0.0 && id.fract() == 0.0) {
+            return Err(ManagerError::InvalidArgument { argument: "id", reason: "expected a dead letter's id".into() }.into());
+        }
+        engine::discard_dead_letter(&self.inner.storage, id as u64).await.map_err(ManagerError::from)?;
+        self.inner.poke();
+        Ok(())
+    }
+
+    /// Stops syncing and closes the database: removes every listener, timer, lock and
+    /// channel; pending `syncNow()` calls reject with `manager_closed`; no request is
+    /// sent afterwards. Another tab takes over the loop.
+    pub fn close(&self) {
+        self.inner.close();
+    }
+}
+
+/// The persisted client id; `wanted` (the `clientId` option) is adopted by a
+/// database that has never pushed, and must match otherwise.
+async fn adopt_client_id(storage: &crate::storage::IdbStorage, wanted: Option<&str>) -> Result<String, ManagerError> {
+    let meta = storage.read_meta().await?;
+    let Some(wanted) = wanted else { return Ok(meta.client_id) };
+    if meta.client_id == wanted {
+        return Ok(meta.client_id);
+    }
+    let fresh = meta.next_seq <= 1 && storage.outbox_len().await? == 0;
+    if !fresh {
+        return Err(ManagerError::invalid(
+            "clientId",
+            "client_id_mismatch",
+            format!("this database already syncs as client `{}`", meta.client_id),
+        ));
+    }
+    let wanted = wanted.to_owned();
+    let id = wanted.clone();
+    storage
+        .transact(&[], move |tx| {
+            tx.meta()?.client_id = id;
+            Ok(())
+        })
+        .await?;
+    Ok(wanted)
+}

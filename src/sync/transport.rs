@@ -1,0 +1,122 @@
+//! [`FetchTransport`]: the core's `Transport` port over `fetch` (gloo-net), with the
+//! app's credentials: a bearer token from `getToken()` (cached; asked for once more
+//! after a 401, see `refresh_credentials`) or a fixed API key. After `close()` it sends
+//! nothing.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use idb_sync_core::ports::{Transport, TransportRequest, TransportResponse};
+use idb_sync_core::SyncError as CoreError;
+use js_sys::{Function, Promise};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+use super::error::message_of;
+use super::options::AuthOption;
+
+/// Credentials, shared by the transport and the manager (`refreshAuth()`).
+pub(crate) struct Credentials {
+    option: AuthOption,
+    token: RefCell<Option<String>>,
+}
+
+impl Credentials {
+    pub(crate) fn new(option: AuthOption) -> Self {
+        Credentials { option, token: RefCell::new(None) }
+    }
+
+    /// Forgets the cached token: the next request asks `getToken()` again.
+    pub(crate) fn forget(&self) {
+        self.token.borrow_mut().take();
+    }
+
+    /// The bearer token, asking `getToken()` when none is cached (or `fresh`).
+    async fn bearer(&self, fresh: bool) -> Result<Option<String>, CoreError> {
+        let get_token = match &self.option {
+            AuthOption::None => return Ok(None),
+            AuthOption::ApiKey(key) => return Ok(Some(key.clone())),
+            AuthOption::GetToken(f) => f.clone(),
+        };
+        if !fresh {
+            if let Some(token) = self.token.borrow().clone() {
+                return Ok(Some(token));
+            }
+        }
+        let token = call_get_token(&get_token).await?;
+        *self.token.borrow_mut() = Some(token.clone());
+        Ok(Some(token))
+    }
+}
+
+async fn call_get_token(get_token: &Function) -> Result<String, CoreError> {
+    let failed = |e: &JsValue| CoreError::Auth(format!("getToken() failed: {}", message_of(e)));
+    let value = get_token.call0(&JsValue::UNDEFINED).map_err(|e| failed(&e))?;
+    let value = match value.dyn_into::<Promise>() {
+        Ok(promise) => JsFuture::from(promise).await.map_err(|e| failed(&e))?,
+        Err(value) => value,
+    };
+    value
+        .as_string()
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| CoreError::Auth("getToken() did not return a non-empty string".into()))
+}
+
+/// Protocol v1 over `fetch`.
+pub(crate) struct FetchTransport {
+    base: String,
+    credentials: Rc<Credentials>,
+    closed: Rc<Cell<bool>>,
+}
+
+impl FetchTransport {
+    pub(crate) fn new(base: String, credentials: Rc<Credentials>, closed: Rc<Cell<bool>>) -> Self {
+        FetchTransport { base, credentials, closed }
+    }
+}
+
+/// `Retry-After` in ms: delay-seconds (an HTTP date counts as 1 s from now).
+fn retry_after_ms(value: Option<String>) -> Option<u64> {
+    let value = value?;
+    match value.trim().parse::<u64>() {
+        Ok(seconds) => Some(seconds.saturating_mul(1_000)),
+        Err(_) => Some(1_000),
+    }
+}
+
+impl Transport for FetchTransport {
+    async fn send(&self, request: TransportRequest) -> Result<TransportResponse, CoreError> {
+        if self.closed.get() {
+            return Err(CoreError::Network("the sync manager is closed".into()));
+        }
+        let token = self.credentials.bearer(false).await?;
+        if self.closed.get() {
+            return Err(CoreError::Network("the sync manager is closed".into()));
+        }
+        if !super::triggers::is_online() {
+            return Err(CoreError::Network("the browser is offline".into()));
+        }
+        let url = format!("{}{}", self.base, request.endpoint.path());
+        let mut builder = gloo_net::http::Request::post(&url).header("Content-Type", "application/json");
+        if let Some(token) = token {
+            builder = builder.header("Authorization", &format!("Bearer {token}"));
+        }
+        let response = builder
+            .body(request.body)
+            .map_err(|e| CoreError::Network(e.to_string()))?
+            .send()
+            .await
+            .map_err(|e| CoreError::Network(e.to_string()))?;
+        let status = response.status();
+        let retry_after_ms = retry_after_ms(response.headers().get("retry-after"));
+        let body = response.text().await.map_err(|e| CoreError::Network(e.to_string()))?;
+        Ok(TransportResponse { status, retry_after_ms, body })
+    }
+
+    async fn refresh_credentials(&self) -> bool {
+        if self.closed.get() || !matches!(self.credentials.option, AuthOption::GetToken(_)) {
+            return false;
+        }
+        self.credentials.bearer(true).await.is_ok()
+    }
+}

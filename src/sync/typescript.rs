@@ -1,0 +1,152 @@
+//! TypeScript declarations of the options, status, results and events of
+//! `SyncManager`, added to the generated `.d.ts`.
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS: &'static str = r#"
+/** A conflict policy name. */
+export type ConflictPolicyName = 'fieldMerge' | 'serverWins' | 'clientWins' | 'lastWriteWins' | 'manual';
+
+/** The app's conflict function: returns the merged record, or `null` to delete it. */
+export type ConflictFunction = (
+  local: Record<string, unknown> | null,
+  remote: Record<string, unknown> | null,
+  change: LocalChange | null,
+) => Record<string, unknown> | null;
+
+/** A local change not yet on the server. */
+export type LocalChange =
+  | { op: 'create' | 'put'; record: Record<string, unknown> }
+  | { op: 'update'; patch: Record<string, unknown> }
+  | { op: 'delete' };
+
+/** Options of `SyncManager.open`. */
+export interface SyncManagerOptions {
+  /** IndexedDB database name (one per user/device profile). */
+  dbName: string;
+  /** The app's schema version, as in Dexie. Default 1. */
+  version?: number;
+  /** Tables in Dexie schema syntax: `{ tasks: 'id, status, [userId+status], *tags' }`. */
+  schema: Record<string, string>;
+  /** The sync server's base URL (protocol v1), e.g. `https://sync.example.com`. */
+  endpoint: string;
+  /** Credentials: a token function (asked again once after a 401), or an API key. */
+  auth?: { getToken: () => string | Promise<string> } | { apiKey: string };
+  /** Periodic sync while visible, ms (default 30000); `0` or `false` turns it off. */
+  interval?: number | false;
+  /** Periodic sync (and least retry wait) while the page is hidden, ms (default 300000). */
+  hiddenInterval?: number;
+  /** A write is pushed this long after the last write of a burst, ms (default 250). */
+  debounce?: number;
+  /** Conflict policy for every table, or a default plus per-table overrides. */
+  conflict?:
+    | ConflictPolicyName
+    | ConflictFunction
+    | { default?: ConflictPolicyName | ConflictFunction; tables?: Record<string, ConflictPolicyName | ConflictFunction> };
+  /** Push batch limits. Defaults: 100 mutations, 256 KiB. */
+  batch?: { maxCount?: number; maxBytes?: number };
+  /** This device's client id; adopted by a database that has not synced yet. */
+  clientId?: string;
+  /** Start the automatic loop at once (default true). */
+  autoSync?: boolean;
+}
+
+/** What the loop is doing. */
+export type SyncPhase = 'idle' | 'pushing' | 'pulling' | 'offline' | 'error';
+
+/** How the loop reacts to an error. */
+export type SyncErrorClass = 'transient' | 'auth' | 'fatal' | 'rejected';
+
+/** The sync status (`getSyncStatus()`, `subscribe`). Times are ms since the epoch. */
+export interface SyncStatus {
+  phase: SyncPhase;
+  syncing: boolean;
+  /** Local changes never sent. */
+  pending: number;
+  /** Local changes sent and not yet answered. */
+  inFlight: number;
+  lastSyncAt: number | null;
+  lastError: { code: SyncErrorCode | string; message: string; class: SyncErrorClass } | null;
+  online: boolean;
+  progress: { pushed: number; total: number; pulled: number };
+  nextRetryAt: number | null;
+  /** Open manual conflicts. */
+  conflicts: number;
+  deadLetters: number;
+}
+
+/** What `syncNow()` resolves with. */
+export interface SyncNowResult {
+  pushed: number;
+  pulled: number;
+  conflicts: number;
+  rejected: number;
+}
+
+/** A change event of `onChange`. */
+export interface ChangeEvent {
+  table: string;
+  keys: Array<string | number>;
+  source: 'local' | 'remote';
+}
+
+/** An open manual conflict. */
+export interface Conflict {
+  table: string;
+  key: string | number;
+  local: Record<string, unknown> | null;
+  remote: Record<string, unknown> | null;
+  remoteVersion: number;
+  at: number;
+}
+
+/** How to resolve a manual conflict. */
+export type ConflictResolution = 'local' | 'server' | { merged: Record<string, unknown> | null };
+
+/** An automatic conflict resolution. */
+export interface ConflictLogEntry {
+  table: string;
+  key: string | number;
+  policy: ConflictPolicyName | 'custom';
+  local: Record<string, unknown> | null;
+  remote: Record<string, unknown> | null;
+  resolved: Record<string, unknown> | null;
+  outcome: string;
+  at: number;
+}
+
+/** A change the server rejected. */
+export interface DeadLetter {
+  id: number;
+  table: string;
+  key: string | number;
+  op: unknown;
+  code: string;
+  reason: string;
+  at: number;
+}
+
+/** Stable error codes (`SyncError.code`). */
+export type SyncErrorCode =
+  | 'invalid_options' | 'unknown_option' | 'invalid_db_name' | 'invalid_version' | 'invalid_schema'
+  | 'invalid_endpoint' | 'invalid_auth' | 'invalid_interval' | 'invalid_hidden_interval' | 'invalid_debounce'
+  | 'invalid_conflict' | 'invalid_batch' | 'invalid_batch_count' | 'invalid_batch_bytes' | 'invalid_client_id'
+  | 'invalid_auto_sync' | 'client_id_mismatch' | 'invalid_argument' | 'manager_closed' | 'offline'
+  | 'leader_unavailable' | 'panicked' | 'callback_failed'
+  | 'network_error' | 'network' | 'server_error' | 'auth_failed' | 'upgrade_required' | 'malformed_response'
+  | 'invalid_operation' | 'not_found' | 'request_rejected' | 'storage_error'
+  | 'unknown_table' | 'unknown_index' | 'invalid_record' | 'missing_key' | 'invalid_key' | 'key_exists'
+  | 'unique_violation' | 'database_closed' | 'schema_conflict';
+
+/** Every error idb-sync throws: a JS `Error` with `name === 'SyncError'`. */
+export interface SyncError extends Error {
+  name: 'SyncError';
+  code: SyncErrorCode;
+  /** For `invalid_*` option errors: the option's name. */
+  option?: string;
+  /** For `server_error`: the HTTP status. */
+  status?: number;
+  cause?: unknown;
+}
+"#;

@@ -1,0 +1,342 @@
+// End-to-end: SyncManager in headless Chromium against the real server on 127.0.0.1 —
+// two devices converging, offline then online, debounced bursts, token refresh, an
+// auth block, leader election across two pages, close(), and option validation.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ROOT, startServer } from '../../scripts/lib/stack.mjs';
+import { startPages, openPage } from './pages/server.mjs';
+import { launchBrowser } from './browser.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const SERVER_BINARY = process.env.IDB_SYNC_SERVER_BIN ?? path.join(ROOT, 'target/debug/idb-sync-server');
+
+let dir, server, pages, browser;
+let users = 0;
+
+before(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'idb-sync-e2e-sync-'));
+  server = await startServer({ binary: SERVER_BINARY, database: path.join(dir, 'server.sqlite3') });
+  pages = await startPages({ root: path.join(here, 'sync_pages') });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await pages?.close();
+  await server?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/** A new user on the server; resolves to its bearer token. */
+async function signUp() {
+  users += 1;
+  const response = await fetch(`${server.url}/v1/auth/signup`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ email: `user${users}-${Date.now()}@example.com`, password: 'correct horse battery' }),
+  });
+  assert.equal(response.status, 201, await response.clone().text());
+  return (await response.json()).token;
+}
+
+/** Counts the page's requests to the server's push and pull endpoints. */
+function countRequests(page) {
+  const counts = { push: 0, pull: 0 };
+  page.on('request', (request) => {
+    if (request.url().endsWith('/v1/push')) counts.push += 1;
+    if (request.url().endsWith('/v1/pull')) counts.pull += 1;
+  });
+  return counts;
+}
+
+/** Opens a SyncManager in the page as `window.sync`, with a token getter counting calls. */
+async function openManager(page, { dbName, tokens, options = {} }) {
+  await page.evaluate(
+    async ({ dbName, tokens, endpoint, options }) => {
+      window.tokenCalls = 0;
+      window.statuses = [];
+      window.sync = await window.SyncManager.open({
+        dbName,
+        schema: { tasks: 'id, status' },
+        endpoint,
+        auth: {
+          getToken: async () => {
+            const token = tokens[Math.min(window.tokenCalls, tokens.length - 1)];
+            window.tokenCalls += 1;
+            return token;
+          },
+        },
+        ...options,
+      });
+      window.sync.subscribe((status) => window.statuses.push(status));
+    },
+    { dbName, tokens, endpoint: server.url, options },
+  );
+}
+
+function uniqueName(label) {
+  return `sync-e2e-${label}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+async function records(page) {
+  return page.evaluate(async () => (await window.sync.table('tasks').toArray()).map(({ id, title, status }) => ({ id, title, status })));
+}
+
+async function waitFor(page, predicate, arg, timeout = 15_000) {
+  await page.waitForFunction(predicate, arg, { timeout, polling: 50 });
+}
+
+test('two devices of one user converge after creates, updates and deletes on both', async () => {
+  const token = await signUp();
+  const context = await browser.newContext();
+  try {
+    const a = await openPage(context, pages.url);
+    const b = await openPage(await browser.newContext(), pages.url);
+    await openManager(a, { dbName: uniqueName('a'), tokens: [token] });
+    await openManager(b, { dbName: uniqueName('b'), tokens: [token] });
+    await a.evaluate(async () => {
+      await window.sync.create('tasks', { id: 'a1', title: 'from a', status: 'todo' });
+      await window.sync.create('tasks', { id: 'a2', title: 'to delete', status: 'todo' });
+    });
+    await b.evaluate(async () => {
+      await window.sync.create('tasks', { id: 'b1', title: 'from b', status: 'todo' });
+    });
+    // a pushes; b pushes and pulls a's records; a pulls b's.
+    for (const page of [a, b, a]) await page.evaluate(() => window.sync.syncNow());
+    const updated = await a.evaluate(async () => {
+      const record = await window.sync.update('tasks', 'b1', { status: 'done' });
+      await window.sync.delete('tasks', 'a2');
+      return record;
+    });
+    assert.equal(updated?.status, 'done', 'device a has b1 to update');
+    await b.evaluate(async () => {
+      await window.sync.update('tasks', 'a1', { title: 'from a, edited on b' });
+    });
+    for (const page of [a, b, a, b]) await page.evaluate(() => window.sync.syncNow());
+    const expected = [
+      { id: 'a1', title: 'from a, edited on b', status: 'todo' },
+      { id: 'b1', title: 'from b', status: 'done' },
+    ];
+    assert.deepEqual(await records(a), expected);
+    assert.deepEqual(await records(b), expected);
+    for (const page of [a, b]) {
+      const status = await page.evaluate(() => window.sync.getSyncStatus());
+      assert.equal(status.pending + status.inFlight, 0);
+      assert.equal(status.phase, 'idle');
+      assert.ok(status.lastSyncAt > 0);
+      await page.evaluate(() => window.sync.close());
+    }
+    await b.context().close();
+  } finally {
+    await context.close();
+  }
+});
+
+test('offline writes queue without a request and drain as soon as the browser is online', async () => {
+  const token = await signUp();
+  const context = await browser.newContext();
+  try {
+    const page = await openPage(context, pages.url);
+    await openManager(page, { dbName: uniqueName('offline'), tokens: [token] });
+    await page.evaluate(() => window.sync.syncNow());
+    const counts = countRequests(page);
+    await context.setOffline(true);
+    await waitFor(page, () => window.sync.getSyncStatus().phase === 'offline');
+    await page.evaluate(async () => {
+      for (let i = 0; i < 5; i++) await window.sync.create('tasks', { id: `o${i}`, title: `offline ${i}` });
+    });
+    await waitFor(page, () => window.sync.getSyncStatus().pending === 5);
+    const refused = await page.evaluate(() => window.sync.syncNow().then(() => 'resolved', (e) => `${e.name}:${e.code}`));
+    assert.equal(refused, 'SyncError:offline');
+    await new Promise((r) => setTimeout(r, 500));
+    assert.deepEqual(counts, { push: 0, pull: 0 }, 'no request while offline');
+    await context.setOffline(false);
+    await waitFor(page, () => {
+      const s = window.sync.getSyncStatus();
+      return s.online && s.pending === 0 && s.inFlight === 0 && s.phase === 'idle';
+    });
+    assert.ok(counts.push >= 1);
+    await page.evaluate(() => window.sync.close());
+  } finally {
+    await context.close();
+  }
+});
+
+test('a burst of 100 writes goes out in one or a few requests', async () => {
+  const token = await signUp();
+  const context = await browser.newContext();
+  try {
+    const page = await openPage(context, pages.url);
+    await openManager(page, { dbName: uniqueName('burst'), tokens: [token], options: { interval: 0 } });
+    await page.evaluate(() => window.sync.syncNow());
+    const counts = countRequests(page);
+    await page.evaluate(async () => {
+      await Promise.all(Array.from({ length: 100 }, (_, i) => window.sync.create('tasks', { id: `w${i}`, title: `write ${i}` })));
+    });
+    await waitFor(page, () => {
+      const s = window.sync.getSyncStatus();
+      return s.pending === 0 && s.inFlight === 0 && !s.syncing && s.lastSyncAt !== null;
+    });
+    assert.ok(counts.push >= 1 && counts.push <= 3, `${counts.push} push requests`);
+    await page.evaluate(() => window.sync.close());
+  } finally {
+    await context.close();
+  }
+});
+
+test('a 401 asks getToken once more and the retried request succeeds', async () => {
+  const token = await signUp();
+  const context = await browser.newContext();
+  try {
+    const page = await openPage(context, pages.url);
+    await openManager(page, { dbName: uniqueName('refresh'), tokens: ['expired-token', token], options: { autoSync: false } });
+    await page.evaluate(() => window.sync.create('tasks', { id: 't1', title: 'x' }));
+    const result = await page.evaluate(() => window.sync.syncNow());
+    assert.equal(result.pushed, 1);
+    assert.equal(await page.evaluate(() => window.tokenCalls), 2);
+    await page.evaluate(() => window.sync.close());
+  } finally {
+    await context.close();
+  }
+});
+
+test('a persistent 401 shows an auth error and stops retrying until syncNow()', async () => {
+  const context = await browser.newContext();
+  try {
+    const page = await openPage(context, pages.url);
+    const counts = countRequests(page);
+    await openManager(page, { dbName: uniqueName('auth'), tokens: ['bad-1', 'bad-2', 'bad-3', 'bad-4'], options: { interval: 200 } });
+    await waitFor(page, () => window.sync.getSyncStatus().lastError?.code === 'auth_failed');
+    const status = await page.evaluate(() => window.sync.getSyncStatus());
+    assert.equal(status.phase, 'error');
+    assert.equal(status.lastError.class, 'auth');
+    assert.equal(status.nextRetryAt, null);
+    const before = counts.pull + counts.push;
+    await new Promise((r) => setTimeout(r, 1_000));
+    assert.equal(counts.pull + counts.push, before, 'no retry while blocked, even with a 200 ms interval');
+    const error = await page.evaluate(() => window.sync.syncNow().then(() => 'resolved', (e) => e.code));
+    assert.equal(error, 'auth_failed');
+    assert.ok(counts.pull + counts.push > before, 'syncNow() tried again');
+    await page.evaluate(() => window.sync.close());
+  } finally {
+    await context.close();
+  }
+});
+
+test('two pages of one device elect one leader, and the other takes over when it closes', async () => {
+  const token = await signUp();
+  const context = await browser.newContext();
+  try {
+    const dbName = uniqueName('tabs');
+    const first = await openPage(context, pages.url);
+    await openManager(first, { dbName, tokens: [token] });
+    const second = await openPage(context, pages.url);
+    const counts = countRequests(second);
+    await openManager(second, { dbName, tokens: [token] });
+    assert.equal(await first.evaluate(() => window.sync.isLeader), true);
+    assert.equal(await second.evaluate(() => window.sync.isLeader), false);
+    // A follower's write is pushed by the leader; both tabs show the same status.
+    await second.evaluate(() => window.sync.create('tasks', { id: 'f1', title: 'written in the follower' }));
+    await waitFor(first, () => window.sync.getSyncStatus().pending === 0 && window.sync.getSyncStatus().lastSyncAt !== null);
+    const result = await second.evaluate(() => window.sync.syncNow());
+    assert.equal(typeof result.pushed, 'number');
+    assert.deepEqual(counts, { push: 0, pull: 0 }, 'the follower sends nothing itself');
+    await waitFor(second, () => window.statuses.some((s) => s.lastSyncAt !== null));
+    // Both tabs show the same status (pending count, phase, last sync).
+    const shown = (page) =>
+      page.evaluate(() => {
+        const { pending, inFlight, phase, lastSyncAt } = window.sync.getSyncStatus();
+        return { pending, inFlight, phase, lastSyncAt };
+      });
+    await first.evaluate(() => window.sync.stopAutoSync());
+    await second.evaluate(() => window.sync.create('tasks', { id: 'f0', title: 'queued while the loop is stopped' }));
+    await waitFor(first, () => window.sync.getSyncStatus().pending === 1);
+    await waitFor(second, () => window.sync.getSyncStatus().pending === 1);
+    assert.deepEqual(await shown(second), await shown(first));
+    await first.evaluate(() => window.sync.startAutoSync());
+    await first.close();
+    await waitFor(second, () => window.sync.isLeader, undefined, 5_000);
+    await second.evaluate(() => window.sync.create('tasks', { id: 'f2', title: 'after the takeover' }));
+    await waitFor(second, () => window.sync.getSyncStatus().pending === 0 && window.sync.getSyncStatus().phase === 'idle');
+    assert.ok(counts.push >= 1, 'the new leader pushes');
+    await second.evaluate(() => window.sync.close());
+  } finally {
+    await context.close();
+  }
+});
+
+test('after close() no request reaches the server', async () => {
+  const token = await signUp();
+  const context = await browser.newContext();
+  try {
+    const page = await openPage(context, pages.url);
+    await openManager(page, { dbName: uniqueName('close'), tokens: [token], options: { interval: 100 } });
+    await page.evaluate(() => window.sync.syncNow());
+    const counts = countRequests(page);
+    const after = await page.evaluate(async () => {
+      window.sync.close();
+      window.dispatchEvent(new Event('online'));
+      document.dispatchEvent(new Event('visibilitychange'));
+      const syncNow = await window.sync.syncNow().then(() => 'resolved', (e) => e.code);
+      const write = await window.sync.create('tasks', { id: 'x', title: 'x' }).then(() => 'resolved', (e) => e.code);
+      return { syncNow, write };
+    });
+    assert.deepEqual(after, { syncNow: 'manager_closed', write: 'manager_closed' });
+    await new Promise((r) => setTimeout(r, 800));
+    assert.deepEqual(counts, { push: 0, pull: 0 });
+  } finally {
+    await context.close();
+  }
+});
+
+test('every invalid option is refused with its own error code', async () => {
+  const context = await browser.newContext();
+  try {
+    const page = await openPage(context, pages.url);
+    const codes = await page.evaluate(async (endpoint) => {
+      const good = { dbName: 'options-check', schema: { tasks: 'id' }, endpoint };
+      const cases = {
+        options: 42,
+        unknown: { ...good, intervall: 5 },
+        dbName: { ...good, dbName: '' },
+        version: { ...good, version: 0 },
+        schema: { ...good, schema: { tasks: 42 } },
+        endpoint: { ...good, endpoint: 'ftp://nowhere' },
+        auth: { ...good, auth: { getToken: 'not a function' } },
+        interval: { ...good, interval: -5 },
+        hiddenInterval: { ...good, hiddenInterval: 'soon' },
+        debounce: { ...good, debounce: 1.5 },
+        conflict: { ...good, conflict: 'newestWins' },
+        batch: { ...good, batch: 7 },
+        batchCount: { ...good, batch: { maxCount: 0 } },
+        batchBytes: { ...good, batch: { maxBytes: -1 } },
+        clientId: { ...good, clientId: 'has spaces' },
+        autoSync: { ...good, autoSync: 'yes' },
+      };
+      const out = {};
+      for (const [name, options] of Object.entries(cases)) {
+        out[name] = await window.SyncManager.open(options).then(
+          (sync) => (sync.close(), 'opened'),
+          (e) => `${e.name}:${e.code}:${e instanceof Error}`,
+        );
+      }
+      return out;
+    }, server.url);
+    const expected = {
+      options: 'invalid_options', unknown: 'unknown_option', dbName: 'invalid_db_name', version: 'invalid_version',
+      schema: 'invalid_schema', endpoint: 'invalid_endpoint', auth: 'invalid_auth', interval: 'invalid_interval',
+      hiddenInterval: 'invalid_hidden_interval', debounce: 'invalid_debounce', conflict: 'invalid_conflict',
+      batch: 'invalid_batch', batchCount: 'invalid_batch_count', batchBytes: 'invalid_batch_bytes',
+      clientId: 'invalid_client_id', autoSync: 'invalid_auto_sync',
+    };
+    for (const [name, code] of Object.entries(expected)) {
+      assert.equal(codes[name], `SyncError:${code}:true`, name);
+    }
+  } finally {
+    await context.close();
+  }
+});

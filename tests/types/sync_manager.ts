@@ -1,0 +1,93 @@
+// Type-checked by `tsc --noEmit` (tests/e2e/typescript.test.mjs): the SyncManager
+// declarations an app relies on. `@ts-expect-error` lines prove the types are precise.
+import init, {
+  SyncManager,
+  type SyncManagerOptions,
+  type SyncStatus,
+  type SyncNowResult,
+  type SyncPhase,
+  type SyncError,
+  type SyncErrorCode,
+  type Conflict,
+  type DeadLetter,
+  type ChangeEvent,
+} from '../../pkg/idb_sync.js';
+
+export async function example(token: string): Promise<void> {
+  await init();
+  const options: SyncManagerOptions = {
+    dbName: 'MyAppDatabase',
+    version: 2,
+    schema: { tasks: 'id, status, [userId+status], *tags', projects: 'id, name' },
+    endpoint: 'http://127.0.0.1:8787',
+    auth: { getToken: async () => token },
+    interval: 30_000,
+    hiddenInterval: 300_000,
+    debounce: 250,
+    conflict: { default: 'fieldMerge', tables: { projects: (local, remote) => ({ ...remote, ...local }) } },
+    batch: { maxCount: 100, maxBytes: 256 * 1024 },
+    clientId: 'device-1',
+    autoSync: true,
+  };
+  const sync: SyncManager = await SyncManager.open(options);
+  await SyncManager.open({ dbName: 'k', schema: { t: 'id' }, endpoint: 'https://x', auth: { apiKey: 'key' }, interval: false });
+
+  // @ts-expect-error: not a policy name
+  const bad: SyncManagerOptions = { ...options, conflict: 'newestWins' };
+  void bad;
+
+  const off: () => void = sync.subscribe((status: SyncStatus) => {
+    const phase: SyncPhase = status.phase;
+    const pending: number = status.pending + status.inFlight;
+    const when: number | null = status.lastSyncAt ?? status.nextRetryAt;
+    const code: string | undefined = status.lastError?.code;
+    const progress: number = status.progress.pushed / Math.max(1, status.progress.total) + status.progress.pulled;
+    void [phase, pending, when, code, progress, status.online, status.syncing, status.conflicts, status.deadLetters];
+    // @ts-expect-error: not a phase
+    if (status.phase === 'sleeping') return;
+  });
+  off();
+
+  const result: SyncNowResult = await sync.syncNow();
+  const { pushed, pulled, conflicts, rejected } = result;
+  void [pushed, pulled, conflicts, rejected];
+  await sync.processQueue();
+  await sync.performFullSync();
+  await sync.fullSync('tasks');
+  const count: number = await sync.getPendingCount();
+  void count;
+  sync.startAutoSync();
+  sync.stopAutoSync();
+  const status: SyncStatus = sync.getSyncStatus();
+  void status;
+
+  const created = await sync.create('tasks', { title: 'Buy milk', status: 'todo' });
+  await sync.update('tasks', created.id, { status: 'done' });
+  await sync.delete('tasks', created.id);
+  const done = await sync.table('tasks').where('status').equals('done').toArray();
+  void done;
+  const stop: () => void = sync.onChange('tasks', (change: ChangeEvent) => void change.keys);
+  stop();
+
+  const open: Conflict[] = await sync.conflicts();
+  for (const c of open) await sync.resolveConflict(c.table, c.key, 'local');
+  await sync.resolveConflict('tasks', 't1', { merged: { id: 't1', title: 'merged' } });
+  // @ts-expect-error: not a resolution
+  await sync.resolveConflict('tasks', 't1', 'mine');
+  const letters: DeadLetter[] = await sync.deadLetters();
+  for (const l of letters) await (l.code === 'too_large' ? sync.discardDeadLetter(l.id) : sync.retryDeadLetter(l.id));
+  await sync.conflictLog();
+  sync.refreshAuth();
+  const leader: boolean = sync.isLeader;
+  const id: string = sync.clientId;
+  void [leader, id, sync.name];
+
+  try {
+    await sync.syncNow();
+  } catch (e) {
+    const error = e as SyncError;
+    const code: SyncErrorCode = error.code;
+    if (code === 'offline' || code === 'auth_failed' || error.name === 'SyncError') void error.message;
+  }
+  sync.close();
+}
