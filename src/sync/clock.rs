@@ -1,8 +1,10 @@
-//! [`BrowserClock`]: the core's `Clock` port over `Date.now()` and `setTimeout`, and
-//! [`random_u64`] for the backoff's jitter.
+//! [`BrowserClock`]: the core's `Clock` port over `Date.now()` and `setTimeout`,
+//! [`monotonic_ms`] for the leader's heartbeat, and [`random_u64`] for the backoff's
+//! jitter.
 
 use idb_sync_core::ports::Clock;
 use js_sys::Promise;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 /// The browser's wall clock.
@@ -12,6 +14,17 @@ pub(crate) struct BrowserClock;
 /// Milliseconds since the epoch.
 pub(crate) fn now_ms() -> u64 {
     js_sys::Date::now() as u64
+}
+
+/// Milliseconds on a monotonic clock (`performance.now()`; `Date.now()` without it),
+/// for measuring silences: unlike the wall clock it never jumps.
+pub(crate) fn monotonic_ms() -> f64 {
+    let performance = js_sys::Reflect::get(&js_sys::global(), &"performance".into()).ok();
+    let now = performance.as_ref().and_then(|p| {
+        let f: js_sys::Function = js_sys::Reflect::get(p, &"now".into()).ok()?.dyn_into().ok()?;
+        f.call0(p).ok()?.as_f64()
+    });
+    now.unwrap_or_else(js_sys::Date::now)
 }
 
 /// A uniformly random `u64` (`Math.random()` is enough for jitter).

@@ -31,6 +31,9 @@ pub(crate) enum ManagerError {
     /// The browser is offline: no request is attempted.
     #[error("the browser is offline; changes stay queued and sync when it is back online")]
     Offline,
+    /// The tab that ran the sync loop did not answer a `syncNow()` (says why).
+    #[error("{0}")]
+    LeaderUnavailable(&'static str),
     /// A panic happened inside the package; the manager no longer works.
     #[error("idb-sync panicked: {0}; reload the page")]
     Panicked(String),
@@ -50,6 +53,7 @@ impl ManagerError {
             ManagerError::InvalidArgument { .. } => "invalid_argument",
             ManagerError::Closed => "manager_closed",
             ManagerError::Offline => "offline",
+            ManagerError::LeaderUnavailable(_) => "leader_unavailable",
             ManagerError::Panicked(_) => "panicked",
             ManagerError::Storage(e) => e.code(),
             ManagerError::Core(e) => e.code(),

@@ -1,6 +1,9 @@
 //! The manager's shared state and its loop: the core [`Scheduler`] decides, this file
 //! acts — it arms one [`Timer`], runs rounds of the core engine, keeps the
 //! [`SyncStatus`], tells subscribers and other tabs, and answers `syncNow()` calls.
+//! It also keeps the leader's heartbeat (I7): the leader posts one every period, a
+//! follower checks at the same pace and takes over from a silent leader; a tab robbed
+//! of the lead abandons its round and becomes a follower again.
 //! Every `RefCell` borrow here is short and never held across an await or a call into
 //! JavaScript.
 
@@ -17,10 +20,10 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::spawn_local;
 
-use super::clock::{now_ms, random_u64, BrowserClock};
+use super::clock::{monotonic_ms, now_ms, random_u64, BrowserClock};
 use super::counts;
 use super::error::{js_error, ManagerError};
-use super::leader::{Leadership, Message, Relay};
+use super::leader::{Heartbeat, Leadership, Message, Relay, Watch};
 use super::resolver::JsResolver;
 use super::transport::{Credentials, FetchTransport};
 use super::triggers::{self, Listener, Timer};
@@ -41,6 +44,8 @@ pub(crate) struct Parts {
     pub(crate) transport: FetchTransport,
     pub(crate) credentials: Rc<Credentials>,
     pub(crate) closed: Rc<Cell<bool>>,
+    pub(crate) leading: Rc<Cell<bool>>,
+    pub(crate) heartbeat: Heartbeat,
     pub(crate) client_id: String,
     pub(crate) resolver: JsResolver,
     pub(crate) config: idb_sync_core::engine::EngineConfig,
@@ -67,12 +72,17 @@ pub(crate) struct State {
     pub(crate) scheduler: Scheduler,
     pub(crate) status: SyncStatus,
     pub(crate) leader: bool,
+    /// Counts the changes of `leader`: a round started in another term is abandoned.
+    term: u64,
     pub(crate) wants_auto: bool,
     published: Option<SyncStatus>,
     timer: Option<Timer>,
+    /// The heartbeat timer: the leader beats, a follower checks the leader's.
+    beat: Option<Timer>,
+    watch: Watch,
     dom: Vec<Listener>,
     changes: Option<ChangeSubscription>,
-    pub(crate) leadership: Option<Leadership>,
+    pub(crate) leadership: Option<Rc<Leadership>>,
     relay: Option<Relay>,
     waiters: Vec<Waiter>,
     remote_waiters: Vec<(u64, String)>,
@@ -80,17 +90,23 @@ pub(crate) struct State {
     next_call: u64,
     counting: bool,
     recount: bool,
+    /// Between the page's `freeze` and `resume` events: no IndexedDB work (see
+    /// [`Inner::set_frozen`]).
+    frozen: bool,
 }
 
 impl State {
-    pub(crate) fn new(scheduler: Scheduler, status: SyncStatus, wants_auto: bool) -> State {
+    pub(crate) fn new(scheduler: Scheduler, status: SyncStatus, wants_auto: bool, heartbeat: Heartbeat) -> State {
         State {
             scheduler,
             status,
             leader: false,
+            term: 0,
             wants_auto,
             published: None,
             timer: None,
+            beat: None,
+            watch: Watch::new(heartbeat, monotonic_ms()),
             dom: Vec::new(),
             changes: None,
             leadership: None,
@@ -101,6 +117,7 @@ impl State {
             next_call: 0,
             counting: false,
             recount: false,
+            frozen: false,
         }
     }
 }
@@ -112,6 +129,9 @@ pub(crate) struct Inner {
     pub(crate) engine: Engine,
     pub(crate) credentials: Rc<Credentials>,
     pub(crate) closed: Rc<Cell<bool>>,
+    /// Whether this tab leads, shared with the transport (which refuses otherwise).
+    leading: Rc<Cell<bool>>,
+    heartbeat: Heartbeat,
     pub(crate) client_id: String,
     pub(crate) state: RefCell<State>,
     subscribers: RefCell<Vec<(u32, Function)>>,
@@ -159,12 +179,18 @@ fn status_error_js(error: &StatusError) -> JsValue {
 
 impl Inner {
     pub(crate) fn new(parts: Parts) -> Rc<Inner> {
-        let Parts { db, transport, credentials, closed, client_id, resolver, config, state } = parts;
+        let Parts { db, transport, credentials, closed, leading, heartbeat, client_id, resolver, config, state } = parts;
         let inner = Rc::new_cyclic(|weak: &Weak<Inner>| {
             let weak = weak.clone();
             let progress: ProgressFn = Box::new(move |step| {
                 if let Some(inner) = weak.upgrade() {
-                    inner.state.borrow_mut().status.round_progress(step);
+                    {
+                        let mut st = inner.state.borrow_mut();
+                        if !st.leader {
+                            return; // an abandoned round
+                        }
+                        st.status.round_progress(step);
+                    }
                     inner.publish();
                 }
             });
@@ -182,6 +208,8 @@ impl Inner {
                 engine,
                 credentials,
                 closed,
+                leading,
+                heartbeat,
                 client_id,
                 state: RefCell::new(state),
                 subscribers: RefCell::new(Vec::new()),
@@ -207,6 +235,10 @@ impl Inner {
             if let Some(document) = window.document() {
                 let weak = Rc::downgrade(self);
                 dom.extend(Listener::new(&document, "visibilitychange", move |_| with(&weak, |i| i.visibility_changed())));
+                let weak = Rc::downgrade(self);
+                dom.extend(Listener::new(&document, "freeze", move |_| with(&weak, |i| i.set_frozen(true))));
+                let weak = Rc::downgrade(self);
+                dom.extend(Listener::new(&document, "resume", move |_| with(&weak, |i| i.set_frozen(false))));
             }
         }
         let weak = Rc::downgrade(self);
@@ -219,28 +251,142 @@ impl Inner {
             }
         });
         let id = self.storage.events().subscribe("*", on_change.as_ref().unchecked_ref::<Function>().clone());
-        let mut st = self.state.borrow_mut();
-        st.dom = dom;
-        st.relay = relay;
-        st.changes = Some((id, on_change));
+        {
+            let mut st = self.state.borrow_mut();
+            st.dom = dom;
+            st.relay = relay;
+            st.changes = Some((id, on_change));
+        }
+        self.arm_beat();
     }
 
-    /// This tab now runs the loop.
+    fn arm_beat(self: &Rc<Self>) {
+        let weak = Rc::downgrade(self);
+        // Like the loop's timer: the callback must not drop its own timer while it runs.
+        let timer = Timer::once(self.heartbeat.period_ms, move || {
+            let weak = weak.clone();
+            spawn_local(async move { with(&weak, |i| i.beat()) });
+        });
+        self.state.borrow_mut().beat = timer;
+    }
+
+    /// Every heartbeat period: the leader says it is alive; a follower checks that the
+    /// leader did, and takes over when it has been silent for the stale window.
+    fn beat(self: &Rc<Self>) {
+        if self.closed.get() {
+            return;
+        }
+        let now = monotonic_ms();
+        let (leader, silent, leadership) = {
+            let mut st = self.state.borrow_mut();
+            let silent = !st.leader && st.watch.tick(now);
+            if silent {
+                // A failed attempt (another follower took over) waits a whole window.
+                st.watch.heard(now);
+            }
+            (st.leader, silent, st.leadership.clone())
+        };
+        if leader {
+            self.post(&Message::Heartbeat);
+        } else if let (true, Some(leadership)) = (silent, leadership) {
+            let weak = Rc::downgrade(self);
+            leadership.take_over(move || {
+                weak.upgrade().is_some_and(|i| {
+                    let st = i.state.borrow();
+                    !st.leader && !i.closed.get() && st.watch.last_heard() <= now
+                })
+            });
+        }
+        self.arm_beat();
+    }
+
+    /// This tab now runs the loop. Its `syncNow()` calls still waiting for the old
+    /// leader's answer wait for this tab's next round instead.
     pub(crate) fn became_leader(self: &Rc<Self>) {
         if self.closed.get() {
             return;
         }
-        {
+        let refused = {
             let mut st = self.state.borrow_mut();
+            if st.leader {
+                return;
+            }
             st.leader = true;
+            st.term += 1;
+            self.leading.set(true);
             st.scheduler.set_online(triggers::is_online());
             st.scheduler.set_visible(triggers::is_visible());
             if st.wants_auto {
                 st.scheduler.start();
             }
+            let mut refused = Vec::new();
+            for call in std::mem::take(&mut st.calls) {
+                match self.request_round(&mut st) {
+                    Ok(ticket) => st.waiters.push(Waiter { ticket, resolve: call.resolve, reject: call.reject }),
+                    Err(IdleReason::Offline) => refused.push((call.reject, ManagerError::Offline)),
+                    Err(_) => refused.push((call.reject, ManagerError::Closed)),
+                }
+            }
+            refused
+        };
+        for (reject, error) in refused {
+            let _ = reject.call1(&JsValue::UNDEFINED, &error.into());
         }
+        self.post(&Message::Heartbeat);
+        let status = self.state.borrow().status.clone();
+        self.post(&Message::Status { status });
         self.refresh_counts();
         self.pump();
+    }
+
+    /// Another tab took the lead from this one (it was frozen or too slow): stop at
+    /// once — no new round, no request, no result of the abandoned round applied (the
+    /// transport refuses) — and follow. The abandoned round is safe to drop: its
+    /// in-flight entries are resent by the new leader (I2, I3). The `syncNow()` calls
+    /// waiting here are relayed to the new leader.
+    pub(crate) fn lost_leadership(self: &Rc<Self>) {
+        let (waiters, remote) = {
+            let mut st = self.state.borrow_mut();
+            if !st.leader || self.closed.get() {
+                return;
+            }
+            st.leader = false;
+            st.term += 1;
+            self.leading.set(false);
+            st.timer = None;
+            // A fresh scheduler: the abandoned round never reports to it.
+            let config = *st.scheduler.config();
+            st.scheduler = Scheduler::new(config, now_ms(), triggers::is_online(), triggers::is_visible());
+            st.watch.heard(monotonic_ms());
+            (std::mem::take(&mut st.waiters), std::mem::take(&mut st.remote_waiters))
+        };
+        web_sys::console::warn_1(&"idb-sync: another tab took over the sync loop".into());
+        for (_, id) in remote {
+            let e = ManagerError::LeaderUnavailable("the tab that ran the sync loop lost the lead before its round; try again");
+            let error = StatusError { code: e.code().to_owned(), message: e.to_string(), class: ErrorClass::Transient };
+            self.post(&Message::SyncNowDone { id, result: None, error: Some(error) });
+        }
+        for waiter in waiters {
+            self.call_leader(waiter.resolve, waiter.reject);
+        }
+        self.greet();
+        self.refresh_counts();
+    }
+
+    /// Before a round: does the browser's lock manager still say this tab leads? A
+    /// robbed tab that wakes up may run a timer before it hears of the theft.
+    fn verify_lead(self: &Rc<Self>) -> impl std::future::Future<Output = bool> {
+        let inner = self.clone();
+        async move {
+            let leadership = inner.state.borrow().leadership.clone();
+            let Some(leadership) = leadership else { return true };
+            if leadership.still_held().await {
+                return true;
+            }
+            inner.lost_leadership();
+            leadership.step_down();
+            false
+        }
     }
 
     /// Asks the leader for its status (a follower, after open).
@@ -254,10 +400,27 @@ impl Inner {
         }
     }
 
+    /// The page is frozen (`true`) or resumed. A frozen page still gets some events
+    /// (Chromium delivers `BroadcastChannel` messages, so other tabs' writes), but an
+    /// IndexedDB transaction it starts then never finishes, and blocks every other
+    /// tab's transactions on the same stores — the new leader's round included. So a
+    /// frozen manager touches no IndexedDB and starts no round; on resume it rereads
+    /// the counts and decides again.
+    fn set_frozen(self: &Rc<Self>, frozen: bool) {
+        self.state.borrow_mut().frozen = frozen;
+        if !frozen {
+            self.refresh_counts();
+            self.pump();
+        }
+    }
+
     /// Decides and acts: starts a round, arms the timer, or idles.
     pub(crate) fn pump(self: &Rc<Self>) {
         let now = now_ms();
         let mut st = self.state.borrow_mut();
+        if st.frozen {
+            return; // decided again on resume
+        }
         if !st.leader || self.closed.get() {
             st.timer = None;
             return;
@@ -283,6 +446,10 @@ impl Inner {
     }
 
     async fn run_round(self: Rc<Self>, n: u64) {
+        let term = self.state.borrow().term;
+        if !self.verify_lead().await || self.state.borrow().term != term {
+            return;
+        }
         let before = counts::read(&self.storage).await;
         {
             let mut st = self.state.borrow_mut();
@@ -294,10 +461,16 @@ impl Inner {
         }
         self.publish();
         let result = self.engine.sync_round().await;
+        if self.state.borrow().term != term {
+            return; // robbed of the lead meanwhile: the new leader reports
+        }
         let after = counts::read(&self.storage).await;
         let now = now_ms();
         let (waiters, remote) = {
             let mut st = self.state.borrow_mut();
+            if st.term != term {
+                return;
+            }
             if let Ok(c) = after {
                 st.status.set_counts(c);
             }
@@ -384,6 +557,9 @@ impl Inner {
     pub(crate) fn refresh_counts(self: &Rc<Self>) {
         {
             let mut st = self.state.borrow_mut();
+            if st.frozen {
+                return; // reread on resume
+            }
             if st.counting {
                 st.recount = true;
                 return;
@@ -492,10 +668,17 @@ impl Inner {
             }
             return;
         }
+        drop(st);
+        self.call_leader(resolve, reject);
+    }
+
+    /// A follower's `syncNow()`: asks the leader, which answers with its next round.
+    fn call_leader(self: &Rc<Self>, resolve: Function, reject: Function) {
         if !triggers::is_online() {
-            drop(st);
-            return fail(ManagerError::Offline);
+            let _ = reject.call1(&JsValue::UNDEFINED, &ManagerError::Offline.into());
+            return;
         }
+        let mut st = self.state.borrow_mut();
         st.next_call += 1;
         let id = format!("{}:{}", self.client_id, st.next_call);
         let weak = Rc::downgrade(self);
@@ -505,11 +688,8 @@ impl Inner {
             let weak = weak.clone();
             spawn_local(async move {
                 with(&weak, |i| {
-                    let error = StatusError {
-                        code: "leader_unavailable".into(),
-                        message: "the tab that runs the sync loop did not answer within 60 s".into(),
-                        class: ErrorClass::Transient,
-                    };
+                    let e = ManagerError::LeaderUnavailable("the tab that runs the sync loop did not answer within 60 s");
+                    let error = StatusError { code: e.code().to_owned(), message: e.to_string(), class: ErrorClass::Transient };
                     i.answer_call(&id, None, Some(error));
                 })
             });
@@ -548,8 +728,20 @@ impl Inner {
         }
         let leader = self.state.borrow().leader;
         match message {
+            Message::Heartbeat if !leader => self.state.borrow_mut().watch.heard(monotonic_ms()),
+            // Another tab leads too: one of the two was robbed and has not heard yet.
+            Message::Heartbeat => {
+                let check = self.verify_lead();
+                spawn_local(async move {
+                    let _ = check.await;
+                })
+            }
             Message::Status { status } if !leader => {
-                self.state.borrow_mut().status = status;
+                {
+                    let mut st = self.state.borrow_mut();
+                    st.status = status;
+                    st.watch.heard(monotonic_ms());
+                }
                 self.publish();
             }
             Message::Hello if leader => {
@@ -586,11 +778,13 @@ impl Inner {
             let mut st = self.state.borrow_mut();
             st.scheduler.close();
             st.leader = false;
-            let owned = (st.timer.take(), std::mem::take(&mut st.dom), st.relay.take(), st.leadership.take(), st.changes.take());
+            self.leading.set(false);
+            let timers = (st.timer.take(), st.beat.take());
+            let owned = (timers, std::mem::take(&mut st.dom), st.relay.take(), st.leadership.take(), st.changes.take());
             (owned, std::mem::take(&mut st.waiters), std::mem::take(&mut st.calls))
         };
-        let (timer, dom, relay, leadership, changes) = owned;
-        drop((timer, dom, relay));
+        let (timers, dom, relay, leadership, changes) = owned;
+        drop((timers, dom, relay));
         if let Some(leadership) = leadership {
             leadership.release();
         }
@@ -614,6 +808,8 @@ impl Inner {
         if let Ok(mut st) = self.state.try_borrow_mut() {
             st.scheduler.close();
             st.timer = None;
+            st.beat = None;
+            self.leading.set(false);
             st.status.broken(StatusError {
                 code: "panicked".into(),
                 message: format!("idb-sync panicked: {message}"),

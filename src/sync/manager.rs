@@ -18,7 +18,7 @@ use super::clock::{now_ms, BrowserClock};
 use super::counts;
 use super::error::ManagerError;
 use super::inner::{install_panic_hook, panicked, to_js, Inner, Parts, State};
-use super::leader::Leadership;
+use super::leader::{Heartbeat, Leadership};
 use super::options;
 use super::resolver::JsResolver;
 use super::transport::{Credentials, FetchTransport};
@@ -116,7 +116,9 @@ impl SyncManager {
         };
         let credentials = Rc::new(Credentials::new(opts.auth));
         let closed = Rc::new(Cell::new(false));
-        let transport = FetchTransport::new(opts.endpoint, credentials.clone(), closed.clone());
+        let leading = Rc::new(Cell::new(false));
+        let transport = FetchTransport::new(opts.endpoint, credentials.clone(), closed.clone(), leading.clone());
+        let heartbeat = Heartbeat { period_ms: opts.leader_heartbeat_ms.unwrap_or(Heartbeat::DEFAULT_PERIOD_MS) };
         let defaults = SchedulerConfig::default();
         let scheduler_config = SchedulerConfig {
             interval_ms: opts.interval_ms,
@@ -128,18 +130,23 @@ impl SyncManager {
         let online = triggers::is_online();
         let scheduler = Scheduler::new(scheduler_config, now_ms(), online, triggers::is_visible());
         let config = EngineConfig { policies: opts.conflict.policies, batch: opts.batch, ..EngineConfig::default() };
-        let state = State::new(scheduler, SyncStatus::new(online), opts.auto_sync);
+        let state = State::new(scheduler, SyncStatus::new(online), opts.auto_sync, heartbeat);
         let resolver = JsResolver(opts.conflict.resolver);
-        let inner = Inner::new(Parts { db, transport, credentials, closed, client_id, resolver, config, state });
+        let parts = Parts { db, transport, credentials, closed, leading, heartbeat, client_id, resolver, config, state };
+        let inner = Inner::new(parts);
         inner.wire();
         let weak = Rc::downgrade(&inner);
-        let (leadership, leads) = Leadership::join(inner.storage.name(), move || {
+        let (leadership, leads) = Leadership::join(inner.storage.name(), move |leads| {
             if let Some(inner) = weak.upgrade() {
-                inner.became_leader();
+                if leads {
+                    inner.became_leader();
+                } else {
+                    inner.lost_leadership();
+                }
             }
         })
         .await;
-        inner.state.borrow_mut().leadership = Some(leadership);
+        inner.state.borrow_mut().leadership = Some(Rc::new(leadership));
         if leads {
             inner.became_leader();
         } else {
@@ -161,7 +168,9 @@ impl SyncManager {
         self.inner.client_id.clone()
     }
 
-    /// Whether this tab runs the sync loop for the database.
+    /// Whether this tab runs the sync loop for the database. It can change either way:
+    /// a follower takes over when the leader closes or stays silent (frozen), and a
+    /// leader robbed while frozen follows again.
     #[wasm_bindgen(getter, js_name = isLeader)]
     pub fn is_leader(&self) -> bool {
         self.inner.state.borrow().leader

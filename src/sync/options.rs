@@ -40,11 +40,12 @@ pub(crate) struct ManagerOptions {
     pub(crate) batch: BatchLimits,
     pub(crate) client_id: Option<String>,
     pub(crate) auto_sync: bool,
+    pub(crate) leader_heartbeat_ms: Option<u64>,
 }
 
 const KNOWN: &[&str] = &[
     "dbName", "version", "schema", "endpoint", "auth", "interval", "hiddenInterval", "debounce", "conflict", "batch",
-    "clientId", "autoSync",
+    "clientId", "autoSync", "leaderHeartbeat",
 ];
 
 fn get(object: &JsValue, name: &str) -> JsValue {
@@ -251,6 +252,7 @@ pub(crate) fn parse(options: &JsValue) -> Result<ManagerOptions, ManagerError> {
     } else {
         auto_sync.as_bool().ok_or_else(|| ManagerError::invalid("autoSync", "invalid_auto_sync", "expected a boolean"))?
     };
+    let leader_heartbeat_ms = millis(options, "leaderHeartbeat", "invalid_leader_heartbeat", 100.0)?;
     Ok(ManagerOptions {
         endpoint,
         auth,
@@ -261,5 +263,6 @@ pub(crate) fn parse(options: &JsValue) -> Result<ManagerOptions, ManagerError> {
         batch,
         client_id,
         auto_sync,
+        leader_heartbeat_ms,
     })
 }

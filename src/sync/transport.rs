@@ -1,7 +1,8 @@
 //! [`FetchTransport`]: the core's `Transport` port over `fetch` (gloo-net), with the
 //! app's credentials: a bearer token from `getToken()` (cached; asked for once more
-//! after a 401, see `refresh_credentials`) or a fixed API key. After `close()` it sends
-//! nothing.
+//! after a 401, see `refresh_credentials`) or a fixed API key. After `close()`, and
+//! while its tab does not lead (I7), it sends nothing, and it drops a response that
+//! comes back after its tab was robbed of the lead, so the engine never applies it.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -67,11 +68,24 @@ pub(crate) struct FetchTransport {
     base: String,
     credentials: Rc<Credentials>,
     closed: Rc<Cell<bool>>,
+    leading: Rc<Cell<bool>>,
 }
 
 impl FetchTransport {
-    pub(crate) fn new(base: String, credentials: Rc<Credentials>, closed: Rc<Cell<bool>>) -> Self {
-        FetchTransport { base, credentials, closed }
+    /// `closed` is set by `close()`; `leading` says whether this tab runs the loop.
+    pub(crate) fn new(base: String, credentials: Rc<Credentials>, closed: Rc<Cell<bool>>, leading: Rc<Cell<bool>>) -> Self {
+        FetchTransport { base, credentials, closed, leading }
+    }
+
+    /// Refuses to go on after `close()` or once another tab leads.
+    fn may_send(&self) -> Result<(), CoreError> {
+        if self.closed.get() {
+            return Err(CoreError::Network("the sync manager is closed".into()));
+        }
+        if !self.leading.get() {
+            return Err(CoreError::Network("another tab runs the sync loop now".into()));
+        }
+        Ok(())
     }
 }
 
@@ -86,13 +100,9 @@ fn retry_after_ms(value: Option<String>) -> Option<u64> {
 
 impl Transport for FetchTransport {
     async fn send(&self, request: TransportRequest) -> Result<TransportResponse, CoreError> {
-        if self.closed.get() {
-            return Err(CoreError::Network("the sync manager is closed".into()));
-        }
+        self.may_send()?;
         let token = self.credentials.bearer(false).await?;
-        if self.closed.get() {
-            return Err(CoreError::Network("the sync manager is closed".into()));
-        }
+        self.may_send()?;
         if !super::triggers::is_online() {
             return Err(CoreError::Network("the browser is offline".into()));
         }
@@ -110,11 +120,13 @@ impl Transport for FetchTransport {
         let status = response.status();
         let retry_after_ms = retry_after_ms(response.headers().get("retry-after"));
         let body = response.text().await.map_err(|e| CoreError::Network(e.to_string()))?;
+        // Robbed of the lead while waiting: the new leader resends (I2, I3) and pulls.
+        self.may_send()?;
         Ok(TransportResponse { status, retry_after_ms, body })
     }
 
     async fn refresh_credentials(&self) -> bool {
-        if self.closed.get() || !matches!(self.credentials.option, AuthOption::GetToken(_)) {
+        if self.may_send().is_err() || !matches!(self.credentials.option, AuthOption::GetToken(_)) {
             return false;
         }
         self.credentials.bearer(true).await.is_ok()

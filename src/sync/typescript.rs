@@ -50,6 +50,12 @@ export interface SyncManagerOptions {
   clientId?: string;
   /** Start the automatic loop at once (default true). */
   autoSync?: boolean;
+  /**
+   * Advanced: how often the tab that runs the sync loop tells the other tabs it is
+   * alive, ms (default 2000, at least 100). A leader silent for 4 periods (a frozen
+   * tab) is replaced by another tab.
+   */
+  leaderHeartbeat?: number;
 }
 
 /** What the loop is doing. */
@@ -130,7 +136,7 @@ export interface DeadLetter {
 /** Stable error codes (`SyncError.code`). */
 export type SyncErrorCode =
   | 'invalid_options' | 'unknown_option' | 'invalid_db_name' | 'invalid_version' | 'invalid_schema'
-  | 'invalid_endpoint' | 'invalid_auth' | 'invalid_interval' | 'invalid_hidden_interval' | 'invalid_debounce'
+  | 'invalid_endpoint' | 'invalid_auth' | 'invalid_interval' | 'invalid_hidden_interval' | 'invalid_debounce' | 'invalid_leader_heartbeat'
   | 'invalid_conflict' | 'invalid_batch' | 'invalid_batch_count' | 'invalid_batch_bytes' | 'invalid_client_id'
   | 'invalid_auto_sync' | 'client_id_mismatch' | 'invalid_argument' | 'manager_closed' | 'offline'
   | 'leader_unavailable' | 'panicked' | 'callback_failed'

@@ -1,15 +1,18 @@
 // End-to-end: SyncManager in headless Chromium against the real server on 127.0.0.1 —
 // two devices converging, offline then online, debounced bursts, token refresh, an
-// auth block, leader election across two pages, close(), and option validation.
+// auth block, leader election across two pages, a frozen leader replaced, close(), and
+// option validation.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ROOT, startServer } from '../../scripts/lib/stack.mjs';
 import { startPages, openPage } from './pages/server.mjs';
-import { launchBrowser } from './browser.mjs';
+import { chromium } from 'playwright-core';
+import { CHROMIUM, launchBrowser } from './browser.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SERVER_BINARY = process.env.IDB_SYNC_SERVER_BIN ?? path.join(ROOT, 'target/debug/idb-sync-server');
@@ -269,6 +272,107 @@ test('two pages of one device elect one leader, and the other takes over when it
   }
 });
 
+/**
+ * A headless Chromium whose pages can really be frozen. Playwright turns focus emulation
+ * on for the pages it creates, which keeps them "visible", and Chromium never freezes a
+ * visible page (`Page.setWebLifecycleState` then does nothing). Pages of the default
+ * context of a browser attached with `noDefaults` get no focus emulation.
+ */
+async function launchFreezableBrowser(userDataDir) {
+  const child = spawn(
+    CHROMIUM,
+    ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage', '--remote-debugging-port=0',
+      `--user-data-dir=${userDataDir}`, 'about:blank'],
+    { stdio: 'ignore' },
+  );
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const stop = async () => {
+    if (child.exitCode === null) child.kill();
+    await exited;
+  };
+  try {
+    let port;
+    for (let i = 0; i < 200 && !port; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      port = await readFile(path.join(userDataDir, 'DevToolsActivePort'), 'utf8').then((t) => t.split('\n')[0], () => undefined);
+    }
+    assert.ok(port, 'Chromium did not open its DevTools port within 10 s');
+    const browser = await chromium.connectOverCDP(`http://127.0.0.1:${port}`, { noDefaults: true, timeout: 15_000 });
+    const context = browser.contexts()[0];
+    // Freezing closes the page's WebSockets, and Vite's client reloads a page whose
+    // HMR socket closed: these pages get a client that does nothing.
+    await context.route(/\/@vite\/client$/, (route) =>
+      route.fulfill({ contentType: 'text/javascript', body: 'export const createHotContext = () => ({});\n' }),
+    );
+    return { context, close: async () => { await browser.close().catch(() => {}); await stop(); } };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+test('a frozen leader is replaced, and once thawed it follows and sends nothing', async () => {
+  const token = await signUp();
+  const freezable = await launchFreezableBrowser(await mkdtemp(path.join(dir, 'chromium-')));
+  const other = await browser.newContext();
+  try {
+    const { context } = freezable;
+    const dbName = uniqueName('frozen');
+    // A 1 s heartbeat: a leader silent for 4 s is replaced (the default is 2 s / 8 s).
+    const options = { leaderHeartbeat: 1_000 };
+    const a = await openPage(context, pages.url);
+    await openManager(a, { dbName, tokens: [token], options });
+    const b = await openPage(context, pages.url);
+    await openManager(b, { dbName, tokens: [token], options });
+    assert.equal(await a.evaluate(() => window.sync.isLeader), true);
+    assert.equal(await b.evaluate(() => window.sync.isLeader), false);
+    const fromA = countRequests(a);
+    const fromB = countRequests(b);
+
+    const cdp = await context.newCDPSession(a);
+    await cdp.send('Page.setWebLifecycleState', { state: 'frozen' });
+    await b.evaluate(() => window.sync.create('tasks', { id: 'during-freeze', title: 'written while the leader is frozen', status: 'todo' }));
+    // Stale after 4 s, then a round: well within 20 s.
+    await waitFor(b, () => {
+      const s = window.sync.getSyncStatus();
+      return window.sync.isLeader && s.pending === 0 && s.inFlight === 0 && s.lastSyncAt !== null;
+    }, undefined, 20_000);
+    assert.ok(fromB.push >= 1, 'the new leader pushed');
+    assert.deepEqual(fromA, { push: 0, pull: 0 }, 'the frozen page sent nothing');
+
+    // The server has the write: another device of the user pulls it.
+    const device = await openPage(other, pages.url);
+    await openManager(device, { dbName: uniqueName('frozen-other'), tokens: [token] });
+    await device.evaluate(() => window.sync.syncNow());
+    assert.deepEqual(await records(device), [{ id: 'during-freeze', title: 'written while the leader is frozen', status: 'todo' }]);
+
+    // Thawed, the robbed leader learns it lost the lock and follows.
+    await cdp.send('Page.setWebLifecycleState', { state: 'active' });
+    await waitFor(a, () => !window.sync.isLeader, undefined, 10_000);
+    await a.evaluate(() => window.sync.create('tasks', { id: 'after-thaw', title: 'written in the robbed tab' }));
+    await b.evaluate(() => window.sync.create('tasks', { id: 'in-new-leader', title: 'written in the new leader' }));
+    const pushesBefore = fromB.push;
+    await waitFor(b, () => {
+      const s = window.sync.getSyncStatus();
+      return s.pending === 0 && s.inFlight === 0 && !s.syncing;
+    }, undefined, 15_000);
+    await waitFor(a, () => window.sync.getSyncStatus().pending === 0, undefined, 15_000);
+    // A few heartbeat periods more: nobody takes the lead back.
+    await new Promise((r) => setTimeout(r, 5_000));
+    assert.deepEqual(fromA, { push: 0, pull: 0 }, 'the robbed tab sent no request');
+    assert.ok(fromB.push > pushesBefore, 'the new leader pushed the writes of both tabs');
+    assert.equal(await a.evaluate(() => window.sync.isLeader), false);
+    assert.equal(await b.evaluate(() => window.sync.isLeader), true);
+    await device.evaluate(() => window.sync.syncNow());
+    assert.deepEqual((await records(device)).map((r) => r.id).sort(), ['after-thaw', 'during-freeze', 'in-new-leader']);
+    for (const page of [a, b, device]) await page.evaluate(() => window.sync.close());
+  } finally {
+    await other.close();
+    await freezable.close();
+  }
+});
+
 test('after close() no request reaches the server', async () => {
   const token = await signUp();
   const context = await browser.newContext();
@@ -316,6 +420,7 @@ test('every invalid option is refused with its own error code', async () => {
         batchBytes: { ...good, batch: { maxBytes: -1 } },
         clientId: { ...good, clientId: 'has spaces' },
         autoSync: { ...good, autoSync: 'yes' },
+        leaderHeartbeat: { ...good, leaderHeartbeat: 10 },
       };
       const out = {};
       for (const [name, options] of Object.entries(cases)) {
@@ -331,7 +436,7 @@ test('every invalid option is refused with its own error code', async () => {
       schema: 'invalid_schema', endpoint: 'invalid_endpoint', auth: 'invalid_auth', interval: 'invalid_interval',
       hiddenInterval: 'invalid_hidden_interval', debounce: 'invalid_debounce', conflict: 'invalid_conflict',
       batch: 'invalid_batch', batchCount: 'invalid_batch_count', batchBytes: 'invalid_batch_bytes',
-      clientId: 'invalid_client_id', autoSync: 'invalid_auto_sync',
+      clientId: 'invalid_client_id', autoSync: 'invalid_auto_sync', leaderHeartbeat: 'invalid_leader_heartbeat',
     };
     for (const [name, code] of Object.entries(expected)) {
       assert.equal(codes[name], `SyncError:${code}:true`, name);

@@ -28,6 +28,7 @@ export async function example(token: string): Promise<void> {
     batch: { maxCount: 100, maxBytes: 256 * 1024 },
     clientId: 'device-1',
     autoSync: true,
+    leaderHeartbeat: 2_000,
   };
   const sync: SyncManager = await SyncManager.open(options);
   await SyncManager.open({ dbName: 'k', schema: { t: 'id' }, endpoint: 'https://x', auth: { apiKey: 'key' }, interval: false });
