@@ -146,8 +146,12 @@ impl IdbStorage {
         Ok(js)
     }
 
-    fn all_stores(&self, own: &[&'static str]) -> Vec<String> {
-        own.iter().map(|s| s.to_string()).chain(self.table_names()).collect()
+    /// A read-write transaction over the sync state, the metadata and every app table
+    /// (taking a batch and resetting the replica touch records of any table).
+    fn begin_over_everything(&self) -> Result<Tx, SyncError> {
+        let names: Vec<String> = [STATE, META].iter().map(|s| s.to_string()).chain(self.table_names()).collect();
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        Tx::begin(&self.db()?, &refs, IdbTransactionMode::Readwrite)
     }
 
     async fn read_meta_in(tx: &Tx) -> Result<ClientMeta, SyncError> {
@@ -229,9 +233,7 @@ impl IdbStorage {
     }
 
     async fn take_batch_inner(&self, limits: &BatchLimits, mode: &dyn Fn(&str) -> MergeMode) -> Result<Vec<InFlightOp>, SyncError> {
-        let names = self.all_stores(&[STATE, META]);
-        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-        let tx = Tx::begin(&self.db()?, &refs, IdbTransactionMode::Readwrite)?;
+        let tx = self.begin_over_everything()?;
         let result = async {
             let fields = Fields::new();
             let state_store = tx.store(STATE)?;
@@ -287,9 +289,7 @@ impl IdbStorage {
     }
 
     async fn reset_inner(&self) -> Result<(), SyncError> {
-        let names = self.all_stores(&[STATE, META]);
-        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-        let tx = Tx::begin(&self.db()?, &refs, IdbTransactionMode::Readwrite)?;
+        let tx = self.begin_over_everything()?;
         let result = async {
             let fields = Fields::new();
             let state_store = tx.store(STATE)?;

@@ -2,29 +2,22 @@
 // calls its exports, and reaches the real server over HTTP — in headless Chromium.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ROOT, startServer, startDemo } from '../../scripts/lib/stack.mjs';
-import { launchBrowser } from './browser.mjs';
+import { SERVER_BINARY, startDemoStack } from './demo_stack.mjs';
 
-const SERVER_BINARY = process.env.IDB_SYNC_SERVER_BIN ?? path.join(ROOT, 'target/debug/idb-sync-server');
 const { version } = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8'));
 
-let dir, server, demo, browser;
+let stack, demo, browser;
 
 before(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'idb-sync-e2e-'));
-  server = await startServer({ binary: SERVER_BINARY, database: path.join(dir, 'server.sqlite3') });
-  demo = await startDemo({ serverUrl: server.url });
-  browser = await launchBrowser();
+  stack = await startDemoStack('idb-sync-e2e-');
+  ({ demo, browser } = stack);
 });
 
 after(async () => {
-  await browser?.close();
-  await demo?.close();
-  await server?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await stack?.stop();
 });
 
 test('the demo page loads the wasm package and shows its version', async () => {
@@ -54,7 +47,7 @@ test('the demo page reaches the server through the package', async () => {
 
 test('an unreachable server shows a SyncError with the network code', async () => {
   // A second demo whose server URL points at a port nothing listens on.
-  const deadServer = await startServer({ binary: SERVER_BINARY, database: path.join(dir, 'dead.sqlite3') });
+  const deadServer = await startServer({ binary: SERVER_BINARY, database: path.join(stack.dir, 'dead.sqlite3') });
   const deadUrl = deadServer.url;
   await deadServer.stop();
   const deadDemo = await startDemo({ serverUrl: deadUrl });

@@ -3,28 +3,17 @@
 // (another browser context with the demo account copied into its localStorage).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { ROOT, startServer, startDemo } from '../../scripts/lib/stack.mjs';
-import { launchBrowser } from './browser.mjs';
+import { startDemoStack } from './demo_stack.mjs';
 
-const SERVER_BINARY = process.env.IDB_SYNC_SERVER_BIN ?? path.join(ROOT, 'target/debug/idb-sync-server');
-
-let dir, server, demo, browser;
+let stack, demo, browser;
 
 before(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'idb-sync-e2e-demo-'));
-  server = await startServer({ binary: SERVER_BINARY, database: path.join(dir, 'server.sqlite3') });
-  demo = await startDemo({ serverUrl: server.url });
-  browser = await launchBrowser();
+  stack = await startDemoStack('idb-sync-e2e-demo-');
+  ({ demo, browser } = stack);
 });
 
 after(async () => {
-  await browser?.close();
-  await demo?.close();
-  await server?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await stack?.stop();
 });
 
 test('the demo todo app syncs a todo to a second device of the same account', async () => {
