@@ -1,5 +1,7 @@
 //! Fault injection for the browser tests (hidden from the docs): proves I1 by failing
-//! a write after the record is written and before its outbox entry is.
+//! a write after the record is written and before its outbox entry is; and the phrase
+//! that `SyncManager.__panicForTests` (hidden, not in the typings) requires before it
+//! panics, for the e2e test of the panic hook.
 
 use std::cell::Cell;
 
@@ -17,3 +19,7 @@ pub fn fail_next_write_between_data_and_outbox() {
 pub(crate) fn take_fault() -> bool {
     FAIL_NEXT_WRITE.with(|f| f.replace(false))
 }
+
+/// The argument `SyncManager.__panicForTests(confirm)` requires before it panics.
+#[doc(hidden)]
+pub const PANIC_CONFIRMATION: &str = "idb-sync: panic for tests";

@@ -809,6 +809,7 @@ impl Inner {
             st.scheduler.close();
             st.timer = None;
             st.beat = None;
+            st.leader = false;
             self.leading.set(false);
             st.status.broken(StatusError {
                 code: "panicked".into(),

@@ -444,6 +444,20 @@ impl SyncManager {
     pub fn close(&self) {
         self.inner.close();
     }
+
+    /// Testing only (hidden from the docs and the typings): panics inside a manager
+    /// call, so that the e2e tests can check the panic hook. Refuses with
+    /// `invalid_argument` unless `confirm` is exactly
+    /// [`crate::testing::PANIC_CONFIRMATION`], so it cannot be reached by accident.
+    #[doc(hidden)]
+    #[wasm_bindgen(js_name = __panicForTests, skip_typescript)]
+    pub fn panic_for_tests(&self, confirm: &str) -> Result<(), JsValue> {
+        check(&self.inner)?;
+        if confirm != crate::testing::PANIC_CONFIRMATION {
+            return Err(ManagerError::InvalidArgument { argument: "confirm", reason: "not the confirmation phrase".into() }.into());
+        }
+        panic!("{}", crate::testing::PANIC_CONFIRMATION);
+    }
 }
 
 /// The persisted client id; `wanted` (the `clientId` option) is adopted by a

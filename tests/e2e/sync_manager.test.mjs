@@ -1,7 +1,7 @@
 // End-to-end: SyncManager in headless Chromium against the real server on 127.0.0.1 —
 // two devices converging, offline then online, debounced bursts, token refresh, an
-// auth block, leader election across two pages, a frozen leader replaced, close(), and
-// option validation.
+// auth block, batch limits, leader election across two pages, a frozen leader replaced,
+// close(), the panic hook, and option validation.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -186,6 +186,75 @@ test('a burst of 100 writes goes out in one or a few requests', async () => {
     });
     assert.ok(counts.push >= 1 && counts.push <= 3, `${counts.push} push requests`);
     await page.evaluate(() => window.sync.close());
+  } finally {
+    await context.close();
+  }
+});
+
+/** Collects the mutations of every push request the page sends, one array per push. */
+function pushBodies(page) {
+  const bodies = [];
+  page.on('request', (request) => {
+    if (request.url().endsWith('/v1/push')) bodies.push(JSON.parse(request.postData() ?? '{}').mutations ?? []);
+  });
+  return bodies;
+}
+
+/** Opens a second device of the user in a fresh context, pulls, returns its records' ids. */
+async function pulledIds(token) {
+  const context = await browser.newContext();
+  try {
+    const page = await openPage(context, pages.url);
+    await openManager(page, { dbName: uniqueName('puller'), tokens: [token], options: { autoSync: false } });
+    await page.evaluate(() => window.sync.syncNow());
+    const ids = (await records(page)).map((r) => r.id).sort();
+    await page.evaluate(() => window.sync.close());
+    return ids;
+  } finally {
+    await context.close();
+  }
+}
+
+test('batch.maxCount splits a queue of 25 writes into pushes of at most 10 mutations', async () => {
+  const token = await signUp();
+  const context = await browser.newContext();
+  try {
+    const page = await openPage(context, pages.url);
+    await openManager(page, { dbName: uniqueName('max-count'), tokens: [token], options: { autoSync: false, batch: { maxCount: 10 } } });
+    const bodies = pushBodies(page);
+    await page.evaluate(async () => {
+      for (let i = 0; i < 25; i += 1) await window.sync.create('tasks', { id: `c${String(i).padStart(2, '0')}`, title: `write ${i}` });
+    });
+    assert.equal(bodies.length, 0, 'autoSync is off: nothing sent before syncNow()');
+    const result = await page.evaluate(() => window.sync.syncNow());
+    assert.equal(result.pushed, 25);
+    assert.ok(bodies.length >= 3, `${bodies.length} push requests`);
+    for (const mutations of bodies) assert.ok(mutations.length <= 10, `a push of ${mutations.length} mutations`);
+    assert.equal(bodies.reduce((n, mutations) => n + mutations.length, 0), 25);
+    await page.evaluate(() => window.sync.close());
+    assert.deepEqual(await pulledIds(token), Array.from({ length: 25 }, (_, i) => `c${String(i).padStart(2, '0')}`));
+  } finally {
+    await context.close();
+  }
+});
+
+test('batch.maxBytes splits large records into several pushes', async () => {
+  const token = await signUp();
+  const context = await browser.newContext();
+  try {
+    const page = await openPage(context, pages.url);
+    // Each record is over 1 500 bytes of JSON: at most two fit in 4 000 bytes.
+    await openManager(page, { dbName: uniqueName('max-bytes'), tokens: [token], options: { autoSync: false, batch: { maxBytes: 4_000 } } });
+    const bodies = pushBodies(page);
+    await page.evaluate(async () => {
+      for (let i = 0; i < 6; i += 1) await window.sync.create('tasks', { id: `b${i}`, title: String(i).repeat(1_500) });
+    });
+    const result = await page.evaluate(() => window.sync.syncNow());
+    assert.equal(result.pushed, 6);
+    assert.ok(bodies.length >= 3, `${bodies.length} push requests`);
+    for (const mutations of bodies) assert.ok(mutations.length <= 2, `a push of ${mutations.length} mutations`);
+    await page.evaluate(() => window.sync.close());
+    assert.deepEqual(await pulledIds(token), ['b0', 'b1', 'b2', 'b3', 'b4', 'b5']);
   } finally {
     await context.close();
   }
@@ -392,6 +461,61 @@ test('after close() no request reaches the server', async () => {
     assert.deepEqual(after, { syncNow: 'manager_closed', write: 'manager_closed' });
     await new Promise((r) => setTimeout(r, 800));
     assert.deepEqual(counts, { push: 0, pull: 0 });
+  } finally {
+    await context.close();
+  }
+});
+
+test('a panic puts the manager in the error phase, and later calls reject with panicked', async () => {
+  const context = await browser.newContext();
+  try {
+    const page = await openPage(context, pages.url);
+    const logged = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error') logged.push(message.text());
+    });
+    await openManager(page, { dbName: uniqueName('panic'), tokens: ['unused'], options: { autoSync: false } });
+    const outcome = await page.evaluate(async () => {
+      const refused = (() => {
+        try {
+          window.sync.__panicForTests('please');
+          return 'returned';
+        } catch (e) {
+          return `${e.name}:${e.code}`;
+        }
+      })();
+      const thrown = (() => {
+        try {
+          window.sync.__panicForTests('idb-sync: panic for tests');
+          return 'returned';
+        } catch (e) {
+          return e instanceof WebAssembly.RuntimeError ? 'RuntimeError' : String(e);
+        }
+      })();
+      const status = window.sync.getSyncStatus();
+      const last = window.statuses.at(-1);
+      const code = (e) => `${e.name}:${e.code}`;
+      return {
+        refused,
+        thrown,
+        status: { phase: status.phase, code: status.lastError?.code, cls: status.lastError?.class, syncing: status.syncing },
+        published: { phase: last?.phase, code: last?.lastError?.code },
+        isLeader: window.sync.isLeader,
+        syncNow: await window.sync.syncNow().then(() => 'resolved', code),
+        create: await window.sync.create('tasks', { id: 'p1', title: 'x' }).then(() => 'resolved', code),
+        open: await window.SyncManager.open({ dbName: 'sync-e2e-after-panic', schema: { tasks: 'id' }, endpoint: 'http://127.0.0.1:1' })
+          .then(() => 'resolved', code),
+      };
+    });
+    assert.equal(outcome.refused, 'SyncError:invalid_argument', 'without the confirmation phrase it does not panic');
+    assert.equal(outcome.thrown, 'RuntimeError', 'wasm aborts on panic');
+    assert.deepEqual(outcome.status, { phase: 'error', code: 'panicked', cls: 'fatal', syncing: false });
+    assert.deepEqual(outcome.published, { phase: 'error', code: 'panicked' }, 'subscribers are told');
+    assert.equal(outcome.isLeader, false, 'the leadership is released');
+    assert.equal(outcome.syncNow, 'SyncError:panicked');
+    assert.equal(outcome.create, 'SyncError:panicked');
+    assert.equal(outcome.open, 'SyncError:panicked');
+    assert.ok(logged.some((text) => text.includes('idb-sync panicked')), 'the panic is logged');
   } finally {
     await context.close();
   }
