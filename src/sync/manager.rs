@@ -261,24 +261,25 @@ impl SyncManager {
     /// Starts the automatic loop (interval, events, writes); runs a round at once.
     #[wasm_bindgen(js_name = startAutoSync)]
     pub fn start_auto_sync(&self) -> Result<(), JsValue> {
-        check(&self.inner)?;
-        {
-            let mut st = self.inner.state.borrow_mut();
-            st.wants_auto = true;
-            st.scheduler.start();
-        }
-        self.inner.pump();
-        Ok(())
+        self.set_auto_sync(true)
     }
 
     /// Stops the automatic loop; `syncNow()` still works. A running round finishes.
     #[wasm_bindgen(js_name = stopAutoSync)]
     pub fn stop_auto_sync(&self) -> Result<(), JsValue> {
+        self.set_auto_sync(false)
+    }
+
+    fn set_auto_sync(&self, on: bool) -> Result<(), JsValue> {
         check(&self.inner)?;
         {
             let mut st = self.inner.state.borrow_mut();
-            st.wants_auto = false;
-            st.scheduler.stop();
+            st.wants_auto = on;
+            if on {
+                st.scheduler.start();
+            } else {
+                st.scheduler.stop();
+            }
         }
         self.inner.pump();
         Ok(())
