@@ -259,6 +259,43 @@ pub fn parse_schema<'a>(tables: impl IntoIterator<Item = (&'a str, &'a str)>) ->
     Ok(out)
 }
 
+/// Checks that a table can be synced, for `SyncManager` (a plain `LocalDatabase` takes
+/// every schema [`parse_table`] takes). Refused with `invalid_schema`:
+///
+/// - an auto-increment key (`++id`, `++`): two devices would both create key 1, and
+///   one of the two records would be lost on the server. Use a plain `id` (idb-sync
+///   generates a UUID v7 when a record has none) or `''` with explicit keys; an
+///   auto-increment table that should stay on the device is left out of the
+///   `SyncManager` schema (stores not declared are kept, untouched).
+/// - a compound primary key: a synced key is one string or number.
+pub fn check_synced_table(table: &TableSchema) -> Result<(), SchemaError> {
+    if table.primary.auto_increment {
+        let (written, instead) = match &table.primary.key_path {
+            Some(k) => (
+                format!("++{}", k.dexie_name()),
+                format!("a plain `{}` key (idb-sync generates a UUID v7 id when a record has none)", k.dexie_name()),
+            ),
+            None => ("++".to_owned(), "`''` with explicit keys, or a plain `id` key (idb-sync generates UUID v7 ids)".to_owned()),
+        };
+        return Err(invalid(
+            &table.name,
+            format!(
+                "`{written}`: auto-increment keys cannot be synced (two devices would both create key 1 and one record \
+                 would be lost); use {instead}, or leave the table out of the SyncManager schema to keep it local-only"
+            ),
+        ));
+    }
+    if matches!(table.primary.key_path, Some(KeyPath::Compound(_))) {
+        return Err(invalid(&table.name, "compound primary keys cannot be synced: a synced record's key is one string or number"));
+    }
+    Ok(())
+}
+
+/// [`check_synced_table`] for every table of `schema`.
+pub fn check_synced_schema(schema: &DatabaseSchema) -> Result<(), SchemaError> {
+    schema.values().try_for_each(check_synced_table)
+}
+
 /// What an upgrade must create: whole stores, and indexes on existing stores.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct UpgradePlan {
@@ -411,5 +448,27 @@ mod tests {
         assert_eq!(plan_upgrade(&existing, &other_key).unwrap_err().code(), "schema_conflict");
         let other_index = parse_schema([("tasks", "id, &status")]).unwrap();
         assert_eq!(plan_upgrade(&existing, &other_index).unwrap_err().code(), "schema_conflict");
+    }
+    #[test]
+    fn auto_increment_keys_are_refused_for_synced_tables_with_what_to_use_instead() {
+        let inline = check_synced_table(&parse_table("tasks", "++id, status").unwrap()).unwrap_err();
+        assert_eq!(inline.code(), "invalid_schema");
+        let msg = inline.to_string();
+        assert!(msg.contains("tasks") && msg.contains("`++id`") && msg.contains("plain `id`") && msg.contains("UUID v7"), "{msg}");
+        assert!(msg.contains("local-only"), "{msg}");
+        let out_of_line = check_synced_table(&parse_table("blobs", "++").unwrap()).unwrap_err();
+        assert_eq!(out_of_line.code(), "invalid_schema");
+        assert!(out_of_line.to_string().contains("explicit keys"), "{out_of_line}");
+        let schema = parse_schema([("tasks", "id"), ("log", "++id, at")]).unwrap();
+        assert!(check_synced_schema(&schema).unwrap_err().to_string().contains("`log`"));
+    }
+
+    #[test]
+    fn plain_and_out_of_line_keys_can_be_synced_compound_ones_cannot() {
+        for ok in ["id, status", "", " , name", "address.id"] {
+            check_synced_table(&parse_table("t", ok).unwrap()).unwrap_or_else(|e| panic!("{ok:?}: {e}"));
+        }
+        let compound = check_synced_table(&parse_table("t", "[a+b], c").unwrap()).unwrap_err();
+        assert_eq!(compound.code(), "invalid_schema");
     }
 }

@@ -1,6 +1,7 @@
 //! `plan_local_write_shape` (facts only, used by the browser adapter) makes exactly the
 //! decisions of `plan_local_write` (full values): checked on every sequence of up to
-//! four local writes, from a key the server never saw and from one it holds.
+//! four local writes, from a key the server never saw, from one it holds, and from a
+//! record without any sync state (written by Dexie: its update plans a create).
 
 use idb_sync_core::merge::LocalOp;
 use idb_sync_core::outbox::{
@@ -94,5 +95,8 @@ fn the_shape_planner_agrees_with_the_full_planner() {
     check(on_server, ClientMeta::new("c1"), 0, &mut checked);
     let deleted_on_server = KeyState { version: 4, ..KeyState::default() };
     check(deleted_on_server, ClientMeta::new("c1"), 0, &mut checked);
+    // A row another library wrote: a value and no sync state (never seen by the server).
+    let never_seen = KeyState { value: Some(rec(json!({"id": "k", "d": 1}))), ..KeyState::default() };
+    check(never_seen, ClientMeta::new("c1"), 0, &mut checked);
     assert!(checked > 300, "{checked}");
 }

@@ -121,7 +121,9 @@ pub struct LocalWritePlan {
 }
 
 /// Plans a local write of kind `write` (`Create` = add, `Put`, `Update`, `Delete`) on
-/// a key described by `facts`, advancing `meta` (clock, queue position). `Ok(None)`:
+/// a key described by `facts`, advancing `meta` (clock, queue position). An update of
+/// a record the server never saw (no pending entry, `may_exist_on_server` false) is
+/// planned as a create of the new value. `Ok(None)`:
 /// a delete of a missing record, which changes nothing. Errors, like
 /// [`crate::outbox::plan_local_write`]: an add of an existing record, an update of a
 /// missing one (I8; `meta` is then unchanged).
@@ -153,6 +155,11 @@ pub fn plan_local_write_shape(
     let local = match write {
         OpKind::Create => LocalOp::Create(Record::new()),
         OpKind::Put => LocalOp::Put(Record::new()),
+        // A record the server never saw: the update goes as the whole new record
+        // (see `crate::outbox::plan_local_write`).
+        OpKind::Update if super::local_write::never_seen(facts.pending.is_some(), facts.may_exist_on_server) => {
+            LocalOp::Put(Record::new())
+        }
         OpKind::Update => LocalOp::Update(Record::new()),
         OpKind::Delete => LocalOp::Delete,
     };

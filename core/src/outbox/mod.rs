@@ -4,10 +4,12 @@
 //! [`KeyState`] is everything the client stores about one record; storage adapters
 //! load it, let core change it, and write it back in one transaction.
 
+mod adopt;
 mod batch;
 mod local_shape;
 mod local_write;
 
+pub use adopt::{adopt_state, plan_adoption, AdoptCandidate, AdoptDecision, AdoptMode, AdoptTiming};
 pub use batch::{assign_in_flight, wire_size, BatchLimits, BatchSelector};
 pub use local_shape::{plan_local_write_shape, KeyFacts, LocalWritePlan, OpKind, PendingData, PlannedPending};
 pub use local_write::plan_local_write;
@@ -97,6 +99,13 @@ impl KeyState {
             && self.conflict.is_none()
             && self.version == 0
             && !self.acked_unpulled
+    }
+
+    /// True if idb-sync keeps anything about this key besides its value: a server
+    /// version, an outbox entry, a conflict or an acknowledgement. A record without
+    /// sync state was never seen by the server (see [`adopt_state`]).
+    pub fn has_sync_state(&self) -> bool {
+        self.pending.is_some() || self.in_flight.is_some() || self.conflict.is_some() || self.version > 0 || self.acked_unpulled
     }
 
     /// True if the server may hold this record (so a local create must be sent as a
