@@ -1,7 +1,9 @@
 //! [`IdbStorage`]: the app's tables and idb-sync's own stores in one IndexedDB
 //! database, and the core's `Storage` port over them. Layout in [`layout`]; opening
-//! and adopting in [`open`]; local writes in [`write`]; the port in [`port`].
+//! and adopting in [`open`]; local writes in [`write`]; the port in [`port`]; queueing
+//! rows that have no sync state in [`adopt`].
 
+pub(crate) mod adopt;
 pub(crate) mod keys;
 pub(crate) mod layout;
 mod open;

@@ -22,7 +22,7 @@ use web_sys::IdbTransactionMode;
 use crate::error::SyncError;
 use crate::events::Source;
 use crate::idb::{self, thrown, Tx};
-use crate::storage::keys::{from_record_key, to_record_key};
+use crate::storage::keys::{from_record_key, to_record_key, KeyMode};
 use crate::storage::layout::*;
 use crate::storage::IdbStorage;
 
@@ -132,6 +132,10 @@ fn encode_row(f: &Fields, state: &KeyState) -> Result<Option<JsValue>, SyncError
     Ok(Some(row))
 }
 
+fn out_of_line(mode: &KeyMode) -> bool {
+    matches!(mode, KeyMode::OutOfLine | KeyMode::OutOfLineAuto)
+}
+
 fn record_id(state_key: &JsValue) -> Option<RecordId> {
     let arr = state_key.dyn_ref::<Array>()?;
     Some(RecordId { table: arr.get(0).as_string()?, key: to_record_key(&arr.get(1))? })
@@ -204,6 +208,11 @@ impl IdbStorage {
                 let old_value = before.get(id).and_then(|s| s.value.as_ref());
                 if old_value != state.value.as_ref() {
                     match &state.value {
+                        // Out-of-line tables take the key beside the record: pulled
+                        // records, rollbacks and conflict resolutions alike.
+                        Some(v) if out_of_line(&self.table(&id.table)?.key_mode) => {
+                            app.put_with_key(&self.record_to_js(id, v)?, &key).map_err(|e| thrown("put record", e))?
+                        }
                         Some(v) => app.put(&self.record_to_js(id, v)?).map_err(|e| thrown("put record", e))?,
                         None => app.delete(&key).map_err(|e| thrown("delete record", e))?,
                     };

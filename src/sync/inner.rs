@@ -134,6 +134,9 @@ pub(crate) struct Inner {
     heartbeat: Heartbeat,
     pub(crate) client_id: String,
     pub(crate) state: RefCell<State>,
+    /// `adopt: 'pull'` on a database that never pulled: adopt the rows without sync
+    /// state after the first round that completes (its pull wrote the server's copies).
+    pub(crate) adopt_after_pull: Cell<bool>,
     subscribers: RefCell<Vec<(u32, Function)>>,
     next_subscriber: Cell<u32>,
 }
@@ -141,6 +144,17 @@ pub(crate) struct Inner {
 thread_local! {
     static MANAGERS: RefCell<Vec<Weak<Inner>>> = const { RefCell::new(Vec::new()) };
     static PANICKED: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Tells the developer about rows adoption had to leave local-only.
+pub(crate) fn report_adoption(report: crate::storage::adopt::AdoptReport) {
+    if report.unsyncable > 0 {
+        let message = format!(
+            "idb-sync: {} existing row(s) stay local-only: their keys are not strings or finite numbers, which cannot be synced",
+            report.unsyncable
+        );
+        web_sys::console::warn_1(&message.into());
+    }
 }
 
 /// Installs (once) the panic hook: log the panic and put every manager in a clear error
@@ -212,6 +226,7 @@ impl Inner {
                 heartbeat,
                 client_id,
                 state: RefCell::new(state),
+                adopt_after_pull: Cell::new(false),
                 subscribers: RefCell::new(Vec::new()),
                 next_subscriber: Cell::new(0),
             }
@@ -507,7 +522,31 @@ impl Inner {
             self.post(&Message::SyncNowDone { id, result, error });
         }
         self.publish();
+        if result.is_ok() && self.adopt_after_pull.replace(false) {
+            self.adopt_now();
+        }
         self.pump();
+    }
+
+    /// Adopts the rows without sync state (`adopt: 'pull'`, after the first complete
+    /// pull) and schedules a round for what it queued.
+    fn adopt_now(self: &Rc<Self>) {
+        let weak = Rc::downgrade(self);
+        spawn_local(async move {
+            let Some(inner) = weak.upgrade() else { return };
+            match inner.storage.adopt_unsynced().await {
+                Ok(report) => {
+                    report_adoption(report);
+                    if report.queued > 0 {
+                        inner.local_write();
+                    }
+                }
+                Err(e) => {
+                    web_sys::console::error_1(&format!("idb-sync: adopting existing rows failed: {e}").into());
+                    inner.adopt_after_pull.set(true); // again after the next round
+                }
+            }
+        });
     }
 
     /// Tells subscribers (and, from the leader, the other tabs) about a changed status.

@@ -7,6 +7,7 @@ use std::rc::Rc;
 
 use idb_sync_core::conflict::ManualChoice;
 use idb_sync_core::engine::{self, EngineConfig};
+use idb_sync_core::outbox::{AdoptMode, AdoptTiming};
 use idb_sync_core::ports::Storage;
 use idb_sync_core::sync_loop::{Scheduler, SchedulerConfig, SyncStatus};
 use idb_sync_core::{Record, RecordId};
@@ -114,6 +115,13 @@ impl SyncManager {
                 return Err(e.into());
             }
         };
+        let adopt_after_pull = match adopt_at_open(&storage, opts.adopt).await {
+            Ok(later) => later,
+            Err(e) => {
+                db.close();
+                return Err(e.into());
+            }
+        };
         let credentials = Rc::new(Credentials::new(opts.auth));
         let closed = Rc::new(Cell::new(false));
         let leading = Rc::new(Cell::new(false));
@@ -134,6 +142,7 @@ impl SyncManager {
         let resolver = JsResolver(opts.conflict.resolver);
         let parts = Parts { db, transport, credentials, closed, leading, heartbeat, client_id, resolver, config, state };
         let inner = Inner::new(parts);
+        inner.adopt_after_pull.set(adopt_after_pull);
         inner.wire();
         let weak = Rc::downgrade(&inner);
         let (leadership, leads) = Leadership::join(inner.storage.name(), move |leads| {
@@ -463,6 +472,21 @@ impl SyncManager {
 
 /// The persisted client id; `wanted` (the `clientId` option) is adopted by a
 /// database that has never pushed, and must match otherwise.
+/// Adopts the rows of synced tables that have no sync state, as the `adopt` option
+/// says (core decides when: `AdoptMode::timing`). Returns whether to adopt after the
+/// first complete pull instead (`'pull'` on a database that never pulled).
+async fn adopt_at_open(storage: &crate::storage::IdbStorage, mode: AdoptMode) -> Result<bool, ManagerError> {
+    let meta = storage.read_meta().await?;
+    match mode.timing(meta.cursor.is_some()) {
+        AdoptTiming::Never => Ok(false),
+        AdoptTiming::AfterFirstPull => Ok(true),
+        AdoptTiming::Now => {
+            super::inner::report_adoption(storage.adopt_unsynced().await?);
+            Ok(false)
+        }
+    }
+}
+
 async fn adopt_client_id(storage: &crate::storage::IdbStorage, wanted: Option<&str>) -> Result<String, ManagerError> {
     let meta = storage.read_meta().await?;
     let Some(wanted) = wanted else { return Ok(meta.client_id) };

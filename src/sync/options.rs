@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use idb_sync_core::conflict::{ConflictPolicy, PolicyConfig};
-use idb_sync_core::outbox::BatchLimits;
+use idb_sync_core::outbox::{AdoptMode, BatchLimits};
 use idb_sync_core::schema::DatabaseSchema;
 use js_sys::{Function, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
@@ -41,11 +41,13 @@ pub(crate) struct ManagerOptions {
     pub(crate) client_id: Option<String>,
     pub(crate) auto_sync: bool,
     pub(crate) leader_heartbeat_ms: Option<u64>,
+    /// What to do with rows of synced tables that have no sync state.
+    pub(crate) adopt: AdoptMode,
 }
 
 const KNOWN: &[&str] = &[
     "dbName", "version", "schema", "endpoint", "auth", "interval", "hiddenInterval", "debounce", "conflict", "batch",
-    "clientId", "autoSync", "leaderHeartbeat",
+    "clientId", "autoSync", "leaderHeartbeat", "adopt",
 ];
 
 fn get(object: &JsValue, name: &str) -> JsValue {
@@ -199,7 +201,21 @@ fn schema(options: &JsValue) -> Result<DatabaseSchema, ManagerError> {
     if tables.is_empty() {
         return Err(bad("declare at least one table".into()));
     }
-    idb_sync_core::schema::parse_schema(tables.iter().map(|(t, s)| (t.as_str(), s.as_str()))).map_err(|e| bad(e.to_string()))
+    let schema = idb_sync_core::schema::parse_schema(tables.iter().map(|(t, s)| (t.as_str(), s.as_str())))
+        .map_err(|e| bad(e.to_string()))?;
+    idb_sync_core::schema::check_synced_schema(&schema).map_err(|e| bad(e.to_string()))?;
+    Ok(schema)
+}
+
+/// `adopt`: `'push'` (default), `'pull'` or `'none'` (see `docs/STORAGE.md`).
+fn adopt(options: &JsValue) -> Result<AdoptMode, ManagerError> {
+    let v = get(options, "adopt");
+    if absent(&v) {
+        return Ok(AdoptMode::default());
+    }
+    v.as_string()
+        .and_then(|s| AdoptMode::parse(&s))
+        .ok_or_else(|| ManagerError::invalid("adopt", "invalid_adopt", "expected 'push', 'pull' or 'none'"))
 }
 
 /// Validates the options object of `SyncManager.open`.
@@ -253,6 +269,7 @@ pub(crate) fn parse(options: &JsValue) -> Result<ManagerOptions, ManagerError> {
         auto_sync.as_bool().ok_or_else(|| ManagerError::invalid("autoSync", "invalid_auto_sync", "expected a boolean"))?
     };
     let leader_heartbeat_ms = millis(options, "leaderHeartbeat", "invalid_leader_heartbeat", 100.0)?;
+    let adopt = adopt(options)?;
     Ok(ManagerOptions {
         endpoint,
         auth,
@@ -264,5 +281,6 @@ pub(crate) fn parse(options: &JsValue) -> Result<ManagerOptions, ManagerError> {
         client_id,
         auto_sync,
         leader_heartbeat_ms,
+        adopt,
     })
 }

@@ -56,6 +56,11 @@ export interface SyncManagerOptions {
    * tab) is replaced by another tab.
    */
   leaderHeartbeat?: number;
+  /** Rows of synced tables without sync state (written by Dexie or other code):
+   * `'push'` queues them as creates at open (default), `'pull'` lets the server's
+   * copy win and queues the rest after the first pull, `'none'` leaves them
+   * local-only until written through idb-sync. */
+  adopt?: 'push' | 'pull' | 'none';
 }
 
 /** What the loop is doing. */
@@ -138,7 +143,7 @@ export type SyncErrorCode =
   | 'invalid_options' | 'unknown_option' | 'invalid_db_name' | 'invalid_version' | 'invalid_schema'
   | 'invalid_endpoint' | 'invalid_auth' | 'invalid_interval' | 'invalid_hidden_interval' | 'invalid_debounce' | 'invalid_leader_heartbeat'
   | 'invalid_conflict' | 'invalid_batch' | 'invalid_batch_count' | 'invalid_batch_bytes' | 'invalid_client_id'
-  | 'invalid_auto_sync' | 'client_id_mismatch' | 'invalid_argument' | 'manager_closed' | 'offline'
+  | 'invalid_auto_sync' | 'invalid_adopt' | 'client_id_mismatch' | 'invalid_argument' | 'manager_closed' | 'offline'
   | 'leader_unavailable' | 'panicked' | 'callback_failed'
   | 'network_error' | 'network' | 'server_error' | 'auth_failed' | 'upgrade_required' | 'malformed_response'
   | 'invalid_operation' | 'not_found' | 'request_rejected' | 'storage_error'

@@ -29,6 +29,7 @@ export async function example(token: string): Promise<void> {
     clientId: 'device-1',
     autoSync: true,
     leaderHeartbeat: 2_000,
+    adopt: 'push',
   };
   const sync: SyncManager = await SyncManager.open(options);
   await SyncManager.open({ dbName: 'k', schema: { t: 'id' }, endpoint: 'https://x', auth: { apiKey: 'key' }, interval: false });
