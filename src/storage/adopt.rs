@@ -65,34 +65,55 @@ impl IdbStorage {
 
     async fn adopt_chunk(&self, table: &str, after: Option<&JsValue>) -> Result<Chunk, SyncError> {
         let now = js_sys::Date::now() as u64;
-        let tx = Tx::begin(&self.db()?, &[table, STATE, META], IdbTransactionMode::Readwrite)?;
+        let tx = Tx::begin(
+            &self.db()?,
+            &[table, STATE, META],
+            IdbTransactionMode::Readwrite,
+        )?;
         let result = async {
             let app = tx.store(table)?;
             let state = tx.store(STATE)?;
             let range: JsValue = match after {
-                Some(k) => IdbKeyRange::lower_bound_with_open(k, true).map_err(|e| thrown("key range", e))?.into(),
+                Some(k) => IdbKeyRange::lower_bound_with_open(k, true)
+                    .map_err(|e| thrown("key range", e))?
+                    .into(),
                 None => JsValue::UNDEFINED,
             };
-            let keys = idb::request(app.get_all_keys_with_key_and_limit(&range, CHUNK).map_err(|e| thrown("getAllKeys", e))?)
-                .await?
-                .unchecked_into::<Array>();
+            let keys = idb::request(
+                app.get_all_keys_with_key_and_limit(&range, CHUNK)
+                    .map_err(|e| thrown("getAllKeys", e))?,
+            )
+            .await?
+            .unchecked_into::<Array>();
             let read = keys.length();
             if read == 0 {
-                return Ok(Chunk { read, last: JsValue::UNDEFINED, report: AdoptReport::default() });
+                return Ok(Chunk {
+                    read,
+                    last: JsValue::UNDEFINED,
+                    report: AdoptReport::default(),
+                });
             }
             let table_js = JsValue::from_str(table);
             let (first, last) = (keys.get(0), keys.get(read - 1));
-            let state_range = IdbKeyRange::bound(&state_key(&table_js, &first), &state_key(&table_js, &last))
-                .map_err(|e| thrown("key range", e))?;
+            let state_range =
+                IdbKeyRange::bound(&state_key(&table_js, &first), &state_key(&table_js, &last))
+                    .map_err(|e| thrown("key range", e))?;
             let reads = [
-                state.get_all_keys_with_key(&state_range).map_err(|e| thrown("getAllKeys state", e))?,
-                tx.store(META)?.get(&META_KEY.into()).map_err(|e| thrown("get meta", e))?,
+                state
+                    .get_all_keys_with_key(&state_range)
+                    .map_err(|e| thrown("getAllKeys state", e))?,
+                tx.store(META)?
+                    .get(&META_KEY.into())
+                    .map_err(|e| thrown("get meta", e))?,
             ];
             let results = idb::all(&reads).await?;
             let known: BTreeSet<_> = results[0]
                 .unchecked_ref::<Array>()
                 .iter()
-                .filter_map(|skey| skey.dyn_ref::<Array>().and_then(|a| to_record_key(&a.get(1))))
+                .filter_map(|skey| {
+                    skey.dyn_ref::<Array>()
+                        .and_then(|a| to_record_key(&a.get(1)))
+                })
                 .collect();
             let mut meta: ClientMeta = serde_wasm_bindgen::from_value(results[1].clone())
                 .map_err(|e| SyncError::Storage(format!("client metadata unreadable: {e}")))?;
@@ -108,14 +129,26 @@ impl IdbStorage {
                     AdoptDecision::Known => {}
                     AdoptDecision::Unsyncable => report.unsyncable += 1,
                     AdoptDecision::Queue(plan) => {
-                        let Some(pending) = plan.pending else { continue };
+                        let Some(pending) = plan.pending else {
+                            continue;
+                        };
                         let row: JsValue = Object::new().into();
                         let hlc = hlc_to_js(&plan.hlc);
                         let _ = Reflect::set(&row, &fields.hlc, &hlc);
-                        let _ = Reflect::set(&row, &fields.pending_kind, &JsValue::from_str(pending.kind.as_str()));
-                        let _ = Reflect::set(&row, &fields.pending_queued, &JsValue::from_f64(pending.queued as f64));
+                        let _ = Reflect::set(
+                            &row,
+                            &fields.pending_kind,
+                            &JsValue::from_str(pending.kind.as_str()),
+                        );
+                        let _ = Reflect::set(
+                            &row,
+                            &fields.pending_queued,
+                            &JsValue::from_f64(pending.queued as f64),
+                        );
                         let _ = Reflect::set(&row, &fields.pending_hlc, &hlc);
-                        state.put_with_key(&row, &state_key(&table_js, &key)).map_err(|e| thrown("put state", e))?;
+                        state
+                            .put_with_key(&row, &state_key(&table_js, &key))
+                            .map_err(|e| thrown("put state", e))?;
                         report.queued += 1;
                     }
                 }
@@ -124,7 +157,9 @@ impl IdbStorage {
                 let meta_js = meta
                     .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
                     .map_err(|e| SyncError::Storage(format!("client metadata: {e}")))?;
-                tx.store(META)?.put_with_key(&meta_js, &META_KEY.into()).map_err(|e| thrown("put meta", e))?;
+                tx.store(META)?
+                    .put_with_key(&meta_js, &META_KEY.into())
+                    .map_err(|e| thrown("put meta", e))?;
             }
             Ok(Chunk { read, last, report })
         }

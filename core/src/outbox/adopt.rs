@@ -10,7 +10,10 @@
 //! it advances (I1).
 
 use crate::merge::LocalOp;
-use crate::outbox::{plan_local_write, plan_local_write_shape, ClientMeta, KeyFacts, KeyState, LocalWritePlan, OpKind};
+use crate::outbox::{
+    plan_local_write, plan_local_write_shape, ClientMeta, KeyFacts, KeyState, LocalWritePlan,
+    OpKind,
+};
 
 /// What to do with rows of synced tables that have no sync state.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -85,14 +88,22 @@ pub enum AdoptDecision {
 
 /// Decides what to do with one row found while scanning, advancing `meta` (clock and
 /// queue position) for a queued one.
-pub fn plan_adoption(row: AdoptCandidate, meta: &mut ClientMeta, local_now_ms: u64) -> AdoptDecision {
+pub fn plan_adoption(
+    row: AdoptCandidate,
+    meta: &mut ClientMeta,
+    local_now_ms: u64,
+) -> AdoptDecision {
     if row.has_sync_state {
         return AdoptDecision::Known;
     }
     if !row.key_syncable {
         return AdoptDecision::Unsyncable;
     }
-    let facts = KeyFacts { exists_locally: true, pending: None, may_exist_on_server: false };
+    let facts = KeyFacts {
+        exists_locally: true,
+        pending: None,
+        may_exist_on_server: false,
+    };
     match plan_local_write_shape(facts, meta, OpKind::Put, local_now_ms) {
         Ok(Some(plan)) => AdoptDecision::Queue(plan),
         // A put of a key without state always plans a create.

@@ -66,9 +66,15 @@ impl OpKind {
 
     fn placeholder(self) -> Op {
         match self {
-            OpKind::Create => Op::Create { record: Record::new() },
-            OpKind::Put => Op::Put { record: Record::new() },
-            OpKind::Update => Op::Update { patch: Record::new() },
+            OpKind::Create => Op::Create {
+                record: Record::new(),
+            },
+            OpKind::Put => Op::Put {
+                record: Record::new(),
+            },
+            OpKind::Update => Op::Update {
+                patch: Record::new(),
+            },
             OpKind::Delete => Op::Delete,
         }
     }
@@ -135,10 +141,14 @@ pub fn plan_local_write_shape(
 ) -> Result<Option<LocalWritePlan>, SyncError> {
     match write {
         OpKind::Create if facts.exists_locally => {
-            return Err(SyncError::InvalidOperation("add: a record with this key exists".into()))
+            return Err(SyncError::InvalidOperation(
+                "add: a record with this key exists".into(),
+            ))
         }
         OpKind::Update if !facts.exists_locally => {
-            return Err(SyncError::NotFound("update: no record with this key".into()))
+            return Err(SyncError::NotFound(
+                "update: no record with this key".into(),
+            ))
         }
         OpKind::Delete if !facts.exists_locally => return Ok(None),
         _ => {}
@@ -157,14 +167,23 @@ pub fn plan_local_write_shape(
         OpKind::Put => LocalOp::Put(Record::new()),
         // A record the server never saw: the update goes as the whole new record
         // (see `crate::outbox::plan_local_write`).
-        OpKind::Update if super::local_write::never_seen(facts.pending.is_some(), facts.may_exist_on_server) => {
+        OpKind::Update
+            if super::local_write::never_seen(
+                facts.pending.is_some(),
+                facts.may_exist_on_server,
+            ) =>
+        {
             LocalOp::Put(Record::new())
         }
         OpKind::Update => LocalOp::Update(Record::new()),
         OpKind::Delete => LocalOp::Delete,
     };
     let previous = facts.pending.map(|(kind, _)| kind);
-    let pending = match merge_into_pending(previous.map(OpKind::placeholder), local, facts.may_exist_on_server) {
+    let pending = match merge_into_pending(
+        previous.map(OpKind::placeholder),
+        local,
+        facts.may_exist_on_server,
+    ) {
         MergeOutcome::Cancelled => None,
         MergeOutcome::Pending(op) => {
             let kind = OpKind::of(&op);

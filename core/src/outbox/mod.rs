@@ -9,9 +9,13 @@ mod batch;
 mod local_shape;
 mod local_write;
 
-pub use adopt::{adopt_state, plan_adoption, AdoptCandidate, AdoptDecision, AdoptMode, AdoptTiming};
+pub use adopt::{
+    adopt_state, plan_adoption, AdoptCandidate, AdoptDecision, AdoptMode, AdoptTiming,
+};
 pub use batch::{assign_in_flight, wire_size, BatchLimits, BatchSelector};
-pub use local_shape::{plan_local_write_shape, KeyFacts, LocalWritePlan, OpKind, PendingData, PlannedPending};
+pub use local_shape::{
+    plan_local_write_shape, KeyFacts, LocalWritePlan, OpKind, PendingData, PlannedPending,
+};
 pub use local_write::plan_local_write;
 
 use serde::{Deserialize, Serialize};
@@ -105,7 +109,11 @@ impl KeyState {
     /// version, an outbox entry, a conflict or an acknowledgement. A record without
     /// sync state was never seen by the server (see [`adopt_state`]).
     pub fn has_sync_state(&self) -> bool {
-        self.pending.is_some() || self.in_flight.is_some() || self.conflict.is_some() || self.version > 0 || self.acked_unpulled
+        self.pending.is_some()
+            || self.in_flight.is_some()
+            || self.conflict.is_some()
+            || self.version > 0
+            || self.acked_unpulled
     }
 
     /// True if the server may hold this record (so a local create must be sent as a
