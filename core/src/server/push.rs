@@ -1,5 +1,6 @@
 //! `apply_push`: idempotency, conflict detection and field merge for one push.
 
+use super::validate::storable_key;
 use super::{ClientState, MutationValidator, ServerConfig, ServerError, ServerRecord, ServerStore, StoredOutcome};
 use crate::protocol::{
     ConflictReason, MergeMode, Mutation, MutationResult, Origin, PushRequest, PushResponse,
@@ -87,7 +88,10 @@ pub async fn apply_push<S: ServerStore, V: MutationValidator + ?Sized>(
         let result = apply_one(store, user, &request.client_id, &mut client, m, validator).await?;
         results.push(result);
     }
-    store.put_client_state(user, &request.client_id, &client).await?;
+    if !request.mutations.is_empty() {
+        // An empty push (a client's health probe) leaves no trace.
+        store.put_client_state(user, &request.client_id, &client).await?;
+    }
     Ok(PushResponse { protocol_version: PROTOCOL_VERSION, server_time: now_ms, results })
 }
 
@@ -109,7 +113,7 @@ async fn apply_one<S: ServerStore, V: MutationValidator + ?Sized>(
                 MutationResult::Conflict { seq, reason, server: ServerRecord::snapshot(current.as_ref()) }
             }
             Some(StoredOutcome::Rejected { code, reason }) => {
-                let current = store.get_record(user, &m.table, &m.key).await?;
+                let current = if storable_key(&m.key) { store.get_record(user, &m.table, &m.key).await? } else { None };
                 MutationResult::Rejected { seq, code, reason, server: ServerRecord::snapshot(current.as_ref()) }
             }
         });
@@ -117,7 +121,8 @@ async fn apply_one<S: ServerStore, V: MutationValidator + ?Sized>(
     client.high_water = seq;
     if let Err((code, reason)) = validator.validate(m) {
         client.unapplied.insert(seq, StoredOutcome::Rejected { code: code.clone(), reason: reason.clone() });
-        let current = if code == "invalid_table" { None } else { store.get_record(user, &m.table, &m.key).await? };
+        let current =
+            if code == "invalid_table" || !storable_key(&m.key) { None } else { store.get_record(user, &m.table, &m.key).await? };
         return Ok(MutationResult::Rejected { seq, code, reason, server: ServerRecord::snapshot(current.as_ref()) });
     }
     let current = store.get_record(user, &m.table, &m.key).await?;

@@ -489,7 +489,7 @@ pub fn run(seed: u64, breakage: Breakage) -> RunReport {
         rng: RefCell::new(rng.clone()),
         server: MemoryServer::new(),
         server_clock: server_clock.clone(),
-        config: ServerConfig { max_mutations_per_push: 4, default_pull_limit: 3, max_pull_limit: 4 },
+        config: ServerConfig { max_mutations_per_push: 4, default_pull_limit: 3, max_pull_limit: 4, ..ServerConfig::default() },
         faults: Cell::new(Faults::chaos()),
         breakage,
         delayed: RefCell::new(Vec::new()),
