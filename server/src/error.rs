@@ -69,9 +69,11 @@ impl ApiError {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the server failed; the request changed nothing")
     }
 
-    /// 503: the database does not answer.
+    /// 503: the database does not answer. The cause goes to the log, not to the
+    /// client (it may name hosts, users or files).
     pub fn database_unavailable(cause: impl std::fmt::Display) -> Self {
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, "database_unavailable", format!("the database does not answer: {cause}"))
+        tracing::error!(%cause, "the database does not answer");
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "database_unavailable", "the database does not answer")
     }
 }
 

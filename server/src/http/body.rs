@@ -43,7 +43,9 @@ fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         if error.is_syntax() || error.is_eof() {
             return ApiError::bad_request("malformed_json", format!("the body is not JSON: {error}"));
         }
-        if let Ok(VersionProbe { protocol_version: Some(version) }) = serde_json::from_slice::<VersionProbe>(bytes) {
+        // Only an object can carry a version (a struct also deserializes from an array).
+        let is_object = matches!(serde_json::from_slice::<serde_json::Value>(bytes), Ok(serde_json::Value::Object(_)));
+        if let (true, Ok(VersionProbe { protocol_version: Some(version) })) = (is_object, serde_json::from_slice::<VersionProbe>(bytes)) {
             if version != idb_sync_core::PROTOCOL_VERSION {
                 return idb_sync_core::server::ServerError::UpgradeRequired(version.as_u64().unwrap_or(0) as u32).into();
             }

@@ -27,6 +27,8 @@ pub struct TestServer {
     pub database: Database,
     /// The `--database` setting it runs on.
     pub database_setting: String,
+    /// The server's rate limiters (for tests of their bookkeeping).
+    pub limits: std::sync::Arc<idb_sync_server::http::rate_limit::RateLimits>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
     postgres_database: Option<(String, String)>,
@@ -56,6 +58,7 @@ impl TestServer {
         let config = Config::parse_from(args);
         let database = Database::open(&config.database).await.expect("open database");
         let state = build_state(&config, database.clone()).await.expect("server state");
+        let limits = state.limits.clone();
         let listener = tokio::net::TcpListener::bind(config.listen).await.expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("address"));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -66,7 +69,7 @@ impl TestServer {
             .await
             .expect("serve");
         });
-        Some(Self { url, backend, database, database_setting, stop: Some(stop), _dir: dir, postgres_database })
+        Some(Self { url, backend, database, database_setting, limits, stop: Some(stop), _dir: dir, postgres_database })
     }
 }
 
