@@ -27,8 +27,10 @@ enum Mode {
     /// Answers 500 to any push containing the text `poison` (as PostgreSQL once
     /// refused a key with U+0000), like a database error for the whole batch.
     FailsPoison,
-    /// Answers every request with this status (a server or database that is down).
-    Down(u16),
+    /// Answers every push, even an empty one, with this status while pulls still
+    /// work (a database that cannot write, a broken push path): the worst case, where
+    /// failing pushes must still not be blamed on a mutation.
+    PushesFail(u16),
     /// The network is gone.
     Offline,
 }
@@ -54,7 +56,7 @@ impl Transport for Faulty {
         }
         match self.mode.get() {
             Mode::Offline => return Err(SyncError::Network("offline".into())),
-            Mode::Down(status) => return Ok(error(status, "internal")),
+            Mode::PushesFail(status) if push => return Ok(error(status, "internal")),
             Mode::FailsPoison if push && request.body.contains("poison") => return Ok(error(500, "internal")),
             _ => {}
         }
@@ -149,7 +151,7 @@ fn transport(e: &Engine) -> &Faulty {
 
 #[test]
 fn a_server_that_is_down_dead_letters_nothing_and_everything_goes_once_it_is_back() {
-    for outage in [Mode::Down(500), Mode::Down(503), Mode::Down(502), Mode::Offline] {
+    for outage in [Mode::PushesFail(500), Mode::PushesFail(503), Mode::PushesFail(502), Mode::Offline] {
         let server = MemoryServer::new();
         let clock = ManualClock::new(1_000);
         let e = device(&server, &clock, "a", 1 << 20, usize::MAX);
@@ -168,13 +170,15 @@ fn a_server_that_is_down_dead_letters_nothing_and_everything_goes_once_it_is_bac
 }
 
 #[test]
-fn a_few_transient_failures_of_a_batch_dead_letter_nothing() {
+fn two_failures_of_a_batch_in_a_row_dead_letter_nothing() {
+    // The batch fails twice while the server answers everything else (a hiccup that
+    // happened to hit this batch): that is no proof against any of its mutations.
     let server = MemoryServer::new();
     let clock = ManualClock::new(1_000);
     let e = device(&server, &clock, "a", 1 << 20, usize::MAX);
     write_five_with_poison(&e);
-    e_mode(&e, Mode::Down(500));
-    for _ in 0..STRIKES - 1 {
+    e_mode(&e, Mode::FailsPoison);
+    for _ in 0..2 {
         assert!(block_on(e.sync_round()).is_err());
     }
     e_mode(&e, Mode::Healthy);
@@ -191,7 +195,7 @@ fn a_poison_mutation_is_kept_while_the_server_fails_the_probe_too() {
     let clock = ManualClock::new(1_000);
     let e = device(&server, &clock, "a", 1 << 20, usize::MAX);
     block_on(e.write(&key("poison"), LocalOp::Create(rec(json!({ "title": "p" }))))).unwrap();
-    e_mode(&e, Mode::Down(500));
+    e_mode(&e, Mode::PushesFail(500));
     for _ in 0..5 * STRIKES {
         assert!(block_on(e.sync_round()).is_err());
     }
