@@ -7,7 +7,9 @@
 use std::cell::Cell;
 
 use idb_sync_core::engine::{EngineConfig, SyncEngine, POISON_CODE, STRIKES};
-use idb_sync_core::memory::{block_on, LoopbackTransport, ManualClock, MemoryServer, MemoryStorage};
+use idb_sync_core::memory::{
+    block_on, LoopbackTransport, ManualClock, MemoryServer, MemoryStorage,
+};
 use idb_sync_core::merge::LocalOp;
 use idb_sync_core::ports::{Storage, Transport, TransportRequest, TransportResponse};
 use idb_sync_core::protocol::{Cursor, Endpoint};
@@ -45,7 +47,11 @@ struct Faulty {
 }
 
 fn error(status: u16, code: &str) -> TransportResponse {
-    TransportResponse { status, retry_after_ms: None, body: json!({ "error": { "code": code, "message": "test" } }).to_string() }
+    TransportResponse {
+        status,
+        retry_after_ms: None,
+        body: json!({ "error": { "code": code, "message": "test" } }).to_string(),
+    }
 }
 
 impl Transport for Faulty {
@@ -57,7 +63,9 @@ impl Transport for Faulty {
         match self.mode.get() {
             Mode::Offline => return Err(SyncError::Network("offline".into())),
             Mode::PushesFail(status) if push => return Ok(error(status, "internal")),
-            Mode::FailsPoison if push && request.body.contains("poison") => return Ok(error(500, "internal")),
+            Mode::FailsPoison if push && request.body.contains("poison") => {
+                return Ok(error(500, "internal"))
+            }
             _ => {}
         }
         if push && request.body.len() > self.body_limit {
@@ -69,7 +77,13 @@ impl Transport for Faulty {
 
 type Engine = SyncEngine<MemoryStorage, Faulty, ManualClock>;
 
-fn device(server: &MemoryServer, clock: &ManualClock, id: &str, max_record_bytes: usize, body_limit: usize) -> Engine {
+fn device(
+    server: &MemoryServer,
+    clock: &ManualClock,
+    id: &str,
+    max_record_bytes: usize,
+    body_limit: usize,
+) -> Engine {
     let inner = LoopbackTransport {
         server: server.clone(),
         user: "u".into(),
@@ -77,8 +91,18 @@ fn device(server: &MemoryServer, clock: &ManualClock, id: &str, max_record_bytes
         validator: BasicValidator { max_record_bytes },
         clock: clock.clone(),
     };
-    let transport = Faulty { inner, mode: Cell::new(Mode::Healthy), body_limit, pushes: Cell::new(0) };
-    SyncEngine::new(MemoryStorage::new(id), transport, clock.clone(), EngineConfig::default())
+    let transport = Faulty {
+        inner,
+        mode: Cell::new(Mode::Healthy),
+        body_limit,
+        pushes: Cell::new(0),
+    };
+    SyncEngine::new(
+        MemoryStorage::new(id),
+        transport,
+        clock.clone(),
+        EngineConfig::default(),
+    )
 }
 
 fn key(k: &str) -> RecordId {
@@ -87,7 +111,11 @@ fn key(k: &str) -> RecordId {
 
 fn server_keys(server: &MemoryServer) -> Vec<String> {
     let user = server.user("u");
-    user.records.iter().filter(|(_, r)| r.data.is_some()).map(|((_, k), _)| k.to_string()).collect()
+    user.records
+        .iter()
+        .filter(|(_, r)| r.data.is_some())
+        .map(|((_, k), _)| k.to_string())
+        .collect()
 }
 
 /// Runs rounds until one succeeds (at most `max`); returns how many rounds failed.
@@ -122,18 +150,31 @@ fn a_mutation_that_fails_every_push_is_dead_lettered_and_the_rest_of_the_queue_f
         assert!(server_keys(&server).is_empty());
     }
     let failed = rounds_until_ok(&e, 20);
-    assert!(failed <= 2 * STRIKES as usize, "isolated in {failed} more failed rounds");
+    assert!(
+        failed <= 2 * STRIKES as usize,
+        "isolated in {failed} more failed rounds"
+    );
 
     let mut keys = server_keys(&server);
     keys.sort();
-    assert_eq!(keys, ["\"a\"", "\"b\"", "\"c\"", "\"d\""], "every other mutation reached the server");
+    assert_eq!(
+        keys,
+        ["\"a\"", "\"b\"", "\"c\"", "\"d\""],
+        "every other mutation reached the server"
+    );
     let dead = block_on(e.storage().dead_letters()).unwrap();
     assert_eq!(dead.len(), 1, "{dead:?}");
     assert_eq!(dead[0].record, key("poison"));
     assert_eq!(dead[0].code, POISON_CODE);
     assert!(dead[0].reason.contains("rolled back"), "{}", dead[0].reason);
     assert_eq!(block_on(e.storage().outbox_len()).unwrap(), 0);
-    assert_eq!(block_on(e.storage().read_state(&key("poison"))).unwrap().value, None, "rolled back: the server never had it");
+    assert_eq!(
+        block_on(e.storage().read_state(&key("poison")))
+            .unwrap()
+            .value,
+        None,
+        "rolled back: the server never had it"
+    );
 
     // Later writes flow at once.
     block_on(e.write(&key("e"), LocalOp::Create(rec(json!({ "title": "e" }))))).unwrap();
@@ -151,7 +192,12 @@ fn transport(e: &Engine) -> &Faulty {
 
 #[test]
 fn a_server_that_is_down_dead_letters_nothing_and_everything_goes_once_it_is_back() {
-    for outage in [Mode::PushesFail(500), Mode::PushesFail(503), Mode::PushesFail(502), Mode::Offline] {
+    for outage in [
+        Mode::PushesFail(500),
+        Mode::PushesFail(503),
+        Mode::PushesFail(502),
+        Mode::Offline,
+    ] {
         let server = MemoryServer::new();
         let clock = ManualClock::new(1_000);
         let e = device(&server, &clock, "a", 1 << 20, usize::MAX);
@@ -160,11 +206,18 @@ fn a_server_that_is_down_dead_letters_nothing_and_everything_goes_once_it_is_bac
         for _ in 0..10 * STRIKES {
             assert!(block_on(e.sync_round()).is_err());
         }
-        assert!(block_on(e.storage().dead_letters()).unwrap().is_empty(), "{outage:?} dead-lettered a mutation");
+        assert!(
+            block_on(e.storage().dead_letters()).unwrap().is_empty(),
+            "{outage:?} dead-lettered a mutation"
+        );
         assert_eq!(block_on(e.storage().outbox_len()).unwrap(), 5, "{outage:?}");
         e_mode(&e, Mode::Healthy);
         block_on(e.sync_round()).unwrap();
-        assert_eq!(server_keys(&server).len(), 5, "{outage:?}: all five arrive after the outage");
+        assert_eq!(
+            server_keys(&server).len(),
+            5,
+            "{outage:?}: all five arrive after the outage"
+        );
         assert_eq!(block_on(e.storage().outbox_len()).unwrap(), 0);
     }
 }
@@ -194,7 +247,11 @@ fn a_poison_mutation_is_kept_while_the_server_fails_the_probe_too() {
     let server = MemoryServer::new();
     let clock = ManualClock::new(1_000);
     let e = device(&server, &clock, "a", 1 << 20, usize::MAX);
-    block_on(e.write(&key("poison"), LocalOp::Create(rec(json!({ "title": "p" }))))).unwrap();
+    block_on(e.write(
+        &key("poison"),
+        LocalOp::Create(rec(json!({ "title": "p" }))),
+    ))
+    .unwrap();
     e_mode(&e, Mode::PushesFail(500));
     for _ in 0..5 * STRIKES {
         assert!(block_on(e.sync_round()).is_err());
@@ -205,7 +262,10 @@ fn a_poison_mutation_is_kept_while_the_server_fails_the_probe_too() {
     e_mode(&e, Mode::FailsPoison);
     rounds_until_ok(&e, 2 * STRIKES as usize);
     let dead = block_on(e.storage().dead_letters()).unwrap();
-    assert_eq!(dead.iter().map(|d| d.code.as_str()).collect::<Vec<_>>(), [POISON_CODE]);
+    assert_eq!(
+        dead.iter().map(|d| d.code.as_str()).collect::<Vec<_>>(),
+        [POISON_CODE]
+    );
 }
 
 #[test]
@@ -216,21 +276,52 @@ fn a_request_refused_as_a_whole_is_rolled_back_like_a_rejected_mutation() {
     let server = MemoryServer::new();
     let clock = ManualClock::new(1_000);
     let e = device(&server, &clock, "a", 1_500, 5_000);
-    block_on(e.write(&key("kept"), LocalOp::Create(rec(json!({ "title": "old" }))))).unwrap();
+    block_on(e.write(
+        &key("kept"),
+        LocalOp::Create(rec(json!({ "title": "old" }))),
+    ))
+    .unwrap();
     block_on(e.sync_round()).unwrap();
 
-    block_on(e.write(&key("rejected"), LocalOp::Create(rec(json!({ "text": "r".repeat(2_000) }))))).unwrap();
-    block_on(e.write(&key("refused"), LocalOp::Create(rec(json!({ "text": "x".repeat(6_000) }))))).unwrap();
-    block_on(e.write(&key("kept"), LocalOp::Update(rec(json!({ "title": "y".repeat(6_000) }))))).unwrap();
+    block_on(e.write(
+        &key("rejected"),
+        LocalOp::Create(rec(json!({ "text": "r".repeat(2_000) }))),
+    ))
+    .unwrap();
+    block_on(e.write(
+        &key("refused"),
+        LocalOp::Create(rec(json!({ "text": "x".repeat(6_000) }))),
+    ))
+    .unwrap();
+    block_on(e.write(
+        &key("kept"),
+        LocalOp::Update(rec(json!({ "title": "y".repeat(6_000) }))),
+    ))
+    .unwrap();
     let report = block_on(e.sync_round()).unwrap();
     assert_eq!(report.rejected, 3, "{report:?}");
 
     let value = |k: &str| block_on(e.storage().read_state(&key(k))).unwrap().value;
-    assert_eq!(value("rejected"), None, "rejected by the server: rolled back");
-    assert_eq!(value("refused"), None, "refused as a request: rolled back the same way");
-    assert_eq!(value("kept"), Some(rec(json!({ "title": "old" }))), "the server's copy is back");
+    assert_eq!(
+        value("rejected"),
+        None,
+        "rejected by the server: rolled back"
+    );
+    assert_eq!(
+        value("refused"),
+        None,
+        "refused as a request: rolled back the same way"
+    );
+    assert_eq!(
+        value("kept"),
+        Some(rec(json!({ "title": "old" }))),
+        "the server's copy is back"
+    );
     let dead = block_on(e.storage().dead_letters()).unwrap();
-    let mut codes: Vec<_> = dead.iter().map(|d| (d.record.key.to_string(), d.code.clone())).collect();
+    let mut codes: Vec<_> = dead
+        .iter()
+        .map(|d| (d.record.key.to_string(), d.code.clone()))
+        .collect();
     codes.sort();
     assert_eq!(
         codes,
@@ -240,7 +331,10 @@ fn a_request_refused_as_a_whole_is_rolled_back_like_a_rejected_mutation() {
             ("\"rejected\"".to_owned(), "record_too_large".to_owned()),
         ]
     );
-    assert!(dead.iter().filter(|d| d.code == "payload_too_large").all(|d| d.reason.contains("rolled back")));
+    assert!(dead
+        .iter()
+        .filter(|d| d.code == "payload_too_large")
+        .all(|d| d.reason.contains("rolled back")));
     // Nothing is left to send, and the next round is quiet.
     assert_eq!(block_on(e.storage().outbox_len()).unwrap(), 0);
     let next = block_on(e.sync_round()).unwrap();
@@ -263,7 +357,11 @@ fn a_cursor_the_server_does_not_know_is_dropped_and_the_pull_starts_over() {
         Ok(())
     }))
     .unwrap();
-    block_on(reader.write(&key("local"), LocalOp::Create(rec(json!({ "title": "mine" }))))).unwrap();
+    block_on(reader.write(
+        &key("local"),
+        LocalOp::Create(rec(json!({ "title": "mine" }))),
+    ))
+    .unwrap();
     block_on(writer.write(&key("b"), LocalOp::Create(rec(json!({ "title": "b" }))))).unwrap();
     block_on(writer.sync_round()).unwrap();
 
@@ -272,7 +370,17 @@ fn a_cursor_the_server_does_not_know_is_dropped_and_the_pull_starts_over() {
     let records = reader.storage().records();
     assert_eq!(records.len(), 3, "{records:?}");
     assert_eq!(records.get(&key("b")), Some(&rec(json!({ "title": "b" }))));
-    assert_eq!(server_keys(&server).len(), 3, "the local change was kept and pushed");
-    let cursor = block_on(reader.storage().read_meta()).unwrap().cursor.unwrap();
-    assert!(cursor.0.starts_with("c1."), "a cursor the server issued: {cursor:?}");
+    assert_eq!(
+        server_keys(&server).len(),
+        3,
+        "the local change was kept and pushed"
+    );
+    let cursor = block_on(reader.storage().read_meta())
+        .unwrap()
+        .cursor
+        .unwrap();
+    assert!(
+        cursor.0.starts_with("c1."),
+        "a cursor the server issued: {cursor:?}"
+    );
 }

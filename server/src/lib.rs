@@ -44,8 +44,15 @@ pub async fn build_state(config: &Config, database: Database) -> Result<AppState
     }
     Ok(AppState {
         database,
-        auth: Arc::new(Authenticator { tokens: TokenKeys::new(&secret, config.token_ttl_secs), api_key }),
-        limits: Arc::new(RateLimits::new(config.rate_limit_per_user, config.rate_limit_per_address, config.rate_limit_auth_per_address)),
+        auth: Arc::new(Authenticator {
+            tokens: TokenKeys::new(&secret, config.token_ttl_secs),
+            api_key,
+        }),
+        limits: Arc::new(RateLimits::new(
+            config.rate_limit_per_user,
+            config.rate_limit_per_address,
+            config.rate_limit_auth_per_address,
+        )),
         rules: Arc::new(SyncRules::from_config(config)),
     })
 }
@@ -66,9 +73,17 @@ pub async fn serve(
             Duration::from_secs(config.tombstone_retention_hours * 3600),
         )
     });
-    let limit_cleanup = http::rate_limit::spawn_cleanup(state.limits.clone(), Duration::from_secs(config.rate_limit_cleanup_secs));
+    let limit_cleanup = http::rate_limit::spawn_cleanup(
+        state.limits.clone(),
+        Duration::from_secs(config.rate_limit_cleanup_secs),
+    );
     let app = http::router(config, state);
-    let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown).await;
+    let served = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
     if let Some(collector) = collector {
         collector.abort();
     }

@@ -90,10 +90,18 @@ impl Isolation {
         } else if self.suspect == sent {
             self.failures += 1;
         } else {
-            *self = Isolation { suspect: sent.to_vec(), failures: 1, confirmed: false };
+            *self = Isolation {
+                suspect: sent.to_vec(),
+                failures: 1,
+                confirmed: false,
+            };
         }
         if sent.len() == 1 {
-            return if self.failures >= STRIKES { Verdict::Probe } else { Verdict::RetryLater };
+            return if self.failures >= STRIKES {
+                Verdict::Probe
+            } else {
+                Verdict::RetryLater
+            };
         }
         if self.confirmed || self.failures >= STRIKES {
             self.confirmed = true;
@@ -143,7 +151,12 @@ mod tests {
 
     #[test]
     fn outages_do_not_count() {
-        let server = |status| SyncError::Server { status, code: String::new(), message: String::new(), retry_after_ms: None };
+        let server = |status| SyncError::Server {
+            status,
+            code: String::new(),
+            message: String::new(),
+            retry_after_ms: None,
+        };
         assert!(counts(&server(500)));
         assert!(counts(&SyncError::MalformedResponse("x".into())));
         for status in [429, 502, 503, 504] {

@@ -10,7 +10,9 @@ use crate::hlc::measure_offset;
 use crate::key::RecordId;
 use crate::outbox::InFlightOp;
 use crate::ports::{Clock, Storage, Transport, TransportRequest, TransportResponse};
-use crate::protocol::{decode_push_response, Endpoint, ErrorBody, MutationResult, PushRequest, PushResponse};
+use crate::protocol::{
+    decode_push_response, Endpoint, ErrorBody, MutationResult, PushRequest, PushResponse,
+};
 use crate::PROTOCOL_VERSION;
 
 /// Why a push request got no usable answer.
@@ -26,18 +28,30 @@ pub(super) fn http_error(response: &TransportResponse) -> SyncError {
     let body: Option<ErrorBody> = serde_json::from_str(&response.body).ok();
     let (code, message) = match body {
         Some(b) => (b.error.code, b.error.message),
-        None => (format!("http_{}", response.status), format!("HTTP {}", response.status)),
+        None => (
+            format!("http_{}", response.status),
+            format!("HTTP {}", response.status),
+        ),
     };
     match response.status {
         401 | 403 => SyncError::Auth(message),
         426 => SyncError::UpgradeRequired(message),
-        status => SyncError::Server { status, code, message, retry_after_ms: response.retry_after_ms },
+        status => SyncError::Server {
+            status,
+            code,
+            message,
+            retry_after_ms: response.retry_after_ms,
+        },
     }
 }
 
 impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C, R> {
     /// Sends a request; on 401 asks once for fresh credentials and sends again.
-    pub(super) async fn send(&self, endpoint: Endpoint, body: String) -> Result<TransportResponse, SyncError> {
+    pub(super) async fn send(
+        &self,
+        endpoint: Endpoint,
+        body: String,
+    ) -> Result<TransportResponse, SyncError> {
         let request = TransportRequest { endpoint, body };
         let response = self.transport.send(request.clone()).await?;
         if response.status == 401 && self.transport.refresh_credentials().await {
@@ -46,16 +60,29 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
         Ok(response)
     }
 
-    async fn push_once(&self, ops: &[InFlightOp], client_id: &str) -> Result<(PushResponse, i64), PushFailure> {
+    async fn push_once(
+        &self,
+        ops: &[InFlightOp],
+        client_id: &str,
+    ) -> Result<(PushResponse, i64), PushFailure> {
         let mutations: Vec<_> = ops.iter().map(InFlightOp::to_mutation).collect();
-        let request = PushRequest { protocol_version: PROTOCOL_VERSION, client_id: client_id.to_owned(), mutations };
-        let body = serde_json::to_string(&request).map_err(|e| PushFailure::Error(SyncError::Storage(e.to_string())))?;
+        let request = PushRequest {
+            protocol_version: PROTOCOL_VERSION,
+            client_id: client_id.to_owned(),
+            mutations,
+        };
+        let body = serde_json::to_string(&request)
+            .map_err(|e| PushFailure::Error(SyncError::Storage(e.to_string())))?;
         let sent_at = self.clock.now_ms();
-        let response = self.send(Endpoint::Push, body).await.map_err(PushFailure::Error)?;
+        let response = self
+            .send(Endpoint::Push, body)
+            .await
+            .map_err(PushFailure::Error)?;
         let received_at = self.clock.now_ms();
         match response.status {
             200..=299 => {
-                let decoded = decode_push_response(&response.body, &request.mutations).map_err(PushFailure::Error)?;
+                let decoded = decode_push_response(&response.body, &request.mutations)
+                    .map_err(PushFailure::Error)?;
                 let offset = measure_offset(sent_at, received_at, decoded.server_time);
                 Ok((decoded, offset))
             }
@@ -74,17 +101,27 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
     /// parking a single mutation the server will not take as a dead letter (I6);
     /// a request that keeps failing is searched for the mutation that fails it, which
     /// goes to the dead letters (code `poison`) so the rest flows (I9).
-    pub(super) async fn push_ops(&self, mut ops: Vec<InFlightOp>, report: &mut RoundReport) -> Result<(), SyncError> {
+    pub(super) async fn push_ops(
+        &self,
+        mut ops: Vec<InFlightOp>,
+        report: &mut RoundReport,
+    ) -> Result<(), SyncError> {
         let client_id = self.storage.read_meta().await?.client_id;
         let mut chunk = ops.len();
         while !ops.is_empty() {
             let seqs: Vec<u64> = ops.iter().map(|o| o.seq).collect();
-            let n = self.isolation.borrow().chunk_for(&seqs).unwrap_or(chunk).clamp(1, ops.len());
+            let n = self
+                .isolation
+                .borrow()
+                .chunk_for(&seqs)
+                .unwrap_or(chunk)
+                .clamp(1, ops.len());
             report.sent += n;
             match self.push_once(&ops[..n], &client_id).await {
                 Ok((response, offset)) => {
                     self.isolation.borrow_mut().succeeded(&seqs[..n]);
-                    self.apply_results(&ops[..n], &response.results, offset, report).await?;
+                    self.apply_results(&ops[..n], &response.results, offset, report)
+                        .await?;
                     ops.drain(..n);
                 }
                 Err(PushFailure::Split { .. }) if n > 1 => {
@@ -107,7 +144,8 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
                             }
                             self.isolation.borrow_mut().clear();
                             let reason = format!("failed alone {STRIKES} times in a row while the server answered other requests: {e}");
-                            self.reject_locally(&ops[0], POISON_CODE.to_owned(), reason).await?;
+                            self.reject_locally(&ops[0], POISON_CODE.to_owned(), reason)
+                                .await?;
                             report.rejected += 1;
                             ops.remove(0);
                         }
@@ -162,7 +200,12 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
     /// (with any later pending change on top); otherwise the key forgets its version
     /// and the cursor is cleared, so the pull that follows in this round brings the
     /// server's copy back.
-    async fn reject_locally(&self, op: &InFlightOp, code: String, reason: String) -> Result<(), SyncError> {
+    async fn reject_locally(
+        &self,
+        op: &InFlightOp,
+        code: String,
+        reason: String,
+    ) -> Result<(), SyncError> {
         let now = self.clock.now_ms();
         self.storage
             .transact(std::slice::from_ref(&op.id), |tx| {
@@ -188,7 +231,9 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
                     op: op.op.clone(),
                     seq: op.seq,
                     code,
-                    reason: format!("{reason} (the local change was rolled back to the server's copy)"),
+                    reason: format!(
+                        "{reason} (the local change was rolled back to the server's copy)"
+                    ),
                     at_ms: now,
                 });
                 Ok(())

@@ -33,6 +33,11 @@ pub struct ServerConfig {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        ServerConfig { max_mutations_per_push: 500, default_pull_limit: 200, max_pull_limit: 1000, max_pull_page_bytes: 4 * 1024 * 1024 }
+        ServerConfig {
+            max_mutations_per_push: 500,
+            default_pull_limit: 200,
+            max_pull_limit: 1000,
+            max_pull_page_bytes: 4 * 1024 * 1024,
+        }
     }
 }

@@ -17,7 +17,10 @@ pub fn decode_cursor(cursor: &Cursor) -> Result<(u64, u64), ServerError> {
     let bad = || ServerError::BadCursor(cursor.0.clone());
     let rest = cursor.0.strip_prefix(CURSOR_PREFIX).ok_or_else(bad)?;
     let (seq, horizon) = rest.split_once('.').ok_or_else(bad)?;
-    Ok((seq.parse().map_err(|_| bad())?, horizon.parse().map_err(|_| bad())?))
+    Ok((
+        seq.parse().map_err(|_| bad())?,
+        horizon.parse().map_err(|_| bad())?,
+    ))
 }
 
 /// Answers a pull for `user` inside the transaction `store`.
@@ -44,7 +47,10 @@ pub async fn pull<S: ServerStore>(
             reason: "the cursor is older than the tombstone horizon".into(),
         });
     }
-    let limit = request.limit.unwrap_or(config.default_pull_limit).clamp(1, config.max_pull_limit) as usize;
+    let limit = request
+        .limit
+        .unwrap_or(config.default_pull_limit)
+        .clamp(1, config.max_pull_limit) as usize;
     let (rows, has_more) = page_rows(store, user, after, limit, config.max_pull_page_bytes).await?;
     let last = rows.last().map_or(after, |r| r.change_seq);
     let changes = rows
@@ -90,7 +96,10 @@ async fn page_rows<S: ServerStore>(
         let read = store.changes_since(user, position, want).await?;
         let exhausted = read.len() < want;
         for row in read {
-            let size = row.data.as_ref().map_or(0, |d| serde_json::to_vec(d).map_or(0, |v| v.len()));
+            let size = row
+                .data
+                .as_ref()
+                .map_or(0, |d| serde_json::to_vec(d).map_or(0, |v| v.len()));
             if rows.len() == limit || (!rows.is_empty() && bytes + size > max_bytes) {
                 return Ok((rows, true));
             }
@@ -106,6 +115,10 @@ async fn page_rows<S: ServerStore>(
 
 /// Purges the user's tombstones written at or before change `up_to`; clients whose
 /// cursor is older get `resetRequired`.
-pub async fn collect_tombstones<S: ServerStore>(store: &mut S, user: &str, up_to: u64) -> Result<(), ServerError> {
+pub async fn collect_tombstones<S: ServerStore>(
+    store: &mut S,
+    user: &str,
+    up_to: u64,
+) -> Result<(), ServerError> {
     store.purge_tombstones(user, up_to).await
 }

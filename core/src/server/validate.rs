@@ -24,24 +24,44 @@ pub struct BasicValidator {
 
 impl Default for BasicValidator {
     fn default() -> Self {
-        BasicValidator { max_record_bytes: 1024 * 1024 }
+        BasicValidator {
+            max_record_bytes: 1024 * 1024,
+        }
     }
 }
 
 impl MutationValidator for BasicValidator {
     fn validate(&self, m: &Mutation) -> Result<(), (String, String)> {
-        let ok_name = !m.table.is_empty() && m.table.len() <= 64 && m.table.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+        let ok_name = !m.table.is_empty()
+            && m.table.len() <= 64
+            && m.table
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
         if !ok_name {
-            return Err(("invalid_table".into(), format!("invalid table name {:?}", m.table)));
+            return Err((
+                "invalid_table".into(),
+                format!("invalid table name {:?}", m.table),
+            ));
         }
         if !storable_key(&m.key) {
-            return Err(("invalid_value".into(), "the key contains U+0000, which cannot be stored".into()));
+            return Err((
+                "invalid_value".into(),
+                "the key contains U+0000, which cannot be stored".into(),
+            ));
         }
         if let Some(fields) = m.op.fields() {
-            if let Some(path) = fields.iter().find_map(|(name, value)| field_nul_path("", name, value)) {
-                return Err(("invalid_value".into(), format!("field {path} contains U+0000, which cannot be stored")));
+            if let Some(path) = fields
+                .iter()
+                .find_map(|(name, value)| field_nul_path("", name, value))
+            {
+                return Err((
+                    "invalid_value".into(),
+                    format!("field {path} contains U+0000, which cannot be stored"),
+                ));
             }
-            let size = serde_json::to_vec(fields).map(|v| v.len()).unwrap_or(usize::MAX);
+            let size = serde_json::to_vec(fields)
+                .map(|v| v.len())
+                .unwrap_or(usize::MAX);
             if size > self.max_record_bytes {
                 return Err(("record_too_large".into(), format!("record of {size} bytes")));
             }
@@ -65,8 +85,13 @@ pub fn storable_key(key: &RecordKey) -> bool {
 fn nul_path(path: &str, value: &Value) -> Option<String> {
     match value {
         Value::String(s) if s.contains('\0') => Some(path.to_owned()),
-        Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| nul_path(&format!("{path}[{i}]"), item)),
-        Value::Object(fields) => fields.iter().find_map(|(name, item)| field_nul_path(&format!("{path}."), name, item)),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| nul_path(&format!("{path}[{i}]"), item)),
+        Value::Object(fields) => fields
+            .iter()
+            .find_map(|(name, item)| field_nul_path(&format!("{path}."), name, item)),
         _ => None,
     }
 }

@@ -24,7 +24,9 @@ pub fn peak_concurrent_hashes() -> usize {
 }
 
 /// Runs the blocking `work` (a password hash) when a hashing permit is free.
-async fn hashing<T: Send + 'static>(work: impl FnOnce() -> Result<T, ApiError> + Send + 'static) -> Result<T, ApiError> {
+async fn hashing<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
     let _permit = HASHING.acquire().await.map_err(ApiError::internal)?;
     tokio::task::spawn_blocking(move || {
         let running = RUNNING.fetch_add(1, Ordering::SeqCst) + 1;
@@ -41,7 +43,10 @@ async fn hashing<T: Send + 'static>(work: impl FnOnce() -> Result<T, ApiError> +
 pub async fn hash_password(password: String) -> Result<String, ApiError> {
     hashing(move || {
         let salt = SaltString::generate(&mut OsRng);
-        Argon2::default().hash_password(password.as_bytes(), &salt).map(|hash| hash.to_string()).map_err(ApiError::internal)
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|hash| hash.to_string())
+            .map_err(ApiError::internal)
     })
     .await
 }
@@ -50,7 +55,9 @@ pub async fn hash_password(password: String) -> Result<String, ApiError> {
 pub async fn verify_password(password: String, hash: String) -> Result<bool, ApiError> {
     hashing(move || {
         let parsed = PasswordHash::new(&hash).map_err(ApiError::internal)?;
-        Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        Ok(Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok())
     })
     .await
 }

@@ -54,7 +54,10 @@ impl FromRequestParts<AppState> for AuthUser {
 
 /// The server clock, ms since the epoch.
 pub fn now_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 /// Builds the router for `config` over `state`.
@@ -62,13 +65,19 @@ pub fn router(config: &Config, state: AppState) -> Router {
     let password_routes = Router::new()
         .route("/v1/auth/signup", post(accounts::signup))
         .route("/v1/auth/login", post(accounts::login))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), rate_limit::limit_auth_by_address));
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            rate_limit::limit_auth_by_address,
+        ));
     let api = Router::new()
         .route("/v1/push", post(sync::push))
         .route("/v1/pull", post(sync::pull))
         .route("/v1/auth/me", get(accounts::me))
         .merge(password_routes)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), rate_limit::limit_by_address));
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            rate_limit::limit_by_address,
+        ));
     Router::new()
         .route("/health", get(health::health))
         .merge(api)
@@ -83,7 +92,11 @@ fn cors_layer(origins: &[String]) -> CorsLayer {
     let allow_origin = if origins.is_empty() {
         AllowOrigin::from(Any)
     } else {
-        AllowOrigin::list(origins.iter().filter_map(|origin| HeaderValue::from_str(origin.trim()).ok()))
+        AllowOrigin::list(
+            origins
+                .iter()
+                .filter_map(|origin| HeaderValue::from_str(origin.trim()).ok()),
+        )
     };
     CorsLayer::new()
         .allow_origin(allow_origin)

@@ -41,7 +41,11 @@ impl RateLimits {
         }
     }
 
-    fn verdict(&self, outcome: Result<(), governor::NotUntil<governor::clock::QuantaInstant>>, scope: &str) -> Result<(), ApiError> {
+    fn verdict(
+        &self,
+        outcome: Result<(), governor::NotUntil<governor::clock::QuantaInstant>>,
+        scope: &str,
+    ) -> Result<(), ApiError> {
         outcome.map_err(|not_until| {
             let wait = not_until.wait_time_from(self.clock.now());
             ApiError::rate_limited(scope, wait.as_secs() + u64::from(wait.subsec_nanos() > 0))
@@ -77,7 +81,10 @@ impl RateLimits {
         if let Some(limiter) = &self.per_user {
             limiter.retain_recent();
         }
-        for limiter in [&self.per_address, &self.auth_per_address].into_iter().flatten() {
+        for limiter in [&self.per_address, &self.auth_per_address]
+            .into_iter()
+            .flatten()
+        {
             limiter.retain_recent();
         }
     }
@@ -85,12 +92,19 @@ impl RateLimits {
     /// How many users and addresses the limiters remember.
     pub fn tracked_keys(&self) -> usize {
         self.per_user.as_ref().map_or(0, |l| l.len())
-            + [&self.per_address, &self.auth_per_address].into_iter().flatten().map(|l| l.len()).sum::<usize>()
+            + [&self.per_address, &self.auth_per_address]
+                .into_iter()
+                .flatten()
+                .map(|l| l.len())
+                .sum::<usize>()
     }
 }
 
 /// Forgets idle rate-limit keys every `interval`, for as long as the server runs.
-pub fn spawn_cleanup(limits: std::sync::Arc<RateLimits>, interval: std::time::Duration) -> tokio::task::JoinHandle<()> {
+pub fn spawn_cleanup(
+    limits: std::sync::Arc<RateLimits>,
+    interval: std::time::Duration,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(interval);
         ticker.tick().await; // the first tick is immediate
@@ -102,7 +116,11 @@ pub fn spawn_cleanup(limits: std::sync::Arc<RateLimits>, interval: std::time::Du
 }
 
 /// Middleware: the per-address limit, for every API route.
-pub async fn limit_by_address(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn limit_by_address(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     if let Some(ConnectInfo(address)) = request.extensions().get::<ConnectInfo<SocketAddr>>() {
         if let Err(error) = state.limits.check_address(address.ip()) {
             return error.into_response();
@@ -112,7 +130,11 @@ pub async fn limit_by_address(State(state): State<AppState>, request: Request, n
 }
 
 /// Middleware: the stricter per-address limit of the account routes (signup, login).
-pub async fn limit_auth_by_address(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn limit_auth_by_address(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     if let Some(ConnectInfo(address)) = request.extensions().get::<ConnectInfo<SocketAddr>>() {
         if let Err(error) = state.limits.check_auth(address.ip()) {
             return error.into_response();
