@@ -56,12 +56,15 @@ pub struct Config {
     pub token_ttl_secs: u64,
 
     /// Single-user self-hosting: requests bearing this key (`Authorization: Bearer
-    /// KEY` or `X-API-Key: KEY`) act as the one user `owner`. Accounts still work.
+    /// KEY` or `X-API-Key: KEY`) act as the one user `owner`. Signup is closed (403
+    /// `signup_disabled`); accounts made before can still log in.
     #[arg(long, env = "IDB_SYNC_API_KEY", hide_env_values = true)]
     pub api_key: Option<String>,
 
-    /// Only these tables may be synced (comma-separated). Without it any valid table
-    /// name (1–64 characters of `A-Z a-z 0-9 _ . -`) is accepted.
+    /// Only these tables may be synced (comma-separated). A mutation of any other
+    /// table is answered `rejected` with code `unknown_table` (the rest of the push
+    /// is applied). Without it any valid table name (1–64 characters of
+    /// `A-Z a-z 0-9 _ . -`) is accepted.
     #[arg(long = "tables", env = "IDB_SYNC_TABLES", value_delimiter = ',')]
     pub tables: Vec<String>,
 
@@ -94,6 +97,25 @@ pub struct Config {
     /// Requests per minute one client address may make to the API (then 429).
     #[arg(long, env = "IDB_SYNC_RATE_LIMIT_ADDRESS", default_value_t = 2400)]
     pub rate_limit_per_address: u32,
+
+    /// Signups and logins per minute one client address may make (then 429): each
+    /// costs a deliberately slow, memory-hard password hash.
+    #[arg(
+        long = "rate-limit-auth",
+        env = "IDB_SYNC_RATE_LIMIT_AUTH",
+        default_value_t = 60
+    )]
+    pub rate_limit_auth_per_address: u32,
+
+    /// How often rate-limit counters of idle users and addresses are forgotten, in
+    /// seconds (bounds their memory; independent of tombstone collection).
+    #[arg(long, env = "IDB_SYNC_RATE_LIMIT_CLEANUP", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub rate_limit_cleanup_secs: u64,
+
+    /// Byte budget of one pull page (JSON of its records): a page stops before the
+    /// change that would exceed it and says `hasMore`, but always carries one change.
+    #[arg(long, env = "IDB_SYNC_MAX_PULL_PAGE_BYTES", default_value_t = 4 * 1024 * 1024)]
+    pub max_pull_page_bytes: usize,
 
     /// How long tombstones (deleted records) are kept, in hours. Clients whose cursor
     /// is older than the purged tombstones are told to reset (`resetRequired`).

@@ -77,12 +77,14 @@ impl ApiError {
         )
     }
 
-    /// 503: the database does not answer.
+    /// 503: the database does not answer. The cause goes to the log, not to the
+    /// client (it may name hosts, users or files).
     pub fn database_unavailable(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(%cause, "the database does not answer");
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "database_unavailable",
-            format!("the database does not answer: {cause}"),
+            "the database does not answer",
         )
     }
 }

@@ -4,14 +4,12 @@
 //! (`resetRequired`) instead of silently missing deletes. Runs in every instance;
 //! collecting twice is harmless.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use idb_sync_core::server::{self, ServerError};
 use sqlx::Row;
 
 use crate::db::Database;
-use crate::http::rate_limit::RateLimits;
 use crate::store::SqlStore;
 
 /// Purges every user's tombstones written before `older_than_ms` (server clock, ms
@@ -42,10 +40,9 @@ pub async fn collect_tombstones(
 }
 
 /// Runs [`collect_tombstones`] every `interval`, purging tombstones older than
-/// `retention`, and lets the rate limiters forget idle keys.
+/// `retention`.
 pub fn spawn_collector(
     database: Database,
-    limits: Arc<RateLimits>,
     interval: Duration,
     retention: Duration,
 ) -> tokio::task::JoinHandle<()> {
@@ -54,7 +51,6 @@ pub fn spawn_collector(
         ticker.tick().await; // the first tick is immediate; start one interval later
         loop {
             ticker.tick().await;
-            limits.forget_idle();
             let cutoff = crate::http::now_ms().saturating_sub(retention.as_millis() as u64);
             match collect_tombstones(&database, cutoff).await {
                 Ok(0) => {}

@@ -51,13 +51,15 @@ pub async fn build_state(config: &Config, database: Database) -> Result<AppState
         limits: Arc::new(RateLimits::new(
             config.rate_limit_per_user,
             config.rate_limit_per_address,
+            config.rate_limit_auth_per_address,
         )),
         rules: Arc::new(SyncRules::from_config(config)),
     })
 }
 
 /// Serves the HTTP API over `state` (see [`build_state`]) on `listener` until
-/// `shutdown` resolves, collecting tombstones in the background.
+/// `shutdown` resolves, collecting tombstones and forgetting idle rate-limit keys in
+/// the background.
 pub async fn serve(
     listener: TcpListener,
     config: &Config,
@@ -67,11 +69,14 @@ pub async fn serve(
     let collector = (config.gc_interval_secs > 0).then(|| {
         gc::spawn_collector(
             state.database.clone(),
-            state.limits.clone(),
             Duration::from_secs(config.gc_interval_secs),
             Duration::from_secs(config.tombstone_retention_hours * 3600),
         )
     });
+    let limit_cleanup = http::rate_limit::spawn_cleanup(
+        state.limits.clone(),
+        Duration::from_secs(config.rate_limit_cleanup_secs),
+    );
     let app = http::router(config, state);
     let served = axum::serve(
         listener,
@@ -82,5 +87,6 @@ pub async fn serve(
     if let Some(collector) = collector {
         collector.abort();
     }
+    limit_cleanup.abort();
     served
 }

@@ -250,3 +250,56 @@ async fn the_dev_secret_is_kept_in_the_database_so_every_instance_accepts_a_toke
         .expect("the second instance accepts the token");
     assert!(!user.sub.is_empty());
 }
+
+#[tokio::test]
+async fn signup_is_closed_in_api_key_mode() {
+    let key = "self-hosted-key-0123456789";
+    let server = TestServer::start(Backend::Sqlite, &["--api-key", key])
+        .await
+        .unwrap();
+    let api = Api::new(&server);
+    let answer = api
+        .post(
+            "/v1/auth/signup",
+            None,
+            json!({ "email": "stranger@example.com", "password": "correct horse battery" }),
+        )
+        .await;
+    assert_eq!((answer.status, answer.code()), (403, "signup_disabled"));
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+        .fetch_one(server.database.pool())
+        .await
+        .unwrap();
+    assert_eq!(rows, 0, "no account was created");
+    let login = api
+        .post(
+            "/v1/auth/login",
+            None,
+            json!({ "email": "stranger@example.com", "password": "correct horse battery" }),
+        )
+        .await;
+    assert_eq!(login.status, 401);
+}
+
+on_each_backend!(
+    an_email_with_a_control_character_is_refused_not_a_server_error,
+    |server: TestServer| async move {
+        let api = Api::new(&server);
+        let signup = api
+            .post(
+                "/v1/auth/signup",
+                None,
+                json!({ "email": "nul\u{0}@example.com", "password": "correct horse battery" }),
+            )
+            .await;
+        assert_eq!((signup.status, signup.code()), (400, "invalid_email"));
+        let login = api
+            .post(
+                "/v1/auth/login",
+                None,
+                json!({ "email": "nul\u{0}@example.com", "password": "correct horse battery" }),
+            )
+            .await;
+        assert_eq!((login.status, login.code()), (401, "invalid_credentials"));
+    }
+);

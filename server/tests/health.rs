@@ -111,3 +111,19 @@ async fn a_database_url_of_another_kind_is_refused_with_a_clear_error() {
         "{error}"
     );
 }
+
+on_each_backend!(
+    health_reports_an_unreachable_database_by_code_without_its_error_text,
+    |server: TestServer| async move {
+        server.database.pool().close().await;
+        let response = reqwest::get(format!("{}/health", server.url))
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 503);
+        let body: Value = response.json().await.expect("json body");
+        assert_eq!(body["error"]["code"], "database_unavailable");
+        // The driver's text (here "attempted to acquire a connection on a closed pool";
+        // in production host names, users, file paths) stays in the server's log.
+        assert_eq!(body["error"]["message"], "the database does not answer");
+    }
+);

@@ -187,32 +187,175 @@ on_each_backend!(
     }
 );
 
+on_each_backend!(
+    only_configured_tables_are_accepted_when_a_list_is_given,
+    &["--tables", "tasks, projects"],
+    |server: TestServer| async move {
+        let api = Api::new(&server);
+        let token = api.signup("a@example.com").await;
+        let answer = api
+            .push(
+                &token,
+                "d",
+                json!([
+                    create(1, "tasks", "a", json!({})),
+                    create(2, "secrets", "b", json!({}))
+                ]),
+            )
+            .await;
+        assert_eq!(answer.status, 200, "{answer:?}");
+        assert_eq!(answer.body["results"][0]["status"], "applied");
+        // The unknown table is one rejected mutation (I9): it does not block the rest.
+        assert_eq!(answer.body["results"][1]["status"], "rejected");
+        assert_eq!(answer.body["results"][1]["code"], "unknown_table");
+        let tables: Vec<_> = pulled(&api, &token)
+            .await
+            .iter()
+            .map(|c| c["table"].clone())
+            .collect();
+        assert_eq!(
+            tables,
+            [json!("tasks")],
+            "no record of an unknown table is stored"
+        );
+        let known = api
+            .push(&token, "d", json!([create(3, "projects", "p", json!({}))]))
+            .await;
+        assert_eq!(known.body["results"][0]["status"], "applied");
+    }
+);
+
 #[tokio::test]
-async fn only_configured_tables_are_accepted_when_a_list_is_given() {
-    let server = TestServer::start(Backend::Sqlite, &["--tables", "tasks,projects"])
+async fn an_array_body_is_an_invalid_request_not_an_upgrade() {
+    let server = TestServer::start(Backend::Sqlite, &[]).await.unwrap();
+    let api = Api::new(&server);
+    let token = api.signup("a@example.com").await;
+    for body in [
+        json!([]),
+        json!([2]),
+        json!([{ "protocolVersion": 1 }]),
+        json!("text"),
+    ] {
+        let push = api.post("/v1/push", Some(&token), body.clone()).await;
+        assert_eq!(
+            (push.status, push.code()),
+            (400, "invalid_request"),
+            "push {body}"
+        );
+        let pull = api.post("/v1/pull", Some(&token), body.clone()).await;
+        assert_eq!(
+            (pull.status, pull.code()),
+            (400, "invalid_request"),
+            "pull {body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn concurrent_wrong_password_logins_hash_at_most_a_few_at_a_time() {
+    // Each argon2 hash takes ~19 MiB: 48 concurrent logins once took the server from
+    // 183 MB to 1 GB. Hashes now wait for one of a few permits.
+    let server = TestServer::start(Backend::Sqlite, &[]).await.unwrap();
+    let api = Api::new(&server);
+    api.signup("victim@example.com").await;
+    let mut attempts = tokio::task::JoinSet::new();
+    for i in 0..16 {
+        let api = Api::new(&server);
+        attempts.spawn(async move {
+            api.post(
+                "/v1/auth/login",
+                None,
+                json!({ "email": "victim@example.com", "password": format!("guess number {i}") }),
+            )
+            .await
+        });
+    }
+    let answers = attempts.join_all().await;
+    assert!(
+        answers
+            .iter()
+            .all(|a| (a.status, a.code()) == (401, "invalid_credentials")),
+        "{answers:?}"
+    );
+    let peak = idb_sync_server::auth::peak_concurrent_hashes();
+    assert!(peak >= 1, "the logins were hashed");
+    assert!(
+        peak <= idb_sync_server::auth::HASHING_PERMITS,
+        "{peak} hashes ran at once"
+    );
+}
+
+#[tokio::test]
+async fn signup_and_login_have_a_stricter_limit_than_the_rest_of_the_api() {
+    let server = TestServer::start(Backend::Sqlite, &["--rate-limit-auth", "3"])
         .await
         .unwrap();
     let api = Api::new(&server);
-    let token = api.signup("a@example.com").await;
-    let unknown = api
-        .push(
-            &token,
-            "d",
-            json!([
-                create(1, "tasks", "a", json!({})),
-                create(2, "secrets", "b", json!({}))
-            ]),
-        )
-        .await;
-    assert_eq!((unknown.status, unknown.code()), (400, "unknown_table"));
-    assert!(
-        pulled(&api, &token).await.is_empty(),
-        "the whole push was refused"
+    let token = api.signup("a@example.com").await; // 1 of 3
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        statuses.push(
+            api.post(
+                "/v1/auth/login",
+                None,
+                json!({ "email": "a@example.com", "password": "wrong password" }),
+            )
+            .await,
+        );
+    }
+    let codes: Vec<_> = statuses
+        .iter()
+        .map(|a| (a.status, a.code().to_owned()))
+        .collect();
+    assert_eq!(
+        &codes[..2],
+        [
+            (401, "invalid_credentials".to_owned()),
+            (401, "invalid_credentials".to_owned())
+        ]
     );
-    let known = api
-        .push(&token, "d", json!([create(1, "projects", "p", json!({}))]))
-        .await;
-    assert_eq!(known.status, 200);
+    assert_eq!(
+        &codes[2..],
+        [
+            (429, "rate_limited".to_owned()),
+            (429, "rate_limited".to_owned())
+        ]
+    );
+    assert!(statuses[2].retry_after.is_some());
+    // Sync requests from the same address are not held back by it.
+    for _ in 0..5 {
+        assert_eq!(api.pull(&token, None).await.status, 200);
+    }
+}
+
+#[tokio::test]
+async fn idle_rate_limit_counters_are_forgotten_with_tombstone_collection_off() {
+    let server = TestServer::start(
+        Backend::Sqlite,
+        &["--gc-interval-secs", "0", "--rate-limit-cleanup-secs", "1"],
+    )
+    .await
+    .unwrap();
+    let api = Api::new(&server);
+    let token = api.signup("a@example.com").await;
+    assert_eq!(api.pull(&token, None).await.status, 200);
+    assert!(
+        server.limits.tracked_keys() >= 2,
+        "the user and the address are counted"
+    );
+    // Wait (bounded) for the cleanup to run: the counters recover within a second.
+    let mut remaining = server.limits.tracked_keys();
+    for _ in 0..100 {
+        remaining = server.limits.tracked_keys();
+        if remaining == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        remaining, 0,
+        "idle rate-limit counters were never forgotten"
+    );
 }
 
 #[tokio::test]

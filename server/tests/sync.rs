@@ -299,3 +299,160 @@ async fn a_record_over_the_size_limit_is_rejected_without_blocking_the_rest() {
     assert_eq!(answer.body["results"][0]["code"], "record_too_large");
     assert_eq!(answer.body["results"][1]["status"], "applied");
 }
+
+on_each_backend!(
+    a_nul_in_a_key_or_value_is_rejected_alone_and_the_rest_applies,
+    |server: TestServer| async move {
+        // I9: PostgreSQL text cannot hold U+0000; the server must refuse it the same way on
+        // every database, as one rejected mutation, never as a 5xx for the whole push.
+        let api = Api::new(&server);
+        let token = api.signup("a@example.com").await;
+        let mutations = json!([
+            create(
+                1,
+                "tasks",
+                "bad\u{0}key",
+                json!({ "title": "nul in the key" })
+            ),
+            create(2, "tasks", "t2", json!({ "title": "nul in a\u{0}value" })),
+            create(3, "tasks", "t3", json!({ "title": "fine" })),
+            create(
+                4,
+                "tasks",
+                "t4",
+                json!({ "nested": { "list": ["ok", "still\u{0}bad"] } })
+            ),
+            create(5, "tasks", "t5", json!({ "field\u{0}name": 1 })),
+        ]);
+        for round in 0..2 {
+            // The resend (round 1) answers the stored outcomes again, also without a 5xx.
+            let answer = api.push(&token, "device-1", mutations.clone()).await;
+            assert_eq!(answer.status, 200, "round {round}: {answer:?}");
+            let results = answer.body["results"].as_array().unwrap();
+            for i in [0, 1, 3, 4] {
+                assert_eq!(
+                    results[i]["status"], "rejected",
+                    "round {round}, mutation {i}: {answer:?}"
+                );
+                assert_eq!(results[i]["code"], "invalid_value");
+            }
+            assert_eq!(results[0]["server"]["version"], 0);
+            assert!(
+                results[3]["reason"]
+                    .as_str()
+                    .unwrap()
+                    .contains("nested.list[1]"),
+                "{answer:?}"
+            );
+            let expected = if round == 0 { "applied" } else { "duplicate" };
+            assert_eq!(results[2]["status"], expected);
+        }
+        let pull = api.pull(&token, None).await;
+        let changes = pull.body["changes"].as_array().unwrap();
+        assert_eq!(changes.len(), 1, "{pull:?}");
+        assert_eq!(changes[0]["key"], "t3");
+    }
+);
+
+on_each_backend!(
+    a_client_id_with_a_nul_is_a_bad_request_not_a_server_error,
+    |server: TestServer| async move {
+        let api = Api::new(&server);
+        let token = api.signup("a@example.com").await;
+        let answer = api
+            .push(
+                &token,
+                "dev\u{0}ice",
+                json!([create(1, "tasks", "t", json!({}))]),
+            )
+            .await;
+        assert_eq!((answer.status, answer.code()), (400, "bad_request"));
+    }
+);
+
+on_each_backend!(
+    an_empty_push_answers_no_results_and_stores_nothing,
+    |server: TestServer| async move {
+        let api = Api::new(&server);
+        let token = api.signup("a@example.com").await;
+        let answer = api.push(&token, "prober", json!([])).await;
+        assert_eq!(answer.status, 200, "{answer:?}");
+        assert_eq!(answer.body["results"], json!([]));
+        let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM client_states")
+            .fetch_one(server.database.pool())
+            .await
+            .unwrap();
+        assert_eq!(rows, 0, "an empty push created a client state row");
+    }
+);
+
+on_each_backend!(
+    pull_pages_are_bounded_in_bytes_and_say_has_more_when_cut,
+    &[
+        "--max-pull-page-bytes",
+        "2500",
+        "--max-record-bytes",
+        "4000"
+    ],
+    |server: TestServer| async move {
+        let api = Api::new(&server);
+        let token = api.signup("a@example.com").await;
+        let text = "x".repeat(1000);
+        let mut creates: Vec<_> = (1..=5)
+            .map(|i| create(i, "tasks", &format!("t{i}"), json!({ "text": text })))
+            .collect();
+        // One record larger than the whole budget still travels, alone.
+        creates.push(create(
+            6,
+            "tasks",
+            "huge",
+            json!({ "text": "y".repeat(3000) }),
+        ));
+        let answer = api.push(&token, "d", json!(creates)).await;
+        assert!(
+            answer.body["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|r| r["status"] == "applied"),
+            "{answer:?}"
+        );
+
+        let mut cursor: Option<String> = None;
+        let mut pages = Vec::new();
+        loop {
+            let page = api.pull(&token, cursor.as_deref()).await;
+            assert_eq!(page.status, 200);
+            let changes = page.body["changes"].as_array().unwrap().clone();
+            assert!(
+                !changes.is_empty(),
+                "a page always carries a change while more follow"
+            );
+            let bytes: usize = changes.iter().map(|c| c["data"].to_string().len()).sum();
+            pages.push((
+                changes
+                    .iter()
+                    .map(|c| c["key"].as_str().unwrap().to_owned())
+                    .collect::<Vec<_>>(),
+                bytes,
+            ));
+            cursor = page.body["cursor"].as_str().map(str::to_owned);
+            if page.body["hasMore"] == false {
+                break;
+            }
+        }
+        let keys: Vec<String> = pages.iter().flat_map(|(keys, _)| keys.clone()).collect();
+        assert_eq!(keys, ["t1", "t2", "t3", "t4", "t5", "huge"]);
+        assert_eq!(
+            pages.iter().map(|(keys, _)| keys.len()).collect::<Vec<_>>(),
+            [2, 2, 1, 1],
+            "{pages:?}"
+        );
+        for (keys, bytes) in &pages {
+            assert!(
+                *bytes <= 2500 || keys.len() == 1,
+                "page {keys:?} of {bytes} bytes"
+            );
+        }
+    }
+);

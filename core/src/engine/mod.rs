@@ -6,11 +6,13 @@
 //! freshest server versions, so a conflict is always a real concurrent change.
 
 mod apply;
+mod isolate;
 mod local;
 mod pull;
 mod push;
 
 pub use apply::{apply_change, apply_result, ApplyContext};
+pub use isolate::{POISON_CODE, STRIKES};
 pub use local::{discard_dead_letter, resolve_conflict, retry_dead_letter, write};
 
 use crate::conflict::{ConflictResolver, NoResolver, PolicyConfig};
@@ -73,6 +75,8 @@ pub struct SyncEngine<S, T, C, R = NoResolver> {
     clock: C,
     resolver: R,
     config: EngineConfig,
+    /// The request that keeps failing, if any (in memory: a reload starts again).
+    isolation: std::cell::RefCell<isolate::Isolation>,
 }
 
 impl<S: Storage, T: Transport, C: Clock> SyncEngine<S, T, C, NoResolver> {
@@ -84,6 +88,7 @@ impl<S: Storage, T: Transport, C: Clock> SyncEngine<S, T, C, NoResolver> {
             clock,
             resolver: NoResolver,
             config,
+            isolation: Default::default(),
         }
     }
 }
@@ -103,12 +108,18 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
             clock,
             resolver,
             config,
+            isolation: Default::default(),
         }
     }
 
     /// The storage port.
     pub fn storage(&self) -> &S {
         &self.storage
+    }
+
+    /// The transport port.
+    pub fn transport(&self) -> &T {
+        &self.transport
     }
 
     /// The settings.

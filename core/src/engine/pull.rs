@@ -1,5 +1,6 @@
 //! The pull half of a round: pages from the cursor until `hasMore` is false, each
-//! page and its cursor in one transaction (I4); `resetRequired` drops the synced copy.
+//! page and its cursor in one transaction (I4); `resetRequired` and a `bad_cursor`
+//! refusal drop the synced copy and pull from the start.
 
 use super::{apply_change, RoundReport, SyncEngine};
 use crate::conflict::ConflictResolver;
@@ -28,7 +29,17 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
             let response = self.send(Endpoint::Pull, body).await?;
             let received_at = self.clock.now_ms();
             if !(200..300).contains(&response.status) {
-                return Err(super::push::http_error(&response));
+                let error = super::push::http_error(&response);
+                let bad_cursor = matches!(&error, SyncError::Server { status: 400, code, .. } if code == "bad_cursor");
+                if !bad_cursor || meta.cursor.is_none() || resets >= 2 {
+                    return Err(error);
+                }
+                // The server no longer knows our cursor (PROTOCOL.md: drop it and pull
+                // again): start over as after `resetRequired`, keeping local changes.
+                resets += 1;
+                report.resets += 1;
+                self.storage.reset_replica().await?;
+                continue;
             }
             match decode_pull_response(&response.body)? {
                 PullResponse::ResetRequired { .. } => {

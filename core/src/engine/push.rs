@@ -1,6 +1,8 @@
-//! The push half of a round: send in-flight entries, split on 413/400, classify
-//! errors, apply the results in one transaction per answered request.
+//! The push half of a round: send in-flight entries, split on 413/400, isolate a
+//! mutation that keeps failing its request ([`super::isolate`]), classify errors,
+//! apply the results in one transaction per answered request.
 
+use super::isolate::{self, Verdict, POISON_CODE, STRIKES};
 use super::{apply_result, RoundReport, SyncEngine};
 use crate::conflict::{ConflictResolver, DeadLetter};
 use crate::error::SyncError;
@@ -96,7 +98,9 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
     }
 
     /// Pushes in-flight entries (seq order), halving the request on 413/400 and
-    /// parking a single mutation the server will not take as a dead letter (I6).
+    /// parking a single mutation the server will not take as a dead letter (I6);
+    /// a request that keeps failing is searched for the mutation that fails it, which
+    /// goes to the dead letters (code `poison`) so the rest flows (I9).
     pub(super) async fn push_ops(
         &self,
         mut ops: Vec<InFlightOp>,
@@ -105,27 +109,58 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
         let client_id = self.storage.read_meta().await?.client_id;
         let mut chunk = ops.len();
         while !ops.is_empty() {
-            let n = chunk.clamp(1, ops.len());
+            let seqs: Vec<u64> = ops.iter().map(|o| o.seq).collect();
+            let n = self
+                .isolation
+                .borrow()
+                .chunk_for(&seqs)
+                .unwrap_or(chunk)
+                .clamp(1, ops.len());
             report.sent += n;
             match self.push_once(&ops[..n], &client_id).await {
                 Ok((response, offset)) => {
+                    self.isolation.borrow_mut().succeeded(&seqs[..n]);
                     self.apply_results(&ops[..n], &response.results, offset, report)
                         .await?;
                     ops.drain(..n);
                 }
-                Err(PushFailure::Split { code, message }) if n > 1 => {
-                    let _ = (code, message);
+                Err(PushFailure::Split { .. }) if n > 1 => {
                     chunk = n / 2;
                 }
                 Err(PushFailure::Split { code, message }) => {
+                    self.isolation.borrow_mut().succeeded(&seqs[..1]);
                     self.reject_locally(&ops[0], code, message).await?;
                     report.rejected += 1;
                     ops.remove(0);
+                }
+                Err(PushFailure::Error(e)) if isolate::counts(&e) => {
+                    let verdict = self.isolation.borrow_mut().failed(&seqs[..n]);
+                    match verdict {
+                        Verdict::RetryLater => return Err(e),
+                        Verdict::Split => {}
+                        Verdict::Probe => {
+                            if !self.server_answers_probe(&client_id).await {
+                                return Err(e);
+                            }
+                            self.isolation.borrow_mut().clear();
+                            let reason = format!("failed alone {STRIKES} times in a row while the server answered other requests: {e}");
+                            self.reject_locally(&ops[0], POISON_CODE.to_owned(), reason)
+                                .await?;
+                            report.rejected += 1;
+                            ops.remove(0);
+                        }
+                    }
                 }
                 Err(PushFailure::Error(e)) => return Err(e),
             }
         }
         Ok(())
+    }
+
+    /// Whether the server answers an empty push (which changes nothing) correctly:
+    /// proof that it is up and that what fails is the mutation, not the server.
+    async fn server_answers_probe(&self, client_id: &str) -> bool {
+        matches!(self.push_once(&[], client_id).await, Ok((response, _)) if response.results.is_empty())
     }
 
     async fn apply_results(
@@ -159,6 +194,12 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
         Ok(())
     }
 
+    /// Dead-letters `op`, which the server never applied, and rolls the record back
+    /// to the server's copy (the one rule of every dead letter, see
+    /// docs/SYNC_MANAGER.md): if the server never had the record, locally it is gone
+    /// (with any later pending change on top); otherwise the key forgets its version
+    /// and the cursor is cleared, so the pull that follows in this round brings the
+    /// server's copy back.
     async fn reject_locally(
         &self,
         op: &InFlightOp,
@@ -168,21 +209,31 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
         let now = self.clock.now_ms();
         self.storage
             .transact(std::slice::from_ref(&op.id), |tx| {
-                let meta = tx.meta()?;
-                let dl_id = meta.next_dead_letter_id;
-                meta.next_dead_letter_id += 1;
+                let mut meta = tx.meta()?.clone();
                 let state = tx.state(&op.id);
                 if state.in_flight.as_ref().map(|f| f.seq) != Some(op.seq) {
                     return Ok(());
                 }
                 state.in_flight = None;
+                let server_copy_known = state.version == 0 && !state.acked_unpulled;
+                state.rebuild_value(None);
+                if !server_copy_known {
+                    state.version = 0;
+                    state.acked_unpulled = true;
+                    meta.cursor = None;
+                }
+                let dl_id = meta.next_dead_letter_id;
+                meta.next_dead_letter_id += 1;
+                tx.meta = Some(meta);
                 tx.new_dead_letters.push(DeadLetter {
                     id: dl_id,
                     record: op.id.clone(),
                     op: op.op.clone(),
                     seq: op.seq,
                     code,
-                    reason,
+                    reason: format!(
+                        "{reason} (the local change was rolled back to the server's copy)"
+                    ),
                     at_ms: now,
                 });
                 Ok(())

@@ -14,7 +14,7 @@ pub use error::ServerError;
 pub use pull::{collect_tombstones, decode_cursor, encode_cursor, pull};
 pub use push::{apply_push, decide, Decision};
 pub use store::{ClientState, ServerRecord, ServerStore, StoredOutcome};
-pub use validate::{BasicValidator, MutationValidator};
+pub use validate::{storable_key, BasicValidator, MutationValidator};
 
 /// Limits the server enforces.
 #[derive(Clone, Debug, PartialEq)]
@@ -25,6 +25,10 @@ pub struct ServerConfig {
     pub default_pull_limit: u32,
     /// Largest page size a client may ask for.
     pub max_pull_limit: u32,
+    /// Byte budget of one pull page (JSON of the records): a page stops before the
+    /// change that would exceed it, with `hasMore: true`, but always carries at least
+    /// one change.
+    pub max_pull_page_bytes: usize,
 }
 
 impl Default for ServerConfig {
@@ -33,6 +37,7 @@ impl Default for ServerConfig {
             max_mutations_per_push: 500,
             default_pull_limit: 200,
             max_pull_limit: 1000,
+            max_pull_page_bytes: 4 * 1024 * 1024,
         }
     }
 }

@@ -51,9 +51,7 @@ pub async fn pull<S: ServerStore>(
         .limit
         .unwrap_or(config.default_pull_limit)
         .clamp(1, config.max_pull_limit) as usize;
-    let mut rows = store.changes_since(user, after, limit + 1).await?;
-    let has_more = rows.len() > limit;
-    rows.truncate(limit);
+    let (rows, has_more) = page_rows(store, user, after, limit, config.max_pull_page_bytes).await?;
     let last = rows.last().map_or(after, |r| r.change_seq);
     let changes = rows
         .into_iter()
@@ -75,6 +73,44 @@ pub async fn pull<S: ServerStore>(
         cursor: encode_cursor(last, horizon),
         has_more,
     }))
+}
+
+/// Rows read from the store per query while filling a page: bounds the memory a page
+/// of large records takes before the byte budget cuts it.
+const ROWS_PER_READ: usize = 32;
+
+/// The rows of one page after `after`: at most `limit` changes and `max_bytes` bytes
+/// of record JSON (at least one change), and whether more follow.
+async fn page_rows<S: ServerStore>(
+    store: &mut S,
+    user: &str,
+    after: u64,
+    limit: usize,
+    max_bytes: usize,
+) -> Result<(Vec<crate::server::ServerRecord>, bool), ServerError> {
+    let mut rows = Vec::new();
+    let mut bytes = 0usize;
+    let mut position = after;
+    loop {
+        let want = (limit - rows.len() + 1).min(ROWS_PER_READ);
+        let read = store.changes_since(user, position, want).await?;
+        let exhausted = read.len() < want;
+        for row in read {
+            let size = row
+                .data
+                .as_ref()
+                .map_or(0, |d| serde_json::to_vec(d).map_or(0, |v| v.len()));
+            if rows.len() == limit || (!rows.is_empty() && bytes + size > max_bytes) {
+                return Ok((rows, true));
+            }
+            bytes += size;
+            position = row.change_seq;
+            rows.push(row);
+        }
+        if exhausted {
+            return Ok((rows, false));
+        }
+    }
 }
 
 /// Purges the user's tombstones written at or before change `up_to`; clients whose

@@ -1,5 +1,6 @@
 //! `apply_push`: idempotency, conflict detection and field merge for one push.
 
+use super::validate::storable_key;
 use super::{
     ClientState, MutationValidator, ServerConfig, ServerError, ServerRecord, ServerStore,
     StoredOutcome,
@@ -96,9 +97,12 @@ pub async fn apply_push<S: ServerStore, V: MutationValidator + ?Sized>(
         let result = apply_one(store, user, &request.client_id, &mut client, m, validator).await?;
         results.push(result);
     }
-    store
-        .put_client_state(user, &request.client_id, &client)
-        .await?;
+    if !request.mutations.is_empty() {
+        // An empty push (a client's health probe) leaves no trace.
+        store
+            .put_client_state(user, &request.client_id, &client)
+            .await?;
+    }
     Ok(PushResponse {
         protocol_version: PROTOCOL_VERSION,
         server_time: now_ms,
@@ -128,7 +132,11 @@ async fn apply_one<S: ServerStore, V: MutationValidator + ?Sized>(
                 }
             }
             Some(StoredOutcome::Rejected { code, reason }) => {
-                let current = store.get_record(user, &m.table, &m.key).await?;
+                let current = if storable_key(&m.key) {
+                    store.get_record(user, &m.table, &m.key).await?
+                } else {
+                    None
+                };
                 MutationResult::Rejected {
                     seq,
                     code,
@@ -147,7 +155,7 @@ async fn apply_one<S: ServerStore, V: MutationValidator + ?Sized>(
                 reason: reason.clone(),
             },
         );
-        let current = if code == "invalid_table" {
+        let current = if code == "invalid_table" || !storable_key(&m.key) {
             None
         } else {
             store.get_record(user, &m.table, &m.key).await?

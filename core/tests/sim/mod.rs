@@ -620,6 +620,7 @@ pub fn run(seed: u64, breakage: Breakage) -> RunReport {
             max_mutations_per_push: 4,
             default_pull_limit: 3,
             max_pull_limit: 4,
+            ..ServerConfig::default()
         },
         faults: Cell::new(Faults::chaos()),
         breakage,

@@ -8,7 +8,7 @@ mod secret;
 mod token;
 
 pub use accounts::{create_account, email_of, find_account, Account};
-pub use password::{hash_password, verify_password};
+pub use password::{hash_password, peak_concurrent_hashes, verify_password, HASHING_PERMITS};
 pub use secret::resolve_jwt_secret;
 pub use token::{Claims, TokenKeys};
 

@@ -54,7 +54,7 @@ fn normalise_email(email: &str) -> Result<String, ApiError> {
                 && !domain.starts_with('.')
                 && !domain.ends_with('.')
         })
-        && !email.chars().any(char::is_whitespace);
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
     if valid {
         Ok(email)
     } else {
@@ -65,11 +65,19 @@ fn normalise_email(email: &str) -> Result<String, ApiError> {
     }
 }
 
-/// Creates an account and logs it in: 201 with a [`Session`].
+/// Creates an account and logs it in: 201 with a [`Session`]. In API-key mode the
+/// server is single-user and signup is closed: 403 `signup_disabled`.
 pub async fn signup(
     State(state): State<AppState>,
     JsonBody(credentials): JsonBody<Credentials>,
 ) -> Result<(StatusCode, Json<Session>), ApiError> {
+    if state.auth.api_key.is_some() {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "signup_disabled",
+            "this server is single-user (API-key mode): signup is closed",
+        ));
+    }
     let email = normalise_email(&credentials.email)?;
     if credentials.password.chars().count() < MIN_PASSWORD_CHARS
         || credentials.password.len() > MAX_PASSWORD_BYTES

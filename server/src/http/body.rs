@@ -50,9 +50,17 @@ fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 format!("the body is not JSON: {error}"),
             );
         }
-        if let Ok(VersionProbe {
-            protocol_version: Some(version),
-        }) = serde_json::from_slice::<VersionProbe>(bytes)
+        // Only an object can carry a version (a struct also deserializes from an array).
+        let is_object = matches!(
+            serde_json::from_slice::<serde_json::Value>(bytes),
+            Ok(serde_json::Value::Object(_))
+        );
+        if let (
+            true,
+            Ok(VersionProbe {
+                protocol_version: Some(version),
+            }),
+        ) = (is_object, serde_json::from_slice::<VersionProbe>(bytes))
         {
             if version != idb_sync_core::PROTOCOL_VERSION {
                 return idb_sync_core::server::ServerError::UpgradeRequired(

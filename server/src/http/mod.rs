@@ -62,12 +62,18 @@ pub fn now_ms() -> u64 {
 
 /// Builds the router for `config` over `state`.
 pub fn router(config: &Config, state: AppState) -> Router {
+    let password_routes = Router::new()
+        .route("/v1/auth/signup", post(accounts::signup))
+        .route("/v1/auth/login", post(accounts::login))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            rate_limit::limit_auth_by_address,
+        ));
     let api = Router::new()
         .route("/v1/push", post(sync::push))
         .route("/v1/pull", post(sync::pull))
-        .route("/v1/auth/signup", post(accounts::signup))
-        .route("/v1/auth/login", post(accounts::login))
         .route("/v1/auth/me", get(accounts::me))
+        .merge(password_routes)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             rate_limit::limit_by_address,

@@ -27,6 +27,8 @@ pub struct TestServer {
     pub database: Database,
     /// The `--database` setting it runs on.
     pub database_setting: String,
+    /// The server's rate limiters (for tests of their bookkeeping).
+    pub limits: std::sync::Arc<idb_sync_server::http::rate_limit::RateLimits>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
     postgres_database: Option<(String, String)>,
@@ -76,6 +78,7 @@ impl TestServer {
         let state = build_state(&config, database.clone())
             .await
             .expect("server state");
+        let limits = state.limits.clone();
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .expect("bind");
@@ -93,6 +96,7 @@ impl TestServer {
             backend,
             database,
             database_setting,
+            limits,
             stop: Some(stop),
             _dir: dir,
             postgres_database,
