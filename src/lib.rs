@@ -12,6 +12,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod args;
 mod database;
 mod error;
 mod events;
@@ -22,6 +23,7 @@ mod storage;
 #[cfg(target_arch = "wasm32")]
 mod sync;
 mod table;
+mod value;
 #[doc(hidden)]
 pub mod testing;
 

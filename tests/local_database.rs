@@ -39,7 +39,7 @@ async fn open(test: &str) -> (LocalDatabase, String) {
 
 async fn finish(db: LocalDatabase, name: String) {
     db.close();
-    LocalDatabase::delete_database(name).await.expect("delete database");
+    LocalDatabase::delete_database(name.into()).await.expect("delete database");
 }
 
 fn code(e: JsValue) -> String {
@@ -304,8 +304,8 @@ async fn queries_select_order_and_page() {
     let ids = |a: Array| a.iter().map(|r| field(&r, "id").as_string().unwrap()).collect::<Vec<_>>();
     let w = |i: &str| t.where_(i.into()).unwrap();
     assert_eq!(ids(w("status").equals("todo".into()).unwrap().to_array().await.unwrap()), ["1", "3"]);
-    assert_eq!(ids(w("status").any_of(js(r#"["done", "doing"]"#).into()).to_array().await.unwrap()), ["4", "2"]);
-    assert_eq!(ids(w("title").between("apple".into(), "banana".into(), None, None).unwrap().to_array().await.unwrap()), ["1", "3"]);
+    assert_eq!(ids(w("status").any_of(js(r#"["done", "doing"]"#)).unwrap().to_array().await.unwrap()), ["4", "2"]);
+    assert_eq!(ids(w("title").between("apple".into(), "banana".into(), JsValue::UNDEFINED, JsValue::UNDEFINED).unwrap().to_array().await.unwrap()), ["1", "3"]);
     assert_eq!(ids(w("title").above("banana".into()).unwrap().to_array().await.unwrap()), ["4"]);
     assert_eq!(ids(w("title").below("apricot".into()).unwrap().to_array().await.unwrap()), ["1"]);
     assert_eq!(ids(w("title").starts_with("ap".into()).unwrap().to_array().await.unwrap()), ["1", "3"]);
@@ -314,10 +314,10 @@ async fn queries_select_order_and_page() {
     assert_eq!(ids(w("id").above("2".into()).unwrap().to_array().await.unwrap()), ["3", "4"]);
     let by_title = t.order_by("title".into()).unwrap();
     assert_eq!(ids(by_title.to_array().await.unwrap()), ["1", "3", "2", "4"]);
-    assert_eq!(ids(by_title.reverse().offset(1).limit(2).to_array().await.unwrap()), ["2", "3"]);
+    assert_eq!(ids(by_title.reverse().offset(1.into()).unwrap().limit(2.into()).unwrap().to_array().await.unwrap()), ["2", "3"]);
     let long = js_sys::Function::new_with_args("r", "return r.title.length > 5");
-    assert_eq!(ids(by_title.filter(long.clone()).to_array().await.unwrap()), ["3", "2", "4"]);
-    assert_eq!(by_title.filter(long).count().await.unwrap(), 3);
+    assert_eq!(ids(by_title.filter(long.clone().into()).unwrap().to_array().await.unwrap()), ["3", "2", "4"]);
+    assert_eq!(by_title.filter(long.into()).unwrap().count().await.unwrap(), 3);
     assert_eq!(field(&by_title.reverse().first().await.unwrap(), "id"), JsValue::from_str("4"));
     assert_eq!(strings(&w("status").equals("todo".into()).unwrap().keys().await.unwrap()), ["1", "3"]);
     assert_eq!(w("status").equals("todo".into()).unwrap().count().await.unwrap(), 2);
@@ -329,7 +329,7 @@ async fn change_listeners_hear_committed_writes_until_unsubscribed() {
     let (db, name) = open("events").await;
     let seen = Array::new();
     let record = js_sys::Function::new_with_args("e", "this.push(e)").bind0(&seen);
-    let off = db.on_change("tasks".into(), record).unwrap();
+    let off = db.on_change("tasks".into(), record.into()).unwrap();
     let t = tasks(&db);
     t.bulk_put(js(r#"[{"id": "a"}, {"id": "b"}]"#), JsValue::UNDEFINED).await.unwrap();
     let _ = t.put("bad".into(), JsValue::UNDEFINED).await;
@@ -365,7 +365,7 @@ async fn upgrades_are_additive_and_keep_data() {
     // A redefinition IndexedDB cannot do in place is refused.
     let err = open_with(&name, 3, r#"{"tasks": "++id"}"#).await.err().unwrap();
     assert_eq!(code(err), "schema_conflict");
-    LocalDatabase::delete_database(name).await.unwrap();
+    LocalDatabase::delete_database(name.into()).await.unwrap();
 }
 
 #[wasm_bindgen_test]
@@ -375,5 +375,5 @@ async fn a_schema_dexie_would_reject_is_refused() {
         let err = open_with(&name, 1, bad).await.err().unwrap();
         assert_eq!(code(err), "invalid_schema", "{bad}");
     }
-    let _ = LocalDatabase::delete_database(name).await;
+    let _ = LocalDatabase::delete_database(name.into()).await;
 }

@@ -66,7 +66,10 @@ pub struct Text {
 impl Text {
     /// A well-formed string.
     pub fn new(text: impl Into<String>) -> Text {
-        Text { text: text.into(), well_formed: true }
+        Text {
+            text: text.into(),
+            well_formed: true,
+        }
     }
 }
 
@@ -208,32 +211,64 @@ fn hint(type_name: &str) -> &'static str {
         "Set" => "use an array",
         "Blob" | "File" => "store the file elsewhere, or its content as a base64 string",
         "RegExp" => "store its source as a string",
-        n if n.ends_with("Array") || n.ends_with("Buffer") || n == "DataView" => "store the bytes as a base64 string or an array of numbers",
+        n if n.ends_with("Array") || n.ends_with("Buffer") || n == "DataView" => {
+            "store the bytes as a base64 string or an array of numbers"
+        }
         _ => "store a plain object, array, string, number, boolean, null or Date",
     }
 }
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let what = |field_name: bool| if field_name { "the field name" } else { "the string" };
+        let what = |field_name: bool| {
+            if field_name {
+                "the field name"
+            } else {
+                "the string"
+            }
+        };
         match self {
-            Problem::NotFinite(n) => write!(f, "{n} cannot be synced (JSON has no {n}); store null or a string"),
-            Problem::InvalidDate => f.write_str("an invalid Date cannot be synced; store null instead"),
-            Problem::BigInt => f.write_str("a BigInt cannot be synced (JSON has no BigInt); store it as a string"),
+            Problem::NotFinite(n) => write!(
+                f,
+                "{n} cannot be synced (JSON has no {n}); store null or a string"
+            ),
+            Problem::InvalidDate => {
+                f.write_str("an invalid Date cannot be synced; store null instead")
+            }
+            Problem::BigInt => {
+                f.write_str("a BigInt cannot be synced (JSON has no BigInt); store it as a string")
+            }
             Problem::Symbol => f.write_str("a Symbol cannot be synced"),
             Problem::Function => f.write_str("a function cannot be synced"),
             Problem::Unsupported(name) => write!(f, "a {name} cannot be synced; {}", hint(name)),
-            Problem::Circular(to) if to.0.is_empty() => f.write_str("circular reference back to the record"),
+            Problem::Circular(to) if to.0.is_empty() => {
+                f.write_str("circular reference back to the record")
+            }
             Problem::Circular(to) => write!(f, "circular reference back to `{to}`"),
             Problem::TooDeep => write!(f, "nested more than {MAX_DEPTH} levels deep"),
             Problem::TooLarge => write!(f, "more than {MAX_NODES} values in one record"),
-            Problem::Hole => f.write_str("a sparse array (this index is empty) cannot be synced; fill it with null"),
-            Problem::UndefinedItem => f.write_str("undefined in an array cannot be synced (JSON would make it null); use null"),
-            Problem::ArrayProperty(name) => write!(f, "an array with the extra property `{name}` cannot be synced; use an object"),
+            Problem::Hole => f.write_str(
+                "a sparse array (this index is empty) cannot be synced; fill it with null",
+            ),
+            Problem::UndefinedItem => f.write_str(
+                "undefined in an array cannot be synced (JSON would make it null); use null",
+            ),
+            Problem::ArrayProperty(name) => write!(
+                f,
+                "an array with the extra property `{name}` cannot be synced; use an object"
+            ),
             Problem::LoneSurrogate { field_name } => {
-                write!(f, "{} contains a lone UTF-16 surrogate and cannot be synced as UTF-8", what(*field_name))
+                write!(
+                    f,
+                    "{} contains a lone UTF-16 surrogate and cannot be synced as UTF-8",
+                    what(*field_name)
+                )
             }
-            Problem::Nul { field_name } => write!(f, "{} contains U+0000, which servers cannot store", what(*field_name)),
+            Problem::Nul { field_name } => write!(
+                f,
+                "{} contains U+0000, which servers cannot store",
+                what(*field_name)
+            ),
             Problem::Unreadable(why) => write!(f, "cannot be read: {why}"),
         }
     }
@@ -264,9 +299,17 @@ pub struct EncodedFields {
 /// in one walk. The object itself must have the shape `Object` (the caller checks
 /// that it is a record at all).
 pub fn encode_fields<S: ValueSource + Clone>(object: &S) -> Result<EncodedFields, ValueError> {
-    let mut walk = Walk { path: Vec::new(), ancestors: vec![object.clone()], nodes: 0, dropped_undefined: false };
+    let mut walk = Walk {
+        path: Vec::new(),
+        ancestors: vec![object.clone()],
+        nodes: 0,
+        dropped_undefined: false,
+    };
     let fields = walk.object_fields(object)?;
-    Ok(EncodedFields { fields, dropped_undefined: walk.dropped_undefined })
+    Ok(EncodedFields {
+        fields,
+        dropped_undefined: walk.dropped_undefined,
+    })
 }
 
 struct Walk<S> {
@@ -279,7 +322,10 @@ struct Walk<S> {
 
 impl<S: ValueSource + Clone> Walk<S> {
     fn fail(&self, problem: Problem) -> ValueError {
-        ValueError { path: ValuePath(self.path.clone()), problem }
+        ValueError {
+            path: ValuePath(self.path.clone()),
+            problem,
+        }
     }
 
     /// Past the depth limit: a cycle if some ancestor repeats (reported at the first
@@ -295,7 +341,10 @@ impl<S: ValueSource + Clone> Walk<S> {
                 }
             }
         }
-        ValueError { path: ValuePath(self.path[..1.min(self.path.len())].to_vec()), problem: Problem::TooDeep }
+        ValueError {
+            path: ValuePath(self.path[..1.min(self.path.len())].to_vec()),
+            problem: Problem::TooDeep,
+        }
     }
 
     fn text(&self, t: &Text, field_name: bool) -> Result<(), ValueError> {
@@ -309,7 +358,9 @@ impl<S: ValueSource + Clone> Walk<S> {
     }
 
     fn object_fields(&mut self, object: &S) -> Result<Map<String, Value>, ValueError> {
-        let entries = object.entries().map_err(|why| self.fail(Problem::Unreadable(why)))?;
+        let entries = object
+            .entries()
+            .map_err(|why| self.fail(Problem::Unreadable(why)))?;
         let mut out = Map::new();
         for (name, value) in entries {
             self.path.push(Step::Field(name.text.clone()));
@@ -352,15 +403,21 @@ impl<S: ValueSource + Clone> Walk<S> {
             Shape::Other(name) => return Err(self.fail(Problem::Unsupported(name))),
             Shape::Array => {
                 self.enter(v)?;
-                let read = v.items().map_err(|why| self.fail(Problem::Unreadable(why)))?;
+                let read = v
+                    .items()
+                    .map_err(|why| self.fail(Problem::Unreadable(why)))?;
                 if let Some(name) = read.extra_property {
                     return Err(self.fail(Problem::ArrayProperty(name)));
                 }
                 let mut out = Vec::with_capacity(read.items.len());
                 for (i, item) in read.items.iter().enumerate() {
                     self.path.push(Step::Index(i));
-                    let Some(item) = item else { return Err(self.fail(Problem::Hole)) };
-                    let Some(value) = self.value(item)? else { return Err(self.fail(Problem::UndefinedItem)) };
+                    let Some(item) = item else {
+                        return Err(self.fail(Problem::Hole));
+                    };
+                    let Some(value) = self.value(item)? else {
+                        return Err(self.fail(Problem::UndefinedItem));
+                    };
                     out.push(value);
                     self.path.pop();
                 }
@@ -392,7 +449,11 @@ pub fn number(x: f64) -> Result<Number, Problem> {
         return Err(Problem::NotFinite("NaN"));
     }
     if x.is_infinite() {
-        return Err(Problem::NotFinite(if x > 0.0 { "Infinity" } else { "-Infinity" }));
+        return Err(Problem::NotFinite(if x > 0.0 {
+            "Infinity"
+        } else {
+            "-Infinity"
+        }));
     }
     const SAFE: f64 = 9_007_199_254_740_992.0;
     if x.fract() == 0.0 && x.abs() <= SAFE && !(x == 0.0 && x.is_sign_negative()) {
@@ -484,8 +545,15 @@ pub fn format_date(ms: f64) -> Option<String> {
     } else {
         format!("{}{:06}", if y < 0 { '-' } else { '+' }, y.abs())
     };
-    let (h, min, s, milli) = (in_day / 3_600_000, in_day / 60_000 % 60, in_day / 1000 % 60, in_day % 1000);
-    Some(format!("{year}-{m:02}-{d:02}T{h:02}:{min:02}:{s:02}.{milli:03}Z"))
+    let (h, min, s, milli) = (
+        in_day / 3_600_000,
+        in_day / 60_000 % 60,
+        in_day / 1000 % 60,
+        in_day % 1000,
+    );
+    Some(format!(
+        "{year}-{m:02}-{d:02}T{h:02}:{min:02}:{s:02}.{milli:03}Z"
+    ))
 }
 
 /// Parses what [`format_date`] writes (strictly); `None` for anything else.
@@ -521,7 +589,11 @@ pub fn parse_date(iso: &str) -> Option<f64> {
             return None;
         }
     }
-    let n = |range: std::ops::Range<usize>| -> i64 { rest[range].iter().fold(0, |acc, c| acc * 10 + i64::from(c - b'0')) };
+    let n = |range: std::ops::Range<usize>| -> i64 {
+        rest[range]
+            .iter()
+            .fold(0, |acc, c| acc * 10 + i64::from(c - b'0'))
+    };
     let (m, d, h, min, s, milli) = (n(1..3), n(4..6), n(7..9), n(10..12), n(13..15), n(16..19));
     if !(1..=12).contains(&m) || d < 1 || h > 23 || min > 59 || s > 59 {
         return None;

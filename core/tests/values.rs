@@ -4,8 +4,8 @@
 //! `value::classify`, so "round-trips exactly" is checked end to end in core.
 
 use idb_sync_core::value::{
-    classify, encode_fields, format_date, number, parse_date, ArrayItems, Problem, Shape, Step, Text, ValueError, ValuePath,
-    ValueSource, WireObject, MAX_DEPTH, MAX_NODES,
+    classify, encode_fields, format_date, number, parse_date, ArrayItems, Problem, Shape, Step,
+    Text, ValueError, ValuePath, ValueSource, WireObject, MAX_DEPTH, MAX_NODES,
 };
 use serde_json::{json, Value};
 use std::cell::RefCell;
@@ -46,7 +46,9 @@ impl Arena {
         self.prim(Shape::Number(x))
     }
     fn obj(&self, fields: &[(&str, usize)]) -> usize {
-        self.add(Node::Object(fields.iter().map(|(k, v)| (Text::new(*k), *v)).collect()))
+        self.add(Node::Object(
+            fields.iter().map(|(k, v)| (Text::new(*k), *v)).collect(),
+        ))
     }
     fn arr(&self, items: &[usize]) -> usize {
         self.add(Node::Array(items.iter().map(|&i| Some(i)).collect(), None))
@@ -82,7 +84,10 @@ impl ValueSource for V<'_> {
     }
     fn entries(&self) -> Result<Vec<(Text, Self)>, String> {
         match &self.arena.nodes.borrow()[self.id] {
-            Node::Object(fields) => Ok(fields.iter().map(|(k, id)| (k.clone(), self.arena.v(*id))).collect()),
+            Node::Object(fields) => Ok(fields
+                .iter()
+                .map(|(k, id)| (k.clone(), self.arena.v(*id)))
+                .collect()),
             _ => Err("not an object".into()),
         }
     }
@@ -112,7 +117,9 @@ fn decode(v: &Value) -> Decoded {
         Value::Array(items) => Decoded::Array(items.iter().map(decode).collect()),
         Value::Object(map) => match classify(map) {
             WireObject::Date(ms) => Decoded::Date(ms),
-            WireObject::Literal(fields) => object(fields.iter().map(|(k, v)| (k.clone(), decode(v))).collect()),
+            WireObject::Literal(fields) => {
+                object(fields.iter().map(|(k, v)| (k.clone(), decode(v))).collect())
+            }
         },
         other => Decoded::Json(other.clone()),
     }
@@ -128,7 +135,9 @@ fn expected(arena: &Arena, id: usize) -> Decoded {
         Node::Prim(Shape::Number(x)) => Decoded::Json(Value::Number(number(x).unwrap())),
         Node::Prim(Shape::String(t)) => Decoded::Json(json!(t.text)),
         Node::Prim(other) => panic!("not a syncable value: {other:?}"),
-        Node::Array(items, _) => Decoded::Array(items.iter().map(|i| expected(arena, i.unwrap())).collect()),
+        Node::Array(items, _) => {
+            Decoded::Array(items.iter().map(|i| expected(arena, i.unwrap())).collect())
+        }
         Node::Object(fields) => object(
             fields
                 .iter()
@@ -216,7 +225,10 @@ fn a_date_travels_as_a_date_tag_and_comes_back_a_date() {
     let history = a.arr(&[first]);
     let r = a.obj(&[("due", due), ("history", history)]);
     let (wire, _) = a.encode(r).unwrap();
-    assert_eq!(wire, json!({ "due": { "$date": "2023-11-14T22:13:20.123Z" }, "history": [{ "$date": "1970-01-01T00:00:00.000Z" }] }));
+    assert_eq!(
+        wire,
+        json!({ "due": { "$date": "2023-11-14T22:13:20.123Z" }, "history": [{ "$date": "1970-01-01T00:00:00.000Z" }] })
+    );
     assert_eq!(round_trip(&a, r), expected(&a, r));
 }
 
@@ -231,7 +243,13 @@ fn objects_that_look_like_tags_are_escaped_and_come_back_as_themselves() {
     let other_tag = a.obj(&[("$ref", one)]);
     let two_keys = a.obj(&[("$date", iso), ("y", one)]);
     let nested = a.obj(&[("$escape", fake_date)]);
-    let r = a.obj(&[("fake", fake_date), ("esc", fake_escape), ("other", other_tag), ("two", two_keys), ("nested", nested)]);
+    let r = a.obj(&[
+        ("fake", fake_date),
+        ("esc", fake_escape),
+        ("other", other_tag),
+        ("two", two_keys),
+        ("nested", nested),
+    ]);
     let (wire, _) = a.encode(r).unwrap();
     assert_eq!(
         wire,
@@ -249,16 +267,36 @@ fn objects_that_look_like_tags_are_escaped_and_come_back_as_themselves() {
 #[test]
 fn a_tag_written_by_another_program_that_is_not_valid_reads_as_a_plain_object() {
     let map = json!({ "$date": "yesterday" });
-    assert_eq!(classify(map.as_object().unwrap()), WireObject::Literal(map.as_object().unwrap()));
+    assert_eq!(
+        classify(map.as_object().unwrap()),
+        WireObject::Literal(map.as_object().unwrap())
+    );
     let map = json!({ "$escape": 5 });
-    assert_eq!(classify(map.as_object().unwrap()), WireObject::Literal(map.as_object().unwrap()));
+    assert_eq!(
+        classify(map.as_object().unwrap()),
+        WireObject::Literal(map.as_object().unwrap())
+    );
 }
 
 #[test]
 fn json_values_round_trip_exactly_including_negative_zero_and_big_numbers() {
     let a = Arena::default();
-    let values = [0.0, -0.0, 1.5, -3.0, 9_007_199_254_740_992.0, 9_007_199_254_740_994.0, 1e300, 5e-324, 0.1 + 0.2];
-    let fields: Vec<(String, usize)> = values.iter().enumerate().map(|(i, x)| (format!("n{i}"), a.num(*x))).collect();
+    let values = [
+        0.0,
+        -0.0,
+        1.5,
+        -3.0,
+        9_007_199_254_740_992.0,
+        9_007_199_254_740_994.0,
+        1e300,
+        5e-324,
+        0.1 + 0.2,
+    ];
+    let fields: Vec<(String, usize)> = values
+        .iter()
+        .enumerate()
+        .map(|(i, x)| (format!("n{i}"), a.num(*x)))
+        .collect();
     let t = a.prim(Shape::Bool(true));
     let null = a.prim(Shape::Null);
     let s = a.string("émoji 😀 \u{7f} \\ \"");
@@ -267,9 +305,17 @@ fn json_values_round_trip_exactly_including_negative_zero_and_big_numbers() {
     all.push(("list", list));
     let r = a.obj(&all);
     assert_eq!(round_trip(&a, r), expected(&a, r));
-    let Decoded::Object(got) = round_trip(&a, r) else { panic!() };
-    let Some((_, Decoded::Json(Value::Number(neg_zero)))) = got.iter().find(|(k, _)| k == "n1") else { panic!() };
-    assert!(neg_zero.as_f64().unwrap().is_sign_negative(), "-0 keeps its sign");
+    let Decoded::Object(got) = round_trip(&a, r) else {
+        panic!()
+    };
+    let Some((_, Decoded::Json(Value::Number(neg_zero)))) = got.iter().find(|(k, _)| k == "n1")
+    else {
+        panic!()
+    };
+    assert!(
+        neg_zero.as_f64().unwrap().is_sign_negative(),
+        "-0 keeps its sign"
+    );
 }
 
 #[test]
@@ -295,37 +341,116 @@ fn every_finite_double_survives_json_text_exactly() {
 fn each_value_json_cannot_carry_is_refused_at_its_field_path() {
     let a = Arena::default();
     let mut cases: Vec<(usize, &str, Problem)> = Vec::new();
-    let mut case = |value: usize, path: &'static str, problem: Problem| cases.push((value, path, problem));
+    let mut case =
+        |value: usize, path: &'static str, problem: Problem| cases.push((value, path, problem));
     let wrap = |field: &str, v: usize| a.obj(&[(field, v)]);
 
     let nan = a.num(f64::NAN);
-    case(a.obj(&[("meta", wrap("size", nan))]), "meta.size", Problem::NotFinite("NaN"));
-    case(wrap("score", a.num(f64::INFINITY)), "score", Problem::NotFinite("Infinity"));
+    case(
+        a.obj(&[("meta", wrap("size", nan))]),
+        "meta.size",
+        Problem::NotFinite("NaN"),
+    );
+    case(
+        wrap("score", a.num(f64::INFINITY)),
+        "score",
+        Problem::NotFinite("Infinity"),
+    );
     let one = a.num(1.0);
     let neg_inf = a.num(f64::NEG_INFINITY);
-    case(wrap("scores", a.arr(&[one, neg_inf])), "scores[1]", Problem::NotFinite("-Infinity"));
-    case(wrap("due", a.prim(Shape::Date(f64::NAN))), "due", Problem::InvalidDate);
-    case(a.obj(&[("meta", wrap("size", a.prim(Shape::BigInt)))]), "meta.size", Problem::BigInt);
+    case(
+        wrap("scores", a.arr(&[one, neg_inf])),
+        "scores[1]",
+        Problem::NotFinite("-Infinity"),
+    );
+    case(
+        wrap("due", a.prim(Shape::Date(f64::NAN))),
+        "due",
+        Problem::InvalidDate,
+    );
+    case(
+        a.obj(&[("meta", wrap("size", a.prim(Shape::BigInt)))]),
+        "meta.size",
+        Problem::BigInt,
+    );
     case(wrap("kind", a.prim(Shape::Symbol)), "kind", Problem::Symbol);
-    case(a.obj(&[("meta", wrap("fn", a.prim(Shape::Function)))]), "meta.fn", Problem::Function);
-    for name in ["Map", "Set", "Uint8Array", "ArrayBuffer", "Blob", "File", "RegExp", "DataView"] {
+    case(
+        a.obj(&[("meta", wrap("fn", a.prim(Shape::Function)))]),
+        "meta.fn",
+        Problem::Function,
+    );
+    for name in [
+        "Map",
+        "Set",
+        "Uint8Array",
+        "ArrayBuffer",
+        "Blob",
+        "File",
+        "RegExp",
+        "DataView",
+    ] {
         let s1 = a.string("a");
         let s2 = a.string("b");
         let other = a.prim(Shape::Other(name.into()));
-        case(wrap("tags", a.arr(&[s1, s2, other])), "tags[2]", Problem::Unsupported(name.into()));
+        case(
+            wrap("tags", a.arr(&[s1, s2, other])),
+            "tags[2]",
+            Problem::Unsupported(name.into()),
+        );
     }
     let s3 = a.string("c");
-    case(wrap("tags", a.add(Node::Array(vec![Some(one), None, Some(s3)], None))), "tags[1]", Problem::Hole);
+    case(
+        wrap(
+            "tags",
+            a.add(Node::Array(vec![Some(one), None, Some(s3)], None)),
+        ),
+        "tags[1]",
+        Problem::Hole,
+    );
     let undef = a.prim(Shape::Undefined);
-    case(wrap("tags", a.arr(&[one, undef])), "tags[1]", Problem::UndefinedItem);
-    case(wrap("tags", a.add(Node::Array(vec![Some(one)], Some("extra".into())))), "tags", Problem::ArrayProperty("extra".into()));
-    let broken = a.prim(Shape::String(Text { text: "a\u{fffd}".into(), well_formed: false }));
-    case(wrap("title", broken), "title", Problem::LoneSurrogate { field_name: false });
-    case(wrap("title", a.string("a\0b")), "title", Problem::Nul { field_name: false });
-    case(a.add(Node::Object(vec![(Text { text: "a\u{fffd}".into(), well_formed: false }, one)])), "[\"a\u{fffd}\"]", Problem::LoneSurrogate {
-        field_name: true,
-    });
-    case(wrap("a\0", one), "[\"a\\u0000\"]", Problem::Nul { field_name: true });
+    case(
+        wrap("tags", a.arr(&[one, undef])),
+        "tags[1]",
+        Problem::UndefinedItem,
+    );
+    case(
+        wrap(
+            "tags",
+            a.add(Node::Array(vec![Some(one)], Some("extra".into()))),
+        ),
+        "tags",
+        Problem::ArrayProperty("extra".into()),
+    );
+    let broken = a.prim(Shape::String(Text {
+        text: "a\u{fffd}".into(),
+        well_formed: false,
+    }));
+    case(
+        wrap("title", broken),
+        "title",
+        Problem::LoneSurrogate { field_name: false },
+    );
+    case(
+        wrap("title", a.string("a\0b")),
+        "title",
+        Problem::Nul { field_name: false },
+    );
+    case(
+        a.add(Node::Object(vec![(
+            Text {
+                text: "a\u{fffd}".into(),
+                well_formed: false,
+            },
+            one,
+        )])),
+        "[\"a\u{fffd}\"]",
+        Problem::LoneSurrogate { field_name: true },
+    );
+    case(
+        wrap("a\0", one),
+        "[\"a\\u0000\"]",
+        Problem::Nul { field_name: true },
+    );
 
     for (record, path, problem) in cases {
         let (got_path, got_problem) = refusal(&a, record);
@@ -369,16 +494,31 @@ fn a_circular_reference_is_refused_where_it_points_back() {
     let a = Arena::default();
     let size = a.num(1.0);
     let meta = a.obj(&[("size", size)]);
-    a.set(meta, Node::Object(vec![(Text::new("size"), size), (Text::new("self"), meta)]));
+    a.set(
+        meta,
+        Node::Object(vec![(Text::new("size"), size), (Text::new("self"), meta)]),
+    );
     let r = a.obj(&[("title", size), ("meta", meta)]);
-    assert_eq!(refusal(&a, r), ("meta.self".into(), Problem::Circular(ValuePath(vec![Step::Field("meta".into())]))));
-    assert_eq!(a.encode(r).unwrap_err().to_string(), "`meta.self`: circular reference back to `meta`");
+    assert_eq!(
+        refusal(&a, r),
+        (
+            "meta.self".into(),
+            Problem::Circular(ValuePath(vec![Step::Field("meta".into())]))
+        )
+    );
+    assert_eq!(
+        a.encode(r).unwrap_err().to_string(),
+        "`meta.self`: circular reference back to `meta`"
+    );
 
     // A record that contains itself, through an array.
     let r2 = a.obj(&[]);
     let list = a.arr(&[size, r2]);
     a.set(r2, Node::Object(vec![(Text::new("list"), list)]));
-    assert_eq!(refusal(&a, r2), ("list[1]".into(), Problem::Circular(ValuePath::default())));
+    assert_eq!(
+        refusal(&a, r2),
+        ("list[1]".into(), Problem::Circular(ValuePath::default()))
+    );
 }
 
 #[test]
@@ -387,7 +527,10 @@ fn shared_objects_that_are_not_circular_are_accepted() {
     let one = a.num(1.0);
     let shared = a.obj(&[("x", one)]);
     let r = a.obj(&[("a", shared), ("b", shared)]);
-    assert_eq!(a.encode(r).unwrap().0, json!({ "a": { "x": 1 }, "b": { "x": 1 } }));
+    assert_eq!(
+        a.encode(r).unwrap().0,
+        json!({ "a": { "x": 1 }, "b": { "x": 1 } })
+    );
 }
 
 #[test]
@@ -422,7 +565,15 @@ fn an_undefined_property_is_dropped_and_reported_so_the_local_copy_drops_it_too(
 
 #[test]
 fn paths_are_written_as_javascript_accessors() {
-    let p = ValuePath(vec![Step::Field("a b".into()), Step::Field("c".into()), Step::Index(2), Step::Field("$x".into())]);
+    let p = ValuePath(vec![
+        Step::Field("a b".into()),
+        Step::Field("c".into()),
+        Step::Index(2),
+        Step::Field("$x".into()),
+    ]);
     assert_eq!(p.to_string(), "[\"a b\"].c[2].$x");
-    assert_eq!(ValuePath(vec![Step::Field("2x".into())]).to_string(), "[\"2x\"]");
+    assert_eq!(
+        ValuePath(vec![Step::Field("2x".into())]).to_string(),
+        "[\"2x\"]"
+    );
 }
