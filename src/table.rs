@@ -32,7 +32,10 @@ fn optional_keys(keys: &JsValue, n: u32) -> Result<Vec<JsValue>, SyncError> {
     }
     let keys = args::array(keys, "keys")?;
     if keys.length() != n {
-        return Err(SyncError::InvalidArgument { argument: "keys", reason: "must have one key per record".into() });
+        return Err(SyncError::InvalidArgument {
+            argument: "keys",
+            reason: "must have one key per record".into(),
+        });
     }
     Ok(keys.to_vec())
 }
@@ -53,9 +56,20 @@ impl Table {
         let writes = records
             .iter()
             .zip(keys)
-            .map(|(record, key)| if add { Write::Add { record, key } } else { Write::Put { record, key } })
+            .map(|(record, key)| {
+                if add {
+                    Write::Add { record, key }
+                } else {
+                    Write::Put { record, key }
+                }
+            })
             .collect();
-        Ok(self.storage.local_write(&self.name, writes).await?.into_iter().collect())
+        Ok(self
+            .storage
+            .local_write(&self.name, writes)
+            .await?
+            .into_iter()
+            .collect())
     }
 }
 
@@ -107,7 +121,11 @@ impl Table {
     /// (writing nothing) if there is no such record — as Dexie does. Only the changed
     /// fields are queued for the server.
     pub async fn update(&self, key: JsValue, changes: JsValue) -> Result<u32, JsValue> {
-        match self.storage.local_write(&self.name, vec![Write::Update { key, changes }]).await {
+        match self
+            .storage
+            .local_write(&self.name, vec![Write::Update { key, changes }])
+            .await
+        {
             Ok(_) => Ok(1),
             Err(SyncError::NotFound(_)) => Ok(0),
             Err(e) => Err(e.into()),
@@ -116,14 +134,19 @@ impl Table {
 
     /// Deletes the record with `key` (nothing happens if there is none).
     pub async fn delete(&self, key: JsValue) -> Result<(), JsValue> {
-        self.storage.local_write(&self.name, vec![Write::Delete { key }]).await?;
+        self.storage
+            .local_write(&self.name, vec![Write::Delete { key }])
+            .await?;
         Ok(())
     }
 
     /// Deletes the records with `keys`, all or nothing.
     #[wasm_bindgen(js_name = bulkDelete)]
     pub async fn bulk_delete(&self, keys: JsValue) -> Result<(), JsValue> {
-        let writes = args::array(&keys, "keys")?.iter().map(|key| Write::Delete { key }).collect();
+        let writes = args::array(&keys, "keys")?
+            .iter()
+            .map(|key| Write::Delete { key })
+            .collect();
         self.storage.local_write(&self.name, writes).await?;
         Ok(())
     }
@@ -131,7 +154,9 @@ impl Table {
     /// Deletes every record (each deletion is queued for the server), in one
     /// transaction; records added meanwhile by another tab may survive.
     pub async fn clear(&self) -> Result<(), JsValue> {
-        let keys = Collection::all(self.storage.clone(), self.name.clone(), None).keys().await?;
+        let keys = Collection::all(self.storage.clone(), self.name.clone(), None)
+            .keys()
+            .await?;
         let writes = keys.iter().map(|key| Write::Delete { key }).collect();
         self.storage.local_write(&self.name, writes).await?;
         Ok(())
@@ -151,16 +176,30 @@ impl Table {
     /// A query on `index` (a declared index, `[a+b]` for a compound one, or the
     /// primary key).
     #[wasm_bindgen(js_name = "where")]
-    pub fn where_(&self, #[wasm_bindgen(unchecked_param_type = "string")] index: JsValue) -> Result<WhereClause, JsValue> {
+    pub fn where_(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] index: JsValue,
+    ) -> Result<WhereClause, JsValue> {
         let index = resolve_index(&self.storage, &self.name, &args::string(&index, "index")?)?;
-        Ok(WhereClause::new(self.storage.clone(), self.name.clone(), index))
+        Ok(WhereClause::new(
+            self.storage.clone(),
+            self.name.clone(),
+            index,
+        ))
     }
 
     /// Every record ordered by `index`.
     #[wasm_bindgen(js_name = orderBy)]
-    pub fn order_by(&self, #[wasm_bindgen(unchecked_param_type = "string")] index: JsValue) -> Result<Collection, JsValue> {
+    pub fn order_by(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] index: JsValue,
+    ) -> Result<Collection, JsValue> {
         let index = resolve_index(&self.storage, &self.name, &args::string(&index, "index")?)?;
-        Ok(Collection::all(self.storage.clone(), self.name.clone(), index))
+        Ok(Collection::all(
+            self.storage.clone(),
+            self.name.clone(),
+            index,
+        ))
     }
 
     /// Every record, as a collection.
@@ -175,12 +214,18 @@ impl Table {
     }
 
     /// Every record but the first `n`.
-    pub fn offset(&self, #[wasm_bindgen(unchecked_param_type = "number")] n: JsValue) -> Result<Collection, JsValue> {
+    pub fn offset(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "number")] n: JsValue,
+    ) -> Result<Collection, JsValue> {
         self.to_collection().offset(n)
     }
 
     /// The first `n` records.
-    pub fn limit(&self, #[wasm_bindgen(unchecked_param_type = "number")] n: JsValue) -> Result<Collection, JsValue> {
+    pub fn limit(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "number")] n: JsValue,
+    ) -> Result<Collection, JsValue> {
         self.to_collection().limit(n)
     }
 

@@ -60,9 +60,14 @@ fn check(inner: &Inner) -> Result<(), ManagerError> {
 }
 
 fn record_id(table: &str, key: &JsValue) -> Result<RecordId, ManagerError> {
-    let key = to_record_key(key)
-        .ok_or_else(|| ManagerError::InvalidArgument { argument: "key", reason: "expected a string or a finite number".into() })?;
-    Ok(RecordId { table: table.to_owned(), key })
+    let key = to_record_key(key).ok_or_else(|| ManagerError::InvalidArgument {
+        argument: "key",
+        reason: "expected a string or a finite number".into(),
+    })?;
+    Ok(RecordId {
+        table: table.to_owned(),
+        key,
+    })
 }
 
 /// A manual conflict, as the app sees it (`local` and `remote` are set on it as
@@ -109,7 +114,9 @@ impl SyncManager {
     /// `invalid_version`, `invalid_schema`, `invalid_endpoint`, `invalid_auth`,
     /// `invalid_interval`, `invalid_conflict`, `invalid_batch_count`, ...).
     #[wasm_bindgen(unchecked_return_type = "SyncManager")]
-    pub async fn open(#[wasm_bindgen(unchecked_param_type = "SyncManagerOptions")] options: JsValue) -> Result<SyncManager, JsValue> {
+    pub async fn open(
+        #[wasm_bindgen(unchecked_param_type = "SyncManagerOptions")] options: JsValue,
+    ) -> Result<SyncManager, JsValue> {
         install_panic_hook();
         if let Some(message) = panicked() {
             return Err(ManagerError::Panicked(message).into());
@@ -127,22 +134,53 @@ impl SyncManager {
         let credentials = Rc::new(Credentials::new(opts.auth));
         let closed = Rc::new(Cell::new(false));
         let leading = Rc::new(Cell::new(false));
-        let transport = FetchTransport::new(opts.endpoint, credentials.clone(), closed.clone(), leading.clone());
-        let heartbeat = Heartbeat { period_ms: opts.leader_heartbeat_ms.unwrap_or(Heartbeat::DEFAULT_PERIOD_MS) };
+        let transport = FetchTransport::new(
+            opts.endpoint,
+            credentials.clone(),
+            closed.clone(),
+            leading.clone(),
+        );
+        let heartbeat = Heartbeat {
+            period_ms: opts
+                .leader_heartbeat_ms
+                .unwrap_or(Heartbeat::DEFAULT_PERIOD_MS),
+        };
         let defaults = SchedulerConfig::default();
         let scheduler_config = SchedulerConfig {
             interval_ms: opts.interval_ms,
-            hidden_interval_ms: opts.hidden_interval_ms.unwrap_or(defaults.hidden_interval_ms),
+            hidden_interval_ms: opts
+                .hidden_interval_ms
+                .unwrap_or(defaults.hidden_interval_ms),
             debounce_ms: opts.debounce_ms.unwrap_or(defaults.debounce_ms),
             max_debounce_ms: defaults.max_debounce_ms.max(opts.debounce_ms.unwrap_or(0)),
             retry: defaults.retry,
         };
         let online = triggers::is_online();
         let scheduler = Scheduler::new(scheduler_config, now_ms(), online, triggers::is_visible());
-        let config = EngineConfig { policies: opts.conflict.policies, batch: opts.batch, ..EngineConfig::default() };
-        let state = State::new(scheduler, SyncStatus::new(online), opts.auto_sync, heartbeat);
+        let config = EngineConfig {
+            policies: opts.conflict.policies,
+            batch: opts.batch,
+            ..EngineConfig::default()
+        };
+        let state = State::new(
+            scheduler,
+            SyncStatus::new(online),
+            opts.auto_sync,
+            heartbeat,
+        );
         let resolver = JsResolver(opts.conflict.resolver);
-        let parts = Parts { db, transport, credentials, closed, leading, heartbeat, client_id, resolver, config, state };
+        let parts = Parts {
+            db,
+            transport,
+            credentials,
+            closed,
+            leading,
+            heartbeat,
+            client_id,
+            resolver,
+            config,
+            state,
+        };
         let inner = Inner::new(parts);
         inner.wire();
         let weak = Rc::downgrade(&inner);
@@ -187,7 +225,10 @@ impl SyncManager {
     }
 
     /// A table of the schema (Dexie-style API: `add`, `put`, `update`, `where`, ...).
-    pub fn table(&self, #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue) -> Result<Table, JsValue> {
+    pub fn table(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
+    ) -> Result<Table, JsValue> {
         check(&self.inner)?;
         Ok(self.inner.db.table_named(args::string(&name, "name")?)?)
     }
@@ -201,12 +242,19 @@ impl SyncManager {
         #[wasm_bindgen(unchecked_param_type = "(change: ChangeEvent) => void")] listener: JsValue,
     ) -> Result<Function, JsValue> {
         check(&self.inner)?;
-        Ok(self.inner.db.listen(&args::string(&table, "table")?, &listener)?)
+        Ok(self
+            .inner
+            .db
+            .listen(&args::string(&table, "table")?, &listener)?)
     }
 
     /// Adds a record to `table` and resolves to it (with its generated key).
     #[wasm_bindgen(unchecked_return_type = "Promise<any>")]
-    pub async fn create(&self, #[wasm_bindgen(unchecked_param_type = "string")] table: JsValue, data: JsValue) -> Result<JsValue, JsValue> {
+    pub async fn create(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] table: JsValue,
+        data: JsValue,
+    ) -> Result<JsValue, JsValue> {
         check(&self.inner)?;
         let t = table_arg(&self.inner, &table)?;
         let key = t.add(data, JsValue::UNDEFINED).await?;
@@ -231,7 +279,11 @@ impl SyncManager {
     }
 
     /// Deletes the record `key` of `table` (nothing happens if there is none).
-    pub async fn delete(&self, #[wasm_bindgen(unchecked_param_type = "string")] table: JsValue, key: JsValue) -> Result<(), JsValue> {
+    pub async fn delete(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] table: JsValue,
+        key: JsValue,
+    ) -> Result<(), JsValue> {
         check(&self.inner)?;
         table_arg(&self.inner, &table)?.delete(key).await
     }
@@ -259,7 +311,10 @@ impl SyncManager {
 
     /// Seed-compatible: syncs now (a round covers every table; `table` is checked).
     #[wasm_bindgen(js_name = fullSync, unchecked_return_type = "Promise<SyncNowResult>")]
-    pub fn full_sync(&self, #[wasm_bindgen(unchecked_param_type = "string")] table: JsValue) -> Result<Promise, JsValue> {
+    pub fn full_sync(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] table: JsValue,
+    ) -> Result<Promise, JsValue> {
         check(&self.inner)?;
         table_arg(&self.inner, &table)?;
         Ok(self.sync_now())
@@ -342,9 +397,22 @@ impl SyncManager {
         for id in storage.conflict_keys().await.map_err(ManagerError::from)? {
             let state = storage.read_state(&id).await.map_err(ManagerError::from)?;
             if let Some(c) = state.conflict {
-                let view = to_js(&ConflictView { table: id.table.clone(), key: key_json(&id), remote_version: c.remote_version, at: c.at_ms });
-                set_js(&view, "local", &value::optional_record_to_js(c.local.as_ref()));
-                set_js(&view, "remote", &value::optional_record_to_js(c.remote.as_ref()));
+                let view = to_js(&ConflictView {
+                    table: id.table.clone(),
+                    key: key_json(&id),
+                    remote_version: c.remote_version,
+                    at: c.at_ms,
+                });
+                set_js(
+                    &view,
+                    "local",
+                    &value::optional_record_to_js(c.local.as_ref()),
+                );
+                set_js(
+                    &view,
+                    "remote",
+                    &value::optional_record_to_js(c.remote.as_ref()),
+                );
                 out.push(&view);
             }
         }
@@ -367,13 +435,18 @@ impl SyncManager {
             Some("local") => ManualChoice::KeepLocal,
             Some("server") => ManualChoice::KeepServer,
             _ if resolution.is_object() => {
-                let merged = js_sys::Reflect::get(&resolution, &"merged".into()).unwrap_or(JsValue::UNDEFINED);
+                let merged = js_sys::Reflect::get(&resolution, &"merged".into())
+                    .unwrap_or(JsValue::UNDEFINED);
                 if merged.is_null() {
                     ManualChoice::Merged(None)
                 } else if value::is_plain_object(&merged) {
                     ManualChoice::Merged(Some(value::check_fields(&table, &merged)?.fields))
                 } else {
-                    return Err(ManagerError::InvalidArgument { argument: "resolution", reason: "`merged` must be a record or null".into() }.into());
+                    return Err(ManagerError::InvalidArgument {
+                        argument: "resolution",
+                        reason: "`merged` must be a record or null".into(),
+                    }
+                    .into());
                 }
             }
             _ => {
@@ -384,7 +457,9 @@ impl SyncManager {
                 .into())
             }
         };
-        engine::resolve_conflict(&self.inner.storage, &BrowserClock, &id, choice).await.map_err(ManagerError::from)?;
+        engine::resolve_conflict(&self.inner.storage, &BrowserClock, &id, choice)
+            .await
+            .map_err(ManagerError::from)?;
         self.inner.poke();
         Ok(())
     }
@@ -393,7 +468,12 @@ impl SyncManager {
     #[wasm_bindgen(js_name = conflictLog, unchecked_return_type = "Promise<ConflictLogEntry[]>")]
     pub async fn conflict_log(&self) -> Result<Array, JsValue> {
         check(&self.inner)?;
-        let log = self.inner.storage.conflict_log().await.map_err(ManagerError::from)?;
+        let log = self
+            .inner
+            .storage
+            .conflict_log()
+            .await
+            .map_err(ManagerError::from)?;
         Ok(log
             .iter()
             .map(|e| {
@@ -412,7 +492,12 @@ impl SyncManager {
     #[wasm_bindgen(js_name = deadLetters, unchecked_return_type = "Promise<DeadLetter[]>")]
     pub async fn dead_letters(&self) -> Result<Array, JsValue> {
         check(&self.inner)?;
-        let letters = self.inner.storage.dead_letters().await.map_err(ManagerError::from)?;
+        let letters = self
+            .inner
+            .storage
+            .dead_letters()
+            .await
+            .map_err(ManagerError::from)?;
         Ok(letters
             .into_iter()
             .map(|l| {
@@ -432,25 +517,41 @@ impl SyncManager {
 
     /// Queues a dead letter's change again.
     #[wasm_bindgen(js_name = retryDeadLetter)]
-    pub async fn retry_dead_letter(&self, #[wasm_bindgen(unchecked_param_type = "number")] id: JsValue) -> Result<(), JsValue> {
+    pub async fn retry_dead_letter(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "number")] id: JsValue,
+    ) -> Result<(), JsValue> {
         check(&self.inner)?;
         let id = args::id(&id, "id")?;
-        let letters = self.inner.storage.dead_letters().await.map_err(ManagerError::from)?;
-        let letter = letters
-            .into_iter()
-            .find(|l| l.id == id)
-            .ok_or_else(|| ManagerError::Core(idb_sync_core::SyncError::NotFound(format!("dead letter {id}"))))?;
-        engine::retry_dead_letter(&self.inner.storage, &BrowserClock, &letter).await.map_err(ManagerError::from)?;
+        let letters = self
+            .inner
+            .storage
+            .dead_letters()
+            .await
+            .map_err(ManagerError::from)?;
+        let letter = letters.into_iter().find(|l| l.id == id).ok_or_else(|| {
+            ManagerError::Core(idb_sync_core::SyncError::NotFound(format!(
+                "dead letter {id}"
+            )))
+        })?;
+        engine::retry_dead_letter(&self.inner.storage, &BrowserClock, &letter)
+            .await
+            .map_err(ManagerError::from)?;
         self.inner.poke();
         Ok(())
     }
 
     /// Drops a dead letter for good.
     #[wasm_bindgen(js_name = discardDeadLetter)]
-    pub async fn discard_dead_letter(&self, #[wasm_bindgen(unchecked_param_type = "number")] id: JsValue) -> Result<(), JsValue> {
+    pub async fn discard_dead_letter(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "number")] id: JsValue,
+    ) -> Result<(), JsValue> {
         check(&self.inner)?;
         let id = args::id(&id, "id")?;
-        engine::discard_dead_letter(&self.inner.storage, id).await.map_err(ManagerError::from)?;
+        engine::discard_dead_letter(&self.inner.storage, id)
+            .await
+            .map_err(ManagerError::from)?;
         self.inner.poke();
         Ok(())
     }
@@ -471,7 +572,11 @@ impl SyncManager {
     pub fn panic_for_tests(&self, confirm: JsValue) -> Result<(), JsValue> {
         check(&self.inner)?;
         if confirm.as_string().as_deref() != Some(crate::testing::PANIC_CONFIRMATION) {
-            return Err(ManagerError::InvalidArgument { argument: "confirm", reason: "not the confirmation phrase".into() }.into());
+            return Err(ManagerError::InvalidArgument {
+                argument: "confirm",
+                reason: "not the confirmation phrase".into(),
+            }
+            .into());
         }
         panic!("{}", crate::testing::PANIC_CONFIRMATION);
     }
@@ -479,9 +584,14 @@ impl SyncManager {
 
 /// The persisted client id; `wanted` (the `clientId` option) is adopted by a
 /// database that has never pushed, and must match otherwise.
-async fn adopt_client_id(storage: &crate::storage::IdbStorage, wanted: Option<&str>) -> Result<String, ManagerError> {
+async fn adopt_client_id(
+    storage: &crate::storage::IdbStorage,
+    wanted: Option<&str>,
+) -> Result<String, ManagerError> {
     let meta = storage.read_meta().await?;
-    let Some(wanted) = wanted else { return Ok(meta.client_id) };
+    let Some(wanted) = wanted else {
+        return Ok(meta.client_id);
+    };
     if meta.client_id == wanted {
         return Ok(meta.client_id);
     }

@@ -38,7 +38,10 @@ impl ConflictResolver for JsResolver {
                 NoResolver.resolve(ctx)
             }
             Err(e) => {
-                web_sys::console::error_2(&"idb-sync: the conflict function threw; using field merge".into(), &e);
+                web_sys::console::error_2(
+                    &"idb-sync: the conflict function threw; using field merge".into(),
+                    &e,
+                );
                 NoResolver.resolve(ctx)
             }
         }
