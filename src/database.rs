@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use js_sys::{Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
+use crate::args;
 use crate::error::SyncError;
 use crate::storage::IdbStorage;
 use crate::table::Table;
@@ -109,7 +110,10 @@ impl LocalDatabase {
 
     /// Deletes the database `name` with everything in it (close it first).
     #[wasm_bindgen(js_name = delete)]
-    pub async fn delete_database(name: String) -> Result<(), JsValue> {
+    pub async fn delete_database(
+        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
+    ) -> Result<(), JsValue> {
+        let name = args::string(&name, "name")?;
         Ok(crate::idb::delete(&name).await?)
     }
 
@@ -126,23 +130,24 @@ impl LocalDatabase {
     }
 
     /// A declared table. Throws `unknown_table` otherwise.
-    pub fn table(&self, name: String) -> Result<Table, JsValue> {
-        self.storage.table(&name)?;
-        Ok(Table::new(self.storage.clone(), name))
+    pub fn table(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
+    ) -> Result<Table, JsValue> {
+        Ok(self.table_named(args::string(&name, "name")?)?)
     }
 
     /// Calls `listener({ table, keys, source })` after each committed change of
     /// `table` (`'*'` for every table) made in this tab or another; `source` is
     /// `'local'` (the app) or `'remote'` (the sync engine). Returns a function that
     /// removes the listener.
-    #[wasm_bindgen(js_name = onChange)]
-    pub fn on_change(&self, table: String, listener: Function) -> Result<Function, JsValue> {
-        if table != "*" {
-            self.storage.table(&table)?;
-        }
-        let events = self.storage.events();
-        let id = events.subscribe(&table, listener);
-        Ok(events.unsubscriber(id))
+    #[wasm_bindgen(js_name = onChange, unchecked_return_type = "() => void")]
+    pub fn on_change(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] table: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "(change: ChangeEvent) => void")] listener: JsValue,
+    ) -> Result<Function, JsValue> {
+        Ok(self.listen(&args::string(&table, "table")?, &listener)?)
     }
 
     /// Closes the connection; later calls reject with `database_closed`.
@@ -152,6 +157,23 @@ impl LocalDatabase {
 }
 
 impl LocalDatabase {
+    /// A declared table (`unknown_table` otherwise).
+    pub(crate) fn table_named(&self, name: String) -> Result<Table, SyncError> {
+        self.storage.table(&name)?;
+        Ok(Table::new(self.storage.clone(), name))
+    }
+
+    /// Adds a change listener for `table` (`'*'`: every table); returns its remover.
+    pub(crate) fn listen(&self, table: &str, listener: &JsValue) -> Result<Function, SyncError> {
+        let listener = args::function(listener, "listener")?;
+        if table != "*" {
+            self.storage.table(table)?;
+        }
+        let events = self.storage.events();
+        let id = events.subscribe(table, listener);
+        Ok(events.unsubscriber(id))
+    }
+
     /// The storage (the core's `Storage` port), for the sync engine.
     pub fn storage(&self) -> &IdbStorage {
         &self.storage

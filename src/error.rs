@@ -1,6 +1,6 @@
 //! `SyncError`: the one error type thrown to JavaScript. In JS it is an `Error` whose
 //! `name` is `"SyncError"`, with a stable machine-readable `code` and, where there is
-//! one, a `cause`.
+//! one, a `cause`, an HTTP `status` (`server_error`) or a field `path` (`invalid_value`).
 
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -51,6 +51,15 @@ pub enum SyncError {
         table: String,
         /// What is wrong.
         reason: String,
+    },
+    /// A value in a record or update cannot be synced (it would not come back the same
+    /// on another device: see docs/PROTOCOL.md, "Values"). Nothing was written.
+    #[error("invalid value in `{table}` at {error}")]
+    InvalidValue {
+        /// The table.
+        table: String,
+        /// Where the value is and what is wrong with it.
+        error: idb_sync_core::value::ValueError,
     },
     /// A record has no key and the table does not generate keys.
     #[error("missing key for table `{0}`: its schema has no generated key, pass one")]
@@ -107,6 +116,7 @@ impl SyncError {
             SyncError::UnknownTable(_) => "unknown_table",
             SyncError::UnknownIndex { .. } => "unknown_index",
             SyncError::InvalidRecord { .. } => "invalid_record",
+            SyncError::InvalidValue { .. } => "invalid_value",
             SyncError::MissingKey(_) => "missing_key",
             SyncError::InvalidKey { .. } => "invalid_key",
             SyncError::KeyExists { .. } => "key_exists",
@@ -128,6 +138,9 @@ impl From<SyncError> for JsValue {
         let _ = js_sys::Reflect::set(&js_error, &"code".into(), &error.code().into());
         if let SyncError::Server { status, .. } = &error {
             let _ = js_sys::Reflect::set(&js_error, &"status".into(), &JsValue::from(*status));
+        }
+        if let SyncError::InvalidValue { error, .. } = &error {
+            let _ = js_sys::Reflect::set(&js_error, &"path".into(), &error.path.to_string().into());
         }
         js_error.unchecked_into()
     }

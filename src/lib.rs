@@ -12,6 +12,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod args;
 mod database;
 mod error;
 mod events;
@@ -24,6 +25,7 @@ mod sync;
 mod table;
 #[doc(hidden)]
 pub mod testing;
+mod value;
 
 use wasm_bindgen::prelude::*;
 

@@ -2,6 +2,7 @@
 //! `limit`, `filter`, then `toArray`, `first`, `keys`, `count`), Dexie style. A
 //! collection is a description; each terminal call runs one read-only transaction,
 //! using `getAll` when it can and a cursor otherwise (filters, offsets, reverse).
+//! Arguments of the wrong type throw `invalid_argument` (see [`crate::args`]).
 
 use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
@@ -10,6 +11,7 @@ use web_sys::{
     IdbCursorDirection, IdbCursorWithValue, IdbKeyRange, IdbRequest, IdbTransactionMode,
 };
 
+use crate::args;
 use crate::error::SyncError;
 use crate::idb::{self, thrown, Tx};
 use crate::storage::IdbStorage;
@@ -105,8 +107,15 @@ impl WhereClause {
 
     /// Records whose index value is one of `values` (in index order).
     #[wasm_bindgen(js_name = anyOf)]
-    pub fn any_of(&self, values: Array) -> Collection {
-        self.collection(Range::AnyOf(values.iter().collect()))
+    pub fn any_of(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "unknown[]")] values: JsValue,
+    ) -> Result<Collection, JsValue> {
+        let values = args::array(&values, "values")?.to_vec();
+        for v in &values {
+            IdbKeyRange::only(v).map_err(bad_range)?;
+        }
+        Ok(self.collection(Range::AnyOf(values)))
     }
 
     /// Records with `lower <= value < upper` (bounds included as asked; by default
@@ -115,9 +124,11 @@ impl WhereClause {
         &self,
         lower: JsValue,
         upper: JsValue,
-        include_lower: Option<bool>,
-        include_upper: Option<bool>,
+        #[wasm_bindgen(unchecked_param_type = "boolean | undefined")] include_lower: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "boolean | undefined")] include_upper: JsValue,
     ) -> Result<Collection, JsValue> {
+        let include_lower = args::optional_bool(&include_lower, "includeLower")?;
+        let include_upper = args::optional_bool(&include_upper, "includeUpper")?;
         let range = IdbKeyRange::bound_with_lower_open_and_upper_open(
             &lower,
             &upper,
@@ -160,7 +171,11 @@ impl WhereClause {
 
     /// Records whose (string) index value starts with `prefix`.
     #[wasm_bindgen(js_name = startsWith)]
-    pub fn starts_with(&self, prefix: String) -> Result<Collection, JsValue> {
+    pub fn starts_with(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] prefix: JsValue,
+    ) -> Result<Collection, JsValue> {
+        let prefix = args::string(&prefix, "prefix")?;
         let upper = format!("{prefix}\u{ffff}");
         let range = IdbKeyRange::bound_with_lower_open_and_upper_open(
             &prefix.into(),
@@ -184,6 +199,13 @@ impl Collection {
             offset: 0,
             limit: None,
             filters: Vec::new(),
+        }
+    }
+
+    fn limited(&self, n: u32) -> Collection {
+        Collection {
+            limit: Some(self.limit.map_or(n, |l| l.min(n))),
+            ..self.clone()
         }
     }
 
@@ -336,26 +358,33 @@ impl Collection {
     }
 
     /// Skips the first `n` matches.
-    pub fn offset(&self, n: u32) -> Collection {
-        Collection {
-            offset: self.offset + n,
+    pub fn offset(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "number")] n: JsValue,
+    ) -> Result<Collection, JsValue> {
+        let n = args::count(&n, "n")?;
+        Ok(Collection {
+            offset: self.offset.saturating_add(n),
             ..self.clone()
-        }
+        })
     }
 
     /// Keeps at most `n` matches.
-    pub fn limit(&self, n: u32) -> Collection {
-        Collection {
-            limit: Some(self.limit.map_or(n, |l| l.min(n))),
-            ..self.clone()
-        }
+    pub fn limit(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "number")] n: JsValue,
+    ) -> Result<Collection, JsValue> {
+        Ok(self.limited(args::count(&n, "n")?))
     }
 
     /// Keeps the records for which `predicate(record)` is truthy (synchronous).
-    pub fn filter(&self, predicate: Function) -> Collection {
+    pub fn filter(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "(record: any) => unknown")] predicate: JsValue,
+    ) -> Result<Collection, JsValue> {
         let mut next = self.clone();
-        next.filters.push(predicate);
-        next
+        next.filters.push(args::function(&predicate, "predicate")?);
+        Ok(next)
     }
 
     /// The matching records.
@@ -367,7 +396,7 @@ impl Collection {
 
     /// The first matching record, or `undefined`.
     pub async fn first(&self) -> Result<JsValue, JsValue> {
-        let (values, _) = self.limit(1).run(true).await?;
+        let (values, _) = self.limited(1).run(true).await?;
         Ok(values.into_iter().next().unwrap_or(JsValue::UNDEFINED))
     }
 

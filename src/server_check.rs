@@ -25,7 +25,10 @@ pub struct ServerHealth {
 /// with a `SyncError` (`invalid_argument`, `network`, `server_error` or
 /// `malformed_response`).
 #[wasm_bindgen(js_name = checkServer)]
-pub async fn check_server(endpoint: String) -> Result<JsValue, JsValue> {
+pub async fn check_server(
+    #[wasm_bindgen(unchecked_param_type = "string")] endpoint: JsValue,
+) -> Result<JsValue, JsValue> {
+    let endpoint = crate::args::string(&endpoint, "endpoint")?;
     let health = fetch_health(&endpoint).await?;
     let serializer = serde_wasm_bindgen::Serializer::json_compatible();
     Ok(health

@@ -1,10 +1,12 @@
 //! `Table`: one of the app's tables, Dexie style. Every write commits together with
-//! its outbox entry (I1); a bulk call is one transaction, all or nothing; bad input
-//! throws a `SyncError` and writes nothing (I8). Records stay JS objects.
+//! its outbox entry (I1); a bulk call is one transaction, all or nothing; bad input —
+//! a wrong argument type, a value that cannot be synced — throws a `SyncError` and
+//! writes nothing (I8). Records stay JS objects.
 
-use js_sys::{Array, Function};
+use js_sys::Array;
 use wasm_bindgen::prelude::*;
 
+use crate::args;
 use crate::error::SyncError;
 use crate::query::{resolve_index, Collection, WhereClause};
 use crate::storage::write::Write;
@@ -24,22 +26,11 @@ pub struct Table {
     name: String,
 }
 
-fn array_arg(v: &JsValue, argument: &'static str) -> Result<Array, SyncError> {
-    if Array::is_array(v) {
-        Ok(Array::from(v))
-    } else {
-        Err(SyncError::InvalidArgument {
-            argument,
-            reason: "expected an array".into(),
-        })
-    }
-}
-
 fn optional_keys(keys: &JsValue, n: u32) -> Result<Vec<JsValue>, SyncError> {
     if keys.is_undefined() || keys.is_null() {
         return Ok(vec![JsValue::UNDEFINED; n as usize]);
     }
-    let keys = array_arg(keys, "keys")?;
+    let keys = args::array(keys, "keys")?;
     if keys.length() != n {
         return Err(SyncError::InvalidArgument {
             argument: "keys",
@@ -60,7 +51,7 @@ impl Table {
     }
 
     async fn records(&self, records: JsValue, keys: JsValue, add: bool) -> Result<Array, JsValue> {
-        let records = array_arg(&records, "records")?;
+        let records = args::array(&records, "records")?;
         let keys = optional_keys(&keys, records.length())?;
         let writes = records
             .iter()
@@ -98,7 +89,7 @@ impl Table {
     /// The records with `keys`, in order (`undefined` where none).
     #[wasm_bindgen(js_name = bulkGet)]
     pub async fn bulk_get(&self, keys: JsValue) -> Result<Array, JsValue> {
-        let keys = array_arg(&keys, "keys")?.to_vec();
+        let keys = args::array(&keys, "keys")?.to_vec();
         Ok(self.storage.get_many(&self.name, &keys).await?)
     }
 
@@ -152,7 +143,7 @@ impl Table {
     /// Deletes the records with `keys`, all or nothing.
     #[wasm_bindgen(js_name = bulkDelete)]
     pub async fn bulk_delete(&self, keys: JsValue) -> Result<(), JsValue> {
-        let writes = array_arg(&keys, "keys")?
+        let writes = args::array(&keys, "keys")?
             .iter()
             .map(|key| Write::Delete { key })
             .collect();
@@ -185,8 +176,11 @@ impl Table {
     /// A query on `index` (a declared index, `[a+b]` for a compound one, or the
     /// primary key).
     #[wasm_bindgen(js_name = "where")]
-    pub fn where_(&self, index: String) -> Result<WhereClause, JsValue> {
-        let index = resolve_index(&self.storage, &self.name, &index)?;
+    pub fn where_(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] index: JsValue,
+    ) -> Result<WhereClause, JsValue> {
+        let index = resolve_index(&self.storage, &self.name, &args::string(&index, "index")?)?;
         Ok(WhereClause::new(
             self.storage.clone(),
             self.name.clone(),
@@ -196,8 +190,11 @@ impl Table {
 
     /// Every record ordered by `index`.
     #[wasm_bindgen(js_name = orderBy)]
-    pub fn order_by(&self, index: String) -> Result<Collection, JsValue> {
-        let index = resolve_index(&self.storage, &self.name, &index)?;
+    pub fn order_by(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] index: JsValue,
+    ) -> Result<Collection, JsValue> {
+        let index = resolve_index(&self.storage, &self.name, &args::string(&index, "index")?)?;
         Ok(Collection::all(
             self.storage.clone(),
             self.name.clone(),
@@ -217,17 +214,26 @@ impl Table {
     }
 
     /// Every record but the first `n`.
-    pub fn offset(&self, n: u32) -> Collection {
+    pub fn offset(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "number")] n: JsValue,
+    ) -> Result<Collection, JsValue> {
         self.to_collection().offset(n)
     }
 
     /// The first `n` records.
-    pub fn limit(&self, n: u32) -> Collection {
+    pub fn limit(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "number")] n: JsValue,
+    ) -> Result<Collection, JsValue> {
         self.to_collection().limit(n)
     }
 
     /// The records for which `predicate(record)` is truthy.
-    pub fn filter(&self, predicate: Function) -> Collection {
+    pub fn filter(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "(record: any) => unknown")] predicate: JsValue,
+    ) -> Result<Collection, JsValue> {
         self.to_collection().filter(predicate)
     }
 

@@ -43,7 +43,7 @@ async fn open(test: &str) -> (LocalDatabase, String) {
 
 async fn finish(db: LocalDatabase, name: String) {
     db.close();
-    LocalDatabase::delete_database(name)
+    LocalDatabase::delete_database(name.into())
         .await
         .expect("delete database");
 }
@@ -483,7 +483,8 @@ async fn queries_select_order_and_page() {
     );
     assert_eq!(
         ids(w("status")
-            .any_of(js(r#"["done", "doing"]"#).into())
+            .any_of(js(r#"["done", "doing"]"#))
+            .unwrap()
             .to_array()
             .await
             .unwrap()),
@@ -491,7 +492,12 @@ async fn queries_select_order_and_page() {
     );
     assert_eq!(
         ids(w("title")
-            .between("apple".into(), "banana".into(), None, None)
+            .between(
+                "apple".into(),
+                "banana".into(),
+                JsValue::UNDEFINED,
+                JsValue::UNDEFINED
+            )
             .unwrap()
             .to_array()
             .await
@@ -555,8 +561,10 @@ async fn queries_select_order_and_page() {
     assert_eq!(
         ids(by_title
             .reverse()
-            .offset(1)
-            .limit(2)
+            .offset(1.into())
+            .unwrap()
+            .limit(2.into())
+            .unwrap()
             .to_array()
             .await
             .unwrap()),
@@ -564,10 +572,18 @@ async fn queries_select_order_and_page() {
     );
     let long = js_sys::Function::new_with_args("r", "return r.title.length > 5");
     assert_eq!(
-        ids(by_title.filter(long.clone()).to_array().await.unwrap()),
+        ids(by_title
+            .filter(long.clone().into())
+            .unwrap()
+            .to_array()
+            .await
+            .unwrap()),
         ["3", "2", "4"]
     );
-    assert_eq!(by_title.filter(long).count().await.unwrap(), 3);
+    assert_eq!(
+        by_title.filter(long.into()).unwrap().count().await.unwrap(),
+        3
+    );
     assert_eq!(
         field(&by_title.reverse().first().await.unwrap(), "id"),
         JsValue::from_str("4")
@@ -600,7 +616,7 @@ async fn change_listeners_hear_committed_writes_until_unsubscribed() {
     let (db, name) = open("events").await;
     let seen = Array::new();
     let record = js_sys::Function::new_with_args("e", "this.push(e)").bind0(&seen);
-    let off = db.on_change("tasks".into(), record).unwrap();
+    let off = db.on_change("tasks".into(), record.into()).unwrap();
     let t = tasks(&db);
     t.bulk_put(js(r#"[{"id": "a"}, {"id": "b"}]"#), JsValue::UNDEFINED)
         .await
@@ -674,7 +690,7 @@ async fn upgrades_are_additive_and_keep_data() {
         .err()
         .unwrap();
     assert_eq!(code(err), "schema_conflict");
-    LocalDatabase::delete_database(name).await.unwrap();
+    LocalDatabase::delete_database(name.into()).await.unwrap();
 }
 
 #[wasm_bindgen_test]
@@ -689,5 +705,5 @@ async fn a_schema_dexie_would_reject_is_refused() {
         let err = open_with(&name, 1, bad).await.err().unwrap();
         assert_eq!(code(err), "invalid_schema", "{bad}");
     }
-    let _ = LocalDatabase::delete_database(name).await;
+    let _ = LocalDatabase::delete_database(name.into()).await;
 }

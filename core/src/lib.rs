@@ -14,6 +14,7 @@
 //!   [`server::ServerStore`] port, run by the reference server and the simulation.
 //! - [`retry`]: backoff with full jitter, error classes, wake-early signal.
 //! - [`sync_loop`]: when to run a round (scheduler), the sync status, round progress.
+//! - [`value`]: which values a record may hold, and the wire tags for the rest (Dates).
 //! - [`memory`]: in-memory implementations of every port, for tests.
 #![warn(missing_docs)]
 
@@ -32,6 +33,7 @@ pub mod retry;
 pub mod schema;
 pub mod server;
 pub mod sync_loop;
+pub mod value;
 
 pub use error::{ErrorClass, SyncError};
 pub use key::{RecordId, RecordKey};

@@ -1,6 +1,7 @@
 //! The core's [`Storage`] port over IndexedDB, for the sync engine. Each method is one
-//! transaction; records are converted to JSON here (the sync path is not the hot
-//! path), while local writes from the app go through [`super::write`].
+//! transaction; records are converted to their wire form here by [`crate::value`]
+//! (Dates tagged; the sync path is not the hot path), while local writes from the app
+//! go through [`super::write`].
 //!
 //! A key's [`KeyState`] is its row in `_idbsync_state` plus its record in the app's
 //! table (`value`). A pending create/put is stored without its record — it is the
@@ -28,6 +29,7 @@ use crate::idb::{self, thrown, Tx};
 use crate::storage::keys::{from_record_key, to_record_key, KeyMode};
 use crate::storage::layout::*;
 use crate::storage::IdbStorage;
+use crate::value;
 
 fn core(e: SyncError) -> CoreError {
     match e {
@@ -68,14 +70,15 @@ fn decode(
     row: &JsValue,
     record: JsValue,
 ) -> Result<KeyState, SyncError> {
-    let value: Option<Record> = opt_from_js(record)?;
+    let value: Option<Record> = value::fields_from_js(&id.table, &record)?;
     let pending = match get(row, &f.pending_kind)
         .as_string()
         .and_then(|k| OpKind::parse(&k))
     {
         None => None,
         Some(kind) => {
-            let stored: Option<Record> = opt_from_js(get(row, &f.pending_record))?;
+            let stored: Option<Record> =
+                value::fields_from_js(&id.table, &get(row, &f.pending_record))?;
             let record = || {
                 stored.clone().or_else(|| value.clone()).ok_or_else(|| {
                     SyncError::Storage(format!("{id}: pending {} without a record", kind.as_str()))
@@ -85,7 +88,8 @@ fn decode(
                 OpKind::Create => Op::Create { record: record()? },
                 OpKind::Put => Op::Put { record: record()? },
                 OpKind::Update => Op::Update {
-                    patch: opt_from_js(get(row, &f.pending_patch))?.unwrap_or_default(),
+                    patch: value::fields_from_js(&id.table, &get(row, &f.pending_patch))?
+                        .unwrap_or_default(),
                 },
                 OpKind::Delete => Op::Delete,
             };
@@ -132,10 +136,11 @@ fn encode_row(f: &Fields, state: &KeyState) -> Result<Option<JsValue>, SyncError
         set(&f.pending_queued, &JsValue::from_f64(p.queued as f64));
         set(&f.pending_hlc, &hlc_to_js(&p.hlc));
         match &p.op {
+            // Pending data is kept as the app wrote it (Dates as Dates), like the records.
             Op::Create { record } | Op::Put { record } if Some(record) != state.value.as_ref() => {
-                set(&f.pending_record, &to_js(record)?)
+                set(&f.pending_record, &value::record_to_js(record))
             }
-            Op::Update { patch } => set(&f.pending_patch, &to_js(patch)?),
+            Op::Update { patch } => set(&f.pending_patch, &value::record_to_js(patch)),
             _ => {}
         }
     }
@@ -167,7 +172,7 @@ fn record_id(state_key: &JsValue) -> Option<RecordId> {
 
 impl IdbStorage {
     fn record_to_js(&self, id: &RecordId, record: &Record) -> Result<JsValue, SyncError> {
-        let js = to_js(record)?;
+        let js = value::record_to_js(record);
         if let Some(field) = self.table(&id.table)?.key_mode.inline_field() {
             let _ = Reflect::set(&js, field, &from_record_key(&id.key));
         }

@@ -20,6 +20,7 @@ use crate::idb::{self, thrown, Tx};
 use crate::storage::keys::{self, KeyMode};
 use crate::storage::layout::{hlc_to_js, state_key, Fields, META, META_KEY, STATE};
 use crate::storage::{IdbStorage, TableInfo};
+use crate::value::is_plain_object;
 
 /// One local write asked for by the app.
 pub(crate) enum Write {
@@ -56,13 +57,6 @@ struct Checked {
     prewritten: bool,
 }
 
-fn is_plain_object(v: &JsValue) -> bool {
-    v.is_object()
-        && !js_sys::Array::is_array(v)
-        && !v.is_instance_of::<js_sys::Date>()
-        && !v.is_function()
-}
-
 /// Validates every write before any transaction starts (I8) and fills generated keys.
 fn check(table: &TableInfo, writes: Vec<Write>) -> Result<Vec<Checked>, SyncError> {
     let name = &table.schema.name;
@@ -76,9 +70,11 @@ fn check(table: &TableInfo, writes: Vec<Write>) -> Result<Vec<Checked>, SyncErro
                     if !is_plain_object(&record) {
                         return Err(SyncError::InvalidRecord {
                             table: name.clone(),
-                            reason: "a record must be an object".into(),
+                            reason: "a record must be a plain object".into(),
                         });
                     }
+                    // Every value must come back the same on another device (I8, I9).
+                    let record = crate::value::check_fields(name, &record)?.js;
                     let (key, fresh) = match mode {
                         KeyMode::Inline { .. } | KeyMode::InlineAuto { .. } => {
                             if !key.is_undefined() {
@@ -131,6 +127,7 @@ fn check(table: &TableInfo, writes: Vec<Write>) -> Result<Vec<Checked>, SyncErro
                             reason: "expected an object of fields".into(),
                         });
                     }
+                    let changes = crate::value::check_fields(name, &changes)?.js;
                     if let Some(field) = mode.inline_field() {
                         let changed = Reflect::get(&changes, field).unwrap_or(JsValue::UNDEFINED);
                         if !changed.is_undefined() && !js_sys::Object::is(&changed, &key) {

@@ -10,7 +10,7 @@ use idb_sync_core::engine::{self, EngineConfig};
 use idb_sync_core::outbox::{AdoptMode, AdoptTiming};
 use idb_sync_core::ports::Storage;
 use idb_sync_core::sync_loop::{Scheduler, SchedulerConfig, SyncStatus};
-use idb_sync_core::{Record, RecordId};
+use idb_sync_core::RecordId;
 use js_sys::{Array, Function, Promise};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -24,9 +24,11 @@ use super::options;
 use super::resolver::JsResolver;
 use super::transport::{Credentials, FetchTransport};
 use super::triggers;
+use crate::args;
 use crate::database::LocalDatabase;
 use crate::storage::keys::to_record_key;
 use crate::table::Table;
+use crate::value;
 
 /// Syncs an IndexedDB database with an idb-sync server, in the background.
 ///
@@ -69,16 +71,25 @@ fn record_id(table: &str, key: &JsValue) -> Result<RecordId, ManagerError> {
     })
 }
 
-/// A manual conflict, as the app sees it.
+/// A manual conflict, as the app sees it (`local` and `remote` are set on it as
+/// JavaScript records, with their Dates).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct ConflictView {
     table: String,
     key: serde_json::Value,
-    local: Option<Record>,
-    remote: Option<Record>,
     remote_version: u64,
     at: u64,
+}
+
+/// Sets `field` of the view object `on` to `value`.
+fn set_js(on: &JsValue, field: &str, value: &JsValue) {
+    let _ = js_sys::Reflect::set(on, &field.into(), value);
+}
+
+/// The table named by the argument `table` (`invalid_argument`, `unknown_table`).
+fn table_arg(inner: &Inner, table: &JsValue) -> Result<Table, ManagerError> {
+    Ok(inner.db.table_named(args::string(table, "table")?)?)
 }
 
 /// A dead letter, as the app sees it.
@@ -88,7 +99,6 @@ struct DeadLetterView {
     id: u64,
     table: String,
     key: serde_json::Value,
-    op: idb_sync_core::Op,
     code: String,
     reason: String,
     at: u64,
@@ -224,9 +234,12 @@ impl SyncManager {
     }
 
     /// A table of the schema (Dexie-style API: `add`, `put`, `update`, `where`, ...).
-    pub fn table(&self, name: String) -> Result<Table, JsValue> {
+    pub fn table(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
+    ) -> Result<Table, JsValue> {
         check(&self.inner)?;
-        self.inner.db.table(name)
+        Ok(self.inner.db.table_named(args::string(&name, "name")?)?)
     }
 
     /// Calls `listener({ table, keys, source })` after each change of `table` (`'*'`
@@ -234,18 +247,25 @@ impl SyncManager {
     #[wasm_bindgen(js_name = onChange, unchecked_return_type = "() => void")]
     pub fn on_change(
         &self,
-        table: String,
-        #[wasm_bindgen(unchecked_param_type = "(change: ChangeEvent) => void")] listener: Function,
+        #[wasm_bindgen(unchecked_param_type = "string")] table: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "(change: ChangeEvent) => void")] listener: JsValue,
     ) -> Result<Function, JsValue> {
         check(&self.inner)?;
-        self.inner.db.on_change(table, listener)
+        Ok(self
+            .inner
+            .db
+            .listen(&args::string(&table, "table")?, &listener)?)
     }
 
     /// Adds a record to `table` and resolves to it (with its generated key).
     #[wasm_bindgen(unchecked_return_type = "Promise<any>")]
-    pub async fn create(&self, table: String, data: JsValue) -> Result<JsValue, JsValue> {
+    pub async fn create(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] table: JsValue,
+        data: JsValue,
+    ) -> Result<JsValue, JsValue> {
         check(&self.inner)?;
-        let t = self.inner.db.table(table)?;
+        let t = table_arg(&self.inner, &table)?;
         let key = t.add(data, JsValue::UNDEFINED).await?;
         t.get(key).await
     }
@@ -255,12 +275,12 @@ impl SyncManager {
     #[wasm_bindgen(unchecked_return_type = "Promise<any>")]
     pub async fn update(
         &self,
-        table: String,
+        #[wasm_bindgen(unchecked_param_type = "string")] table: JsValue,
         key: JsValue,
         changes: JsValue,
     ) -> Result<JsValue, JsValue> {
         check(&self.inner)?;
-        let t = self.inner.db.table(table)?;
+        let t = table_arg(&self.inner, &table)?;
         if t.update(key.clone(), changes).await? == 0 {
             return Ok(JsValue::UNDEFINED);
         }
@@ -268,9 +288,13 @@ impl SyncManager {
     }
 
     /// Deletes the record `key` of `table` (nothing happens if there is none).
-    pub async fn delete(&self, table: String, key: JsValue) -> Result<(), JsValue> {
+    pub async fn delete(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] table: JsValue,
+        key: JsValue,
+    ) -> Result<(), JsValue> {
         check(&self.inner)?;
-        self.inner.db.table(table)?.delete(key).await
+        table_arg(&self.inner, &table)?.delete(key).await
     }
 
     /// Runs a sync round now (push, then pull) — in the leader tab, wherever it is
@@ -296,9 +320,12 @@ impl SyncManager {
 
     /// Seed-compatible: syncs now (a round covers every table; `table` is checked).
     #[wasm_bindgen(js_name = fullSync, unchecked_return_type = "Promise<SyncNowResult>")]
-    pub fn full_sync(&self, table: String) -> Result<Promise, JsValue> {
+    pub fn full_sync(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] table: JsValue,
+    ) -> Result<Promise, JsValue> {
         check(&self.inner)?;
-        self.inner.db.table(table)?;
+        table_arg(&self.inner, &table)?;
         Ok(self.sync_now())
     }
 
@@ -348,16 +375,17 @@ impl SyncManager {
     #[wasm_bindgen(unchecked_return_type = "() => void")]
     pub fn subscribe(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "(status: SyncStatus) => void")] listener: Function,
-    ) -> Function {
+        #[wasm_bindgen(unchecked_param_type = "(status: SyncStatus) => void")] listener: JsValue,
+    ) -> Result<Function, JsValue> {
+        let listener = args::function(&listener, "listener").map_err(ManagerError::from)?;
         let id = self.inner.subscribe(listener);
         let weak = Rc::downgrade(&self.inner);
-        Closure::once_into_js(move || {
+        Ok(Closure::once_into_js(move || {
             if let Some(inner) = weak.upgrade() {
                 inner.unsubscribe(id);
             }
         })
-        .unchecked_into()
+        .unchecked_into())
     }
 
     /// Tells the manager the app has new credentials: the cached token is forgotten
@@ -378,14 +406,23 @@ impl SyncManager {
         for id in storage.conflict_keys().await.map_err(ManagerError::from)? {
             let state = storage.read_state(&id).await.map_err(ManagerError::from)?;
             if let Some(c) = state.conflict {
-                out.push(&to_js(&ConflictView {
+                let view = to_js(&ConflictView {
                     table: id.table.clone(),
                     key: key_json(&id),
-                    local: c.local,
-                    remote: c.remote,
                     remote_version: c.remote_version,
                     at: c.at_ms,
-                }));
+                });
+                set_js(
+                    &view,
+                    "local",
+                    &value::optional_record_to_js(c.local.as_ref()),
+                );
+                set_js(
+                    &view,
+                    "remote",
+                    &value::optional_record_to_js(c.remote.as_ref()),
+                );
+                out.push(&view);
             }
         }
         Ok(out)
@@ -396,12 +433,12 @@ impl SyncManager {
     #[wasm_bindgen(js_name = resolveConflict)]
     pub async fn resolve_conflict(
         &self,
-        table: String,
+        #[wasm_bindgen(unchecked_param_type = "string")] table: JsValue,
         key: JsValue,
         #[wasm_bindgen(unchecked_param_type = "ConflictResolution")] resolution: JsValue,
     ) -> Result<(), JsValue> {
         check(&self.inner)?;
-        self.inner.db.table(table.clone())?;
+        let table = table_arg(&self.inner, &table)?.name();
         let id = record_id(&table, &key)?;
         let choice = match resolution.as_string().as_deref() {
             Some("local") => ManualChoice::KeepLocal,
@@ -411,14 +448,14 @@ impl SyncManager {
                     .unwrap_or(JsValue::UNDEFINED);
                 if merged.is_null() {
                     ManualChoice::Merged(None)
+                } else if value::is_plain_object(&merged) {
+                    ManualChoice::Merged(Some(value::check_fields(&table, &merged)?.fields))
                 } else {
-                    let record: Record = serde_wasm_bindgen::from_value(merged).map_err(|e| {
-                        ManagerError::InvalidArgument {
-                            argument: "resolution",
-                            reason: format!("`merged` must be a record or null: {e}"),
-                        }
-                    })?;
-                    ManualChoice::Merged(Some(record))
+                    return Err(ManagerError::InvalidArgument {
+                        argument: "resolution",
+                        reason: "`merged` must be a record or null".into(),
+                    }
+                    .into());
                 }
             }
             _ => {
@@ -449,10 +486,13 @@ impl SyncManager {
         Ok(log
             .iter()
             .map(|e| {
-                to_js(&serde_json::json!({
-                    "table": e.id.table, "key": key_json(&e.id), "policy": e.policy, "local": e.local,
-                    "remote": e.remote, "resolved": e.resolved, "outcome": e.outcome, "at": e.at_ms,
-                }))
+                let view = to_js(&serde_json::json!({
+                    "table": e.id.table, "key": key_json(&e.id), "policy": e.policy, "outcome": e.outcome, "at": e.at_ms,
+                }));
+                set_js(&view, "local", &value::optional_record_to_js(e.local.as_ref()));
+                set_js(&view, "remote", &value::optional_record_to_js(e.remote.as_ref()));
+                set_js(&view, "resolved", &value::optional_record_to_js(e.resolved.as_ref()));
+                view
             })
             .collect())
     }
@@ -470,37 +510,39 @@ impl SyncManager {
         Ok(letters
             .into_iter()
             .map(|l| {
-                to_js(&DeadLetterView {
+                let view = to_js(&DeadLetterView {
                     id: l.id,
                     table: l.record.table.clone(),
                     key: key_json(&l.record),
-                    op: l.op,
                     code: l.code,
                     reason: l.reason,
                     at: l.at_ms,
-                })
+                });
+                set_js(&view, "op", &value::op_to_js(&l.op));
+                view
             })
             .collect())
     }
 
     /// Queues a dead letter's change again.
     #[wasm_bindgen(js_name = retryDeadLetter)]
-    pub async fn retry_dead_letter(&self, id: f64) -> Result<(), JsValue> {
+    pub async fn retry_dead_letter(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "number")] id: JsValue,
+    ) -> Result<(), JsValue> {
         check(&self.inner)?;
+        let id = args::id(&id, "id")?;
         let letters = self
             .inner
             .storage
             .dead_letters()
             .await
             .map_err(ManagerError::from)?;
-        let letter = letters
-            .into_iter()
-            .find(|l| l.id as f64 == id)
-            .ok_or_else(|| {
-                ManagerError::Core(idb_sync_core::SyncError::NotFound(format!(
-                    "dead letter {id}"
-                )))
-            })?;
+        let letter = letters.into_iter().find(|l| l.id == id).ok_or_else(|| {
+            ManagerError::Core(idb_sync_core::SyncError::NotFound(format!(
+                "dead letter {id}"
+            )))
+        })?;
         engine::retry_dead_letter(&self.inner.storage, &BrowserClock, &letter)
             .await
             .map_err(ManagerError::from)?;
@@ -510,16 +552,13 @@ impl SyncManager {
 
     /// Drops a dead letter for good.
     #[wasm_bindgen(js_name = discardDeadLetter)]
-    pub async fn discard_dead_letter(&self, id: f64) -> Result<(), JsValue> {
+    pub async fn discard_dead_letter(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "number")] id: JsValue,
+    ) -> Result<(), JsValue> {
         check(&self.inner)?;
-        if !(id >= 0.0 && id.fract() == 0.0) {
-            return Err(ManagerError::InvalidArgument {
-                argument: "id",
-                reason: "expected a dead letter's id".into(),
-            }
-            .into());
-        }
-        engine::discard_dead_letter(&self.inner.storage, id as u64)
+        let id = args::id(&id, "id")?;
+        engine::discard_dead_letter(&self.inner.storage, id)
             .await
             .map_err(ManagerError::from)?;
         self.inner.poke();
@@ -539,9 +578,9 @@ impl SyncManager {
     /// [`crate::testing::PANIC_CONFIRMATION`], so it cannot be reached by accident.
     #[doc(hidden)]
     #[wasm_bindgen(js_name = __panicForTests, skip_typescript)]
-    pub fn panic_for_tests(&self, confirm: &str) -> Result<(), JsValue> {
+    pub fn panic_for_tests(&self, confirm: JsValue) -> Result<(), JsValue> {
         check(&self.inner)?;
-        if confirm != crate::testing::PANIC_CONFIRMATION {
+        if confirm.as_string().as_deref() != Some(crate::testing::PANIC_CONFIRMATION) {
             return Err(ManagerError::InvalidArgument {
                 argument: "confirm",
                 reason: "not the confirmation phrase".into(),

@@ -1,38 +1,33 @@
 //! [`JsResolver`]: the app's conflict function `(local, remote, change) => merged`
 //! as the core's `ConflictResolver`. `local`/`remote` are the records (`null` when
-//! deleted), `change` the local change not yet on the server (`{ op, record | patch }`);
-//! returning `null` deletes the record. A function that throws or returns something
-//! else than an object or `null` is logged, and field merge decides instead.
+//! deleted), `change` the local change not yet on the server (`{ kind, record | patch }`);
+//! returning `null` deletes the record. Records are given and taken as the app writes
+//! them (Dates as Dates). A function that throws or returns something else than a
+//! record that can be synced or `null` is logged, and field merge decides instead.
 
 use idb_sync_core::conflict::{ConflictResolver, NoResolver, ResolverContext};
 use idb_sync_core::Record;
 use js_sys::Function;
-use serde::Serialize;
 use wasm_bindgen::JsValue;
+
+use crate::value;
 
 /// The app's conflict function, if any.
 pub(crate) struct JsResolver(pub(crate) Option<Function>);
-
-fn to_js<T: Serialize + ?Sized>(value: &T) -> JsValue {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .unwrap_or(JsValue::NULL)
-}
 
 impl ConflictResolver for JsResolver {
     fn resolve(&self, ctx: &ResolverContext<'_>) -> Option<Record> {
         let Some(f) = &self.0 else {
             return NoResolver.resolve(ctx);
         };
-        let (local, remote, change) = (
-            to_js(&ctx.local),
-            to_js(&ctx.remote),
-            to_js(&ctx.local_change),
-        );
+        // The records as the app wrote them (Dates as Dates).
+        let local = value::optional_record_to_js(ctx.local);
+        let remote = value::optional_record_to_js(ctx.remote);
+        let change = ctx.local_change.map_or(JsValue::NULL, value::op_to_js);
         match f.call3(&JsValue::NULL, &local, &remote, &change) {
             Ok(v) if v.is_null() => None,
-            Ok(v) if v.is_object() => match serde_wasm_bindgen::from_value::<Record>(v) {
-                Ok(record) => Some(record),
+            Ok(v) if value::is_plain_object(&v) => match value::check_fields(&ctx.id.table, &v) {
+                Ok(checked) => Some(checked.fields),
                 Err(e) => {
                     web_sys::console::error_1(&format!("idb-sync: the conflict function returned a bad record ({e}); using field merge").into());
                     NoResolver.resolve(ctx)

@@ -8,7 +8,10 @@ const TS: &'static str = r#"
 /** A conflict policy name. */
 export type ConflictPolicyName = 'fieldMerge' | 'serverWins' | 'clientWins' | 'lastWriteWins' | 'manual';
 
-/** The app's conflict function: returns the merged record, or `null` to delete it. */
+/**
+ * The app's conflict function: returns the merged record, or `null` to delete it.
+ * Records are given as the app wrote them (Dates as Dates).
+ */
 export type ConflictFunction = (
   local: Record<string, unknown> | null,
   remote: Record<string, unknown> | null,
@@ -17,9 +20,9 @@ export type ConflictFunction = (
 
 /** A local change not yet on the server. */
 export type LocalChange =
-  | { op: 'create' | 'put'; record: Record<string, unknown> }
-  | { op: 'update'; patch: Record<string, unknown> }
-  | { op: 'delete' };
+  | { kind: 'create' | 'put'; record: Record<string, unknown> }
+  | { kind: 'update'; patch: Record<string, unknown> }
+  | { kind: 'delete' };
 
 /** Options of `SyncManager.open`. */
 export interface SyncManagerOptions {
@@ -147,7 +150,7 @@ export type SyncErrorCode =
   | 'leader_unavailable' | 'panicked' | 'callback_failed'
   | 'network_error' | 'network' | 'server_error' | 'auth_failed' | 'upgrade_required' | 'malformed_response'
   | 'invalid_operation' | 'not_found' | 'request_rejected' | 'storage_error'
-  | 'unknown_table' | 'unknown_index' | 'invalid_record' | 'missing_key' | 'invalid_key' | 'key_exists'
+  | 'unknown_table' | 'unknown_index' | 'invalid_record' | 'invalid_value' | 'missing_key' | 'invalid_key' | 'key_exists'
   | 'unique_violation' | 'database_closed' | 'schema_conflict';
 
 /** Every error idb-sync throws: a JS `Error` with `name === 'SyncError'`. */
@@ -158,6 +161,8 @@ export interface SyncError extends Error {
   option?: string;
   /** For `server_error`: the HTTP status. */
   status?: number;
+  /** For `invalid_value`: the field path of the value that cannot be synced (`meta.size`, `tags[2]`). */
+  path?: string;
   cause?: unknown;
 }
 "#;
