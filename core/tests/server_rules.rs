@@ -18,7 +18,7 @@ fn m(seq: u64, key: &str, op: Op, base: u64, mode: MergeMode) -> Mutation {
 
 fn push(server: &MemoryServer, client: &str, mutations: Vec<Mutation>) -> Vec<MutationResult> {
     let mut tx = server.begin();
-    let req = PushRequest { protocol_version: 1, client_id: client.into(), mutations };
+    let req = PushRequest { protocol_version: 1, client_id: client.into(), account: None, mutations };
     let resp = block_on(apply_push(&mut tx, "u", &req, &ServerConfig::default(), &BasicValidator::default(), 5)).unwrap();
     tx.commit();
     resp.results
@@ -61,7 +61,7 @@ fn the_high_water_mark_is_per_client() {
 fn a_failed_transaction_keeps_neither_effects_nor_high_water_mark() {
     let server = MemoryServer::new();
     let mut tx = server.begin();
-    let req = PushRequest { protocol_version: 1, client_id: "c".into(), mutations: vec![create(1, "k")] };
+    let req = PushRequest { protocol_version: 1, client_id: "c".into(), account: None, mutations: vec![create(1, "k")] };
     block_on(apply_push(&mut tx, "u", &req, &ServerConfig::default(), &BasicValidator::default(), 5)).unwrap();
     drop(tx); // rolled back
     let r = push(&server, "c", vec![create(1, "k")]);
@@ -109,7 +109,7 @@ fn pull_pages_through_the_change_stream_with_an_opaque_cursor() {
     let mut seen = 0;
     loop {
         let mut tx = server.begin();
-        let req = PullRequest { protocol_version: 1, client_id: "c".into(), cursor: cursor.clone(), limit: Some(2) };
+        let req = PullRequest { protocol_version: 1, client_id: "c".into(), account: None, cursor: cursor.clone(), limit: Some(2) };
         let PullResponse::Ok(page) = block_on(pull(&mut tx, "u", &req, &ServerConfig::default(), 9)).unwrap() else { panic!() };
         seen += page.changes.len();
         cursor = Some(page.cursor);
@@ -125,14 +125,14 @@ fn a_cursor_older_than_the_tombstone_horizon_gets_reset_required() {
     let server = MemoryServer::new();
     push(&server, "c", vec![create(1, "k")]);
     let mut tx = server.begin();
-    let req = PullRequest { protocol_version: 1, client_id: "c".into(), cursor: None, limit: None };
+    let req = PullRequest { protocol_version: 1, client_id: "c".into(), account: None, cursor: None, limit: None };
     let PullResponse::Ok(page) = block_on(pull(&mut tx, "u", &req, &ServerConfig::default(), 9)).unwrap() else { panic!() };
     push(&server, "c", vec![m(2, "k", Op::Delete, 1, MergeMode::FieldMerge)]);
     let mut tx = server.begin();
     block_on(collect_tombstones(&mut tx, "u", 2)).unwrap();
     tx.commit();
     let mut tx = server.begin();
-    let req = PullRequest { protocol_version: 1, client_id: "c".into(), cursor: Some(page.cursor), limit: None };
+    let req = PullRequest { protocol_version: 1, client_id: "c".into(), account: None, cursor: Some(page.cursor), limit: None };
     assert!(matches!(block_on(pull(&mut tx, "u", &req, &ServerConfig::default(), 9)).unwrap(), PullResponse::ResetRequired { .. }));
 }
 
@@ -140,7 +140,7 @@ fn a_cursor_older_than_the_tombstone_horizon_gets_reset_required() {
 fn another_protocol_version_gets_upgrade_required() {
     let server = MemoryServer::new();
     let mut tx = server.begin();
-    let req = PushRequest { protocol_version: 2, client_id: "c".into(), mutations: vec![] };
+    let req = PushRequest { protocol_version: 2, client_id: "c".into(), account: None, mutations: vec![] };
     let err = block_on(apply_push(&mut tx, "u", &req, &ServerConfig::default(), &BasicValidator::default(), 5)).unwrap_err();
     assert_eq!((err.status(), err.code()), (426, "upgrade_required"));
 }
@@ -150,7 +150,7 @@ fn too_many_mutations_get_payload_too_large() {
     let server = MemoryServer::new();
     let mut tx = server.begin();
     let config = ServerConfig { max_mutations_per_push: 2, ..ServerConfig::default() };
-    let req = PushRequest { protocol_version: 1, client_id: "c".into(), mutations: (1..=3).map(|i| create(i, "k")).collect() };
+    let req = PushRequest { protocol_version: 1, client_id: "c".into(), account: None, mutations: (1..=3).map(|i| create(i, "k")).collect() };
     let err = block_on(apply_push(&mut tx, "u", &req, &config, &BasicValidator::default(), 5)).unwrap_err();
     assert_eq!(err.status(), 413);
 }
@@ -160,7 +160,7 @@ fn users_never_see_each_others_records() {
     let server = MemoryServer::new();
     push(&server, "c", vec![create(1, "k")]);
     let mut tx = server.begin();
-    let req = PullRequest { protocol_version: 1, client_id: "c".into(), cursor: None, limit: None };
+    let req = PullRequest { protocol_version: 1, client_id: "c".into(), account: None, cursor: None, limit: None };
     let PullResponse::Ok(page) = block_on(pull(&mut tx, "someone-else", &req, &ServerConfig::default(), 9)).unwrap() else { panic!() };
     assert!(page.changes.is_empty());
 }

@@ -1,5 +1,6 @@
 //! The pull half of a round: pages from the cursor until `hasMore` is false, each
 //! page and its cursor in one transaction (I4); `resetRequired` drops the synced copy.
+//! A page or reset for another account than the local data's is refused (I10).
 
 use super::{apply_change, RoundReport, SyncEngine};
 use crate::conflict::ConflictResolver;
@@ -19,6 +20,7 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
             let request = PullRequest {
                 protocol_version: PROTOCOL_VERSION,
                 client_id: meta.client_id.clone(),
+                account: meta.account.clone(),
                 cursor: meta.cursor.clone(),
                 limit: Some(self.config.pull_limit),
             };
@@ -30,7 +32,8 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
                 return Err(super::push::http_error(&response));
             }
             match decode_pull_response(&response.body)? {
-                PullResponse::ResetRequired { .. } => {
+                PullResponse::ResetRequired { account, .. } => {
+                    meta.clone().check_account(account.as_deref())?;
                     resets += 1;
                     report.resets += 1;
                     if resets > 2 || meta.cursor.is_none() {
@@ -46,6 +49,7 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
                     self.storage
                         .transact(&keys, |tx| {
                             let meta = tx.meta()?;
+                            meta.check_account(page.account.as_deref())?;
                             if meta.cursor != request.cursor {
                                 return Err(SyncError::Storage("cursor moved during pull".into()));
                             }

@@ -1,12 +1,13 @@
 //! The push half of a round: send in-flight entries, split on 413/400, classify
-//! errors, apply the results in one transaction per answered request.
+//! errors, apply the results in one transaction per answered request. Every request
+//! names the account of the local data (I10); a reused client id is renewed (I11).
 
 use super::{apply_result, RoundReport, SyncEngine};
 use crate::conflict::{ConflictResolver, DeadLetter};
 use crate::error::SyncError;
 use crate::hlc::measure_offset;
 use crate::key::RecordId;
-use crate::outbox::InFlightOp;
+use crate::outbox::{ClientMeta, InFlightOp};
 use crate::ports::{Clock, Storage, Transport, TransportRequest, TransportResponse};
 use crate::protocol::{decode_push_response, Endpoint, ErrorBody, MutationResult, PushRequest, PushResponse};
 use crate::PROTOCOL_VERSION;
@@ -28,6 +29,7 @@ pub(super) fn http_error(response: &TransportResponse) -> SyncError {
     };
     match response.status {
         401 | 403 => SyncError::Auth(message),
+        409 if code == "account_changed" => SyncError::AccountChanged(message),
         426 => SyncError::UpgradeRequired(message),
         status => SyncError::Server { status, code, message, retry_after_ms: response.retry_after_ms },
     }
@@ -44,9 +46,10 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
         Ok(response)
     }
 
-    async fn push_once(&self, ops: &[InFlightOp], client_id: &str) -> Result<(PushResponse, i64), PushFailure> {
+    async fn push_once(&self, ops: &[InFlightOp], meta: &ClientMeta) -> Result<(PushResponse, i64), PushFailure> {
         let mutations: Vec<_> = ops.iter().map(InFlightOp::to_mutation).collect();
-        let request = PushRequest { protocol_version: PROTOCOL_VERSION, client_id: client_id.to_owned(), mutations };
+        let (client_id, account) = (meta.client_id.clone(), meta.account.clone());
+        let request = PushRequest { protocol_version: PROTOCOL_VERSION, client_id, account, mutations };
         let body = serde_json::to_string(&request).map_err(|e| PushFailure::Error(SyncError::Storage(e.to_string())))?;
         let sent_at = self.clock.now_ms();
         let response = self.send(Endpoint::Push, body).await.map_err(PushFailure::Error)?;
@@ -71,14 +74,15 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
     /// Pushes in-flight entries (seq order), halving the request on 413/400 and
     /// parking a single mutation the server will not take as a dead letter (I6).
     pub(super) async fn push_ops(&self, mut ops: Vec<InFlightOp>, report: &mut RoundReport) -> Result<(), SyncError> {
-        let client_id = self.storage.read_meta().await?.client_id;
+        let mut meta = self.storage.read_meta().await?;
+        let mut renewed = false;
         let mut chunk = ops.len();
         while !ops.is_empty() {
             let n = chunk.clamp(1, ops.len());
             report.sent += n;
-            match self.push_once(&ops[..n], &client_id).await {
+            match self.push_once(&ops[..n], &meta).await {
                 Ok((response, offset)) => {
-                    self.apply_results(&ops[..n], &response.results, offset, report).await?;
+                    self.apply_results(&ops[..n], &response, offset, report).await?;
                     ops.drain(..n);
                 }
                 Err(PushFailure::Split { code, message }) if n > 1 => {
@@ -90,6 +94,11 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
                     report.rejected += 1;
                     ops.remove(0);
                 }
+                Err(PushFailure::Error(SyncError::Server { code, .. })) if code == "client_id_reused" && !renewed => {
+                    // I11: the server saw these seqs from an earlier life of this id.
+                    renewed = true;
+                    meta = super::identity::renew_client_id(&self.storage, &self.clock, &mut ops).await?;
+                }
                 Err(PushFailure::Error(e)) => return Err(e),
             }
         }
@@ -99,14 +108,16 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
     async fn apply_results(
         &self,
         ops: &[InFlightOp],
-        results: &[MutationResult],
+        response: &PushResponse,
         offset: i64,
         report: &mut RoundReport,
     ) -> Result<(), SyncError> {
+        let results = &response.results;
         let keys: Vec<RecordId> = ops.iter().map(|o| o.id.clone()).collect();
         let ctx = self.context();
         self.storage
             .transact(&keys, |tx| {
+                tx.meta()?.check_account(response.account.as_deref())?;
                 tx.meta()?.clock_offset_ms = offset;
                 for result in results {
                     if let Some(op) = ops.iter().find(|o| o.seq == result.seq()) {

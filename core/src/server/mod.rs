@@ -4,16 +4,18 @@
 //! tombstones and their GC horizon. The reference server is HTTP plus a database
 //! adapter over this code; the simulation runs exactly this code too.
 
+mod content_hash;
 mod error;
 mod pull;
 mod push;
 mod store;
 mod validate;
 
+pub use content_hash::content_hash;
 pub use error::ServerError;
 pub use pull::{collect_tombstones, decode_cursor, encode_cursor, pull};
 pub use push::{apply_push, decide, Decision};
-pub use store::{ClientState, ServerRecord, ServerStore, StoredOutcome};
+pub use store::{ClientState, OutcomeKind, ServerRecord, ServerStore, StoredOutcome};
 pub use validate::{BasicValidator, MutationValidator};
 
 /// Limits the server enforces.
@@ -25,10 +27,19 @@ pub struct ServerConfig {
     pub default_pull_limit: u32,
     /// Largest page size a client may ask for.
     pub max_pull_limit: u32,
+    /// Most idempotency outcomes kept per client (at least `max_mutations_per_push`):
+    /// when more would be kept, the oldest are pruned and the client's
+    /// acknowledged-below mark rises past them.
+    pub max_outcomes_per_client: usize,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        ServerConfig { max_mutations_per_push: 500, default_pull_limit: 200, max_pull_limit: 1000 }
+        ServerConfig {
+            max_mutations_per_push: 500,
+            default_pull_limit: 200,
+            max_pull_limit: 1000,
+            max_outcomes_per_client: 1000,
+        }
     }
 }

@@ -310,6 +310,13 @@ impl Storage for CrashyStorage {
     async fn outbox_len(&self) -> Result<usize, SyncError> {
         self.inner.outbox_len().await
     }
+    async fn local_keys(&self) -> Result<Vec<RecordId>, SyncError> {
+        self.inner.local_keys().await
+    }
+    async fn clear_synced_data(&self) -> Result<(), SyncError> {
+        let crash = self.step()?;
+        self.crash_result(crash, || block_on(self.inner.clear_synced_data()))
+    }
 }
 
 /// One simulated device.
@@ -489,7 +496,7 @@ pub fn run(seed: u64, breakage: Breakage) -> RunReport {
         rng: RefCell::new(rng.clone()),
         server: MemoryServer::new(),
         server_clock: server_clock.clone(),
-        config: ServerConfig { max_mutations_per_push: 4, default_pull_limit: 3, max_pull_limit: 4 },
+        config: ServerConfig { max_mutations_per_push: 4, default_pull_limit: 3, max_pull_limit: 4, ..ServerConfig::default() },
         faults: Cell::new(Faults::chaos()),
         breakage,
         delayed: RefCell::new(Vec::new()),
