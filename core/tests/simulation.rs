@@ -11,7 +11,10 @@ fn seeds() -> Vec<u64> {
     if let Ok(one) = std::env::var("IDB_SYNC_SIM_SEED") {
         return vec![one.parse().expect("IDB_SYNC_SIM_SEED must be a number")];
     }
-    let n: u64 = std::env::var("IDB_SYNC_SIM_SEEDS").ok().and_then(|v| v.parse().ok()).unwrap_or(2_000);
+    let n: u64 = std::env::var("IDB_SYNC_SIM_SEEDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2_000);
     (0..n).collect()
 }
 
@@ -39,22 +42,50 @@ fn detects(breakage: Breakage, what: &str) -> u64 {
             if std::env::var("IDB_SYNC_SIM_DEBUG").is_ok() {
                 let v = run(seed, breakage).violations;
                 if !v.is_empty() {
-                    eprintln!("seed {seed}: {}", v[0].chars().take(160).collect::<String>());
+                    eprintln!(
+                        "seed {seed}: {}",
+                        v[0].chars().take(160).collect::<String>()
+                    );
                 }
             }
-        }).filter(|&seed| run(seed, breakage).violations.iter().any(|v| v.contains(what))).count() as u64;
+        })
+        .filter(|&seed| {
+            run(seed, breakage)
+                .violations
+                .iter()
+                .any(|v| v.contains(what))
+        })
+        .count() as u64;
     println!("{breakage:?}: {caught} of 300 seeds report {what:?}");
     caught
 }
 
 #[test]
 fn simulation_detects_a_server_that_forgets_high_water_marks() {
-    let caught = detects(Breakage { server_forgets_high_water: true, ..Breakage::default() }, "I3: mutation");
-    assert!(caught > 0, "the simulation did not notice a server without idempotency");
+    let caught = detects(
+        Breakage {
+            server_forgets_high_water: true,
+            ..Breakage::default()
+        },
+        "I3: mutation",
+    );
+    assert!(
+        caught > 0,
+        "the simulation did not notice a server without idempotency"
+    );
 }
 
 #[test]
 fn simulation_detects_a_client_that_cancels_an_in_flight_create() {
-    let caught = detects(Breakage { client_cancels_in_flight_create: true, ..Breakage::default() }, "lost write");
-    assert!(caught > 0, "the simulation did not notice an in-flight create cancelled by a delete");
+    let caught = detects(
+        Breakage {
+            client_cancels_in_flight_create: true,
+            ..Breakage::default()
+        },
+        "lost write",
+    );
+    assert!(
+        caught > 0,
+        "the simulation did not notice an in-flight create cancelled by a delete"
+    );
 }

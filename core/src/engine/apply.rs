@@ -3,14 +3,17 @@
 //! they were not based on (I5). Storage adapters never see this logic; the engine
 //! runs it inside [`crate::ports::Storage::transact`].
 
-use crate::conflict::{resolve, ConflictInput, ConflictLogEntry, ConflictResolver, DeadLetter, ManualConflict, PolicyConfig, Resolution};
+use crate::conflict::{
+    resolve, ConflictInput, ConflictLogEntry, ConflictResolver, DeadLetter, ManualConflict,
+    PolicyConfig, Resolution,
+};
 use crate::hlc::Hlc;
 use crate::key::RecordId;
 use crate::merge::{merge_ops, MergeOutcome};
 use crate::outbox::{ClientMeta, KeyState, PendingOp};
+use crate::ports::StorageTx;
 use crate::protocol::{Change, MutationResult, ServerSnapshot};
 use crate::record::{Op, Record};
-use crate::ports::StorageTx;
 
 /// What applying needs besides the key: policies, resolver, the time.
 pub struct ApplyContext<'a, R: ?Sized> {
@@ -61,11 +64,14 @@ fn settle<R: ConflictResolver + ?Sized>(
         meta.observe_hlc(h, ctx.local_now_ms);
     }
     match decision {
-        Resolution::Rebase { pending, outcome, .. } => {
+        Resolution::Rebase {
+            pending, outcome, ..
+        } => {
             let hlc = local_hlc.unwrap_or_else(|| meta.tick_hlc(ctx.local_now_ms));
             state.pending = pending.map(|op| PendingOp { op, hlc, queued });
             state.rebuild_value(remote.data);
-            let quiet_rebase = outcome == "merged fields" && matches!(intent, Some(Op::Update { .. }));
+            let quiet_rebase =
+                outcome == "merged fields" && matches!(intent, Some(Op::Update { .. }));
             if always_log || !quiet_rebase {
                 log.push(ConflictLogEntry {
                     id: id.clone(),
@@ -114,11 +120,18 @@ pub fn apply_result<R: ConflictResolver + ?Sized>(
         return Ok(());
     };
     match result {
-        MutationResult::Applied { version, previous_version, .. } => {
+        MutationResult::Applied {
+            version,
+            previous_version,
+            ..
+        } => {
             state.in_flight = None;
             // Only when nothing else happened on the server in between do we know
             // the server record at `version` exactly; otherwise the next pull brings it.
-            if state.version == sent.base_version && *previous_version == sent.base_version && version > previous_version {
+            if state.version == sent.base_version
+                && *previous_version == sent.base_version
+                && version > previous_version
+            {
                 state.version = *version;
             } else {
                 state.acked_unpulled = true;
@@ -141,9 +154,25 @@ pub fn apply_result<R: ConflictResolver + ?Sized>(
                 },
             };
             let remote = snapshot_remote(server);
-            settle(id, state, intent, queued, remote, vec![sent.seq], ctx, &mut meta, &mut tx.conflict_log, true);
+            settle(
+                id,
+                state,
+                intent,
+                queued,
+                remote,
+                vec![sent.seq],
+                ctx,
+                &mut meta,
+                &mut tx.conflict_log,
+                true,
+            );
         }
-        MutationResult::Rejected { code, reason, server, .. } => {
+        MutationResult::Rejected {
+            code,
+            reason,
+            server,
+            ..
+        } => {
             state.in_flight = None;
             state.version = server.version;
             state.rebuild_value(server.data.as_ref());
@@ -165,7 +194,11 @@ pub fn apply_result<R: ConflictResolver + ?Sized>(
 }
 
 fn snapshot_remote(s: &ServerSnapshot) -> Remote<'_> {
-    Remote { data: s.data.as_ref(), version: s.version, hlc: s.hlc.as_ref() }
+    Remote {
+        data: s.data.as_ref(),
+        version: s.version,
+        hlc: s.hlc.as_ref(),
+    }
 }
 
 /// Applies one pulled change to its key (I5: local changes go through the policy).
@@ -175,7 +208,10 @@ pub fn apply_change<R: ConflictResolver + ?Sized>(
     ctx: &ApplyContext<'_, R>,
 ) -> Result<(), crate::SyncError> {
     let mut meta = tx.meta()?.clone();
-    let id = RecordId { table: change.table.clone(), key: change.key.clone() };
+    let id = RecordId {
+        table: change.table.clone(),
+        key: change.key.clone(),
+    };
     let state = tx.states.entry(id.clone()).or_default();
     if change.version <= state.version {
         return Ok(());
@@ -183,7 +219,10 @@ pub fn apply_change<R: ConflictResolver + ?Sized>(
     if let Some(h) = &change.hlc {
         meta.observe_hlc(h, ctx.local_now_ms);
     }
-    let ours = change.origin.as_ref().filter(|o| o.client_id == meta.client_id);
+    let ours = change
+        .origin
+        .as_ref()
+        .filter(|o| o.client_id == meta.client_id);
     if let (Some(o), Some(f)) = (ours, &state.in_flight) {
         if o.seq == f.seq {
             state.in_flight = None; // the echo of our own unanswered mutation
@@ -194,7 +233,9 @@ pub fn apply_change<R: ConflictResolver + ?Sized>(
     // The server knows the key now: a pending create must go as a put.
     if let Some(p) = &mut state.pending {
         if let Op::Create { record } = &p.op {
-            p.op = Op::Put { record: record.clone() };
+            p.op = Op::Put {
+                record: record.clone(),
+            };
         }
     }
     if !state.has_local_changes() || consecutive_own || state.pending.is_none() {
@@ -211,8 +252,23 @@ pub fn apply_change<R: ConflictResolver + ?Sized>(
             Some(p) => (Some(p.op), p.queued),
             None => (None, meta.next_queue_order),
         };
-        let remote = Remote { data: change.data.as_ref(), version: change.version, hlc: change.hlc.as_ref() };
-        settle(&id, state, intent, queued, remote, Vec::new(), ctx, &mut meta, &mut tx.conflict_log, false);
+        let remote = Remote {
+            data: change.data.as_ref(),
+            version: change.version,
+            hlc: change.hlc.as_ref(),
+        };
+        settle(
+            &id,
+            state,
+            intent,
+            queued,
+            remote,
+            Vec::new(),
+            ctx,
+            &mut meta,
+            &mut tx.conflict_log,
+            false,
+        );
     }
     tx.meta = Some(meta);
     Ok(())

@@ -9,7 +9,9 @@ use crate::hlc::measure_offset;
 use crate::key::RecordId;
 use crate::outbox::{ClientMeta, InFlightOp};
 use crate::ports::{Clock, Storage, Transport, TransportRequest, TransportResponse};
-use crate::protocol::{decode_push_response, Endpoint, ErrorBody, MutationResult, PushRequest, PushResponse};
+use crate::protocol::{
+    decode_push_response, Endpoint, ErrorBody, MutationResult, PushRequest, PushResponse,
+};
 use crate::PROTOCOL_VERSION;
 
 /// Why a push request got no usable answer.
@@ -25,19 +27,31 @@ pub(super) fn http_error(response: &TransportResponse) -> SyncError {
     let body: Option<ErrorBody> = serde_json::from_str(&response.body).ok();
     let (code, message) = match body {
         Some(b) => (b.error.code, b.error.message),
-        None => (format!("http_{}", response.status), format!("HTTP {}", response.status)),
+        None => (
+            format!("http_{}", response.status),
+            format!("HTTP {}", response.status),
+        ),
     };
     match response.status {
         401 | 403 => SyncError::Auth(message),
         409 if code == "account_changed" => SyncError::AccountChanged(message),
         426 => SyncError::UpgradeRequired(message),
-        status => SyncError::Server { status, code, message, retry_after_ms: response.retry_after_ms },
+        status => SyncError::Server {
+            status,
+            code,
+            message,
+            retry_after_ms: response.retry_after_ms,
+        },
     }
 }
 
 impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C, R> {
     /// Sends a request; on 401 asks once for fresh credentials and sends again.
-    pub(super) async fn send(&self, endpoint: Endpoint, body: String) -> Result<TransportResponse, SyncError> {
+    pub(super) async fn send(
+        &self,
+        endpoint: Endpoint,
+        body: String,
+    ) -> Result<TransportResponse, SyncError> {
         let request = TransportRequest { endpoint, body };
         let response = self.transport.send(request.clone()).await?;
         if response.status == 401 && self.transport.refresh_credentials().await {
@@ -46,17 +60,31 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
         Ok(response)
     }
 
-    async fn push_once(&self, ops: &[InFlightOp], meta: &ClientMeta) -> Result<(PushResponse, i64), PushFailure> {
+    async fn push_once(
+        &self,
+        ops: &[InFlightOp],
+        meta: &ClientMeta,
+    ) -> Result<(PushResponse, i64), PushFailure> {
         let mutations: Vec<_> = ops.iter().map(InFlightOp::to_mutation).collect();
         let (client_id, account) = (meta.client_id.clone(), meta.account.clone());
-        let request = PushRequest { protocol_version: PROTOCOL_VERSION, client_id, account, mutations };
-        let body = serde_json::to_string(&request).map_err(|e| PushFailure::Error(SyncError::Storage(e.to_string())))?;
+        let request = PushRequest {
+            protocol_version: PROTOCOL_VERSION,
+            client_id,
+            account,
+            mutations,
+        };
+        let body = serde_json::to_string(&request)
+            .map_err(|e| PushFailure::Error(SyncError::Storage(e.to_string())))?;
         let sent_at = self.clock.now_ms();
-        let response = self.send(Endpoint::Push, body).await.map_err(PushFailure::Error)?;
+        let response = self
+            .send(Endpoint::Push, body)
+            .await
+            .map_err(PushFailure::Error)?;
         let received_at = self.clock.now_ms();
         match response.status {
             200..=299 => {
-                let decoded = decode_push_response(&response.body, &request.mutations).map_err(PushFailure::Error)?;
+                let decoded = decode_push_response(&response.body, &request.mutations)
+                    .map_err(PushFailure::Error)?;
                 let offset = measure_offset(sent_at, received_at, decoded.server_time);
                 Ok((decoded, offset))
             }
@@ -73,7 +101,11 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
 
     /// Pushes in-flight entries (seq order), halving the request on 413/400 and
     /// parking a single mutation the server will not take as a dead letter (I6).
-    pub(super) async fn push_ops(&self, mut ops: Vec<InFlightOp>, report: &mut RoundReport) -> Result<(), SyncError> {
+    pub(super) async fn push_ops(
+        &self,
+        mut ops: Vec<InFlightOp>,
+        report: &mut RoundReport,
+    ) -> Result<(), SyncError> {
         let mut meta = self.storage.read_meta().await?;
         let mut renewed = false;
         let mut chunk = ops.len();
@@ -82,7 +114,8 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
             report.sent += n;
             match self.push_once(&ops[..n], &meta).await {
                 Ok((response, offset)) => {
-                    self.apply_results(&ops[..n], &response, offset, report).await?;
+                    self.apply_results(&ops[..n], &response, offset, report)
+                        .await?;
                     ops.drain(..n);
                 }
                 Err(PushFailure::Split { code, message }) if n > 1 => {
@@ -94,10 +127,13 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
                     report.rejected += 1;
                     ops.remove(0);
                 }
-                Err(PushFailure::Error(SyncError::Server { code, .. })) if code == "client_id_reused" && !renewed => {
+                Err(PushFailure::Error(SyncError::Server { code, .. }))
+                    if code == "client_id_reused" && !renewed =>
+                {
                     // I11: the server saw these seqs from an earlier life of this id.
                     renewed = true;
-                    meta = super::identity::renew_client_id(&self.storage, &self.clock, &mut ops).await?;
+                    meta = super::identity::renew_client_id(&self.storage, &self.clock, &mut ops)
+                        .await?;
                 }
                 Err(PushFailure::Error(e)) => return Err(e),
             }
@@ -138,7 +174,12 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
         Ok(())
     }
 
-    async fn reject_locally(&self, op: &InFlightOp, code: String, reason: String) -> Result<(), SyncError> {
+    async fn reject_locally(
+        &self,
+        op: &InFlightOp,
+        code: String,
+        reason: String,
+    ) -> Result<(), SyncError> {
         let now = self.clock.now_ms();
         self.storage
             .transact(std::slice::from_ref(&op.id), |tx| {

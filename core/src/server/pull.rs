@@ -79,7 +79,10 @@ pub async fn pull<S: ServerStore>(
             account,
         });
     }
-    let limit = request.limit.unwrap_or(config.default_pull_limit).clamp(1, config.max_pull_limit) as usize;
+    let limit = request
+        .limit
+        .unwrap_or(config.default_pull_limit)
+        .clamp(1, config.max_pull_limit) as usize;
     let mut rows = store.changes_since(user, after, limit + 1).await?;
     let has_more = rows.len() > limit;
     rows.truncate(limit);
@@ -109,6 +112,10 @@ pub async fn pull<S: ServerStore>(
 
 /// Purges the user's tombstones written at or before change `up_to`; clients whose
 /// cursor is older get `resetRequired`.
-pub async fn collect_tombstones<S: ServerStore>(store: &mut S, user: &str, up_to: u64) -> Result<(), ServerError> {
+pub async fn collect_tombstones<S: ServerStore>(
+    store: &mut S,
+    user: &str,
+    up_to: u64,
+) -> Result<(), ServerError> {
     store.purge_tombstones(user, up_to).await
 }

@@ -2,8 +2,8 @@
 //! check, conflict detection and field merge for one push.
 
 use super::{
-    content_hash, ClientState, MutationValidator, OutcomeKind, ServerConfig, ServerError, ServerRecord, ServerStore,
-    StoredOutcome,
+    content_hash, ClientState, MutationValidator, OutcomeKind, ServerConfig, ServerError,
+    ServerRecord, ServerStore, StoredOutcome,
 };
 use crate::protocol::{
     ConflictReason, MergeMode, Mutation, MutationResult, Origin, PushRequest, PushResponse,
