@@ -52,6 +52,11 @@ pub enum SyncError {
     /// The record, conflict or dead letter asked for does not exist.
     #[error("not found: {0}")]
     NotFound(String),
+    /// The server says this database's data belongs to another account than the one
+    /// signed in (I10). Nothing was sent or applied; sync stays stopped until the app
+    /// decides what to do with the local data (`resolve_account_change`).
+    #[error("account changed: {0}")]
+    AccountChanged(String),
     /// A request the server rejected as a whole and that cannot be split further.
     #[error("request rejected ({code}): {message}")]
     RequestRejected {
@@ -75,6 +80,7 @@ impl SyncError {
             SyncError::InvalidOperation(_) => "invalid_operation",
             SyncError::NotFound(_) => "not_found",
             SyncError::RequestRejected { .. } => "request_rejected",
+            SyncError::AccountChanged(_) => "account_changed",
         }
     }
 
@@ -84,7 +90,7 @@ impl SyncError {
             SyncError::Auth(_) => ErrorClass::Auth,
             SyncError::RequestRejected { .. } => ErrorClass::Rejected,
             SyncError::InvalidOperation(_) | SyncError::NotFound(_) => ErrorClass::Rejected,
-            SyncError::UpgradeRequired(_) => ErrorClass::Fatal,
+            SyncError::UpgradeRequired(_) | SyncError::AccountChanged(_) => ErrorClass::Fatal,
             SyncError::Storage(_)
             | SyncError::Network(_)
             | SyncError::Server { .. }

@@ -88,6 +88,15 @@ pub trait Storage {
 
     /// Number of pending plus in-flight entries.
     async fn outbox_len(&self) -> Result<usize, SyncError>;
+
+    /// Every key with a stored sync state (a record the engine knows, an outbox entry
+    /// or a conflict), for the decisions that touch the whole database.
+    async fn local_keys(&self) -> Result<Vec<RecordId>, SyncError>;
+
+    /// One transaction: deletes every record of the synced tables, every key state
+    /// and dead letter, and resets the metadata's `cursor` and `account` (the client
+    /// id, seqs and clock stay): a fresh start for another account (I10).
+    async fn clear_synced_data(&self) -> Result<(), SyncError>;
 }
 
 /// An HTTP request of protocol v1 (JSON body).
@@ -130,4 +139,26 @@ pub trait Clock {
     fn now_ms(&self) -> u64;
     /// Sleeps `ms` milliseconds.
     async fn sleep(&self, ms: u64);
+
+    /// A new client id, to replace `previous` after the server refused it as reused
+    /// (I11). Time-ordered ids live here with the clock. The default derives a
+    /// UUID-v7-shaped id from the time and `previous` (deterministic, for tests);
+    /// the browser overrides it with a random UUID v7.
+    fn new_client_id(&self, previous: &str) -> String {
+        let now = self.now_ms();
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in previous.bytes().chain(now.to_le_bytes()) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        let t = now & 0xffff_ffff_ffff;
+        format!(
+            "{:08x}-{:04x}-7{:03x}-{:04x}-{:012x}",
+            t >> 16,
+            t & 0xffff,
+            (h >> 52) & 0xfff,
+            0x8000 | ((h >> 36) & 0x3fff),
+            h & 0xffff_ffff_ffff
+        )
+    }
 }

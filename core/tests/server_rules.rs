@@ -31,6 +31,7 @@ fn push(server: &MemoryServer, client: &str, mutations: Vec<Mutation>) -> Vec<Mu
     let req = PushRequest {
         protocol_version: 1,
         client_id: client.into(),
+        account: None,
         mutations,
     };
     let resp = block_on(apply_push(
@@ -100,6 +101,7 @@ fn a_failed_transaction_keeps_neither_effects_nor_high_water_mark() {
     let req = PushRequest {
         protocol_version: 1,
         client_id: "c".into(),
+        account: None,
         mutations: vec![create(1, "k")],
     };
     block_on(apply_push(
@@ -243,6 +245,7 @@ fn pull_pages_through_the_change_stream_with_an_opaque_cursor() {
         let req = PullRequest {
             protocol_version: 1,
             client_id: "c".into(),
+            account: None,
             cursor: cursor.clone(),
             limit: Some(2),
         };
@@ -268,6 +271,7 @@ fn a_cursor_older_than_the_tombstone_horizon_gets_reset_required() {
     let req = PullRequest {
         protocol_version: 1,
         client_id: "c".into(),
+        account: None,
         cursor: None,
         limit: None,
     };
@@ -288,6 +292,7 @@ fn a_cursor_older_than_the_tombstone_horizon_gets_reset_required() {
     let req = PullRequest {
         protocol_version: 1,
         client_id: "c".into(),
+        account: None,
         cursor: Some(page.cursor),
         limit: None,
     };
@@ -304,6 +309,7 @@ fn another_protocol_version_gets_upgrade_required() {
     let req = PushRequest {
         protocol_version: 2,
         client_id: "c".into(),
+        account: None,
         mutations: vec![],
     };
     let err = block_on(apply_push(
@@ -329,6 +335,7 @@ fn too_many_mutations_get_payload_too_large() {
     let req = PushRequest {
         protocol_version: 1,
         client_id: "c".into(),
+        account: None,
         mutations: (1..=3).map(|i| create(i, "k")).collect(),
     };
     let err = block_on(apply_push(
@@ -351,6 +358,7 @@ fn users_never_see_each_others_records() {
     let req = PullRequest {
         protocol_version: 1,
         client_id: "c".into(),
+        account: None,
         cursor: None,
         limit: None,
     };

@@ -7,9 +7,13 @@
 //! `user_sync` row first (so change sequence numbers commit in order and a pull never
 //! skips a change committed late), on SQLite by the process's writer lock.
 
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
 use idb_sync_core::hlc::Hlc;
 use idb_sync_core::protocol::Origin;
-use idb_sync_core::server::{ClientState, ServerError, ServerRecord, ServerStore};
+use idb_sync_core::server::{
+    ClientState, OutcomeKind, ServerError, ServerRecord, ServerStore, StoredOutcome,
+};
 use idb_sync_core::{Record, RecordKey};
 use serde::de::DeserializeOwned;
 use sqlx::any::AnyRow;
@@ -22,6 +26,9 @@ use crate::db::{Database, DatabaseKind};
 pub struct SqlStore {
     tx: Transaction<'static, Any>,
     _writer_turn: Option<OwnedMutexGuard<()>>,
+    /// The outcome seqs stored per (user, client) when its state was loaded, so that
+    /// `put_client_state` writes only new outcome rows.
+    loaded_outcomes: HashMap<(String, String), BTreeSet<u64>>,
 }
 
 fn store_error(error: impl std::fmt::Display) -> ServerError {
@@ -122,6 +129,7 @@ impl SqlStore {
         Ok(Self {
             tx,
             _writer_turn: writer_turn,
+            loaded_outcomes: HashMap::new(),
         })
     }
 
@@ -137,6 +145,7 @@ impl SqlStore {
         Ok(Self {
             tx,
             _writer_turn: None,
+            loaded_outcomes: HashMap::new(),
         })
     }
 
@@ -157,23 +166,54 @@ impl ServerStore for SqlStore {
         user: &str,
         client_id: &str,
     ) -> Result<ClientState, ServerError> {
-        let row = sqlx::query(
-            "SELECT high_water, unapplied FROM client_states WHERE user_id = $1 AND client_id = $2",
-        )
-        .bind(user)
-        .bind(client_id)
-        .fetch_optional(&mut *self.tx)
-        .await
-        .map_err(store_error)?;
+        let row = sqlx::query("SELECT high_water, acked_below, unapplied FROM client_states WHERE user_id = $1 AND client_id = $2")
+            .bind(user)
+            .bind(client_id)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(store_error)?;
         let Some(row) = row else {
             return Ok(ClientState::default());
         };
+        let acked_below = to_u64(row.try_get("acked_below").map_err(store_error)?);
+        // Outcomes stored before content hashes (migration 0003): no hash, same kinds.
+        let legacy: BTreeMap<u64, OutcomeKind> =
+            serde_json::from_str(&row.try_get::<String, _>("unapplied").map_err(store_error)?)
+                .map_err(store_error)?;
+        let mut outcomes: BTreeMap<u64, StoredOutcome> = legacy
+            .into_iter()
+            .map(|(seq, kind)| (seq, StoredOutcome { hash: None, kind }))
+            .collect();
+        let rows = sqlx::query(
+            "SELECT seq, content_hash, outcome FROM client_outcomes WHERE user_id = $1 AND client_id = $2 AND seq >= $3",
+        )
+        .bind(user)
+        .bind(client_id)
+        .bind(to_i64(acked_below)?)
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(store_error)?;
+        for row in &rows {
+            let seq = to_u64(row.try_get("seq").map_err(store_error)?);
+            let hash = row
+                .try_get::<Option<String>, _>("content_hash")
+                .map_err(store_error)?;
+            let kind =
+                serde_json::from_str(&row.try_get::<String, _>("outcome").map_err(store_error)?)
+                    .map_err(store_error)?;
+            outcomes.insert(seq, StoredOutcome { hash, kind });
+        }
+        let stored = rows
+            .iter()
+            .filter_map(|r| r.try_get::<i64, _>("seq").ok())
+            .map(to_u64)
+            .collect();
+        self.loaded_outcomes
+            .insert((user.to_owned(), client_id.to_owned()), stored);
         Ok(ClientState {
             high_water: to_u64(row.try_get("high_water").map_err(store_error)?),
-            unapplied: serde_json::from_str(
-                &row.try_get::<String, _>("unapplied").map_err(store_error)?,
-            )
-            .map_err(store_error)?,
+            acked_below,
+            outcomes,
         })
     }
 
@@ -184,16 +224,49 @@ impl ServerStore for SqlStore {
         state: &ClientState,
     ) -> Result<(), ServerError> {
         sqlx::query(
-            "INSERT INTO client_states (user_id, client_id, high_water, unapplied) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (user_id, client_id) DO UPDATE SET high_water = excluded.high_water, unapplied = excluded.unapplied",
+            "INSERT INTO client_states (user_id, client_id, high_water, acked_below, unapplied) VALUES ($1, $2, $3, $4, '{}') \
+             ON CONFLICT (user_id, client_id) DO UPDATE SET high_water = excluded.high_water, \
+             acked_below = excluded.acked_below, unapplied = '{}'",
         )
         .bind(user)
         .bind(client_id)
         .bind(to_i64(state.high_water)?)
-        .bind(serde_json::to_string(&state.unapplied).map_err(store_error)?)
+        .bind(to_i64(state.acked_below)?)
         .execute(&mut *self.tx)
         .await
         .map_err(store_error)?;
+        // Pruned: everything below the acknowledged seq (core raises it past what its
+        // per-client cap drops).
+        let stored = self
+            .loaded_outcomes
+            .remove(&(user.to_owned(), client_id.to_owned()))
+            .unwrap_or_default();
+        sqlx::query(
+            "DELETE FROM client_outcomes WHERE user_id = $1 AND client_id = $2 AND seq < $3",
+        )
+        .bind(user)
+        .bind(client_id)
+        .bind(to_i64(state.acked_below)?)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(store_error)?;
+        for (seq, outcome) in state.outcomes.range(state.acked_below..) {
+            if stored.contains(seq) {
+                continue;
+            }
+            sqlx::query(
+                "INSERT INTO client_outcomes (user_id, client_id, seq, content_hash, outcome) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (user_id, client_id, seq) DO UPDATE SET content_hash = excluded.content_hash, outcome = excluded.outcome",
+            )
+            .bind(user)
+            .bind(client_id)
+            .bind(to_i64(*seq)?)
+            .bind(outcome.hash.clone())
+            .bind(serde_json::to_string(&outcome.kind).map_err(store_error)?)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(store_error)?;
+        }
         Ok(())
     }
 

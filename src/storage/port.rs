@@ -442,6 +442,32 @@ impl IdbStorage {
         tx.finish(result).await
     }
 
+    /// Wipes the synced tables, the sync state and the dead letters, and forgets the
+    /// cursor and account, in one transaction (an account change, "clear").
+    async fn clear_synced_inner(&self) -> Result<(), SyncError> {
+        let names: Vec<String> = [STATE, META, DEAD_LETTERS]
+            .iter()
+            .map(|s| s.to_string())
+            .chain(self.table_names())
+            .collect();
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let tx = Tx::begin(&self.db()?, &refs, IdbTransactionMode::Readwrite)?;
+        let result = async {
+            for name in refs.iter().filter(|n| **n != META) {
+                tx.store(name)?.clear().map_err(|e| thrown("clear", e))?;
+            }
+            let mut meta = Self::read_meta_in(&tx).await?;
+            meta.cursor = None;
+            meta.account = None;
+            tx.store(META)?
+                .put_with_key(&to_js(&meta)?, &META_KEY.into())
+                .map_err(|e| thrown("put meta", e))?;
+            Ok(())
+        }
+        .await;
+        tx.finish(result).await
+    }
+
     /// Every entry of one of our stores, in key order.
     async fn read_all<T: DeserializeOwned>(&self, store: &str) -> Result<Vec<T>, SyncError> {
         self.read_only(&[store], async |tx| {
@@ -578,5 +604,27 @@ impl Storage for IdbStorage {
         })
         .await
         .map_err(core)
+    }
+
+    async fn local_keys(&self) -> Result<Vec<RecordId>, CoreError> {
+        self.read_only(&[STATE], async |tx| {
+            let keys = idb::request(
+                tx.store(STATE)?
+                    .get_all_keys()
+                    .map_err(|e| thrown("getAllKeys", e))?,
+            )
+            .await?;
+            Ok(Array::from(&keys)
+                .iter()
+                .filter_map(|k| record_id(&k))
+                .filter(|id| self.table(&id.table).is_ok())
+                .collect())
+        })
+        .await
+        .map_err(core)
+    }
+
+    async fn clear_synced_data(&self) -> Result<(), CoreError> {
+        self.clear_synced_inner().await.map_err(core)
     }
 }

@@ -42,6 +42,11 @@ impl Clock for BrowserClock {
         now_ms()
     }
 
+    /// A random UUID v7 (a new client identity after `client_id_reused`).
+    fn new_client_id(&self, _previous: &str) -> String {
+        uuid::Uuid::now_v7().to_string()
+    }
+
     async fn sleep(&self, ms: u64) {
         let promise = Promise::new(&mut |resolve, _| {
             if let Some(window) = web_sys::window() {

@@ -741,6 +741,25 @@ impl Inner {
     }
 
     /// New credentials: forget the cached token and end an auth block.
+    /// The app decided what to do after `account_changed`: the block ends and a round
+    /// runs at once (in the leader tab, wherever this is called).
+    pub(crate) fn account_resolved(self: &Rc<Self>) {
+        let leader = {
+            let mut st = self.state.borrow_mut();
+            if st.leader {
+                let _ = st.scheduler.request_sync_now();
+            }
+            st.leader
+        };
+        if leader {
+            self.pump();
+        } else {
+            self.post(&Message::SyncNow {
+                id: format!("{}:account-resolved", self.client_id),
+            });
+        }
+    }
+
     pub(crate) fn credentials_changed(self: &Rc<Self>) {
         self.credentials.forget();
         let leader = {

@@ -125,11 +125,11 @@ impl SyncManager {
         let opts = options::parse(&options)?;
         let db = LocalDatabase::open(options.clone()).await?;
         let storage = db.storage().clone();
-        let client_id = match adopt_client_id(&storage, opts.client_id.as_deref()).await {
-            Ok(id) => id,
+        let client_id = match storage.read_meta().await {
+            Ok(meta) => meta.client_id,
             Err(e) => {
                 db.close();
-                return Err(e.into());
+                return Err(ManagerError::from(e).into());
             }
         };
         let adopt_after_pull = match adopt_at_open(&storage, opts.adopt).await {
@@ -565,6 +565,52 @@ impl SyncManager {
         Ok(())
     }
 
+    /// Decides what happens to this database's data after sync failed with
+    /// `account_changed` (another user signed in than the one whose data it holds).
+    /// `{ localData: 'clear' }` deletes the synced tables' records, the outbox,
+    /// conflicts and dead letters: a fresh start for the new account.
+    /// `{ localData: 'keep' }` keeps the records locally and moves every unsynced
+    /// change to the dead letters (code `account_changed`): nothing is pushed into the
+    /// new account unless the app retries it. Either way the new account's data is
+    /// then pulled from scratch. Rejects with `invalid_argument` for anything else.
+    ///
+    /// ```ts
+    /// sync.subscribe(async (s) => {
+    ///   if (s.error?.code === 'account_changed') await sync.resolveAccountChange({ localData: 'clear' });
+    /// });
+    /// ```
+    #[wasm_bindgen(js_name = resolveAccountChange)]
+    pub async fn resolve_account_change(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "{ localData: 'clear' | 'keep' }")] decision: JsValue,
+    ) -> Result<(), JsValue> {
+        check(&self.inner)?;
+        let local_data = if decision.is_object() {
+            js_sys::Reflect::get(&decision, &"localData".into())
+                .ok()
+                .and_then(|v| v.as_string())
+        } else {
+            None
+        };
+        let choice = match local_data.as_deref() {
+            Some("clear") => engine::LocalDataChoice::Clear,
+            Some("keep") => engine::LocalDataChoice::Keep,
+            _ => {
+                return Err(ManagerError::InvalidArgument {
+                    argument: "decision",
+                    reason: "expected { localData: 'clear' } or { localData: 'keep' }".into(),
+                }
+                .into())
+            }
+        };
+        engine::resolve_account_change(&self.inner.storage, &BrowserClock, choice)
+            .await
+            .map_err(ManagerError::from)?;
+        self.inner.refresh_counts();
+        self.inner.account_resolved();
+        Ok(())
+    }
+
     /// Stops syncing and closes the database: removes every listener, timer, lock and
     /// channel; pending `syncNow()` calls reject with `manager_closed`; no request is
     /// sent afterwards. Another tab takes over the loop.
@@ -591,8 +637,6 @@ impl SyncManager {
     }
 }
 
-/// The persisted client id; `wanted` (the `clientId` option) is adopted by a
-/// database that has never pushed, and must match otherwise.
 /// Adopts the rows of synced tables that have no sync state, as the `adopt` option
 /// says (core decides when: `AdoptMode::timing`). Returns whether to adopt after the
 /// first complete pull instead (`'pull'` on a database that never pulled).
@@ -609,34 +653,4 @@ async fn adopt_at_open(
             Ok(false)
         }
     }
-}
-
-async fn adopt_client_id(
-    storage: &crate::storage::IdbStorage,
-    wanted: Option<&str>,
-) -> Result<String, ManagerError> {
-    let meta = storage.read_meta().await?;
-    let Some(wanted) = wanted else {
-        return Ok(meta.client_id);
-    };
-    if meta.client_id == wanted {
-        return Ok(meta.client_id);
-    }
-    let fresh = meta.next_seq <= 1 && storage.outbox_len().await? == 0;
-    if !fresh {
-        return Err(ManagerError::invalid(
-            "clientId",
-            "client_id_mismatch",
-            format!("this database already syncs as client `{}`", meta.client_id),
-        ));
-    }
-    let wanted = wanted.to_owned();
-    let id = wanted.clone();
-    storage
-        .transact(&[], move |tx| {
-            tx.meta()?.client_id = id;
-            Ok(())
-        })
-        .await?;
-    Ok(wanted)
 }

@@ -38,7 +38,6 @@ pub(crate) struct ManagerOptions {
     pub(crate) debounce_ms: Option<u64>,
     pub(crate) conflict: ConflictOption,
     pub(crate) batch: BatchLimits,
-    pub(crate) client_id: Option<String>,
     pub(crate) auto_sync: bool,
     pub(crate) leader_heartbeat_ms: Option<u64>,
     /// What to do with rows of synced tables that have no sync state.
@@ -369,23 +368,14 @@ pub(crate) fn parse(options: &JsValue) -> Result<ManagerOptions, ManagerError> {
     let debounce_ms = millis(options, "debounce", "invalid_debounce", 0.0)?;
     let conflict = conflict(options, &schema)?;
     let batch = batch(options)?;
-    let client_id = get(options, "clientId");
-    let client_id = if absent(&client_id) {
-        None
-    } else {
-        let ok = |s: &String| {
-            (1..=128).contains(&s.len())
-                && s.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c))
-        };
-        Some(client_id.as_string().filter(ok).ok_or_else(|| {
-            ManagerError::invalid(
-                "clientId",
-                "invalid_client_id",
-                "expected 1-128 characters of A-Z a-z 0-9 - _ . :",
-            )
-        })?)
-    };
+    if !absent(&get(options, "clientId")) {
+        // I11: a chosen id is reused by a fresh database and its writes are lost.
+        return Err(ManagerError::invalid(
+            "clientId",
+            "invalid_client_id",
+            "the client id is minted by idb-sync for each database and cannot be set",
+        ));
+    }
     let auto_sync = get(options, "autoSync");
     let auto_sync = if absent(&auto_sync) {
         true
@@ -409,7 +399,6 @@ pub(crate) fn parse(options: &JsValue) -> Result<ManagerOptions, ManagerError> {
         debounce_ms,
         conflict,
         batch,
-        client_id,
         auto_sync,
         leader_heartbeat_ms,
         adopt,

@@ -49,8 +49,6 @@ export interface SyncManagerOptions {
     | { default?: ConflictPolicyName | ConflictFunction; tables?: Record<string, ConflictPolicyName | ConflictFunction> };
   /** Push batch limits. Defaults: 100 mutations, 256 KiB. */
   batch?: { maxCount?: number; maxBytes?: number };
-  /** This device's client id; adopted by a database that has not synced yet. */
-  clientId?: string;
   /** Start the automatic loop at once (default true). */
   autoSync?: boolean;
   /**
@@ -146,7 +144,7 @@ export type SyncErrorCode =
   | 'invalid_options' | 'unknown_option' | 'invalid_db_name' | 'invalid_version' | 'invalid_schema'
   | 'invalid_endpoint' | 'invalid_auth' | 'invalid_interval' | 'invalid_hidden_interval' | 'invalid_debounce' | 'invalid_leader_heartbeat'
   | 'invalid_conflict' | 'invalid_batch' | 'invalid_batch_count' | 'invalid_batch_bytes' | 'invalid_client_id'
-  | 'invalid_auto_sync' | 'invalid_adopt' | 'client_id_mismatch' | 'invalid_argument' | 'manager_closed' | 'offline'
+  | 'invalid_auto_sync' | 'invalid_adopt' | 'account_changed' | 'invalid_argument' | 'manager_closed' | 'offline'
   | 'leader_unavailable' | 'panicked' | 'callback_failed'
   | 'network_error' | 'network' | 'server_error' | 'auth_failed' | 'upgrade_required' | 'malformed_response'
   | 'invalid_operation' | 'not_found' | 'request_rejected' | 'storage_error'

@@ -26,7 +26,6 @@ export async function example(token: string): Promise<void> {
     debounce: 250,
     conflict: { default: 'fieldMerge', tables: { projects: (local, remote) => ({ ...remote, ...local }) } },
     batch: { maxCount: 100, maxBytes: 256 * 1024 },
-    clientId: 'device-1',
     autoSync: true,
     leaderHeartbeat: 2_000,
     adopt: 'push',
@@ -80,6 +79,10 @@ export async function example(token: string): Promise<void> {
   for (const l of letters) await (l.code === 'too_large' ? sync.discardDeadLetter(l.id) : sync.retryDeadLetter(l.id));
   await sync.conflictLog();
   sync.refreshAuth();
+  await sync.resolveAccountChange({ localData: 'clear' });
+  await sync.resolveAccountChange({ localData: 'keep' });
+  // @ts-expect-error: only 'clear' or 'keep'
+  await sync.resolveAccountChange({ localData: 'drop' });
   const leader: boolean = sync.isLeader;
   const id: string = sync.clientId;
   void [leader, id, sync.name];

@@ -5,12 +5,15 @@
 //! pull again. Pulling before taking a new batch means every batch is based on the
 //! freshest server versions, so a conflict is always a real concurrent change.
 
+mod account;
 mod apply;
+mod identity;
 mod isolate;
 mod local;
 mod pull;
 mod push;
 
+pub use account::{resolve_account_change, LocalDataChoice, ACCOUNT_CHANGED};
 pub use apply::{apply_change, apply_result, ApplyContext};
 pub use isolate::{POISON_CODE, STRIKES};
 pub use local::{discard_dead_letter, resolve_conflict, retry_dead_letter, write};

@@ -1,6 +1,7 @@
 //! The pull half of a round: pages from the cursor until `hasMore` is false, each
 //! page and its cursor in one transaction (I4); `resetRequired` and a `bad_cursor`
-//! refusal drop the synced copy and pull from the start.
+//! refusal drop the synced copy and pull from the start. A page or reset for another
+//! account than the local data's is refused (I10).
 
 use super::{apply_change, RoundReport, SyncEngine};
 use crate::conflict::ConflictResolver;
@@ -20,6 +21,7 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
             let request = PullRequest {
                 protocol_version: PROTOCOL_VERSION,
                 client_id: meta.client_id.clone(),
+                account: meta.account.clone(),
                 cursor: meta.cursor.clone(),
                 limit: Some(self.config.pull_limit),
             };
@@ -42,7 +44,8 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
                 continue;
             }
             match decode_pull_response(&response.body)? {
-                PullResponse::ResetRequired { .. } => {
+                PullResponse::ResetRequired { account, .. } => {
+                    meta.clone().check_account(account.as_deref())?;
                     resets += 1;
                     report.resets += 1;
                     if resets > 2 || meta.cursor.is_none() {
@@ -66,6 +69,7 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
                     self.storage
                         .transact(&keys, |tx| {
                             let meta = tx.meta()?;
+                            meta.check_account(page.account.as_deref())?;
                             if meta.cursor != request.cursor {
                                 return Err(SyncError::Storage("cursor moved during pull".into()));
                             }

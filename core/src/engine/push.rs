@@ -1,6 +1,7 @@
 //! The push half of a round: send in-flight entries, split on 413/400, isolate a
 //! mutation that keeps failing its request ([`super::isolate`]), classify errors,
-//! apply the results in one transaction per answered request.
+//! apply the results in one transaction per answered request. Every request names
+//! the account of the local data (I10); a reused client id is renewed (I11).
 
 use super::isolate::{self, Verdict, POISON_CODE, STRIKES};
 use super::{apply_result, RoundReport, SyncEngine};
@@ -8,7 +9,7 @@ use crate::conflict::{ConflictResolver, DeadLetter};
 use crate::error::SyncError;
 use crate::hlc::measure_offset;
 use crate::key::RecordId;
-use crate::outbox::InFlightOp;
+use crate::outbox::{ClientMeta, InFlightOp};
 use crate::ports::{Clock, Storage, Transport, TransportRequest, TransportResponse};
 use crate::protocol::{
     decode_push_response, Endpoint, ErrorBody, MutationResult, PushRequest, PushResponse,
@@ -35,6 +36,7 @@ pub(super) fn http_error(response: &TransportResponse) -> SyncError {
     };
     match response.status {
         401 | 403 => SyncError::Auth(message),
+        409 if code == "account_changed" => SyncError::AccountChanged(message),
         426 => SyncError::UpgradeRequired(message),
         status => SyncError::Server {
             status,
@@ -63,12 +65,14 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
     async fn push_once(
         &self,
         ops: &[InFlightOp],
-        client_id: &str,
+        meta: &ClientMeta,
     ) -> Result<(PushResponse, i64), PushFailure> {
         let mutations: Vec<_> = ops.iter().map(InFlightOp::to_mutation).collect();
+        let (client_id, account) = (meta.client_id.clone(), meta.account.clone());
         let request = PushRequest {
             protocol_version: PROTOCOL_VERSION,
-            client_id: client_id.to_owned(),
+            client_id,
+            account,
             mutations,
         };
         let body = serde_json::to_string(&request)
@@ -106,7 +110,8 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
         mut ops: Vec<InFlightOp>,
         report: &mut RoundReport,
     ) -> Result<(), SyncError> {
-        let client_id = self.storage.read_meta().await?.client_id;
+        let mut meta = self.storage.read_meta().await?;
+        let mut renewed = false;
         let mut chunk = ops.len();
         while !ops.is_empty() {
             let seqs: Vec<u64> = ops.iter().map(|o| o.seq).collect();
@@ -117,10 +122,10 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
                 .unwrap_or(chunk)
                 .clamp(1, ops.len());
             report.sent += n;
-            match self.push_once(&ops[..n], &client_id).await {
+            match self.push_once(&ops[..n], &meta).await {
                 Ok((response, offset)) => {
                     self.isolation.borrow_mut().succeeded(&seqs[..n]);
-                    self.apply_results(&ops[..n], &response.results, offset, report)
+                    self.apply_results(&ops[..n], &response, offset, report)
                         .await?;
                     ops.drain(..n);
                 }
@@ -133,13 +138,21 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
                     report.rejected += 1;
                     ops.remove(0);
                 }
+                Err(PushFailure::Error(SyncError::Server { code, .. }))
+                    if code == "client_id_reused" && !renewed =>
+                {
+                    // I11: the server saw these seqs from an earlier life of this id.
+                    renewed = true;
+                    meta = super::identity::renew_client_id(&self.storage, &self.clock, &mut ops)
+                        .await?;
+                }
                 Err(PushFailure::Error(e)) if isolate::counts(&e) => {
                     let verdict = self.isolation.borrow_mut().failed(&seqs[..n]);
                     match verdict {
                         Verdict::RetryLater => return Err(e),
                         Verdict::Split => {}
                         Verdict::Probe => {
-                            if !self.server_answers_probe(&client_id).await {
+                            if !self.server_answers_probe(&meta).await {
                                 return Err(e);
                             }
                             self.isolation.borrow_mut().clear();
@@ -159,21 +172,23 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
 
     /// Whether the server answers an empty push (which changes nothing) correctly:
     /// proof that it is up and that what fails is the mutation, not the server.
-    async fn server_answers_probe(&self, client_id: &str) -> bool {
-        matches!(self.push_once(&[], client_id).await, Ok((response, _)) if response.results.is_empty())
+    async fn server_answers_probe(&self, meta: &ClientMeta) -> bool {
+        matches!(self.push_once(&[], meta).await, Ok((response, _)) if response.results.is_empty())
     }
 
     async fn apply_results(
         &self,
         ops: &[InFlightOp],
-        results: &[MutationResult],
+        response: &PushResponse,
         offset: i64,
         report: &mut RoundReport,
     ) -> Result<(), SyncError> {
+        let results = &response.results;
         let keys: Vec<RecordId> = ops.iter().map(|o| o.id.clone()).collect();
         let ctx = self.context();
         self.storage
             .transact(&keys, |tx| {
+                tx.meta()?.check_account(response.account.as_deref())?;
                 tx.meta()?.clock_offset_ms = offset;
                 for result in results {
                     if let Some(op) = ops.iter().find(|o| o.seq == result.seq()) {

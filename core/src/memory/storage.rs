@@ -201,4 +201,17 @@ impl Storage for MemoryStorage {
             .map(|s| usize::from(s.pending.is_some()) + usize::from(s.in_flight.is_some()))
             .sum())
     }
+
+    async fn local_keys(&self) -> Result<Vec<RecordId>, SyncError> {
+        Ok(self.data.borrow().states.keys().cloned().collect())
+    }
+
+    async fn clear_synced_data(&self) -> Result<(), SyncError> {
+        let mut data = self.data.borrow_mut();
+        data.states.clear();
+        data.dead_letters.clear();
+        data.meta.cursor = None;
+        data.meta.account = None;
+        Ok(())
+    }
 }

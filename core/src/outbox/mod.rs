@@ -167,6 +167,11 @@ pub struct ClientMeta {
     pub hlc: Hlc,
     /// The next id for a dead letter.
     pub next_dead_letter_id: u64,
+    /// The account (server user id) this database's synced data belongs to, recorded
+    /// from the first successful exchange; `None` before it (and in metadata stored
+    /// before accounts were recorded). Sent with every request (I10).
+    #[serde(default)]
+    pub account: Option<String>,
 }
 
 impl ClientMeta {
@@ -181,6 +186,7 @@ impl ClientMeta {
             cursor: None,
             clock_offset_ms: 0,
             next_dead_letter_id: 1,
+            account: None,
         }
     }
 
@@ -189,6 +195,22 @@ impl ClientMeta {
         let now = crate::hlc::corrected_now(local_now_ms, self.clock_offset_ms);
         self.hlc = self.hlc.tick(now, &self.client_id);
         self.hlc.clone()
+    }
+
+    /// Checks the account a server answer names against the recorded one, and records
+    /// it on the first exchange. Another account is [`crate::SyncError::AccountChanged`]
+    /// (the caller applies nothing of that answer).
+    pub fn check_account(&mut self, answered: Option<&str>) -> Result<(), crate::SyncError> {
+        match (&self.account, answered) {
+            (Some(recorded), Some(answered)) if recorded != answered => Err(crate::SyncError::AccountChanged(format!(
+                "this database holds the data of account {recorded:?}, but the server answered for account {answered:?}"
+            ))),
+            (None, Some(answered)) => {
+                self.account = Some(answered.to_owned());
+                Ok(())
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Records a timestamp received from the server.

@@ -21,6 +21,9 @@ pub struct PullRequest {
     pub protocol_version: u32,
     /// The client id (for logs and rate limits; the answer does not depend on it).
     pub client_id: String,
+    /// The account the client's local data belongs to (see `PushRequest::account`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
     /// The cursor of the last page applied; null for a first or full sync.
     pub cursor: Option<Cursor>,
     /// The largest page the client wants; the server may send fewer.
@@ -34,8 +37,8 @@ pub struct PullRequest {
 pub enum PullResponse {
     /// A page of changes.
     Ok(PullPage),
-    /// The cursor is older than the server's tombstone horizon: the client must drop
-    /// its synced copy (keeping unsynced changes) and pull again from a null cursor.
+    /// The cursor is older than the server's tombstone horizon, or was issued for
+    /// another user: the client must drop its synced copy (keeping unsynced changes) and pull again from a null cursor.
     #[serde(rename_all = "camelCase")]
     ResetRequired {
         /// The protocol version (1).
@@ -44,6 +47,9 @@ pub enum PullResponse {
         server_time: u64,
         /// Human-readable reason.
         reason: String,
+        /// The authenticated user's id (I10).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        account: Option<String>,
     },
 }
 
@@ -61,6 +67,9 @@ pub struct PullPage {
     pub cursor: Cursor,
     /// True if more changes follow: pull again with `cursor`.
     pub has_more: bool,
+    /// The authenticated user's id: the account this page belongs to (I10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
 }
 
 /// The latest state of one changed record (a tombstone if deleted).

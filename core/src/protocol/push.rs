@@ -14,6 +14,11 @@ pub struct PushRequest {
     pub protocol_version: u32,
     /// The client (one database on one device), stable across restarts.
     pub client_id: String,
+    /// The account the client's local data belongs to (the `account` the server last
+    /// reported); absent for a database that never synced. The server refuses the
+    /// request with 409 `account_changed` when it is not the authenticated user (I10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
     /// The mutations, strictly increasing `seq`.
     pub mutations: Vec<Mutation>,
 }
@@ -61,6 +66,9 @@ pub struct PushResponse {
     pub server_time: u64,
     /// One result per mutation of the request, same order.
     pub results: Vec<MutationResult>,
+    /// The authenticated user's id: the account these results belong to (I10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
 }
 
 /// The server's state of one record, sent with conflicts and rejections.

@@ -18,6 +18,17 @@ pub enum ServerError {
     /// Too many mutations in one push (413, `payload_too_large`).
     #[error("payload too large: {0}")]
     PayloadTooLarge(String),
+    /// The request names an account that is not the authenticated user (409,
+    /// `account_changed`): the client's local data belongs to another account (I10).
+    #[error("this database's data belongs to account {claimed:?}, but the request is authenticated as another user")]
+    AccountChanged {
+        /// The account the request named.
+        claimed: String,
+    },
+    /// A `(clientId, seq)` came back with other content, or below the seqs the client
+    /// already moved past (409, `client_id_reused`): take a new client id (I11).
+    #[error("client id reused: {0}")]
+    ClientIdReused(String),
     /// The database failed (500, `internal`); the transaction is rolled back.
     #[error("store failed: {0}")]
     Store(String),
@@ -30,6 +41,7 @@ impl ServerError {
             ServerError::BadRequest(_) | ServerError::BadCursor(_) => 400,
             ServerError::UpgradeRequired(_) => 426,
             ServerError::PayloadTooLarge(_) => 413,
+            ServerError::AccountChanged { .. } | ServerError::ClientIdReused(_) => 409,
             ServerError::Store(_) => 500,
         }
     }
@@ -41,6 +53,8 @@ impl ServerError {
             ServerError::BadCursor(_) => "bad_cursor",
             ServerError::UpgradeRequired(_) => "upgrade_required",
             ServerError::PayloadTooLarge(_) => "payload_too_large",
+            ServerError::AccountChanged { .. } => "account_changed",
+            ServerError::ClientIdReused(_) => "client_id_reused",
             ServerError::Store(_) => "internal",
         }
     }

@@ -4,16 +4,18 @@
 //! tombstones and their GC horizon. The reference server is HTTP plus a database
 //! adapter over this code; the simulation runs exactly this code too.
 
+mod content_hash;
 mod error;
 mod pull;
 mod push;
 mod store;
 mod validate;
 
+pub use content_hash::content_hash;
 pub use error::ServerError;
 pub use pull::{collect_tombstones, decode_cursor, encode_cursor, pull};
 pub use push::{apply_push, decide, Decision};
-pub use store::{ClientState, ServerRecord, ServerStore, StoredOutcome};
+pub use store::{ClientState, OutcomeKind, ServerRecord, ServerStore, StoredOutcome};
 pub use validate::{storable_key, BasicValidator, MutationValidator};
 
 /// Limits the server enforces.
@@ -29,6 +31,10 @@ pub struct ServerConfig {
     /// change that would exceed it, with `hasMore: true`, but always carries at least
     /// one change.
     pub max_pull_page_bytes: usize,
+    /// Most idempotency outcomes kept per client (at least `max_mutations_per_push`):
+    /// when more would be kept, the oldest are pruned and the client's
+    /// acknowledged-below mark rises past them.
+    pub max_outcomes_per_client: usize,
 }
 
 impl Default for ServerConfig {
@@ -38,6 +44,7 @@ impl Default for ServerConfig {
             default_pull_limit: 200,
             max_pull_limit: 1000,
             max_pull_page_bytes: 4 * 1024 * 1024,
+            max_outcomes_per_client: 1000,
         }
     }
 }

@@ -1,4 +1,5 @@
-//! `pull`: pages of the user's change stream after an opaque cursor; tombstone GC.
+//! `pull`: pages of the user's change stream after an opaque cursor bound to that
+//! user; tombstone GC.
 
 use super::{ServerConfig, ServerError, ServerStore};
 use crate::protocol::{Change, Cursor, PullPage, PullRequest, PullResponse};
@@ -6,21 +7,40 @@ use crate::PROTOCOL_VERSION;
 
 const CURSOR_PREFIX: &str = "c1.";
 
-/// The opaque cursor for a position in the change sequence, issued when the
-/// tombstone horizon was `horizon`.
-pub fn encode_cursor(change_seq: u64, horizon: u64) -> Cursor {
-    Cursor(format!("{CURSOR_PREFIX}{change_seq}.{horizon}"))
+/// A short tag of the user a cursor was issued for (cursors are bound to their user,
+/// I10): FNV-1a 64 of the user id.
+fn user_tag(user: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in user.as_bytes() {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{h:016x}")
 }
 
-/// The change-sequence position and issue-time horizon of a cursor this server issued.
-pub fn decode_cursor(cursor: &Cursor) -> Result<(u64, u64), ServerError> {
+/// The opaque cursor of `user` for a position in the change sequence, issued when the
+/// tombstone horizon was `horizon`.
+pub fn encode_cursor(user: &str, change_seq: u64, horizon: u64) -> Cursor {
+    Cursor(format!(
+        "{CURSOR_PREFIX}{change_seq}.{horizon}.{}",
+        user_tag(user)
+    ))
+}
+
+/// A cursor this server issued: its change-sequence position, its issue-time horizon
+/// and whether it was issued for `user` (cursors from before the user binding count
+/// as another user's).
+pub fn decode_cursor(cursor: &Cursor, user: &str) -> Result<(u64, u64, bool), ServerError> {
     let bad = || ServerError::BadCursor(cursor.0.clone());
     let rest = cursor.0.strip_prefix(CURSOR_PREFIX).ok_or_else(bad)?;
-    let (seq, horizon) = rest.split_once('.').ok_or_else(bad)?;
-    Ok((
-        seq.parse().map_err(|_| bad())?,
-        horizon.parse().map_err(|_| bad())?,
-    ))
+    let mut parts = rest.split('.');
+    let seq = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
+    let horizon = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
+    let tag = parts.next();
+    if parts.next().is_some() {
+        return Err(bad());
+    }
+    Ok((seq, horizon, tag == Some(user_tag(user).as_str())))
 }
 
 /// Answers a pull for `user` inside the transaction `store`.
@@ -34,10 +54,21 @@ pub async fn pull<S: ServerStore>(
     if request.protocol_version != PROTOCOL_VERSION {
         return Err(ServerError::UpgradeRequired(request.protocol_version));
     }
-    let (after, issued_horizon) = match &request.cursor {
-        Some(c) => decode_cursor(c)?,
-        None => (0, 0),
+    super::push::check_account(request.account.as_deref(), user)?;
+    let (after, issued_horizon, ours) = match &request.cursor {
+        Some(c) => decode_cursor(c, user)?,
+        None => (0, 0, true),
     };
+    let account = Some(user.to_owned());
+    if !ours {
+        // Another user's cursor (I10): never a page of this user's stream after it.
+        return Ok(PullResponse::ResetRequired {
+            protocol_version: PROTOCOL_VERSION,
+            server_time: now_ms,
+            reason: "the cursor was issued for another account".into(),
+            account,
+        });
+    }
     let horizon = store.tombstone_horizon(user).await?;
     // Tombstones after the cursor may have been purged since it was issued.
     if request.cursor.is_some() && after < horizon && issued_horizon < horizon {
@@ -45,6 +76,7 @@ pub async fn pull<S: ServerStore>(
             protocol_version: PROTOCOL_VERSION,
             server_time: now_ms,
             reason: "the cursor is older than the tombstone horizon".into(),
+            account,
         });
     }
     let limit = request
@@ -70,8 +102,9 @@ pub async fn pull<S: ServerStore>(
         protocol_version: PROTOCOL_VERSION,
         server_time: now_ms,
         changes,
-        cursor: encode_cursor(last, horizon),
+        cursor: encode_cursor(user, last, horizon),
         has_more,
+        account,
     }))
 }
 

@@ -1,9 +1,10 @@
-//! `apply_push`: idempotency, conflict detection and field merge for one push.
+//! `apply_push`: idempotency (with content hashes and pruned outcomes), the account
+//! check, conflict detection and field merge for one push.
 
 use super::validate::storable_key;
 use super::{
-    ClientState, MutationValidator, ServerConfig, ServerError, ServerRecord, ServerStore,
-    StoredOutcome,
+    content_hash, ClientState, MutationValidator, OutcomeKind, ServerConfig, ServerError,
+    ServerRecord, ServerStore, StoredOutcome,
 };
 use crate::protocol::{
     ConflictReason, MergeMode, Mutation, MutationResult, Origin, PushRequest, PushResponse,
@@ -57,6 +58,10 @@ pub fn decide(m: &Mutation, current: Option<&ServerRecord>) -> Decision {
 /// Applies a push for `user` inside the transaction `store`, and returns the answer.
 /// The caller commits `store` on `Ok` and rolls it back on `Err`: the idempotency
 /// high-water mark is written in the same transaction as the effects (I3).
+///
+/// Refuses the whole request with `account_changed` when it names another account
+/// (I10), and with `client_id_reused` when a `(clientId, seq)` comes back with other
+/// content or below the seqs the client has acknowledged (I11).
 pub async fn apply_push<S: ServerStore, V: MutationValidator + ?Sized>(
     store: &mut S,
     user: &str,
@@ -68,6 +73,7 @@ pub async fn apply_push<S: ServerStore, V: MutationValidator + ?Sized>(
     if request.protocol_version != PROTOCOL_VERSION {
         return Err(ServerError::UpgradeRequired(request.protocol_version));
     }
+    check_account(request.account.as_deref(), user)?;
     if request.client_id.is_empty() || request.client_id.len() > 128 {
         return Err(ServerError::BadRequest(
             "clientId must be 1 to 128 characters".into(),
@@ -88,17 +94,41 @@ pub async fn apply_push<S: ServerStore, V: MutationValidator + ?Sized>(
         ));
     }
     let mut client = store.client_state(user, &request.client_id).await?;
+    // A state stored before content hashes: its processed seqs have no outcome.
+    let legacy = client.acked_below == 0 && client.high_water > 0;
     if let Some(first) = request.mutations.first() {
+        if first.seq < client.acked_below {
+            return Err(ServerError::ClientIdReused(format!(
+                "seq {} was already acknowledged (this client moved past seq {})",
+                first.seq, client.acked_below
+            )));
+        }
         // The client resends from its oldest unanswered seq: outcomes below it were received.
-        client.unapplied.retain(|seq, _| *seq >= first.seq);
+        client.acked_below = first.seq;
+        client.outcomes.retain(|seq, _| *seq >= first.seq);
     }
     let mut results = Vec::with_capacity(request.mutations.len());
     for m in &request.mutations {
-        let result = apply_one(store, user, &request.client_id, &mut client, m, validator).await?;
+        let result = apply_one(
+            store,
+            user,
+            &request.client_id,
+            &mut client,
+            m,
+            validator,
+            legacy,
+        )
+        .await?;
         results.push(result);
     }
     if !request.mutations.is_empty() {
         // An empty push (a client's health probe) leaves no trace.
+        prune_outcomes(
+            &mut client,
+            config
+                .max_outcomes_per_client
+                .max(config.max_mutations_per_push),
+        );
         store
             .put_client_state(user, &request.client_id, &client)
             .await?;
@@ -107,6 +137,68 @@ pub async fn apply_push<S: ServerStore, V: MutationValidator + ?Sized>(
         protocol_version: PROTOCOL_VERSION,
         server_time: now_ms,
         results,
+        account: Some(user.to_owned()),
+    })
+}
+
+/// Refuses a request whose `account` is not the authenticated user (I10).
+pub(super) fn check_account(claimed: Option<&str>, user: &str) -> Result<(), ServerError> {
+    match claimed {
+        Some(claimed) if claimed != user => Err(ServerError::AccountChanged {
+            claimed: claimed.to_owned(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Keeps at most `cap` outcomes: the oldest go, and the acknowledged-below mark rises
+/// past them (a resend of a pruned seq is refused rather than answered `duplicate`).
+fn prune_outcomes(client: &mut ClientState, cap: usize) {
+    while client.outcomes.len() > cap {
+        client.outcomes.pop_first();
+    }
+    if client.outcomes.len() == cap {
+        if let Some((&lowest, _)) = client.outcomes.first_key_value() {
+            client.acked_below = client.acked_below.max(lowest);
+        }
+    }
+}
+
+fn reused(seq: u64, why: &str) -> ServerError {
+    ServerError::ClientIdReused(format!("seq {seq} {why}"))
+}
+
+/// The answer to a resend of a processed seq, from its stored outcome.
+async fn answer_resend<S: ServerStore>(
+    store: &mut S,
+    user: &str,
+    m: &Mutation,
+    outcome: OutcomeKind,
+) -> Result<MutationResult, ServerError> {
+    let seq = m.seq;
+    Ok(match outcome {
+        OutcomeKind::Applied => MutationResult::Duplicate { seq },
+        OutcomeKind::Conflict(reason) => {
+            let current = store.get_record(user, &m.table, &m.key).await?;
+            MutationResult::Conflict {
+                seq,
+                reason,
+                server: ServerRecord::snapshot(current.as_ref()),
+            }
+        }
+        OutcomeKind::Rejected { code, reason } => {
+            let current = if storable_key(&m.key) {
+                store.get_record(user, &m.table, &m.key).await?
+            } else {
+                None
+            };
+            MutationResult::Rejected {
+                seq,
+                code,
+                reason,
+                server: ServerRecord::snapshot(current.as_ref()),
+            }
+        }
     })
 }
 
@@ -117,75 +209,94 @@ async fn apply_one<S: ServerStore, V: MutationValidator + ?Sized>(
     client: &mut ClientState,
     m: &Mutation,
     validator: &V,
+    legacy: bool,
 ) -> Result<MutationResult, ServerError> {
     let seq = m.seq;
+    let hash = content_hash(m);
     if seq <= client.high_water {
-        let outcome = client.unapplied.get(&seq).cloned();
-        return Ok(match outcome {
-            None => MutationResult::Duplicate { seq },
-            Some(StoredOutcome::Conflict(reason)) => {
-                let current = store.get_record(user, &m.table, &m.key).await?;
-                MutationResult::Conflict {
+        return match client.outcomes.get(&seq).cloned() {
+            Some(stored) if stored.hash.as_ref().is_some_and(|h| *h != hash) => Err(reused(
+                seq,
+                "came back with other content than the server processed",
+            )),
+            Some(stored) => answer_resend(store, user, m, stored.kind).await,
+            None if legacy => {
+                // Processed before outcomes had hashes: remember this content from now on.
+                client.outcomes.insert(
                     seq,
-                    reason,
-                    server: ServerRecord::snapshot(current.as_ref()),
-                }
+                    StoredOutcome {
+                        hash: Some(hash),
+                        kind: OutcomeKind::Applied,
+                    },
+                );
+                Ok(MutationResult::Duplicate { seq })
             }
-            Some(StoredOutcome::Rejected { code, reason }) => {
-                let current = if storable_key(&m.key) {
-                    store.get_record(user, &m.table, &m.key).await?
-                } else {
-                    None
-                };
-                MutationResult::Rejected {
-                    seq,
-                    code,
-                    reason,
-                    server: ServerRecord::snapshot(current.as_ref()),
-                }
-            }
-        });
+            None => Err(reused(
+                seq,
+                "was processed, but this client never sent it with this content",
+            )),
+        };
     }
     client.high_water = seq;
+    let (result, kind) = decide_one(store, user, client_id, m, validator).await?;
+    client.outcomes.insert(
+        seq,
+        StoredOutcome {
+            hash: Some(hash),
+            kind,
+        },
+    );
+    Ok(result)
+}
+
+async fn decide_one<S: ServerStore, V: MutationValidator + ?Sized>(
+    store: &mut S,
+    user: &str,
+    client_id: &str,
+    m: &Mutation,
+    validator: &V,
+) -> Result<(MutationResult, OutcomeKind), ServerError> {
+    let seq = m.seq;
     if let Err((code, reason)) = validator.validate(m) {
-        client.unapplied.insert(
-            seq,
-            StoredOutcome::Rejected {
-                code: code.clone(),
-                reason: reason.clone(),
-            },
-        );
         let current = if code == "invalid_table" || !storable_key(&m.key) {
             None
         } else {
             store.get_record(user, &m.table, &m.key).await?
         };
-        return Ok(MutationResult::Rejected {
-            seq,
-            code,
-            reason,
-            server: ServerRecord::snapshot(current.as_ref()),
-        });
+        let kind = OutcomeKind::Rejected {
+            code: code.clone(),
+            reason: reason.clone(),
+        };
+        return Ok((
+            MutationResult::Rejected {
+                seq,
+                code,
+                reason,
+                server: ServerRecord::snapshot(current.as_ref()),
+            },
+            kind,
+        ));
     }
     let current = store.get_record(user, &m.table, &m.key).await?;
     match decide(m, current.as_ref()) {
-        Decision::Conflict(reason) => {
-            client
-                .unapplied
-                .insert(seq, StoredOutcome::Conflict(reason));
-            Ok(MutationResult::Conflict {
+        Decision::Conflict(reason) => Ok((
+            MutationResult::Conflict {
                 seq,
                 reason,
                 server: ServerRecord::snapshot(current.as_ref()),
-            })
-        }
+            },
+            OutcomeKind::Conflict(reason),
+        )),
         Decision::Unchanged => {
             let version = current.map_or(0, |r| r.version);
-            Ok(MutationResult::Applied {
-                seq,
-                version,
-                previous_version: version,
-            })
+            Ok((
+                MutationResult::Applied {
+                    seq,
+                    version,
+                    previous_version: version,
+                },
+                OutcomeKind::Applied,
+            ))
         }
         Decision::Apply(data) => {
             let previous_version = current.as_ref().map_or(0, |r| r.version);
@@ -205,11 +316,14 @@ async fn apply_one<S: ServerStore, V: MutationValidator + ?Sized>(
                 }),
             };
             store.put_record(user, &record).await?;
-            Ok(MutationResult::Applied {
-                seq,
-                version,
-                previous_version,
-            })
+            Ok((
+                MutationResult::Applied {
+                    seq,
+                    version,
+                    previous_version,
+                },
+                OutcomeKind::Applied,
+            ))
         }
     }
 }

@@ -49,10 +49,13 @@ impl ServerRecord {
     }
 }
 
-/// The outcome of a mutation that was not applied, remembered so that a resend gets
-/// the same answer (not `duplicate`).
+/// What the server did with a processed mutation, remembered so that a resend gets the
+/// same answer. (Its serde form is the one the `unapplied` outcomes had before content
+/// hashes, so stored legacy outcomes still load.)
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub enum StoredOutcome {
+pub enum OutcomeKind {
+    /// It was applied (a resend is answered `duplicate`).
+    Applied,
     /// It was a conflict (answered again with the record's current state).
     Conflict(ConflictReason),
     /// It was rejected.
@@ -64,14 +67,30 @@ pub enum StoredOutcome {
     },
 }
 
+/// The outcome of one processed `(clientId, seq)` and the hash of the content it had
+/// ([`super::content_hash`]): a resend with other content is a reused client id (I11).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StoredOutcome {
+    /// The content hash; `None` for an outcome stored before hashes existed.
+    #[serde(default)]
+    pub hash: Option<String>,
+    /// What happened.
+    pub kind: OutcomeKind,
+}
+
 /// Idempotency state of one `(user, clientId)`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ClientState {
     /// Every seq at or below this was processed (I3).
     pub high_water: u64,
-    /// Outcomes of processed seqs that were not applied, for seqs the client may still
-    /// resend (those at or above the smallest seq of its latest push).
-    pub unapplied: BTreeMap<u64, StoredOutcome>,
+    /// The client has received the answers to every seq below this one: it promised
+    /// to resend only from its oldest unanswered seq, so a push starting below it
+    /// comes from a reused client id. 0 for a state stored before this rule.
+    #[serde(default)]
+    pub acked_below: u64,
+    /// Outcomes of processed seqs at or above `acked_below` (bounded: older ones are
+    /// pruned, and at most [`super::ServerConfig::max_outcomes_per_client`] are kept).
+    pub outcomes: BTreeMap<u64, StoredOutcome>,
 }
 
 /// The server's database, inside one transaction. Every method sees the writes made
@@ -84,7 +103,8 @@ pub trait ServerStore {
         user: &str,
         client_id: &str,
     ) -> Result<ClientState, ServerError>;
-    /// Stores it.
+    /// Stores it (adapters that keep outcomes as rows write only what changed and
+    /// delete the outcomes below `acked_below`).
     async fn put_client_state(
         &mut self,
         user: &str,

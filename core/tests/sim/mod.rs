@@ -401,6 +401,13 @@ impl Storage for CrashyStorage {
     async fn outbox_len(&self) -> Result<usize, SyncError> {
         self.inner.outbox_len().await
     }
+    async fn local_keys(&self) -> Result<Vec<RecordId>, SyncError> {
+        self.inner.local_keys().await
+    }
+    async fn clear_synced_data(&self) -> Result<(), SyncError> {
+        let crash = self.step()?;
+        self.crash_result(crash, || block_on(self.inner.clear_synced_data()))
+    }
 }
 
 /// One simulated device.
