@@ -10,7 +10,7 @@ mod local;
 mod pull;
 mod push;
 
-pub use apply::{apply_change, apply_result, ApplyContext};
+pub use apply::{apply_change, apply_result, ApplyContext, SUPERSEDED_PARKED};
 pub use local::{discard_dead_letter, resolve_conflict, retry_dead_letter, write};
 
 use crate::conflict::{ConflictResolver, NoResolver, PolicyConfig};
