@@ -6,6 +6,10 @@
 
 #![allow(dead_code)]
 
+mod oracles;
+
+pub use oracles::Oracles;
+
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
@@ -53,6 +57,17 @@ pub struct Breakage {
     /// The client storage cancels an in-flight create when the record is deleted
     /// (merging into the frozen in-flight entry, against I2).
     pub client_cancels_in_flight_create: bool,
+    /// `lastWriteWins` takes the server's record even when the local write is later
+    /// (issue 9, defect 1).
+    pub lww_takes_server: bool,
+    /// `clientWins` takes the server's record.
+    pub client_wins_takes_server: bool,
+    /// `fieldMerge` drops the local fields of a create/put it should merge.
+    pub field_merge_drops_local_fields: bool,
+    /// `serverWins` discards local changes without logging them.
+    pub server_wins_forgets_log: bool,
+    /// A second manual conflict overwrites the parked one (issue 9, defect 7).
+    pub manual_overwrites_parked: bool,
 }
 
 /// Faults the network and storage inject (percent per event).
@@ -144,6 +159,8 @@ pub struct World {
     pub sent: RefCell<BTreeMap<String, Vec<u64>>>,
     /// Violations noticed while running (seqs going backwards, ...).
     pub violations: RefCell<Vec<String>>,
+    /// The policy oracles (I12).
+    pub oracles: Rc<Oracles>,
 }
 
 impl World {
@@ -154,8 +171,15 @@ impl World {
             match request.endpoint {
                 Endpoint::Push => {
                     let req: PushRequest = serde_json::from_str(&request.body).map_err(|e| ServerError::BadRequest(e.to_string()))?;
+                    let records = self.server.user(USER).records;
+                    let before: BTreeMap<RecordId, ServerRecord> = req
+                        .mutations
+                        .iter()
+                        .filter_map(|m| records.get(&(m.table.clone(), m.key.clone())).map(|r| (RecordId { table: m.table.clone(), key: m.key.clone() }, r.clone())))
+                        .collect();
                     let resp = server::apply_push(&mut store, USER, &req, &self.config, &PoisonValidator, now).await?;
                     self.record_applied(&req, &resp);
+                    self.oracles.on_push(&req, &resp, &before);
                     if std::env::var("IDB_SYNC_SIM_TRACE").is_ok() {
                         for (m, r) in req.mutations.iter().zip(&resp.results) {
                             eprintln!("push {} seq {} {}[{}] {} base {} -> {:?}", req.client_id, m.seq, m.table, m.key, m.op.kind(), m.base_version, r);
@@ -226,6 +250,11 @@ pub struct CrashyStorage {
     pub crashed: Rc<Cell<bool>>,
     pub commit_then_crash: Rc<Cell<bool>>,
     pub breakage: Breakage,
+    /// The client's id, for the oracles' messages.
+    pub client_id: String,
+    /// True while the app (not the sync engine) calls into the storage.
+    pub app_call: Rc<Cell<bool>>,
+    pub oracles: Rc<Oracles>,
 }
 
 impl CrashyStorage {
@@ -284,8 +313,14 @@ impl Storage for CrashyStorage {
         let this = self.clone();
         self.crash_result(crash, move || {
             block_on(this.inner.transact(keys, |tx| {
+                let before = tx.states.clone();
                 let out = f(tx)?;
                 this.break_in_flight_creates(tx);
+                let app = this.app_call.get();
+                if !app {
+                    oracles::break_rules(&this.breakage, &before, tx);
+                }
+                this.oracles.on_transaction(&this.client_id, app, &before, tx);
                 Ok(out)
             }))
         })
@@ -367,7 +402,17 @@ pub fn random_write(world: &World, client: &Client) {
         (id, op)
     };
     let desc = if trace { format!("{op:?}") } else { String::new() };
-    let r = block_on(engine::write(&client.storage, &client.clock, &id, op));
+    let hlc_before = block_on(client.storage.inner.read_meta()).map(|m| m.hlc).ok();
+    let was_app = client.storage.app_call.replace(true);
+    let r = block_on(engine::write(&client.storage, &client.clock, &id, op.clone()));
+    client.storage.app_call.set(was_app);
+    if r.is_ok() {
+        let hlc_after = block_on(client.storage.inner.read_meta()).map(|m| m.hlc).ok();
+        let hlc = hlc_after.filter(|h| Some(h) != hlc_before.as_ref());
+        let after = block_on(client.storage.inner.read_state(&id)).unwrap_or_default();
+        let server = world.server.user(USER).records.get(&(id.table.clone(), id.key.clone())).cloned();
+        world.oracles.on_local_write(&client.id, &id, &op, hlc, &after, server.as_ref());
+    }
     if trace {
         eprintln!("write {} {id} {desc} -> {r:?}", client.id);
     }
@@ -485,6 +530,7 @@ pub fn run(seed: u64, breakage: Breakage) -> RunReport {
         ..EngineConfig::default()
     };
     let server_clock = ManualClock::new(1_700_000_000_000);
+    let oracles = Rc::new(Oracles::new(policies.clone()));
     let world = World {
         rng: RefCell::new(rng.clone()),
         server: MemoryServer::new(),
@@ -496,11 +542,13 @@ pub fn run(seed: u64, breakage: Breakage) -> RunReport {
         applied: RefCell::new(BTreeMap::new()),
         sent: RefCell::new(BTreeMap::new()),
         violations: RefCell::new(Vec::new()),
+        oracles: oracles.clone(),
     };
     let clients: Vec<Client> = (0..n_clients)
         .map(|i| {
             let id = format!("c{i}");
-            let skew = (rng.below(7_200_000) as i64) - 3_600_000;
+            // Device clocks up to 4 hours off either way (skew must not decide, DESIGN §5).
+            let skew = (rng.below(28_800_000) as i64) - 14_400_000;
             Client {
                 storage: CrashyStorage {
                     inner: MemoryStorage::new(id.clone()),
@@ -508,6 +556,9 @@ pub fn run(seed: u64, breakage: Breakage) -> RunReport {
                     crashed: Rc::new(Cell::new(false)),
                     commit_then_crash: Rc::new(Cell::new(false)),
                     breakage,
+                    client_id: id.clone(),
+                    app_call: Rc::new(Cell::new(false)),
+                    oracles: oracles.clone(),
                 },
                 clock: server_clock.skewed(skew),
                 id,
@@ -547,7 +598,9 @@ pub fn run(seed: u64, breakage: Breakage) -> RunReport {
                 1 => ManualChoice::KeepServer,
                 _ => ManualChoice::Merged(Some(Record::from_iter([("merged".to_owned(), json!(true))]))),
             };
+            let was_app = client.storage.app_call.replace(true);
             let _ = block_on(engine::resolve_conflict(&client.storage, &client.clock, &id, choice));
+            client.storage.app_call.set(was_app);
         }
     };
 
@@ -607,6 +660,20 @@ pub fn run(seed: u64, breakage: Breakage) -> RunReport {
     }
     violations.extend(world.violations.take());
     check(&world, &clients, &mut violations);
+    let agreed: BTreeSet<(String, u64)> = clients
+        .iter()
+        .flat_map(|c| {
+            let log = c.storage.inner.snapshot().conflict_log;
+            log.into_iter()
+                .filter(|e| e.resolved == e.remote && !e.outcome.starts_with("took server"))
+                .flat_map(|e| e.seqs.into_iter().map(|s| (c.id.clone(), s)).collect::<Vec<_>>())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    oracles.check_end(&agreed, &mut violations);
+    for (k, v) in oracles.stats.borrow().iter() {
+        *stats.entry(k).or_default() += v;
+    }
     RunReport { violations, stats }
 }
 
