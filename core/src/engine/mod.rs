@@ -6,11 +6,13 @@
 //! freshest server versions, so a conflict is always a real concurrent change.
 
 mod apply;
+mod deferred;
 mod local;
 mod pull;
 mod push;
 
 pub use apply::{apply_change, apply_result, ApplyContext, SUPERSEDED_PARKED};
+pub use deferred::{later_change, split_by_declared};
 pub use local::{discard_dead_letter, resolve_conflict, retry_dead_letter, write};
 
 use crate::conflict::{ConflictResolver, NoResolver, PolicyConfig};
@@ -107,6 +109,7 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
     /// can simply be retried later (see [`crate::retry`]).
     pub async fn sync_round(&self) -> Result<RoundReport, SyncError> {
         let mut report = RoundReport::default();
+        self.apply_deferred(&mut report).await?;
         let in_flight = self.storage.take_batch(&BatchLimits { max_count: 0, max_bytes: 0 }, &|_| Default::default()).await?;
         if !in_flight.is_empty() {
             self.push_ops(in_flight, &mut report).await?;

@@ -39,8 +39,8 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
                     self.storage.reset_replica().await?;
                 }
                 PullResponse::Ok(page) => {
-                    let keys: Vec<RecordId> =
-                        page.changes.iter().map(|c| RecordId { table: c.table.clone(), key: c.key.clone() }).collect();
+                    let (apply, keep) = super::split_by_declared(&page.changes, |t| self.storage.declares_table(t));
+                    let keys: Vec<RecordId> = apply.iter().map(|c| RecordId { table: c.table.clone(), key: c.key.clone() }).collect();
                     let offset = measure_offset(sent_at, received_at, page.server_time);
                     let ctx = self.context();
                     self.storage
@@ -51,9 +51,10 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
                             }
                             meta.cursor = Some(page.cursor.clone());
                             meta.clock_offset_ms = offset;
-                            for change in &page.changes {
+                            for change in &apply {
                                 apply_change(change, tx, &ctx)?;
                             }
+                            tx.deferred.extend(keep.iter().map(|c| (*c).clone()));
                             Ok(())
                         })
                         .await?;

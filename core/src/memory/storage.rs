@@ -2,7 +2,7 @@
 //! tabs share one IndexedDB database.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 use crate::conflict::{ConflictLogEntry, DeadLetter};
@@ -10,7 +10,7 @@ use crate::error::SyncError;
 use crate::key::RecordId;
 use crate::outbox::{assign_in_flight, wire_size, BatchLimits, BatchSelector, ClientMeta, InFlightOp, KeyState};
 use crate::ports::{Storage, StorageTx};
-use crate::protocol::MergeMode;
+use crate::protocol::{Change, MergeMode};
 use crate::record::Record;
 
 /// Everything a client stores.
@@ -24,6 +24,10 @@ pub struct MemoryData {
     pub conflict_log: Vec<ConflictLogEntry>,
     /// Dead letters by id.
     pub dead_letters: BTreeMap<u64, DeadLetter>,
+    /// Tables the database does not declare (an older schema); empty = all declared.
+    pub undeclared: BTreeSet<String>,
+    /// Pulled changes kept for undeclared tables, the latest version per key.
+    pub deferred: BTreeMap<RecordId, Change>,
 }
 
 /// The client storage port in memory.
@@ -41,8 +45,23 @@ impl MemoryStorage {
                 states: BTreeMap::new(),
                 conflict_log: Vec::new(),
                 dead_letters: BTreeMap::new(),
+                undeclared: BTreeSet::new(),
+                deferred: BTreeMap::new(),
             })),
         }
+    }
+
+    /// An empty database for client `client_id` whose schema lacks `tables` (as an
+    /// older app version's would): writes to them fail, pulled changes are kept.
+    pub fn without_tables(client_id: impl Into<String>, tables: &[&str]) -> Self {
+        let storage = MemoryStorage::new(client_id);
+        storage.data.borrow_mut().undeclared = tables.iter().map(|t| t.to_string()).collect();
+        storage
+    }
+
+    /// Reopens with a schema that declares `table` too.
+    pub fn declare_table(&self, table: &str) {
+        self.data.borrow_mut().undeclared.remove(table);
     }
 
     /// A copy of everything stored.
@@ -63,6 +82,9 @@ impl MemoryStorage {
     fn run_transact<R>(&self, keys: &[RecordId], f: impl FnOnce(&mut StorageTx) -> Result<R, SyncError>) -> Result<R, SyncError> {
         let mut tx = {
             let data = self.data.borrow();
+            if let Some(id) = keys.iter().find(|k| data.undeclared.contains(&k.table)) {
+                return Err(SyncError::Storage(format!("unknown table {:?}: the schema does not declare it", id.table)));
+            }
             StorageTx {
                 meta: Some(data.meta.clone()),
                 states: keys.iter().map(|k| (k.clone(), data.states.get(k).cloned().unwrap_or_default())).collect(),
@@ -87,6 +109,14 @@ impl MemoryStorage {
         }
         for id in tx.removed_dead_letters {
             data.dead_letters.remove(&id);
+        }
+        for change in tx.deferred {
+            let id = RecordId { table: change.table.clone(), key: change.key.clone() };
+            let kept = data.deferred.remove(&id);
+            data.deferred.insert(id, crate::engine::later_change(kept, change));
+        }
+        for id in tx.applied_deferred {
+            data.deferred.remove(&id);
         }
         Ok(out)
     }
@@ -137,6 +167,7 @@ impl Storage for MemoryStorage {
     async fn reset_replica(&self) -> Result<(), SyncError> {
         let mut data = self.data.borrow_mut();
         data.states.retain(|_, s| s.has_local_changes() || s.conflict.is_some());
+        data.deferred.clear(); // the full pull brings them again (or their tombstones are gone)
         data.meta.cursor = None;
         Ok(())
     }
@@ -151,6 +182,17 @@ impl Storage for MemoryStorage {
 
     async fn dead_letters(&self) -> Result<Vec<DeadLetter>, SyncError> {
         Ok(self.data.borrow().dead_letters.values().cloned().collect())
+    }
+
+    fn declares_table(&self, table: &str) -> bool {
+        !self.data.borrow().undeclared.contains(table)
+    }
+
+    async fn deferred_changes(&self) -> Result<Vec<Change>, SyncError> {
+        let data = self.data.borrow();
+        let mut out: Vec<Change> = data.deferred.values().filter(|c| !data.undeclared.contains(&c.table)).cloned().collect();
+        out.sort_by_key(|c| c.version);
+        Ok(out)
     }
 
     async fn outbox_len(&self) -> Result<usize, SyncError> {

@@ -110,9 +110,9 @@ impl Oracles {
         match self.policy(id) {
             ConflictPolicy::LastWriteWins => {
                 let mut due = self.lww.borrow_mut();
-                if cancelled {
-                    due.retain(|d| !(d.client == client && &d.id == id));
-                } else {
+                // The client's earlier writes on the key are merged into this later one.
+                due.retain(|d| !(d.client == client && &d.id == id));
+                if !cancelled {
                     let delete = matches!(op, LocalOp::Delete);
                     let covered = server.is_some_and(|r| r.hlc.as_ref().is_some_and(|h| *h >= hlc) || (delete && r.data.is_none()));
                     if !covered {
