@@ -12,7 +12,7 @@ use crate::protocol::Change;
 
 /// Splits pulled changes into those to apply now and those to keep for later (their
 /// table is not declared), each in page order.
-pub fn split_by_declared<'a>(changes: &'a [Change], declares: impl Fn(&str) -> bool) -> (Vec<&'a Change>, Vec<&'a Change>) {
+pub fn split_by_declared(changes: &[Change], declares: impl Fn(&str) -> bool) -> (Vec<&Change>, Vec<&Change>) {
     changes.iter().partition(|c| declares(&c.table))
 }
 

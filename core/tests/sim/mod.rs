@@ -416,8 +416,10 @@ pub fn random_write(world: &World, client: &Client) {
     let was_app = client.storage.app_call.replace(true);
     let r = block_on(engine::write(&client.storage, &client.clock, &id, op.clone()));
     client.storage.app_call.set(was_app);
-    if r.is_ok() {
-        let hlc_after = block_on(client.storage.inner.read_meta()).map(|m| m.hlc).ok();
+    let hlc_after = block_on(client.storage.inner.read_meta()).map(|m| m.hlc).ok();
+    // A write that crashed right after its commit did happen: the timestamp moved.
+    let committed = r.is_ok() || hlc_after != hlc_before;
+    if committed {
         let hlc = hlc_after.filter(|h| Some(h) != hlc_before.as_ref());
         let after = block_on(client.storage.inner.read_state(&id)).unwrap_or_default();
         let server = world.server.user(USER).records.get(&(id.table.clone(), id.key.clone())).cloned();
