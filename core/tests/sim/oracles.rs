@@ -9,7 +9,8 @@
 //!   after it, the record on the server at some point carries an HLC at least as late
 //!   (its own, or a later write's) — unless the write was rejected (dead letter) or
 //!   cancelled locally (a create deleted before it was ever sent, or while it was in
-//!   flight: the conflict log says `local change had cancelled out`). A delete is also
+//!   flight: the conflict log says `local change had cancelled out`), or its conflict
+//!   resolved, by the client's own log, to exactly the server's record. A delete is also
 //!   covered by the record being deleted on the server: when both sides deleted it,
 //!   the engine sends nothing, and the tombstone keeps the earlier delete's HLC.
 //! - `clientWins`: a `conflict` is never the server's last word on a record: the client
@@ -200,9 +201,13 @@ impl Oracles {
     /// manual resolution — rather than the sync engine). `before` are the key states
     /// as loaded.
     pub fn on_transaction(&self, client: &str, app: bool, before: &BTreeMap<RecordId, KeyState>, tx: &StorageTx) {
-        for entry in tx.conflict_log.iter().filter(|e| e.outcome == "local change had cancelled out") {
+        let agreed = |e: &&idb_sync_core::conflict::ConflictLogEntry| {
+            e.outcome == "local change had cancelled out" || (e.resolved == e.remote && !e.outcome.starts_with("took server"))
+        };
+        for entry in tx.conflict_log.iter().filter(agreed) {
             // The client's writes on the key undid each other (a create deleted again
-            // while in flight): they never were a change to the server's record.
+            // while in flight), or its record already is the server's (both deleted, or
+            // it updated a record whose create the server rejected): nothing to push.
             let undone = |c: &str, id: &RecordId, h: &Hlc| c == client && *id == entry.id && entry.local_hlc.as_ref().is_none_or(|l| h <= l);
             self.lww.borrow_mut().retain(|d| !undone(&d.client, &d.id, &d.hlc));
             self.fields.borrow_mut().retain(|d| !(d.client == client && d.id == entry.id));
