@@ -32,12 +32,20 @@ fn string_field(options: &JsValue, name: &'static str) -> Result<String, SyncErr
         .ok()
         .and_then(|v| v.as_string())
         .filter(|s| !s.is_empty())
-        .ok_or(SyncError::InvalidArgument { argument: name, reason: "expected a non-empty string".into() })
+        .ok_or(SyncError::InvalidArgument {
+            argument: name,
+            reason: "expected a non-empty string".into(),
+        })
 }
 
-fn parse_options(options: &JsValue) -> Result<(String, u32, idb_sync_core::schema::DatabaseSchema), SyncError> {
+fn parse_options(
+    options: &JsValue,
+) -> Result<(String, u32, idb_sync_core::schema::DatabaseSchema), SyncError> {
     if !options.is_object() {
-        return Err(SyncError::InvalidArgument { argument: "options", reason: "expected { dbName, version, schema }".into() });
+        return Err(SyncError::InvalidArgument {
+            argument: "options",
+            reason: "expected { dbName, version, schema }".into(),
+        });
     }
     let name = string_field(options, "dbName")?;
     let version = Reflect::get(options, &"version".into()).unwrap_or(JsValue::UNDEFINED);
@@ -46,12 +54,20 @@ fn parse_options(options: &JsValue) -> Result<(String, u32, idb_sync_core::schem
     } else {
         match version.as_f64() {
             Some(v) if v >= 1.0 && v.fract() == 0.0 && v <= (u32::MAX / 10) as f64 => v as u32,
-            _ => return Err(SyncError::InvalidArgument { argument: "version", reason: "expected a positive integer".into() }),
+            _ => {
+                return Err(SyncError::InvalidArgument {
+                    argument: "version",
+                    reason: "expected a positive integer".into(),
+                })
+            }
         }
     };
     let schema = Reflect::get(options, &"schema".into()).unwrap_or(JsValue::UNDEFINED);
     if !schema.is_object() {
-        return Err(SyncError::InvalidArgument { argument: "schema", reason: "expected { table: 'primaryKey, index, ...' }".into() });
+        return Err(SyncError::InvalidArgument {
+            argument: "schema",
+            reason: "expected { table: 'primaryKey, index, ...' }".into(),
+        });
     }
     let mut tables = BTreeMap::new();
     for entry in Object::entries(schema.unchecked_ref()).iter() {
@@ -63,7 +79,8 @@ fn parse_options(options: &JsValue) -> Result<(String, u32, idb_sync_core::schem
         })?;
         tables.insert(table, spec);
     }
-    let schema = idb_sync_core::schema::parse_schema(tables.iter().map(|(t, s)| (t.as_str(), s.as_str())))?;
+    let schema =
+        idb_sync_core::schema::parse_schema(tables.iter().map(|(t, s)| (t.as_str(), s.as_str())))?;
     Ok((name, version, schema))
 }
 
@@ -77,7 +94,15 @@ impl LocalDatabase {
         let (name, version, schema) = parse_options(&options)?;
         let storage = IdbStorage::open(&name, version, schema.clone()).await?;
         storage.events().set_dexie_tables(
-            schema.values().map(|t| (t.name.clone(), t.indexes.iter().map(|i| i.name.clone()).collect())).collect(),
+            schema
+                .values()
+                .map(|t| {
+                    (
+                        t.name.clone(),
+                        t.indexes.iter().map(|i| i.name.clone()).collect(),
+                    )
+                })
+                .collect(),
         );
         Ok(LocalDatabase { storage })
     }

@@ -52,10 +52,18 @@ struct Listeners {
 
 impl Listeners {
     fn deliver(&self, event: &JsValue) {
-        let table = Reflect::get(event, &"table".into()).ok().and_then(|t| t.as_string()).unwrap_or_default();
+        let table = Reflect::get(event, &"table".into())
+            .ok()
+            .and_then(|t| t.as_string())
+            .unwrap_or_default();
         // Clone the matching callbacks out first: a listener may subscribe/unsubscribe.
-        let callbacks: Vec<Function> =
-            self.list.borrow().iter().filter(|l| l.table == table || l.table == "*").map(|l| l.callback.clone()).collect();
+        let callbacks: Vec<Function> = self
+            .list
+            .borrow()
+            .iter()
+            .filter(|l| l.table == table || l.table == "*")
+            .map(|l| l.callback.clone())
+            .collect();
         for cb in callbacks {
             if let Err(e) = cb.call1(&JsValue::NULL, event) {
                 web_sys::console::error_2(&"idb-sync: a change listener threw".into(), &e);
@@ -81,7 +89,9 @@ impl Events {
         let channel = BroadcastChannel::new(&format!("idb-sync:{db_name}")).ok();
         let on_message = channel.as_ref().map(|c| {
             let listeners = listeners.clone();
-            let closure = Closure::<dyn FnMut(MessageEvent)>::new(move |m: MessageEvent| listeners.deliver(&m.data()));
+            let closure = Closure::<dyn FnMut(MessageEvent)>::new(move |m: MessageEvent| {
+                listeners.deliver(&m.data())
+            });
             c.set_onmessage(Some(closure.as_ref().unchecked_ref()));
             closure
         });
@@ -104,7 +114,11 @@ impl Events {
     pub(crate) fn subscribe(&self, table: &str, callback: Function) -> u32 {
         let id = self.listeners.next_id.get() + 1;
         self.listeners.next_id.set(id);
-        self.listeners.list.borrow_mut().push(Listener { id, table: table.to_owned(), callback });
+        self.listeners.list.borrow_mut().push(Listener {
+            id,
+            table: table.to_owned(),
+            callback,
+        });
         id
     }
 
@@ -143,7 +157,11 @@ impl Events {
             let range = Object::new();
             let _ = Reflect::set(&range, &"d".into(), &1.into());
             let _ = Reflect::set(&range, &"from".into(), &(-f64::INFINITY).into());
-            let _ = Reflect::set(&range, &"to".into(), &Array::of1(&Array::of1(&Array::new())));
+            let _ = Reflect::set(
+                &range,
+                &"to".into(),
+                &Array::of1(&Array::of1(&Array::new())),
+            );
             range
         };
         let parts = Object::new();
@@ -163,7 +181,9 @@ impl Events {
             if let Ok(dispatch) = dispatch.dyn_into::<Function>() {
                 let init = web_sys::CustomEventInit::new();
                 init.set_detail(&parts);
-                if let Ok(event) = web_sys::CustomEvent::new_with_event_init_dict(DEXIE_CHANNEL, &init) {
+                if let Ok(event) =
+                    web_sys::CustomEvent::new_with_event_init_dict(DEXIE_CHANNEL, &init)
+                {
                     let _ = dispatch.call1(&global, &event);
                 }
             }

@@ -15,7 +15,10 @@ use js_sys::{Array, Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{DomException, IdbDatabase, IdbFactory, IdbOpenDbRequest, IdbRequest, IdbTransaction, IdbTransactionMode};
+use web_sys::{
+    DomException, IdbDatabase, IdbFactory, IdbOpenDbRequest, IdbRequest, IdbTransaction,
+    IdbTransactionMode,
+};
 
 use crate::error::SyncError;
 
@@ -69,13 +72,25 @@ pub(crate) async fn request(request: IdbRequest) -> Result<JsValue, SyncError> {
 /// Awaits a batch of requests of one transaction by waiting for the last one only
 /// (IndexedDB runs a transaction's requests in order), and returns every result.
 pub(crate) async fn all(requests: &[IdbRequest]) -> Result<Vec<JsValue>, SyncError> {
-    let Some(last) = requests.last() else { return Ok(Vec::new()) };
+    let Some(last) = requests.last() else {
+        return Ok(Vec::new());
+    };
     if settled(last).await.is_err() {
         // The first failure is the cause; the others were aborted because of it.
-        let cause = requests.iter().find_map(|r| r.error().ok().flatten().filter(|e| e.name() != "AbortError"));
-        return Err(SyncError::Storage(describe(cause.or_else(|| last.error().ok().flatten()))));
+        let cause = requests.iter().find_map(|r| {
+            r.error()
+                .ok()
+                .flatten()
+                .filter(|e| e.name() != "AbortError")
+        });
+        return Err(SyncError::Storage(describe(
+            cause.or_else(|| last.error().ok().flatten()),
+        )));
     }
-    requests.iter().map(|r| r.result().map_err(|e| thrown("request result", e))).collect()
+    requests
+        .iter()
+        .map(|r| r.result().map_err(|e| thrown("request result", e)))
+        .collect()
 }
 
 /// A transaction. End it with [`Tx::finish`]: `Ok` commits, `Err` aborts. Dropped
@@ -88,7 +103,11 @@ pub(crate) struct Tx {
 
 impl Tx {
     /// Starts a transaction over `stores`.
-    pub(crate) fn begin(db: &IdbDatabase, stores: &[&str], mode: IdbTransactionMode) -> Result<Tx, SyncError> {
+    pub(crate) fn begin(
+        db: &IdbDatabase,
+        stores: &[&str],
+        mode: IdbTransactionMode,
+    ) -> Result<Tx, SyncError> {
         let names: Array = stores.iter().map(|s| JsValue::from_str(s)).collect();
         let tx = db
             .transaction_with_str_sequence_and_mode(&names, mode)
@@ -104,12 +123,18 @@ impl Tx {
             tx.set_oncomplete(Some(&resolve));
             tx.set_onabort(Some(&reject));
         });
-        Tx { tx, done: Some(JsFuture::from(promise)), read_only: false }
+        Tx {
+            tx,
+            done: Some(JsFuture::from(promise)),
+            read_only: false,
+        }
     }
 
     /// An object store of the transaction.
     pub(crate) fn store(&self, name: &str) -> Result<web_sys::IdbObjectStore, SyncError> {
-        self.tx.object_store(name).map_err(|e| thrown(&format!("object store `{name}`"), e))
+        self.tx
+            .object_store(name)
+            .map_err(|e| thrown(&format!("object store `{name}`"), e))
     }
 
     /// Ends the transaction: commits and waits for it to be durable if `result` is
@@ -162,7 +187,11 @@ pub(crate) type Upgrade = Box<dyn FnOnce(&IdbDatabase, &IdbTransaction) -> Resul
 /// Opens `name` at `version` (the current one if `None`), running `upgrade` in the
 /// version-change transaction if the version grows. An `Err` from `upgrade` aborts the
 /// upgrade and is returned.
-pub(crate) async fn open(name: &str, version: Option<u32>, upgrade: Option<Upgrade>) -> Result<IdbDatabase, SyncError> {
+pub(crate) async fn open(
+    name: &str,
+    version: Option<u32>,
+    upgrade: Option<Upgrade>,
+) -> Result<IdbDatabase, SyncError> {
     let factory = factory()?;
     let request: IdbOpenDbRequest = match version {
         Some(v) => factory.open_with_u32(name, v),
@@ -175,8 +204,13 @@ pub(crate) async fn open(name: &str, version: Option<u32>, upgrade: Option<Upgra
         let failure = failure.clone();
         let request = request.clone();
         Closure::<dyn FnMut(JsValue)>::new(move |_event: JsValue| {
-            let Some(run) = upgrade.borrow_mut().take() else { return };
-            let db = request.result().ok().and_then(|d| d.dyn_into::<IdbDatabase>().ok());
+            let Some(run) = upgrade.borrow_mut().take() else {
+                return;
+            };
+            let db = request
+                .result()
+                .ok()
+                .and_then(|d| d.dyn_into::<IdbDatabase>().ok());
             let tx = request.transaction();
             if let (Some(db), Some(tx)) = (db, tx) {
                 if let Err(e) = run(&db, &tx) {
@@ -188,7 +222,9 @@ pub(crate) async fn open(name: &str, version: Option<u32>, upgrade: Option<Upgra
     };
     request.set_onupgradeneeded(Some(on_upgrade.as_ref().unchecked_ref()));
     let on_blocked = Closure::<dyn FnMut(JsValue)>::new(|_| {
-        web_sys::console::warn_1(&"idb-sync: opening is blocked by another connection; waiting for it to close".into());
+        web_sys::console::warn_1(
+            &"idb-sync: opening is blocked by another connection; waiting for it to close".into(),
+        );
     });
     request.set_onblocked(Some(on_blocked.as_ref().unchecked_ref()));
     let outcome = settled(&request).await;
@@ -209,7 +245,9 @@ pub(crate) async fn open(name: &str, version: Option<u32>, upgrade: Option<Upgra
 
 /// Deletes the database `name` (resolves once deleted).
 pub(crate) async fn delete(name: &str) -> Result<(), SyncError> {
-    let request = factory()?.delete_database(name).map_err(|e| thrown("deleteDatabase", e))?;
+    let request = factory()?
+        .delete_database(name)
+        .map_err(|e| thrown("deleteDatabase", e))?;
     request_done(request.unchecked_into()).await
 }
 

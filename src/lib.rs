@@ -30,11 +30,11 @@ use wasm_bindgen::prelude::*;
 pub use database::LocalDatabase;
 pub use error::SyncError;
 pub use query::{Collection, WhereClause};
+pub use server_check::{check_server, ServerHealth};
 pub use storage::IdbStorage;
 #[cfg(target_arch = "wasm32")]
 pub use sync::SyncManager;
 pub use table::Table;
-pub use server_check::{check_server, ServerHealth};
 
 /// The version of this package (the same as the npm package's).
 #[wasm_bindgen]

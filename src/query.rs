@@ -6,7 +6,9 @@
 use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{IdbCursorDirection, IdbCursorWithValue, IdbKeyRange, IdbRequest, IdbTransactionMode};
+use web_sys::{
+    IdbCursorDirection, IdbCursorWithValue, IdbKeyRange, IdbRequest, IdbTransactionMode,
+};
 
 use crate::error::SyncError;
 use crate::idb::{self, thrown, Tx};
@@ -43,29 +45,54 @@ pub struct Collection {
 }
 
 fn bad_range(e: JsValue) -> JsValue {
-    SyncError::InvalidArgument { argument: "value", reason: format!("not a valid IndexedDB key range: {e:?}") }.into()
+    SyncError::InvalidArgument {
+        argument: "value",
+        reason: format!("not a valid IndexedDB key range: {e:?}"),
+    }
+    .into()
 }
 
 /// The index to read for `name`: `None` for the primary key.
-pub(crate) fn resolve_index(storage: &IdbStorage, table: &str, name: &str) -> Result<Option<String>, SyncError> {
+pub(crate) fn resolve_index(
+    storage: &IdbStorage,
+    table: &str,
+    name: &str,
+) -> Result<Option<String>, SyncError> {
     let info = storage.table(table)?;
-    let primary = info.schema.primary.key_path.as_ref().map(|k| k.dexie_name());
+    let primary = info
+        .schema
+        .primary
+        .key_path
+        .as_ref()
+        .map(|k| k.dexie_name());
     if name == ":id" || primary.as_deref() == Some(name) {
         return Ok(None);
     }
     if info.schema.index(name).is_some() {
         return Ok(Some(name.to_owned()));
     }
-    Err(SyncError::UnknownIndex { table: table.to_owned(), index: name.to_owned() })
+    Err(SyncError::UnknownIndex {
+        table: table.to_owned(),
+        index: name.to_owned(),
+    })
 }
 
 impl WhereClause {
     pub(crate) fn new(storage: IdbStorage, table: String, index: Option<String>) -> WhereClause {
-        WhereClause { storage, table, index }
+        WhereClause {
+            storage,
+            table,
+            index,
+        }
     }
 
     fn collection(&self, range: Range) -> Collection {
-        Collection::new(self.storage.clone(), self.table.clone(), self.index.clone(), range)
+        Collection::new(
+            self.storage.clone(),
+            self.table.clone(),
+            self.index.clone(),
+            range,
+        )
     }
 }
 
@@ -84,7 +111,13 @@ impl WhereClause {
 
     /// Records with `lower <= value < upper` (bounds included as asked; by default
     /// the lower one is and the upper one is not, as in Dexie).
-    pub fn between(&self, lower: JsValue, upper: JsValue, include_lower: Option<bool>, include_upper: Option<bool>) -> Result<Collection, JsValue> {
+    pub fn between(
+        &self,
+        lower: JsValue,
+        upper: JsValue,
+        include_lower: Option<bool>,
+        include_upper: Option<bool>,
+    ) -> Result<Collection, JsValue> {
         let range = IdbKeyRange::bound_with_lower_open_and_upper_open(
             &lower,
             &upper,
@@ -97,38 +130,61 @@ impl WhereClause {
 
     /// Records whose index value is greater than `value`.
     pub fn above(&self, value: JsValue) -> Result<Collection, JsValue> {
-        Ok(self.collection(Range::One(IdbKeyRange::lower_bound_with_open(&value, true).map_err(bad_range)?)))
+        Ok(self.collection(Range::One(
+            IdbKeyRange::lower_bound_with_open(&value, true).map_err(bad_range)?,
+        )))
     }
 
     /// Records whose index value is greater than or equal to `value`.
     #[wasm_bindgen(js_name = aboveOrEqual)]
     pub fn above_or_equal(&self, value: JsValue) -> Result<Collection, JsValue> {
-        Ok(self.collection(Range::One(IdbKeyRange::lower_bound(&value).map_err(bad_range)?)))
+        Ok(self.collection(Range::One(
+            IdbKeyRange::lower_bound(&value).map_err(bad_range)?,
+        )))
     }
 
     /// Records whose index value is less than `value`.
     pub fn below(&self, value: JsValue) -> Result<Collection, JsValue> {
-        Ok(self.collection(Range::One(IdbKeyRange::upper_bound_with_open(&value, true).map_err(bad_range)?)))
+        Ok(self.collection(Range::One(
+            IdbKeyRange::upper_bound_with_open(&value, true).map_err(bad_range)?,
+        )))
     }
 
     /// Records whose index value is less than or equal to `value`.
     #[wasm_bindgen(js_name = belowOrEqual)]
     pub fn below_or_equal(&self, value: JsValue) -> Result<Collection, JsValue> {
-        Ok(self.collection(Range::One(IdbKeyRange::upper_bound(&value).map_err(bad_range)?)))
+        Ok(self.collection(Range::One(
+            IdbKeyRange::upper_bound(&value).map_err(bad_range)?,
+        )))
     }
 
     /// Records whose (string) index value starts with `prefix`.
     #[wasm_bindgen(js_name = startsWith)]
     pub fn starts_with(&self, prefix: String) -> Result<Collection, JsValue> {
         let upper = format!("{prefix}\u{ffff}");
-        let range = IdbKeyRange::bound_with_lower_open_and_upper_open(&prefix.into(), &upper.into(), false, false).map_err(bad_range)?;
+        let range = IdbKeyRange::bound_with_lower_open_and_upper_open(
+            &prefix.into(),
+            &upper.into(),
+            false,
+            false,
+        )
+        .map_err(bad_range)?;
         Ok(self.collection(Range::One(range)))
     }
 }
 
 impl Collection {
     fn new(storage: IdbStorage, table: String, index: Option<String>, range: Range) -> Collection {
-        Collection { storage, table, index, range, reverse: false, offset: 0, limit: None, filters: Vec::new() }
+        Collection {
+            storage,
+            table,
+            index,
+            range,
+            reverse: false,
+            offset: 0,
+            limit: None,
+            filters: Vec::new(),
+        }
     }
 
     pub(crate) fn all(storage: IdbStorage, table: String, index: Option<String>) -> Collection {
@@ -137,12 +193,20 @@ impl Collection {
 
     /// Runs the query: `(values, primary keys)`; values only if `want_values`.
     async fn run(&self, want_values: bool) -> Result<(Vec<JsValue>, Vec<JsValue>), SyncError> {
-        let tx = Tx::begin(&self.storage.db()?, &[self.table.as_str()], IdbTransactionMode::Readonly)?;
+        let tx = Tx::begin(
+            &self.storage.db()?,
+            &[self.table.as_str()],
+            IdbTransactionMode::Readonly,
+        )?;
         let result = self.run_in(&tx, want_values).await;
         tx.finish(result).await
     }
 
-    async fn run_in(&self, tx: &Tx, want_values: bool) -> Result<(Vec<JsValue>, Vec<JsValue>), SyncError> {
+    async fn run_in(
+        &self,
+        tx: &Tx,
+        want_values: bool,
+    ) -> Result<(Vec<JsValue>, Vec<JsValue>), SyncError> {
         let store = tx.store(&self.table)?;
         let index = match &self.index {
             Some(name) => Some(store.index(name).map_err(|e| thrown("index", e))?),
@@ -165,21 +229,30 @@ impl Collection {
                 }
                 sorted
                     .iter()
-                    .map(|v| IdbKeyRange::only(v).map(JsValue::from).map_err(|e| thrown("key range", e)))
+                    .map(|v| {
+                        IdbKeyRange::only(v)
+                            .map(JsValue::from)
+                            .map_err(|e| thrown("key range", e))
+                    })
                     .collect::<Result<_, _>>()?
             }
         };
-        let simple = self.filters.is_empty() && !self.reverse && self.offset == 0 && ranges.len() == 1;
+        let simple =
+            self.filters.is_empty() && !self.reverse && self.offset == 0 && ranges.len() == 1;
         if simple {
             let count = self.limit.unwrap_or(0);
             let r = &ranges[0];
             let (values, keys) = match &index {
                 Some(i) => (
-                    want_values.then(|| i.get_all_with_key_and_limit(r, count)).transpose(),
+                    want_values
+                        .then(|| i.get_all_with_key_and_limit(r, count))
+                        .transpose(),
                     i.get_all_keys_with_key_and_limit(r, count),
                 ),
                 None => (
-                    want_values.then(|| store.get_all_with_key_and_limit(r, count)).transpose(),
+                    want_values
+                        .then(|| store.get_all_with_key_and_limit(r, count))
+                        .transpose(),
                     store.get_all_keys_with_key_and_limit(r, count),
                 ),
             };
@@ -190,10 +263,17 @@ impl Collection {
             requests.push(keys.map_err(|e| thrown("getAllKeys", e))?);
             let mut out = idb::all(&requests).await?;
             let keys = Array::from(&out.pop().unwrap_or_default()).to_vec();
-            let values = out.pop().map(|v| Array::from(&v).to_vec()).unwrap_or_default();
+            let values = out
+                .pop()
+                .map(|v| Array::from(&v).to_vec())
+                .unwrap_or_default();
             return Ok((values, keys));
         }
-        let direction = if self.reverse { IdbCursorDirection::Prev } else { IdbCursorDirection::Next };
+        let direction = if self.reverse {
+            IdbCursorDirection::Prev
+        } else {
+            IdbCursorDirection::Next
+        };
         let mut skip = self.offset;
         let mut values = Vec::new();
         let mut keys = Vec::new();
@@ -205,7 +285,9 @@ impl Collection {
             .map_err(|e| thrown("openCursor", e))?;
             loop {
                 let cursor = idb::request(request.clone()).await?;
-                let Ok(cursor) = cursor.dyn_into::<IdbCursorWithValue>() else { break };
+                let Ok(cursor) = cursor.dyn_into::<IdbCursorWithValue>() else {
+                    break;
+                };
                 let value = cursor.value().map_err(|e| thrown("cursor value", e))?;
                 let mut keep = true;
                 for f in &self.filters {
@@ -215,7 +297,12 @@ impl Collection {
                             keep = false;
                             break;
                         }
-                        Err(e) => return Err(SyncError::InvalidArgument { argument: "filter", reason: format!("the filter threw: {e:?}") }),
+                        Err(e) => {
+                            return Err(SyncError::InvalidArgument {
+                                argument: "filter",
+                                reason: format!("the filter threw: {e:?}"),
+                            })
+                        }
                     }
                 }
                 if keep {
@@ -242,17 +329,26 @@ impl Collection {
 impl Collection {
     /// The same selection in reverse order.
     pub fn reverse(&self) -> Collection {
-        Collection { reverse: !self.reverse, ..self.clone() }
+        Collection {
+            reverse: !self.reverse,
+            ..self.clone()
+        }
     }
 
     /// Skips the first `n` matches.
     pub fn offset(&self, n: u32) -> Collection {
-        Collection { offset: self.offset + n, ..self.clone() }
+        Collection {
+            offset: self.offset + n,
+            ..self.clone()
+        }
     }
 
     /// Keeps at most `n` matches.
     pub fn limit(&self, n: u32) -> Collection {
-        Collection { limit: Some(self.limit.map_or(n, |l| l.min(n))), ..self.clone() }
+        Collection {
+            limit: Some(self.limit.map_or(n, |l| l.min(n))),
+            ..self.clone()
+        }
     }
 
     /// Keeps the records for which `predicate(record)` is truthy (synchronous).

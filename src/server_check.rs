@@ -28,25 +28,38 @@ pub struct ServerHealth {
 pub async fn check_server(endpoint: String) -> Result<JsValue, JsValue> {
     let health = fetch_health(&endpoint).await?;
     let serializer = serde_wasm_bindgen::Serializer::json_compatible();
-    Ok(health.serialize(&serializer).map_err(|e| SyncError::MalformedResponse(e.to_string()))?)
+    Ok(health
+        .serialize(&serializer)
+        .map_err(|e| SyncError::MalformedResponse(e.to_string()))?)
 }
 
 async fn fetch_health(endpoint: &str) -> Result<ServerHealth, SyncError> {
     let base = endpoint.trim_end_matches('/');
     if !(base.starts_with("http://") || base.starts_with("https://")) {
-        return Err(SyncError::InvalidArgument { argument: "endpoint", reason: format!("expected an http(s) URL, got {endpoint:?}") });
+        return Err(SyncError::InvalidArgument {
+            argument: "endpoint",
+            reason: format!("expected an http(s) URL, got {endpoint:?}"),
+        });
     }
     let response = gloo_net::http::Request::get(&format!("{base}/health"))
         .send()
         .await
         .map_err(|e| SyncError::Network(e.to_string()))?;
     let status = response.status();
-    let body = response.text().await.map_err(|e| SyncError::Network(e.to_string()))?;
+    let body = response
+        .text()
+        .await
+        .map_err(|e| SyncError::Network(e.to_string()))?;
     if !response.ok() {
         let (code, message) = server_error_fields(&body);
-        return Err(SyncError::Server { status, code, message });
+        return Err(SyncError::Server {
+            status,
+            code,
+            message,
+        });
     }
-    serde_json::from_str(&body).map_err(|e| SyncError::MalformedResponse(format!("GET /health: {e}")))
+    serde_json::from_str(&body)
+        .map_err(|e| SyncError::MalformedResponse(format!("GET /health: {e}")))
 }
 
 /// Reads `{ "error": { "code", "message" } }`, falling back to the raw body.

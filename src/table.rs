@@ -28,7 +28,10 @@ fn array_arg(v: &JsValue, argument: &'static str) -> Result<Array, SyncError> {
     if Array::is_array(v) {
         Ok(Array::from(v))
     } else {
-        Err(SyncError::InvalidArgument { argument, reason: "expected an array".into() })
+        Err(SyncError::InvalidArgument {
+            argument,
+            reason: "expected an array".into(),
+        })
     }
 }
 
@@ -38,7 +41,10 @@ fn optional_keys(keys: &JsValue, n: u32) -> Result<Vec<JsValue>, SyncError> {
     }
     let keys = array_arg(keys, "keys")?;
     if keys.length() != n {
-        return Err(SyncError::InvalidArgument { argument: "keys", reason: "must have one key per record".into() });
+        return Err(SyncError::InvalidArgument {
+            argument: "keys",
+            reason: "must have one key per record".into(),
+        });
     }
     Ok(keys.to_vec())
 }
@@ -59,9 +65,20 @@ impl Table {
         let writes = records
             .iter()
             .zip(keys)
-            .map(|(record, key)| if add { Write::Add { record, key } } else { Write::Put { record, key } })
+            .map(|(record, key)| {
+                if add {
+                    Write::Add { record, key }
+                } else {
+                    Write::Put { record, key }
+                }
+            })
             .collect();
-        Ok(self.storage.local_write(&self.name, writes).await?.into_iter().collect())
+        Ok(self
+            .storage
+            .local_write(&self.name, writes)
+            .await?
+            .into_iter()
+            .collect())
     }
 }
 
@@ -113,7 +130,11 @@ impl Table {
     /// (writing nothing) if there is no such record — as Dexie does. Only the changed
     /// fields are queued for the server.
     pub async fn update(&self, key: JsValue, changes: JsValue) -> Result<u32, JsValue> {
-        match self.storage.local_write(&self.name, vec![Write::Update { key, changes }]).await {
+        match self
+            .storage
+            .local_write(&self.name, vec![Write::Update { key, changes }])
+            .await
+        {
             Ok(_) => Ok(1),
             Err(SyncError::NotFound(_)) => Ok(0),
             Err(e) => Err(e.into()),
@@ -122,14 +143,19 @@ impl Table {
 
     /// Deletes the record with `key` (nothing happens if there is none).
     pub async fn delete(&self, key: JsValue) -> Result<(), JsValue> {
-        self.storage.local_write(&self.name, vec![Write::Delete { key }]).await?;
+        self.storage
+            .local_write(&self.name, vec![Write::Delete { key }])
+            .await?;
         Ok(())
     }
 
     /// Deletes the records with `keys`, all or nothing.
     #[wasm_bindgen(js_name = bulkDelete)]
     pub async fn bulk_delete(&self, keys: JsValue) -> Result<(), JsValue> {
-        let writes = array_arg(&keys, "keys")?.iter().map(|key| Write::Delete { key }).collect();
+        let writes = array_arg(&keys, "keys")?
+            .iter()
+            .map(|key| Write::Delete { key })
+            .collect();
         self.storage.local_write(&self.name, writes).await?;
         Ok(())
     }
@@ -137,7 +163,9 @@ impl Table {
     /// Deletes every record (each deletion is queued for the server), in one
     /// transaction; records added meanwhile by another tab may survive.
     pub async fn clear(&self) -> Result<(), JsValue> {
-        let keys = Collection::all(self.storage.clone(), self.name.clone(), None).keys().await?;
+        let keys = Collection::all(self.storage.clone(), self.name.clone(), None)
+            .keys()
+            .await?;
         let writes = keys.iter().map(|key| Write::Delete { key }).collect();
         self.storage.local_write(&self.name, writes).await?;
         Ok(())
@@ -159,14 +187,22 @@ impl Table {
     #[wasm_bindgen(js_name = "where")]
     pub fn where_(&self, index: String) -> Result<WhereClause, JsValue> {
         let index = resolve_index(&self.storage, &self.name, &index)?;
-        Ok(WhereClause::new(self.storage.clone(), self.name.clone(), index))
+        Ok(WhereClause::new(
+            self.storage.clone(),
+            self.name.clone(),
+            index,
+        ))
     }
 
     /// Every record ordered by `index`.
     #[wasm_bindgen(js_name = orderBy)]
     pub fn order_by(&self, index: String) -> Result<Collection, JsValue> {
         let index = resolve_index(&self.storage, &self.name, &index)?;
-        Ok(Collection::all(self.storage.clone(), self.name.clone(), index))
+        Ok(Collection::all(
+            self.storage.clone(),
+            self.name.clone(),
+            index,
+        ))
     }
 
     /// Every record, as a collection.

@@ -27,14 +27,30 @@ async fn a_record_written_with_rexie_is_read_back() {
     js_sys::Reflect::set(&record, &"id".into(), &"t1".into()).unwrap();
     js_sys::Reflect::set(&record, &"title".into(), &"Buy milk".into()).unwrap();
 
-    let tx = db.transaction(&["tasks"], TransactionMode::ReadWrite).expect("transaction");
-    tx.store("tasks").unwrap().put(&record, None).await.expect("put");
+    let tx = db
+        .transaction(&["tasks"], TransactionMode::ReadWrite)
+        .expect("transaction");
+    tx.store("tasks")
+        .unwrap()
+        .put(&record, None)
+        .await
+        .expect("put");
     tx.done().await.expect("commit");
 
-    let tx = db.transaction(&["tasks"], TransactionMode::ReadOnly).expect("transaction");
-    let read = tx.store("tasks").unwrap().get(JsValue::from_str("t1")).await.expect("get");
+    let tx = db
+        .transaction(&["tasks"], TransactionMode::ReadOnly)
+        .expect("transaction");
+    let read = tx
+        .store("tasks")
+        .unwrap()
+        .get(JsValue::from_str("t1"))
+        .await
+        .expect("get");
     let read = read.expect("the record exists");
-    assert_eq!(js_sys::Reflect::get(&read, &"title".into()).unwrap(), JsValue::from_str("Buy milk"));
+    assert_eq!(
+        js_sys::Reflect::get(&read, &"title".into()).unwrap(),
+        JsValue::from_str("Buy milk")
+    );
     tx.done().await.expect("finish");
 
     db.close();

@@ -21,7 +21,11 @@ fn js(json: &str) -> JsValue {
 }
 
 fn fresh_name(test: &str) -> String {
-    format!("idb-sync-test-{test}-{}-{}", js_sys::Date::now() as u64, (js_sys::Math::random() * 1e9) as u64)
+    format!(
+        "idb-sync-test-{test}-{}-{}",
+        js_sys::Date::now() as u64,
+        (js_sys::Math::random() * 1e9) as u64
+    )
 }
 
 async fn open_with(name: &str, version: u32, schema: &str) -> Result<LocalDatabase, JsValue> {
@@ -39,11 +43,16 @@ async fn open(test: &str) -> (LocalDatabase, String) {
 
 async fn finish(db: LocalDatabase, name: String) {
     db.close();
-    LocalDatabase::delete_database(name).await.expect("delete database");
+    LocalDatabase::delete_database(name)
+        .await
+        .expect("delete database");
 }
 
 fn code(e: JsValue) -> String {
-    Reflect::get(&e, &"code".into()).unwrap().as_string().unwrap_or_default()
+    Reflect::get(&e, &"code".into())
+        .unwrap()
+        .as_string()
+        .unwrap_or_default()
 }
 
 fn field(v: &JsValue, f: &str) -> JsValue {
@@ -51,7 +60,13 @@ fn field(v: &JsValue, f: &str) -> JsValue {
 }
 
 fn strings(a: &Array) -> Vec<String> {
-    a.iter().map(|v| v.as_string().or_else(|| v.as_f64().map(|x| x.to_string())).unwrap_or_default()).collect()
+    a.iter()
+        .map(|v| {
+            v.as_string()
+                .or_else(|| v.as_f64().map(|x| x.to_string()))
+                .unwrap_or_default()
+        })
+        .collect()
 }
 
 fn tasks(db: &LocalDatabase) -> Table {
@@ -67,7 +82,12 @@ async fn outbox_len(db: &LocalDatabase) -> usize {
 }
 
 async fn pending_op(db: &LocalDatabase, key: &str) -> Option<Op> {
-    db.storage().read_state(&id(key)).await.unwrap().pending.map(|p| p.op)
+    db.storage()
+        .read_state(&id(key))
+        .await
+        .unwrap()
+        .pending
+        .map(|p| p.op)
 }
 
 /// Marks `key` as synced at `version` (what a push result does), through the port.
@@ -88,7 +108,10 @@ async fn mark_synced(db: &LocalDatabase, key: &str, version: u64) {
 async fn add_generates_a_uuid_v7_key_and_get_reads_the_record_back() {
     let (db, name) = open("add-get").await;
     let t = tasks(&db);
-    let key = t.add(js(r#"{"title": "Buy milk"}"#), JsValue::UNDEFINED).await.unwrap();
+    let key = t
+        .add(js(r#"{"title": "Buy milk"}"#), JsValue::UNDEFINED)
+        .await
+        .unwrap();
     let key_str = key.as_string().expect("a string key");
     assert_eq!(key_str.len(), 36);
     assert_eq!(&key_str[14..15], "7", "UUID version 7: {key_str}");
@@ -96,7 +119,10 @@ async fn add_generates_a_uuid_v7_key_and_get_reads_the_record_back() {
     assert_eq!(field(&got, "title"), JsValue::from_str("Buy milk"));
     assert_eq!(field(&got, "id"), key);
     assert!(t.get("missing".into()).await.unwrap().is_undefined());
-    assert!(matches!(pending_op(&db, &key_str).await, Some(Op::Create { .. })));
+    assert!(matches!(
+        pending_op(&db, &key_str).await,
+        Some(Op::Create { .. })
+    ));
     finish(db, name).await;
 }
 
@@ -104,8 +130,14 @@ async fn add_generates_a_uuid_v7_key_and_get_reads_the_record_back() {
 async fn auto_increment_tables_number_their_records() {
     let (db, name) = open("autoinc").await;
     let log = db.table("log".into()).unwrap();
-    let k1 = log.add(js(r#"{"at": 1}"#), JsValue::UNDEFINED).await.unwrap();
-    let ks = log.bulk_add(js(r#"[{"at": 2}, {"at": 3}]"#), JsValue::UNDEFINED).await.unwrap();
+    let k1 = log
+        .add(js(r#"{"at": 1}"#), JsValue::UNDEFINED)
+        .await
+        .unwrap();
+    let ks = log
+        .bulk_add(js(r#"[{"at": 2}, {"at": 3}]"#), JsValue::UNDEFINED)
+        .await
+        .unwrap();
     assert_eq!(k1.as_f64(), Some(1.0));
     assert_eq!(strings(&ks), ["2", "3"]);
     assert_eq!(log.count().await.unwrap(), 3);
@@ -118,8 +150,14 @@ async fn out_of_line_keys_are_given_with_the_write() {
     let (db, name) = open("outbound").await;
     let blobs = db.table("blobs".into()).unwrap();
     blobs.put(js(r#"{"size": 3}"#), "b1".into()).await.unwrap();
-    assert_eq!(field(&blobs.get("b1".into()).await.unwrap(), "size").as_f64(), Some(3.0));
-    let err = blobs.put(js(r#"{"size": 4}"#), JsValue::UNDEFINED).await.unwrap_err();
+    assert_eq!(
+        field(&blobs.get("b1".into()).await.unwrap(), "size").as_f64(),
+        Some(3.0)
+    );
+    let err = blobs
+        .put(js(r#"{"size": 4}"#), JsValue::UNDEFINED)
+        .await
+        .unwrap_err();
     assert_eq!(code(err), "missing_key");
     finish(db, name).await;
 }
@@ -128,17 +166,35 @@ async fn out_of_line_keys_are_given_with_the_write() {
 async fn bulk_put_bulk_get_count_to_array_keys_and_deletes() {
     let (db, name) = open("bulk").await;
     let t = tasks(&db);
-    t.bulk_put(js(r#"[{"id": "b", "n": 2}, {"id": "a", "n": 1}, {"id": "c", "n": 3}]"#), JsValue::UNDEFINED).await.unwrap();
+    t.bulk_put(
+        js(r#"[{"id": "b", "n": 2}, {"id": "a", "n": 1}, {"id": "c", "n": 3}]"#),
+        JsValue::UNDEFINED,
+    )
+    .await
+    .unwrap();
     assert_eq!(t.count().await.unwrap(), 3);
     let got = t.bulk_get(js(r#"["c", "x", "a"]"#)).await.unwrap();
     assert_eq!(field(&got.get(0), "n").as_f64(), Some(3.0));
     assert!(got.get(1).is_undefined());
     let all = t.to_array().await.unwrap();
-    assert_eq!(all.iter().map(|r| field(&r, "id").as_string().unwrap()).collect::<Vec<_>>(), ["a", "b", "c"]);
+    assert_eq!(
+        all.iter()
+            .map(|r| field(&r, "id").as_string().unwrap())
+            .collect::<Vec<_>>(),
+        ["a", "b", "c"]
+    );
     assert_eq!(strings(&t.keys().await.unwrap()), ["a", "b", "c"]);
-    assert_eq!(field(&t.first().await.unwrap(), "id"), JsValue::from_str("a"));
-    t.put(js(r#"{"id": "a", "n": 10}"#), JsValue::UNDEFINED).await.unwrap();
-    assert_eq!(field(&t.get("a".into()).await.unwrap(), "n").as_f64(), Some(10.0));
+    assert_eq!(
+        field(&t.first().await.unwrap(), "id"),
+        JsValue::from_str("a")
+    );
+    t.put(js(r#"{"id": "a", "n": 10}"#), JsValue::UNDEFINED)
+        .await
+        .unwrap();
+    assert_eq!(
+        field(&t.get("a".into()).await.unwrap(), "n").as_f64(),
+        Some(10.0)
+    );
     t.delete("a".into()).await.unwrap();
     t.delete("nothing-here".into()).await.unwrap();
     t.bulk_delete(js(r#"["b"]"#)).await.unwrap();
@@ -154,14 +210,32 @@ async fn bulk_put_bulk_get_count_to_array_keys_and_deletes() {
 async fn update_sets_fields_and_reports_a_missing_record_with_zero() {
     let (db, name) = open("update").await;
     let t = tasks(&db);
-    t.put(js(r#"{"id": "t1", "title": "a", "status": "todo"}"#), JsValue::UNDEFINED).await.unwrap();
-    assert_eq!(t.update("t1".into(), js(r#"{"status": "done"}"#)).await.unwrap(), 1);
+    t.put(
+        js(r#"{"id": "t1", "title": "a", "status": "todo"}"#),
+        JsValue::UNDEFINED,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        t.update("t1".into(), js(r#"{"status": "done"}"#))
+            .await
+            .unwrap(),
+        1
+    );
     let got = t.get("t1".into()).await.unwrap();
     assert_eq!(field(&got, "status"), JsValue::from_str("done"));
     assert_eq!(field(&got, "title"), JsValue::from_str("a"));
-    assert_eq!(t.update("nope".into(), js(r#"{"status": "done"}"#)).await.unwrap(), 0);
+    assert_eq!(
+        t.update("nope".into(), js(r#"{"status": "done"}"#))
+            .await
+            .unwrap(),
+        0
+    );
     assert_eq!(t.count().await.unwrap(), 1);
-    let err = t.update("t1".into(), js(r#"{"id": "other"}"#)).await.unwrap_err();
+    let err = t
+        .update("t1".into(), js(r#"{"id": "other"}"#))
+        .await
+        .unwrap_err();
     assert_eq!(code(err), "invalid_argument");
     finish(db, name).await;
 }
@@ -169,14 +243,44 @@ async fn update_sets_fields_and_reports_a_missing_record_with_zero() {
 #[wasm_bindgen_test]
 async fn bad_input_throws_a_coded_error_and_writes_nothing() {
     let (db, name) = open("bad-input").await;
-    assert_eq!(code(db.table("nope".into()).err().unwrap()), "unknown_table");
+    assert_eq!(
+        code(db.table("nope".into()).err().unwrap()),
+        "unknown_table"
+    );
     let t = tasks(&db);
-    assert_eq!(code(t.put("not an object".into(), JsValue::UNDEFINED).await.unwrap_err()), "invalid_record");
-    assert_eq!(code(t.put(js("[1, 2]"), JsValue::UNDEFINED).await.unwrap_err()), "invalid_record");
-    assert_eq!(code(t.put(js(r#"{"id": {"a": 1}}"#), JsValue::UNDEFINED).await.unwrap_err()), "invalid_key");
-    assert_eq!(code(t.put(js(r#"{"id": true}"#), JsValue::UNDEFINED).await.unwrap_err()), "invalid_key");
+    assert_eq!(
+        code(
+            t.put("not an object".into(), JsValue::UNDEFINED)
+                .await
+                .unwrap_err()
+        ),
+        "invalid_record"
+    );
+    assert_eq!(
+        code(t.put(js("[1, 2]"), JsValue::UNDEFINED).await.unwrap_err()),
+        "invalid_record"
+    );
+    assert_eq!(
+        code(
+            t.put(js(r#"{"id": {"a": 1}}"#), JsValue::UNDEFINED)
+                .await
+                .unwrap_err()
+        ),
+        "invalid_key"
+    );
+    assert_eq!(
+        code(
+            t.put(js(r#"{"id": true}"#), JsValue::UNDEFINED)
+                .await
+                .unwrap_err()
+        ),
+        "invalid_key"
+    );
     assert_eq!(code(t.get(js("[1]")).await.unwrap_err()), "invalid_key");
-    assert_eq!(code(t.where_("nope".into()).err().unwrap()), "unknown_index");
+    assert_eq!(
+        code(t.where_("nope".into()).err().unwrap()),
+        "unknown_index"
+    );
     assert_eq!(t.count().await.unwrap(), 0);
     assert_eq!(outbox_len(&db).await, 0);
     finish(db, name).await;
@@ -186,11 +290,22 @@ async fn bad_input_throws_a_coded_error_and_writes_nothing() {
 async fn a_bulk_call_with_one_bad_record_writes_nothing() {
     let (db, name) = open("bulk-atomic").await;
     let t = tasks(&db);
-    let err = t.bulk_put(js(r#"[{"id": "a"}, {"id": "b"}, 7]"#), JsValue::UNDEFINED).await.unwrap_err();
+    let err = t
+        .bulk_put(js(r#"[{"id": "a"}, {"id": "b"}, 7]"#), JsValue::UNDEFINED)
+        .await
+        .unwrap_err();
     assert_eq!(code(err), "invalid_record");
-    t.put(js(r#"{"id": "x"}"#), JsValue::UNDEFINED).await.unwrap();
+    t.put(js(r#"{"id": "x"}"#), JsValue::UNDEFINED)
+        .await
+        .unwrap();
     // A failure found by IndexedDB itself, in the middle of the transaction.
-    let err = t.bulk_add(js(r#"[{"id": "a"}, {"id": "x"}, {"id": "c"}]"#), JsValue::UNDEFINED).await.unwrap_err();
+    let err = t
+        .bulk_add(
+            js(r#"[{"id": "a"}, {"id": "x"}, {"id": "c"}]"#),
+            JsValue::UNDEFINED,
+        )
+        .await
+        .unwrap_err();
     assert_eq!(code(err), "key_exists");
     assert_eq!(strings(&t.keys().await.unwrap()), ["x"]);
     assert_eq!(outbox_len(&db).await, 1);
@@ -202,8 +317,17 @@ async fn a_bulk_call_with_one_bad_record_writes_nothing() {
 async fn a_unique_index_violation_aborts_the_write() {
     let (db, name) = open("unique").await;
     let users = db.table("users".into()).unwrap();
-    users.put(js(r#"{"id": "u1", "email": "a@x"}"#), JsValue::UNDEFINED).await.unwrap();
-    let err = users.bulk_put(js(r#"[{"id": "u2", "email": "b@x"}, {"id": "u3", "email": "a@x"}]"#), JsValue::UNDEFINED).await.unwrap_err();
+    users
+        .put(js(r#"{"id": "u1", "email": "a@x"}"#), JsValue::UNDEFINED)
+        .await
+        .unwrap();
+    let err = users
+        .bulk_put(
+            js(r#"[{"id": "u2", "email": "b@x"}, {"id": "u3", "email": "a@x"}]"#),
+            JsValue::UNDEFINED,
+        )
+        .await
+        .unwrap_err();
     assert_eq!(code(err), "unique_violation");
     assert_eq!(users.count().await.unwrap(), 1);
     assert_eq!(outbox_len(&db).await, 1);
@@ -215,12 +339,17 @@ async fn a_failure_between_the_data_write_and_the_outbox_write_leaves_neither() 
     let (db, name) = open("i1").await;
     let t = tasks(&db);
     idb_sync::testing::fail_next_write_between_data_and_outbox();
-    let err = t.put(js(r#"{"id": "t1", "title": "x"}"#), JsValue::UNDEFINED).await.unwrap_err();
+    let err = t
+        .put(js(r#"{"id": "t1", "title": "x"}"#), JsValue::UNDEFINED)
+        .await
+        .unwrap_err();
     assert_eq!(code(err), "storage_error");
     assert!(t.get("t1".into()).await.unwrap().is_undefined());
     assert_eq!(outbox_len(&db).await, 0);
     // The same write succeeds afterwards, with its outbox entry.
-    t.put(js(r#"{"id": "t1", "title": "x"}"#), JsValue::UNDEFINED).await.unwrap();
+    t.put(js(r#"{"id": "t1", "title": "x"}"#), JsValue::UNDEFINED)
+        .await
+        .unwrap();
     assert_eq!(outbox_len(&db).await, 1);
     finish(db, name).await;
 }
@@ -231,25 +360,39 @@ async fn merge_rules_hold_on_indexeddb() {
     let t = tasks(&db);
     let rec = |k: &str, extra: &str| js(&format!(r#"{{"id": "{k}", {extra}}}"#));
     // create + update = create with the fields merged
-    t.add(rec("c1", r#""a": 1, "b": 1"#), JsValue::UNDEFINED).await.unwrap();
+    t.add(rec("c1", r#""a": 1, "b": 1"#), JsValue::UNDEFINED)
+        .await
+        .unwrap();
     t.update("c1".into(), js(r#"{"b": 2}"#)).await.unwrap();
     match pending_op(&db, "c1").await {
-        Some(Op::Create { record }) => assert_eq!((record["a"].as_i64(), record["b"].as_i64()), (Some(1), Some(2))),
+        Some(Op::Create { record }) => assert_eq!(
+            (record["a"].as_i64(), record["b"].as_i64()),
+            (Some(1), Some(2))
+        ),
         other => panic!("{other:?}"),
     }
     // create + delete = nothing
-    t.add(rec("c2", r#""a": 1"#), JsValue::UNDEFINED).await.unwrap();
+    t.add(rec("c2", r#""a": 1"#), JsValue::UNDEFINED)
+        .await
+        .unwrap();
     t.delete("c2".into()).await.unwrap();
     assert!(db.storage().read_state(&id("c2")).await.unwrap().is_empty());
     // update + update = one update with the patches merged (on a synced record)
-    t.put(rec("u1", r#""a": 0, "b": 0, "c": 0"#), JsValue::UNDEFINED).await.unwrap();
+    t.put(rec("u1", r#""a": 0, "b": 0, "c": 0"#), JsValue::UNDEFINED)
+        .await
+        .unwrap();
     mark_synced(&db, "u1", 1).await;
-    t.update("u1".into(), js(r#"{"a": 1, "b": 1}"#)).await.unwrap();
+    t.update("u1".into(), js(r#"{"a": 1, "b": 1}"#))
+        .await
+        .unwrap();
     t.update("u1".into(), js(r#"{"b": 2}"#)).await.unwrap();
     match pending_op(&db, "u1").await {
         Some(Op::Update { patch }) => {
             assert_eq!(patch.len(), 2, "only changed fields: {patch:?}");
-            assert_eq!((patch["a"].as_i64(), patch["b"].as_i64()), (Some(1), Some(2)));
+            assert_eq!(
+                (patch["a"].as_i64(), patch["b"].as_i64()),
+                (Some(1), Some(2))
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -257,7 +400,9 @@ async fn merge_rules_hold_on_indexeddb() {
     t.delete("u1".into()).await.unwrap();
     assert_eq!(pending_op(&db, "u1").await, Some(Op::Delete));
     // delete + put = put of the full new record
-    t.put(rec("u1", r#""z": 9"#), JsValue::UNDEFINED).await.unwrap();
+    t.put(rec("u1", r#""z": 9"#), JsValue::UNDEFINED)
+        .await
+        .unwrap();
     match pending_op(&db, "u1").await {
         Some(Op::Put { record }) => assert_eq!(record["z"].as_i64(), Some(9)),
         other => panic!("{other:?}"),
@@ -271,18 +416,38 @@ async fn merge_rules_hold_on_indexeddb() {
 async fn an_in_flight_entry_stays_as_sent_and_a_later_write_queues_anew() {
     let (db, name) = open("inflight").await;
     let t = tasks(&db);
-    t.add(js(r#"{"id": "k", "a": 1}"#), JsValue::UNDEFINED).await.unwrap();
-    let batch = db.storage().take_batch(&BatchLimits::default(), &|_| Default::default()).await.unwrap();
+    t.add(js(r#"{"id": "k", "a": 1}"#), JsValue::UNDEFINED)
+        .await
+        .unwrap();
+    let batch = db
+        .storage()
+        .take_batch(&BatchLimits::default(), &|_| Default::default())
+        .await
+        .unwrap();
     assert_eq!(batch.len(), 1);
     assert!(matches!(batch[0].op, Op::Create { .. }));
     t.delete("k".into()).await.unwrap();
     let state = db.storage().read_state(&id("k")).await.unwrap();
-    assert!(matches!(state.in_flight.map(|f| f.op), Some(Op::Create { .. })), "the sent create is kept");
-    assert_eq!(state.pending.map(|p| p.op), Some(Op::Delete), "the delete is queued, not cancelling the create");
+    assert!(
+        matches!(state.in_flight.map(|f| f.op), Some(Op::Create { .. })),
+        "the sent create is kept"
+    );
+    assert_eq!(
+        state.pending.map(|p| p.op),
+        Some(Op::Delete),
+        "the delete is queued, not cancelling the create"
+    );
     assert_eq!(outbox_len(&db).await, 2);
     // Taking a batch again resends the in-flight entry first.
-    let again = db.storage().take_batch(&BatchLimits::default(), &|_| Default::default()).await.unwrap();
-    assert_eq!(again.iter().map(|f| f.seq).collect::<Vec<_>>(), vec![batch[0].seq]);
+    let again = db
+        .storage()
+        .take_batch(&BatchLimits::default(), &|_| Default::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        again.iter().map(|f| f.seq).collect::<Vec<_>>(),
+        vec![batch[0].seq]
+    );
     finish(db, name).await;
 }
 
@@ -301,26 +466,132 @@ async fn queries_select_order_and_page() {
     )
     .await
     .unwrap();
-    let ids = |a: Array| a.iter().map(|r| field(&r, "id").as_string().unwrap()).collect::<Vec<_>>();
+    let ids = |a: Array| {
+        a.iter()
+            .map(|r| field(&r, "id").as_string().unwrap())
+            .collect::<Vec<_>>()
+    };
     let w = |i: &str| t.where_(i.into()).unwrap();
-    assert_eq!(ids(w("status").equals("todo".into()).unwrap().to_array().await.unwrap()), ["1", "3"]);
-    assert_eq!(ids(w("status").any_of(js(r#"["done", "doing"]"#).into()).to_array().await.unwrap()), ["4", "2"]);
-    assert_eq!(ids(w("title").between("apple".into(), "banana".into(), None, None).unwrap().to_array().await.unwrap()), ["1", "3"]);
-    assert_eq!(ids(w("title").above("banana".into()).unwrap().to_array().await.unwrap()), ["4"]);
-    assert_eq!(ids(w("title").below("apricot".into()).unwrap().to_array().await.unwrap()), ["1"]);
-    assert_eq!(ids(w("title").starts_with("ap".into()).unwrap().to_array().await.unwrap()), ["1", "3"]);
-    assert_eq!(ids(w("tags").equals("x".into()).unwrap().to_array().await.unwrap()), ["1", "4"]);
-    assert_eq!(ids(w("[userId+status]").equals(js(r#"["u1", "todo"]"#)).unwrap().to_array().await.unwrap()), ["1"]);
-    assert_eq!(ids(w("id").above("2".into()).unwrap().to_array().await.unwrap()), ["3", "4"]);
+    assert_eq!(
+        ids(w("status")
+            .equals("todo".into())
+            .unwrap()
+            .to_array()
+            .await
+            .unwrap()),
+        ["1", "3"]
+    );
+    assert_eq!(
+        ids(w("status")
+            .any_of(js(r#"["done", "doing"]"#).into())
+            .to_array()
+            .await
+            .unwrap()),
+        ["4", "2"]
+    );
+    assert_eq!(
+        ids(w("title")
+            .between("apple".into(), "banana".into(), None, None)
+            .unwrap()
+            .to_array()
+            .await
+            .unwrap()),
+        ["1", "3"]
+    );
+    assert_eq!(
+        ids(w("title")
+            .above("banana".into())
+            .unwrap()
+            .to_array()
+            .await
+            .unwrap()),
+        ["4"]
+    );
+    assert_eq!(
+        ids(w("title")
+            .below("apricot".into())
+            .unwrap()
+            .to_array()
+            .await
+            .unwrap()),
+        ["1"]
+    );
+    assert_eq!(
+        ids(w("title")
+            .starts_with("ap".into())
+            .unwrap()
+            .to_array()
+            .await
+            .unwrap()),
+        ["1", "3"]
+    );
+    assert_eq!(
+        ids(w("tags")
+            .equals("x".into())
+            .unwrap()
+            .to_array()
+            .await
+            .unwrap()),
+        ["1", "4"]
+    );
+    assert_eq!(
+        ids(w("[userId+status]")
+            .equals(js(r#"["u1", "todo"]"#))
+            .unwrap()
+            .to_array()
+            .await
+            .unwrap()),
+        ["1"]
+    );
+    assert_eq!(
+        ids(w("id").above("2".into()).unwrap().to_array().await.unwrap()),
+        ["3", "4"]
+    );
     let by_title = t.order_by("title".into()).unwrap();
-    assert_eq!(ids(by_title.to_array().await.unwrap()), ["1", "3", "2", "4"]);
-    assert_eq!(ids(by_title.reverse().offset(1).limit(2).to_array().await.unwrap()), ["2", "3"]);
+    assert_eq!(
+        ids(by_title.to_array().await.unwrap()),
+        ["1", "3", "2", "4"]
+    );
+    assert_eq!(
+        ids(by_title
+            .reverse()
+            .offset(1)
+            .limit(2)
+            .to_array()
+            .await
+            .unwrap()),
+        ["2", "3"]
+    );
     let long = js_sys::Function::new_with_args("r", "return r.title.length > 5");
-    assert_eq!(ids(by_title.filter(long.clone()).to_array().await.unwrap()), ["3", "2", "4"]);
+    assert_eq!(
+        ids(by_title.filter(long.clone()).to_array().await.unwrap()),
+        ["3", "2", "4"]
+    );
     assert_eq!(by_title.filter(long).count().await.unwrap(), 3);
-    assert_eq!(field(&by_title.reverse().first().await.unwrap(), "id"), JsValue::from_str("4"));
-    assert_eq!(strings(&w("status").equals("todo".into()).unwrap().keys().await.unwrap()), ["1", "3"]);
-    assert_eq!(w("status").equals("todo".into()).unwrap().count().await.unwrap(), 2);
+    assert_eq!(
+        field(&by_title.reverse().first().await.unwrap(), "id"),
+        JsValue::from_str("4")
+    );
+    assert_eq!(
+        strings(
+            &w("status")
+                .equals("todo".into())
+                .unwrap()
+                .keys()
+                .await
+                .unwrap()
+        ),
+        ["1", "3"]
+    );
+    assert_eq!(
+        w("status")
+            .equals("todo".into())
+            .unwrap()
+            .count()
+            .await
+            .unwrap(),
+        2
+    );
     finish(db, name).await;
 }
 
@@ -331,15 +602,23 @@ async fn change_listeners_hear_committed_writes_until_unsubscribed() {
     let record = js_sys::Function::new_with_args("e", "this.push(e)").bind0(&seen);
     let off = db.on_change("tasks".into(), record).unwrap();
     let t = tasks(&db);
-    t.bulk_put(js(r#"[{"id": "a"}, {"id": "b"}]"#), JsValue::UNDEFINED).await.unwrap();
+    t.bulk_put(js(r#"[{"id": "a"}, {"id": "b"}]"#), JsValue::UNDEFINED)
+        .await
+        .unwrap();
     let _ = t.put("bad".into(), JsValue::UNDEFINED).await;
-    assert_eq!(seen.length(), 1, "one event per committed call, none for a failed one");
+    assert_eq!(
+        seen.length(),
+        1,
+        "one event per committed call, none for a failed one"
+    );
     let event = seen.get(0);
     assert_eq!(field(&event, "table"), JsValue::from_str("tasks"));
     assert_eq!(field(&event, "source"), JsValue::from_str("local"));
     assert_eq!(strings(&field(&event, "keys").unchecked_into()), ["a", "b"]);
     off.call0(&JsValue::NULL).unwrap();
-    t.put(js(r#"{"id": "c"}"#), JsValue::UNDEFINED).await.unwrap();
+    t.put(js(r#"{"id": "c"}"#), JsValue::UNDEFINED)
+        .await
+        .unwrap();
     assert_eq!(seen.length(), 1);
     finish(db, name).await;
 }
@@ -347,13 +626,40 @@ async fn change_listeners_hear_committed_writes_until_unsubscribed() {
 #[wasm_bindgen_test]
 async fn upgrades_are_additive_and_keep_data() {
     let name = fresh_name("upgrade");
-    let db = open_with(&name, 1, r#"{"tasks": "id, status"}"#).await.unwrap();
-    tasks(&db).put(js(r#"{"id": "t1", "status": "todo", "prio": 2}"#), JsValue::UNDEFINED).await.unwrap();
+    let db = open_with(&name, 1, r#"{"tasks": "id, status"}"#)
+        .await
+        .unwrap();
+    tasks(&db)
+        .put(
+            js(r#"{"id": "t1", "status": "todo", "prio": 2}"#),
+            JsValue::UNDEFINED,
+        )
+        .await
+        .unwrap();
     db.close();
-    let db = open_with(&name, 2, r#"{"tasks": "id, status, prio", "projects": "id"}"#).await.unwrap();
+    let db = open_with(
+        &name,
+        2,
+        r#"{"tasks": "id, status, prio", "projects": "id"}"#,
+    )
+    .await
+    .unwrap();
     let t = tasks(&db);
-    assert_eq!(field(&t.get("t1".into()).await.unwrap(), "status"), JsValue::from_str("todo"));
-    assert_eq!(t.where_("prio".into()).unwrap().equals(2.into()).unwrap().count().await.unwrap(), 1, "new index filled");
+    assert_eq!(
+        field(&t.get("t1".into()).await.unwrap(), "status"),
+        JsValue::from_str("todo")
+    );
+    assert_eq!(
+        t.where_("prio".into())
+            .unwrap()
+            .equals(2.into())
+            .unwrap()
+            .count()
+            .await
+            .unwrap(),
+        1,
+        "new index filled"
+    );
     assert_eq!(outbox_len(&db).await, 1, "the outbox survived");
     db.close();
     // A schema that no longer lists `tasks` keeps it anyway.
@@ -363,7 +669,10 @@ async fn upgrades_are_additive_and_keep_data() {
     assert_eq!(tasks(&db).count().await.unwrap(), 1);
     db.close();
     // A redefinition IndexedDB cannot do in place is refused.
-    let err = open_with(&name, 3, r#"{"tasks": "++id"}"#).await.err().unwrap();
+    let err = open_with(&name, 3, r#"{"tasks": "++id"}"#)
+        .await
+        .err()
+        .unwrap();
     assert_eq!(code(err), "schema_conflict");
     LocalDatabase::delete_database(name).await.unwrap();
 }
@@ -371,7 +680,12 @@ async fn upgrades_are_additive_and_keep_data() {
 #[wasm_bindgen_test]
 async fn a_schema_dexie_would_reject_is_refused() {
     let name = fresh_name("bad-schema");
-    for bad in [r#"{"t": "*id"}"#, r#"{"t": "id, ++n"}"#, r#"{"t": "id, "}"#, r#"{"_idbsync_x": "id"}"#] {
+    for bad in [
+        r#"{"t": "*id"}"#,
+        r#"{"t": "id, ++n"}"#,
+        r#"{"t": "id, "}"#,
+        r#"{"_idbsync_x": "id"}"#,
+    ] {
         let err = open_with(&name, 1, bad).await.err().unwrap();
         assert_eq!(code(err), "invalid_schema", "{bad}");
     }

@@ -34,16 +34,28 @@ impl PartialOrd for Hlc {
 impl Hlc {
     /// The zero timestamp of `node`.
     pub fn zero(node: impl Into<String>) -> Self {
-        Hlc { millis: 0, counter: 0, node: node.into() }
+        Hlc {
+            millis: 0,
+            counter: 0,
+            node: node.into(),
+        }
     }
 
     /// The timestamp of a local event at corrected physical time `now_ms`, strictly
     /// after `self` (the last timestamp this node issued or received).
     pub fn tick(&self, now_ms: u64, node: &str) -> Hlc {
         if now_ms > self.millis {
-            Hlc { millis: now_ms, counter: 0, node: node.to_owned() }
+            Hlc {
+                millis: now_ms,
+                counter: 0,
+                node: node.to_owned(),
+            }
         } else {
-            Hlc { millis: self.millis, counter: self.counter.saturating_add(1), node: node.to_owned() }
+            Hlc {
+                millis: self.millis,
+                counter: self.counter.saturating_add(1),
+                node: node.to_owned(),
+            }
         }
     }
 
@@ -59,7 +71,11 @@ impl Hlc {
         } else {
             0
         };
-        Hlc { millis, counter, node: node.to_owned() }
+        Hlc {
+            millis,
+            counter,
+            node: node.to_owned(),
+        }
     }
 }
 

@@ -79,7 +79,9 @@ impl Serialize for RecordKey {
         /// Integers up to 2^53 are exact in an f64 (JavaScript's safe integers).
         const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
         match self {
-            RecordKey::Number(x) if x.fract() == 0.0 && x.abs() <= MAX_SAFE_INTEGER => serializer.serialize_i64(*x as i64),
+            RecordKey::Number(x) if x.fract() == 0.0 && x.abs() <= MAX_SAFE_INTEGER => {
+                serializer.serialize_i64(*x as i64)
+            }
             RecordKey::Number(x) => serializer.serialize_f64(*x),
             RecordKey::String(s) => serializer.serialize_str(s),
         }
@@ -128,7 +130,10 @@ pub struct RecordId {
 impl RecordId {
     /// Builds a record id.
     pub fn new(table: impl Into<String>, key: impl Into<RecordKey>) -> Self {
-        RecordId { table: table.into(), key: key.into() }
+        RecordId {
+            table: table.into(),
+            key: key.into(),
+        }
     }
 }
 
@@ -145,9 +150,18 @@ mod tests {
     #[test]
     fn integral_number_keys_serialize_without_a_fraction() {
         assert_eq!(serde_json::to_string(&RecordKey::Number(1.0)).unwrap(), "1");
-        assert_eq!(serde_json::to_string(&RecordKey::Number(-0.0)).unwrap(), "0");
-        assert_eq!(serde_json::to_string(&RecordKey::Number(1.5)).unwrap(), "1.5");
-        assert_eq!(serde_json::to_string(&RecordKey::String("1".into())).unwrap(), "\"1\"");
+        assert_eq!(
+            serde_json::to_string(&RecordKey::Number(-0.0)).unwrap(),
+            "0"
+        );
+        assert_eq!(
+            serde_json::to_string(&RecordKey::Number(1.5)).unwrap(),
+            "1.5"
+        );
+        assert_eq!(
+            serde_json::to_string(&RecordKey::String("1".into())).unwrap(),
+            "\"1\""
+        );
         let back: RecordKey = serde_json::from_str("1").unwrap();
         assert_eq!(back, RecordKey::Number(1.0));
     }

@@ -25,7 +25,9 @@ impl LocalOp {
     /// brand-new record (a create).
     pub fn into_op(self, exists_on_server: bool) -> Op {
         match self {
-            LocalOp::Create(record) | LocalOp::Put(record) if !exists_on_server => Op::Create { record },
+            LocalOp::Create(record) | LocalOp::Put(record) if !exists_on_server => {
+                Op::Create { record }
+            }
             LocalOp::Create(record) | LocalOp::Put(record) => Op::Put { record },
             LocalOp::Update(patch) => Op::Update { patch },
             LocalOp::Delete => Op::Delete,
@@ -65,7 +67,9 @@ pub fn merge_ops(first: Op, then: Op) -> MergeOutcome {
             apply_patch(&mut record, &patch);
             Pending(Op::Create { record })
         }
-        (Op::Create { .. }, Op::Create { record } | Op::Put { record }) => Pending(Op::Create { record }),
+        (Op::Create { .. }, Op::Create { record } | Op::Put { record }) => {
+            Pending(Op::Create { record })
+        }
         (Op::Create { .. }, Op::Delete) => Cancelled,
         (Op::Update { mut patch }, Op::Update { patch: later }) => {
             apply_patch(&mut patch, &later);
@@ -87,7 +91,11 @@ pub fn merge_ops(first: Op, then: Op) -> MergeOutcome {
 /// Merges a new local op into the key's pending entry (`None` if there is none).
 /// `exists_on_server` is whether the server may hold the record (its local version is
 /// not 0, or an in-flight entry for the key may create it).
-pub fn merge_into_pending(existing_pending: Option<Op>, new: LocalOp, exists_on_server: bool) -> MergeOutcome {
+pub fn merge_into_pending(
+    existing_pending: Option<Op>,
+    new: LocalOp,
+    exists_on_server: bool,
+) -> MergeOutcome {
     match existing_pending {
         None => MergeOutcome::Pending(new.into_op(exists_on_server)),
         Some(first) => {

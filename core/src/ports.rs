@@ -40,7 +40,9 @@ pub struct StorageTx {
 impl StorageTx {
     /// The metadata (adapters always fill it).
     pub fn meta(&mut self) -> Result<&mut ClientMeta, SyncError> {
-        self.meta.as_mut().ok_or_else(|| SyncError::Storage("transaction without metadata".into()))
+        self.meta
+            .as_mut()
+            .ok_or_else(|| SyncError::Storage("transaction without metadata".into()))
     }
 
     /// The state of a requested key.

@@ -22,7 +22,10 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        RetryPolicy { base_ms: 1_000, cap_ms: 5 * 60_000 }
+        RetryPolicy {
+            base_ms: 1_000,
+            cap_ms: 5 * 60_000,
+        }
     }
 }
 
@@ -45,7 +48,10 @@ pub struct Backoff {
 impl Backoff {
     /// A fresh backoff.
     pub fn new(policy: RetryPolicy) -> Self {
-        Backoff { policy, failures: 0 }
+        Backoff {
+            policy,
+            failures: 0,
+        }
     }
 
     /// Consecutive failures so far.
@@ -61,7 +67,10 @@ impl Backoff {
     /// The upper bound of the next delay: `min(cap, base * 2^failures)`.
     pub fn ceiling_ms(&self) -> u64 {
         let factor = 1u64.checked_shl(self.failures.min(40)).unwrap_or(u64::MAX);
-        self.policy.base_ms.saturating_mul(factor).min(self.policy.cap_ms)
+        self.policy
+            .base_ms
+            .saturating_mul(factor)
+            .min(self.policy.cap_ms)
     }
 
     /// A round failed with `error`; `random` is a uniformly random `u64` (full
@@ -73,7 +82,11 @@ impl Backoff {
             ErrorClass::Rejected | ErrorClass::Transient => {
                 let ceiling = self.ceiling_ms();
                 self.failures = self.failures.saturating_add(1);
-                let jittered = if ceiling == 0 { 0 } else { random % (ceiling + 1) };
+                let jittered = if ceiling == 0 {
+                    0
+                } else {
+                    random % (ceiling + 1)
+                };
                 NextStep::RetryAfter(jittered.max(error.retry_after_ms().unwrap_or(0)))
             }
         }

@@ -127,9 +127,14 @@ impl SchemaError {
 impl fmt::Display for SchemaError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SchemaError::Invalid { table, reason } => write!(f, "invalid schema for table `{table}`: {reason}"),
+            SchemaError::Invalid { table, reason } => {
+                write!(f, "invalid schema for table `{table}`: {reason}")
+            }
             SchemaError::Conflict { table, reason } => {
-                write!(f, "table `{table}` exists with another definition: {reason}")
+                write!(
+                    f,
+                    "table `{table}` exists with another definition: {reason}"
+                )
             }
         }
     }
@@ -138,7 +143,10 @@ impl fmt::Display for SchemaError {
 impl std::error::Error for SchemaError {}
 
 fn invalid(table: &str, reason: impl Into<String>) -> SchemaError {
-    SchemaError::Invalid { table: table.to_owned(), reason: reason.into() }
+    SchemaError::Invalid {
+        table: table.to_owned(),
+        reason: reason.into(),
+    }
 }
 
 /// One comma-separated item of a schema string, with its markers stripped.
@@ -153,12 +161,18 @@ struct Item {
 fn parse_field(table: &str, item: &str, field: &str) -> Result<String, SchemaError> {
     let ok = !field.is_empty()
         && field.split('.').all(|part| {
-            !part.is_empty() && part.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '$' || c == '-')
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '_' || c == '$' || c == '-')
         });
     if ok {
         Ok(field.to_owned())
     } else {
-        Err(invalid(table, format!("`{item}`: `{field}` is not a valid field name")))
+        Err(invalid(
+            table,
+            format!("`{item}`: `{field}` is not a valid field name"),
+        ))
     }
 }
 
@@ -192,21 +206,33 @@ fn parse_item(table: &str, raw: &str) -> Result<Item, SchemaError> {
     let key_path = if rest.is_empty() {
         None
     } else if let Some(inner) = rest.strip_prefix('[') {
-        let inner = inner
-            .strip_suffix(']')
-            .ok_or_else(|| invalid(table, format!("`{text}`: a compound key path needs a closing `]`")))?;
+        let inner = inner.strip_suffix(']').ok_or_else(|| {
+            invalid(
+                table,
+                format!("`{text}`: a compound key path needs a closing `]`"),
+            )
+        })?;
         let fields = inner
             .split('+')
             .map(|f| parse_field(table, text, f.trim()))
             .collect::<Result<Vec<_>, _>>()?;
         if fields.len() < 2 {
-            return Err(invalid(table, format!("`{text}`: a compound key path needs at least two fields")));
+            return Err(invalid(
+                table,
+                format!("`{text}`: a compound key path needs at least two fields"),
+            ));
         }
         Some(KeyPath::Compound(fields))
     } else {
         Some(KeyPath::Single(parse_field(table, text, rest)?))
     };
-    Ok(Item { auto, unique, multi, key_path, text: text.to_owned() })
+    Ok(Item {
+        auto,
+        unique,
+        multi,
+        key_path,
+        text: text.to_owned(),
+    })
 }
 
 /// Parses one table's schema string (Dexie syntax). Rejects what Dexie rejects
@@ -217,40 +243,83 @@ pub fn parse_table(name: &str, spec: &str) -> Result<TableSchema, SchemaError> {
         return Err(invalid(name, "the table name is empty"));
     }
     if name.starts_with(RESERVED_PREFIX) {
-        return Err(invalid(name, format!("names starting with `{RESERVED_PREFIX}` are reserved for idb-sync")));
+        return Err(invalid(
+            name,
+            format!("names starting with `{RESERVED_PREFIX}` are reserved for idb-sync"),
+        ));
     }
     let mut items = spec.split(',');
     let first = parse_item(name, items.next().unwrap_or(""))?;
     if first.multi {
-        return Err(invalid(name, format!("`{}`: the primary key cannot be multi-valued (`*`)", first.text)));
+        return Err(invalid(
+            name,
+            format!(
+                "`{}`: the primary key cannot be multi-valued (`*`)",
+                first.text
+            ),
+        ));
     }
     if first.auto && matches!(first.key_path, Some(KeyPath::Compound(_))) {
-        return Err(invalid(name, format!("`{}`: a compound primary key cannot auto-increment", first.text)));
+        return Err(invalid(
+            name,
+            format!(
+                "`{}`: a compound primary key cannot auto-increment",
+                first.text
+            ),
+        ));
     }
-    let primary = PrimaryKey { key_path: first.key_path, auto_increment: first.auto };
+    let primary = PrimaryKey {
+        key_path: first.key_path,
+        auto_increment: first.auto,
+    };
     let mut indexes: Vec<IndexSpec> = Vec::new();
     for raw in items {
         let item = parse_item(name, raw)?;
         if item.auto {
-            return Err(invalid(name, format!("`{}`: only the primary key can auto-increment (`++`)", item.text)));
+            return Err(invalid(
+                name,
+                format!(
+                    "`{}`: only the primary key can auto-increment (`++`)",
+                    item.text
+                ),
+            ));
         }
-        let key_path = item
-            .key_path
-            .ok_or_else(|| invalid(name, "an index must have a name and cannot be an empty string"))?;
+        let key_path = item.key_path.ok_or_else(|| {
+            invalid(
+                name,
+                "an index must have a name and cannot be an empty string",
+            )
+        })?;
         if item.multi && matches!(key_path, KeyPath::Compound(_)) {
-            return Err(invalid(name, format!("`{}`: a compound index cannot be multi-entry", item.text)));
+            return Err(invalid(
+                name,
+                format!("`{}`: a compound index cannot be multi-entry", item.text),
+            ));
         }
         let index_name = key_path.dexie_name();
-        if indexes.iter().any(|i| i.name == index_name) || primary.key_path.as_ref() == Some(&key_path) {
+        if indexes.iter().any(|i| i.name == index_name)
+            || primary.key_path.as_ref() == Some(&key_path)
+        {
             return Err(invalid(name, format!("`{}` is declared twice", item.text)));
         }
-        indexes.push(IndexSpec { name: index_name, key_path, unique: item.unique, multi_entry: item.multi });
+        indexes.push(IndexSpec {
+            name: index_name,
+            key_path,
+            unique: item.unique,
+            multi_entry: item.multi,
+        });
     }
-    Ok(TableSchema { name: name.to_owned(), primary, indexes })
+    Ok(TableSchema {
+        name: name.to_owned(),
+        primary,
+        indexes,
+    })
 }
 
 /// Parses every table of a schema (`{ tasks: 'id, status', ... }`).
-pub fn parse_schema<'a>(tables: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<DatabaseSchema, SchemaError> {
+pub fn parse_schema<'a>(
+    tables: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<DatabaseSchema, SchemaError> {
     let mut out = DatabaseSchema::new();
     for (name, spec) in tables {
         let table = parse_table(name, spec)?;
@@ -280,7 +349,10 @@ impl UpgradePlan {
 /// kept (never deleted). A wanted store whose primary key differs from the existing
 /// one, or an index whose definition differs, is a [`SchemaError::Conflict`]: IndexedDB
 /// cannot change them in place without rewriting data.
-pub fn plan_upgrade(existing: &DatabaseSchema, wanted: &DatabaseSchema) -> Result<UpgradePlan, SchemaError> {
+pub fn plan_upgrade(
+    existing: &DatabaseSchema,
+    wanted: &DatabaseSchema,
+) -> Result<UpgradePlan, SchemaError> {
     let mut plan = UpgradePlan::default();
     for (name, want) in wanted {
         let Some(have) = existing.get(name) else {
@@ -290,7 +362,10 @@ pub fn plan_upgrade(existing: &DatabaseSchema, wanted: &DatabaseSchema) -> Resul
         if have.primary != want.primary {
             return Err(SchemaError::Conflict {
                 table: name.clone(),
-                reason: format!("primary key {:?} in the database, {:?} declared", have.primary, want.primary),
+                reason: format!(
+                    "primary key {:?} in the database, {:?} declared",
+                    have.primary, want.primary
+                ),
             });
         }
         for index in &want.indexes {
@@ -300,7 +375,10 @@ pub fn plan_upgrade(existing: &DatabaseSchema, wanted: &DatabaseSchema) -> Resul
                 Some(h) => {
                     return Err(SchemaError::Conflict {
                         table: name.clone(),
-                        reason: format!("index `{}` is {h:?} in the database, {index:?} declared", index.name),
+                        reason: format!(
+                            "index `{}` is {h:?} in the database, {index:?} declared",
+                            index.name
+                        ),
                     })
                 }
             }
@@ -319,11 +397,37 @@ mod tests {
 
     #[test]
     fn parses_every_dexie_marker() {
-        let t = parse_table("tasks", "++id, &email, *tags, [userId+status], address.city").unwrap();
-        assert_eq!(t.primary, PrimaryKey { key_path: Some(single("id")), auto_increment: true });
+        let t = parse_table(
+            "tasks",
+            "++id, &email, *tags, [userId+status], address.city",
+        )
+        .unwrap();
+        assert_eq!(
+            t.primary,
+            PrimaryKey {
+                key_path: Some(single("id")),
+                auto_increment: true
+            }
+        );
         assert_eq!(t.indexes.len(), 4);
-        assert_eq!(t.indexes[0], IndexSpec { name: "email".into(), key_path: single("email"), unique: true, multi_entry: false });
-        assert_eq!(t.indexes[1], IndexSpec { name: "tags".into(), key_path: single("tags"), unique: false, multi_entry: true });
+        assert_eq!(
+            t.indexes[0],
+            IndexSpec {
+                name: "email".into(),
+                key_path: single("email"),
+                unique: true,
+                multi_entry: false
+            }
+        );
+        assert_eq!(
+            t.indexes[1],
+            IndexSpec {
+                name: "tags".into(),
+                key_path: single("tags"),
+                unique: false,
+                multi_entry: true
+            }
+        );
         assert_eq!(
             t.indexes[2],
             IndexSpec {
@@ -339,7 +443,10 @@ mod tests {
     #[test]
     fn parses_the_seed_001_schema() {
         let s = parse_schema([
-            ("tasks", "id, status, priority, dueDate, _synced, _localUpdatedAt, _deleted"),
+            (
+                "tasks",
+                "id, status, priority, dueDate, _synced, _localUpdatedAt, _deleted",
+            ),
             ("projects", "id, name, _synced, _localUpdatedAt"),
             ("syncQueue", "++id, table, recordId, createdAt, retryCount"),
             ("syncMeta", "key"),
@@ -352,11 +459,26 @@ mod tests {
 
     #[test]
     fn out_of_line_and_compound_primary_keys() {
-        assert_eq!(parse_table("t", "").unwrap().primary, PrimaryKey { key_path: None, auto_increment: false });
-        assert_eq!(parse_table("t", "++").unwrap().primary, PrimaryKey { key_path: None, auto_increment: true });
+        assert_eq!(
+            parse_table("t", "").unwrap().primary,
+            PrimaryKey {
+                key_path: None,
+                auto_increment: false
+            }
+        );
+        assert_eq!(
+            parse_table("t", "++").unwrap().primary,
+            PrimaryKey {
+                key_path: None,
+                auto_increment: true
+            }
+        );
         assert_eq!(parse_table("t", " , name").unwrap().indexes[0].name, "name");
         let c = parse_table("t", "[a+b], c").unwrap();
-        assert_eq!(c.primary.key_path, Some(KeyPath::Compound(vec!["a".into(), "b".into()])));
+        assert_eq!(
+            c.primary.key_path,
+            Some(KeyPath::Compound(vec!["a".into(), "b".into()]))
+        );
     }
 
     #[test]
@@ -381,14 +503,20 @@ mod tests {
 
     #[test]
     fn rejects_reserved_and_empty_table_names() {
-        assert_eq!(parse_table("_idbsync_outbox", "id").unwrap_err().code(), "invalid_schema");
+        assert_eq!(
+            parse_table("_idbsync_outbox", "id").unwrap_err().code(),
+            "invalid_schema"
+        );
         assert_eq!(parse_table("", "id").unwrap_err().code(), "invalid_schema");
     }
 
     #[test]
     fn the_error_names_the_table_and_the_problem() {
         let msg = parse_table("tasks", "id, ++n").unwrap_err().to_string();
-        assert!(msg.contains("tasks") && msg.contains("auto-increment"), "{msg}");
+        assert!(
+            msg.contains("tasks") && msg.contains("auto-increment"),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -408,8 +536,14 @@ mod tests {
     fn an_incompatible_redefinition_is_a_conflict() {
         let existing = parse_schema([("tasks", "id, status")]).unwrap();
         let other_key = parse_schema([("tasks", "++id, status")]).unwrap();
-        assert_eq!(plan_upgrade(&existing, &other_key).unwrap_err().code(), "schema_conflict");
+        assert_eq!(
+            plan_upgrade(&existing, &other_key).unwrap_err().code(),
+            "schema_conflict"
+        );
         let other_index = parse_schema([("tasks", "id, &status")]).unwrap();
-        assert_eq!(plan_upgrade(&existing, &other_index).unwrap_err().code(), "schema_conflict");
+        assert_eq!(
+            plan_upgrade(&existing, &other_index).unwrap_err().code(),
+            "schema_conflict"
+        );
     }
 }

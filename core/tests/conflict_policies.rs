@@ -1,9 +1,13 @@
 //! One test per conflict policy, plus rejected mutations (I6), malformed answers and
 //! resets, with two real engines against the real server rules in memory.
 
-use idb_sync_core::conflict::{ConflictPolicy, ConflictResolver, ManualChoice, NoResolver, PolicyConfig, ResolverContext};
+use idb_sync_core::conflict::{
+    ConflictPolicy, ConflictResolver, ManualChoice, NoResolver, PolicyConfig, ResolverContext,
+};
 use idb_sync_core::engine::{self, EngineConfig, SyncEngine};
-use idb_sync_core::memory::{block_on, LoopbackTransport, ManualClock, MemoryServer, MemoryStorage};
+use idb_sync_core::memory::{
+    block_on, LoopbackTransport, ManualClock, MemoryServer, MemoryStorage,
+};
 use idb_sync_core::merge::LocalOp;
 use idb_sync_core::ports::{Storage, Transport, TransportRequest, TransportResponse};
 use idb_sync_core::server::{BasicValidator, ServerConfig};
@@ -14,18 +18,36 @@ fn rec(v: serde_json::Value) -> Record {
     v.as_object().cloned().unwrap_or_default()
 }
 
-type Engine<R = NoResolver> = SyncEngine<MemoryStorage, LoopbackTransport<ManualClock>, ManualClock, R>;
+type Engine<R = NoResolver> =
+    SyncEngine<MemoryStorage, LoopbackTransport<ManualClock>, ManualClock, R>;
 
-fn device_with<R: ConflictResolver>(server: &MemoryServer, clock: &ManualClock, id: &str, policy: ConflictPolicy, resolver: R) -> Engine<R> {
+fn device_with<R: ConflictResolver>(
+    server: &MemoryServer,
+    clock: &ManualClock,
+    id: &str,
+    policy: ConflictPolicy,
+    resolver: R,
+) -> Engine<R> {
     let transport = LoopbackTransport {
         server: server.clone(),
         user: "u".into(),
         config: ServerConfig::default(),
-        validator: BasicValidator { max_record_bytes: 200 },
+        validator: BasicValidator {
+            max_record_bytes: 200,
+        },
         clock: clock.clone(),
     };
-    let config = EngineConfig { policies: PolicyConfig::uniform(policy), ..EngineConfig::default() };
-    SyncEngine::with_resolver(MemoryStorage::new(id), transport, clock.clone(), config, resolver)
+    let config = EngineConfig {
+        policies: PolicyConfig::uniform(policy),
+        ..EngineConfig::default()
+    };
+    SyncEngine::with_resolver(
+        MemoryStorage::new(id),
+        transport,
+        clock.clone(),
+        config,
+        resolver,
+    )
 }
 
 fn device(server: &MemoryServer, clock: &ManualClock, id: &str, policy: ConflictPolicy) -> Engine {
@@ -42,7 +64,11 @@ fn two_devices(policy: ConflictPolicy) -> (MemoryServer, ManualClock, Engine, En
     let clock = ManualClock::new(1_000_000);
     let a = device(&server, &clock, "a", policy);
     let b = device(&server, &clock, "b", policy);
-    block_on(a.write(&id(), LocalOp::Create(rec(json!({"title": "a", "done": false}))))).unwrap();
+    block_on(a.write(
+        &id(),
+        LocalOp::Create(rec(json!({"title": "a", "done": false}))),
+    ))
+    .unwrap();
     block_on(a.sync_round()).unwrap();
     block_on(b.sync_round()).unwrap();
     (server, clock, a, b)
@@ -53,7 +79,11 @@ fn value(e: &Engine<impl ConflictResolver>) -> Option<Record> {
 }
 
 fn server_value(server: &MemoryServer) -> Option<Record> {
-    server.user("u").records.get(&("tasks".to_owned(), "t1".into())).and_then(|r| r.data.clone())
+    server
+        .user("u")
+        .records
+        .get(&("tasks".to_owned(), "t1".into()))
+        .and_then(|r| r.data.clone())
 }
 
 fn converge(a: &Engine<impl ConflictResolver>, b: &Engine<impl ConflictResolver>) {
@@ -105,13 +135,23 @@ fn server_wins_drops_the_local_change_and_logs_it() {
     let (server, _clock, a, b) = two_devices(ConflictPolicy::ServerWins);
     block_on(a.write(&id(), LocalOp::Update(rec(json!({"title": "from a"}))))).unwrap();
     block_on(a.sync_round()).unwrap();
-    block_on(b.write(&id(), LocalOp::Update(rec(json!({"title": "from b", "done": true}))))).unwrap();
+    block_on(b.write(
+        &id(),
+        LocalOp::Update(rec(json!({"title": "from b", "done": true}))),
+    ))
+    .unwrap();
     converge(&b, &a);
-    assert_eq!(server_value(&server), Some(rec(json!({"title": "from a", "done": false}))));
+    assert_eq!(
+        server_value(&server),
+        Some(rec(json!({"title": "from a", "done": false})))
+    );
     assert_eq!(value(&b), server_value(&server));
     let log = block_on(b.storage().conflict_log()).unwrap();
     assert_eq!(log.len(), 1);
-    assert_eq!(log[0].local, Some(rec(json!({"title": "from b", "done": true}))));
+    assert_eq!(
+        log[0].local,
+        Some(rec(json!({"title": "from b", "done": true})))
+    );
 }
 
 #[test]
@@ -119,7 +159,10 @@ fn server_wins_at_push_time_logs_the_conflicted_seq() {
     let (server, _clock, a, b) = two_devices(ConflictPolicy::ServerWins);
     block_on(b.write(&id(), LocalOp::Update(rec(json!({"title": "from b"}))))).unwrap();
     // b takes its batch before a's change lands: the conflict is found by the server.
-    let batch = block_on(b.storage().take_batch(&Default::default(), &|_| idb_sync_core::protocol::MergeMode::Strict)).unwrap();
+    let batch = block_on(b.storage().take_batch(&Default::default(), &|_| {
+        idb_sync_core::protocol::MergeMode::Strict
+    }))
+    .unwrap();
     assert_eq!(batch.len(), 1);
     block_on(a.write(&id(), LocalOp::Update(rec(json!({"title": "from a"}))))).unwrap();
     block_on(a.sync_round()).unwrap();
@@ -132,11 +175,18 @@ fn server_wins_at_push_time_logs_the_conflicted_seq() {
 #[test]
 fn client_wins_overwrites_the_server_record() {
     let (server, _clock, a, b) = two_devices(ConflictPolicy::ClientWins);
-    block_on(a.write(&id(), LocalOp::Update(rec(json!({"title": "from a", "extra": 1}))))).unwrap();
+    block_on(a.write(
+        &id(),
+        LocalOp::Update(rec(json!({"title": "from a", "extra": 1}))),
+    ))
+    .unwrap();
     block_on(a.sync_round()).unwrap();
     block_on(b.write(&id(), LocalOp::Update(rec(json!({"done": true}))))).unwrap();
     converge(&b, &a);
-    assert_eq!(server_value(&server), Some(rec(json!({"title": "a", "done": true}))));
+    assert_eq!(
+        server_value(&server),
+        Some(rec(json!({"title": "a", "done": true})))
+    );
     assert_eq!(value(&a), server_value(&server));
 }
 
@@ -144,7 +194,12 @@ fn client_wins_overwrites_the_server_record() {
 fn last_write_wins_is_decided_by_corrected_clock_not_by_a_skewed_device_clock() {
     let server = MemoryServer::new();
     let clock = ManualClock::new(1_000_000_000);
-    let ahead = device(&server, &clock.skewed(3_600_000), "ahead", ConflictPolicy::LastWriteWins);
+    let ahead = device(
+        &server,
+        &clock.skewed(3_600_000),
+        "ahead",
+        ConflictPolicy::LastWriteWins,
+    );
     let honest = device(&server, &clock, "honest", ConflictPolicy::LastWriteWins);
     block_on(ahead.write(&id(), LocalOp::Create(rec(json!({"title": "v0"}))))).unwrap();
     block_on(ahead.sync_round()).unwrap(); // measures its offset (-1h)
@@ -168,8 +223,18 @@ fn manual_conflict_is_kept_until_the_app_keeps_local() {
     block_on(b.write(&id(), LocalOp::Update(rec(json!({"title": "from b"}))))).unwrap();
     converge(&b, &a);
     assert_eq!(block_on(b.storage().conflict_keys()).unwrap(), vec![id()]);
-    assert_eq!(server_value(&server).unwrap()["title"], json!("from a"), "nothing decided yet");
-    block_on(engine::resolve_conflict(b.storage(), &clock, &id(), ManualChoice::KeepLocal)).unwrap();
+    assert_eq!(
+        server_value(&server).unwrap()["title"],
+        json!("from a"),
+        "nothing decided yet"
+    );
+    block_on(engine::resolve_conflict(
+        b.storage(),
+        &clock,
+        &id(),
+        ManualChoice::KeepLocal,
+    ))
+    .unwrap();
     converge(&b, &a);
     assert_eq!(server_value(&server).unwrap()["title"], json!("from b"));
     assert!(block_on(b.storage().conflict_keys()).unwrap().is_empty());
@@ -179,8 +244,14 @@ fn manual_conflict_is_kept_until_the_app_keeps_local() {
 #[test]
 fn manual_conflict_resolved_keep_server_or_merged() {
     for (choice, expected) in [
-        (ManualChoice::KeepServer, rec(json!({"title": "from a", "done": false}))),
-        (ManualChoice::Merged(Some(rec(json!({"title": "both"})))), rec(json!({"title": "both"}))),
+        (
+            ManualChoice::KeepServer,
+            rec(json!({"title": "from a", "done": false})),
+        ),
+        (
+            ManualChoice::Merged(Some(rec(json!({"title": "both"})))),
+            rec(json!({"title": "both"})),
+        ),
     ] {
         let (server, clock, a, b) = two_devices(ConflictPolicy::Manual);
         block_on(a.write(&id(), LocalOp::Update(rec(json!({"title": "from a"}))))).unwrap();
@@ -197,8 +268,15 @@ fn manual_conflict_resolved_keep_server_or_merged() {
 struct Concat;
 impl ConflictResolver for Concat {
     fn resolve(&self, ctx: &ResolverContext<'_>) -> Option<Record> {
-        let t = |r: Option<&Record>| r.and_then(|r| r.get("title")).and_then(|v| v.as_str()).unwrap_or("").to_owned();
-        Some(rec(json!({"title": format!("{}+{}", t(ctx.remote), t(ctx.local))})))
+        let t = |r: Option<&Record>| {
+            r.and_then(|r| r.get("title"))
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+                .to_owned()
+        };
+        Some(rec(
+            json!({"title": format!("{}+{}", t(ctx.remote), t(ctx.local))}),
+        ))
     }
 }
 
@@ -224,12 +302,26 @@ fn rejected_mutation_rolls_back_and_goes_to_dead_letters_without_blocking_the_qu
     let clock = ManualClock::new(1);
     let a = device(&server, &clock, "a", ConflictPolicy::FieldMerge);
     let big = "x".repeat(500);
-    block_on(a.write(&RecordId::new("tasks", "big"), LocalOp::Create(rec(json!({"blob": big}))))).unwrap();
+    block_on(a.write(
+        &RecordId::new("tasks", "big"),
+        LocalOp::Create(rec(json!({"blob": big}))),
+    ))
+    .unwrap();
     block_on(a.write(&id(), LocalOp::Create(rec(json!({"title": "ok"}))))).unwrap();
     let report = block_on(a.sync_round()).unwrap();
     assert_eq!(report.rejected, 1);
-    assert_eq!(server_value(&server), Some(rec(json!({"title": "ok"}))), "the queue moved on");
-    assert_eq!(block_on(a.storage().read_state(&RecordId::new("tasks", "big"))).unwrap().value, None, "rolled back");
+    assert_eq!(
+        server_value(&server),
+        Some(rec(json!({"title": "ok"}))),
+        "the queue moved on"
+    );
+    assert_eq!(
+        block_on(a.storage().read_state(&RecordId::new("tasks", "big")))
+            .unwrap()
+            .value,
+        None,
+        "rolled back"
+    );
     let dead = block_on(a.storage().dead_letters()).unwrap();
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0].code, "record_too_large");
@@ -242,7 +334,11 @@ fn dead_letter_retry_queues_the_change_again() {
     let server = MemoryServer::new();
     let clock = ManualClock::new(1);
     let a = device(&server, &clock, "a", ConflictPolicy::FieldMerge);
-    block_on(a.write(&RecordId::new("bad table!", "k"), LocalOp::Create(rec(json!({"a": 1}))))).unwrap();
+    block_on(a.write(
+        &RecordId::new("bad table!", "k"),
+        LocalOp::Create(rec(json!({"a": 1}))),
+    ))
+    .unwrap();
     block_on(a.sync_round()).unwrap();
     let dead = block_on(a.storage().dead_letters()).unwrap();
     assert_eq!(dead[0].code, "invalid_table");
@@ -280,17 +376,53 @@ fn malformed_server_answers_are_typed_errors_and_apply_nothing() {
         let server = MemoryServer::new();
         let clock = ManualClock::new(1);
         let storage = MemoryStorage::new("a");
-        let inner = LoopbackTransport { server: server.clone(), user: "u".into(), config: ServerConfig::default(), validator: BasicValidator::default(), clock: clock.clone() };
-        let e = SyncEngine::new(storage.clone(), Broken { inner, body: broken }, clock.clone(), EngineConfig::default());
+        let inner = LoopbackTransport {
+            server: server.clone(),
+            user: "u".into(),
+            config: ServerConfig::default(),
+            validator: BasicValidator::default(),
+            clock: clock.clone(),
+        };
+        let e = SyncEngine::new(
+            storage.clone(),
+            Broken {
+                inner,
+                body: broken,
+            },
+            clock.clone(),
+            EngineConfig::default(),
+        );
         block_on(e.write(&id(), LocalOp::Create(rec(json!({"title": "x"}))))).unwrap();
         let before = storage.snapshot();
         let err = block_on(e.sync_round()).unwrap_err();
         assert_eq!(err.code(), "malformed_response", "{err}");
         let after = storage.snapshot();
-        assert_eq!(after.states.get(&id()).and_then(|s| s.in_flight.as_ref()).map(|f| f.seq), Some(1), "still in flight, to resend");
-        assert_eq!(after.states.get(&id()).map(|s| &s.value), before.states.get(&id()).map(|s| &s.value));
+        assert_eq!(
+            after
+                .states
+                .get(&id())
+                .and_then(|s| s.in_flight.as_ref())
+                .map(|f| f.seq),
+            Some(1),
+            "still in flight, to resend"
+        );
+        assert_eq!(
+            after.states.get(&id()).map(|s| &s.value),
+            before.states.get(&id()).map(|s| &s.value)
+        );
         // The honest server then gets a resend and answers `duplicate`.
-        let honest = SyncEngine::new(storage.clone(), LoopbackTransport { server: server.clone(), user: "u".into(), config: ServerConfig::default(), validator: BasicValidator::default(), clock: clock.clone() }, clock.clone(), EngineConfig::default());
+        let honest = SyncEngine::new(
+            storage.clone(),
+            LoopbackTransport {
+                server: server.clone(),
+                user: "u".into(),
+                config: ServerConfig::default(),
+                validator: BasicValidator::default(),
+                clock: clock.clone(),
+            },
+            clock.clone(),
+            EngineConfig::default(),
+        );
         block_on(honest.sync_round()).unwrap();
         assert_eq!(block_on(storage.outbox_len()).unwrap(), 0);
     }
@@ -303,12 +435,21 @@ fn reset_required_drops_the_synced_copy_and_keeps_local_changes() {
     block_on(a.sync_round()).unwrap();
     let mut tx = server.begin();
     let horizon = server.user("u").change_seq;
-    block_on(idb_sync_core::server::collect_tombstones(&mut tx, "u", horizon)).unwrap();
+    block_on(idb_sync_core::server::collect_tombstones(
+        &mut tx, "u", horizon,
+    ))
+    .unwrap();
     tx.commit();
     let other = RecordId::new("tasks", "mine");
     block_on(b.write(&other, LocalOp::Create(rec(json!({"title": "unsynced"}))))).unwrap();
     let report = block_on(b.sync_round()).unwrap();
     assert_eq!(report.resets, 1);
     assert_eq!(value(&b), None, "the purged tombstone's record is gone");
-    assert!(server.user("u").records.contains_key(&("tasks".to_owned(), "mine".into())), "local change kept and pushed");
+    assert!(
+        server
+            .user("u")
+            .records
+            .contains_key(&("tasks".to_owned(), "mine".into())),
+        "local change kept and pushed"
+    );
 }

@@ -16,9 +16,15 @@ fn rec(v: serde_json::Value) -> Record {
 fn writes(step: usize) -> Vec<(OpKind, LocalOp)> {
     let n = step as i64;
     vec![
-        (OpKind::Create, LocalOp::Create(rec(json!({"id": "k", "a": n, "from": "add"})))),
+        (
+            OpKind::Create,
+            LocalOp::Create(rec(json!({"id": "k", "a": n, "from": "add"}))),
+        ),
         (OpKind::Put, LocalOp::Put(rec(json!({"id": "k", "b": n})))),
-        (OpKind::Update, LocalOp::Update(rec(json!({"c": n, "a": n + 100})))),
+        (
+            OpKind::Update,
+            LocalOp::Update(rec(json!({"c": n, "a": n + 100}))),
+        ),
         (OpKind::Delete, LocalOp::Delete),
     ]
 }
@@ -26,7 +32,10 @@ fn writes(step: usize) -> Vec<(OpKind, LocalOp)> {
 fn facts(state: &KeyState) -> KeyFacts {
     KeyFacts {
         exists_locally: state.value.is_some(),
-        pending: state.pending.as_ref().map(|p| (OpKind::of(&p.op), p.queued)),
+        pending: state
+            .pending
+            .as_ref()
+            .map(|p| (OpKind::of(&p.op), p.queued)),
         may_exist_on_server: state.may_exist_on_server(),
     }
 }
@@ -37,14 +46,23 @@ fn check(state: KeyState, meta: ClientMeta, depth: usize, checked: &mut usize) {
     }
     for (kind, op) in writes(depth) {
         let (mut full_state, mut full_meta) = (state.clone(), meta.clone());
-        let full = plan_local_write(&mut full_state, &mut full_meta, op.clone(), 1_000 + depth as u64);
+        let full = plan_local_write(
+            &mut full_state,
+            &mut full_meta,
+            op.clone(),
+            1_000 + depth as u64,
+        );
         let mut shape_meta = meta.clone();
-        let shape = plan_local_write_shape(facts(&state), &mut shape_meta, kind, 1_000 + depth as u64);
+        let shape =
+            plan_local_write_shape(facts(&state), &mut shape_meta, kind, 1_000 + depth as u64);
         *checked += 1;
         match (full, shape) {
             (Err(a), Err(b)) => {
                 assert_eq!(a.code(), b.code());
-                assert_eq!(shape_meta, meta, "a refused write leaves the metadata alone");
+                assert_eq!(
+                    shape_meta, meta,
+                    "a refused write leaves the metadata alone"
+                );
                 continue;
             }
             (Ok(()), Ok(None)) => {
@@ -57,17 +75,29 @@ fn check(state: KeyState, meta: ClientMeta, depth: usize, checked: &mut usize) {
                 assert_eq!(full_state.hlc.as_ref(), Some(&plan.hlc));
                 let rebuilt = plan.pending.as_ref().map(|p| {
                     let op = match (p.kind, p.data) {
-                        (OpKind::Create, PendingData::NewValue) => Op::Create { record: full_state.value.clone().unwrap() },
-                        (OpKind::Put, PendingData::NewValue) => Op::Put { record: full_state.value.clone().unwrap() },
+                        (OpKind::Create, PendingData::NewValue) => Op::Create {
+                            record: full_state.value.clone().unwrap(),
+                        },
+                        (OpKind::Put, PendingData::NewValue) => Op::Put {
+                            record: full_state.value.clone().unwrap(),
+                        },
                         (OpKind::Update, PendingData::Patch) => {
-                            let LocalOp::Update(patch) = &op else { panic!("a patch comes from an update") };
-                            Op::Update { patch: patch.clone() }
+                            let LocalOp::Update(patch) = &op else {
+                                panic!("a patch comes from an update")
+                            };
+                            Op::Update {
+                                patch: patch.clone(),
+                            }
                         }
                         (OpKind::Update, PendingData::MergedPatch) => {
-                            let Some(Op::Update { patch: before }) = state.pending.as_ref().map(|p| &p.op) else {
+                            let Some(Op::Update { patch: before }) =
+                                state.pending.as_ref().map(|p| &p.op)
+                            else {
                                 panic!("a merged patch needs a pending update")
                             };
-                            let LocalOp::Update(patch) = &op else { panic!("a patch comes from an update") };
+                            let LocalOp::Update(patch) = &op else {
+                                panic!("a patch comes from an update")
+                            };
                             let mut merged = before.clone();
                             merged.extend(patch.clone());
                             Op::Update { patch: merged }
@@ -77,7 +107,10 @@ fn check(state: KeyState, meta: ClientMeta, depth: usize, checked: &mut usize) {
                     };
                     (op, p.queued, plan.hlc.clone())
                 });
-                let expected = full_state.pending.as_ref().map(|p| (p.op.clone(), p.queued, p.hlc.clone()));
+                let expected = full_state
+                    .pending
+                    .as_ref()
+                    .map(|p| (p.op.clone(), p.queued, p.hlc.clone()));
                 assert_eq!(rebuilt, expected, "from {state:?} with {op:?}");
             }
             (a, b) => panic!("planners disagree from {state:?} with {op:?}: {a:?} vs {b:?}"),
@@ -90,9 +123,16 @@ fn check(state: KeyState, meta: ClientMeta, depth: usize, checked: &mut usize) {
 fn the_shape_planner_agrees_with_the_full_planner() {
     let mut checked = 0;
     check(KeyState::default(), ClientMeta::new("c1"), 0, &mut checked);
-    let on_server = KeyState { value: Some(rec(json!({"id": "k", "s": 1}))), version: 3, ..KeyState::default() };
+    let on_server = KeyState {
+        value: Some(rec(json!({"id": "k", "s": 1}))),
+        version: 3,
+        ..KeyState::default()
+    };
     check(on_server, ClientMeta::new("c1"), 0, &mut checked);
-    let deleted_on_server = KeyState { version: 4, ..KeyState::default() };
+    let deleted_on_server = KeyState {
+        version: 4,
+        ..KeyState::default()
+    };
     check(deleted_on_server, ClientMeta::new("c1"), 0, &mut checked);
     assert!(checked > 300, "{checked}");
 }

@@ -4,7 +4,9 @@
 
 use idb_sync_core::conflict::{ConflictPolicy, PolicyConfig};
 use idb_sync_core::engine::{EngineConfig, SyncEngine};
-use idb_sync_core::memory::{block_on, LoopbackTransport, ManualClock, MemoryServer, MemoryStorage};
+use idb_sync_core::memory::{
+    block_on, LoopbackTransport, ManualClock, MemoryServer, MemoryStorage,
+};
 use idb_sync_core::merge::LocalOp;
 use idb_sync_core::ports::Storage;
 use idb_sync_core::server::{BasicValidator, ServerConfig};
@@ -14,20 +16,41 @@ use serde_json::json;
 struct Rng(u64);
 impl Rng {
     fn next(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (self.0 >> 33) % n
     }
 }
 
-fn engine(server: &MemoryServer, policy: ConflictPolicy) -> SyncEngine<MemoryStorage, LoopbackTransport<ManualClock>, ManualClock> {
+fn engine(
+    server: &MemoryServer,
+    policy: ConflictPolicy,
+) -> SyncEngine<MemoryStorage, LoopbackTransport<ManualClock>, ManualClock> {
     let clock = ManualClock::new(1);
-    let transport = LoopbackTransport { server: server.clone(), user: "u".into(), config: ServerConfig::default(), validator: BasicValidator::default(), clock: clock.clone() };
-    let config = EngineConfig { policies: PolicyConfig::uniform(policy), ..EngineConfig::default() };
+    let transport = LoopbackTransport {
+        server: server.clone(),
+        user: "u".into(),
+        config: ServerConfig::default(),
+        validator: BasicValidator::default(),
+        clock: clock.clone(),
+    };
+    let config = EngineConfig {
+        policies: PolicyConfig::uniform(policy),
+        ..EngineConfig::default()
+    };
     SyncEngine::new(MemoryStorage::new("c"), transport, clock, config)
 }
 
 fn live(server: &MemoryServer) -> Vec<(String, Option<Record>)> {
-    server.user("u").records.values().map(|r| (format!("{}", r.key), r.data.clone())).filter(|(_, d)| d.is_some()).collect()
+    server
+        .user("u")
+        .records
+        .values()
+        .map(|r| (format!("{}", r.key), r.data.clone()))
+        .filter(|(_, d)| d.is_some())
+        .collect()
 }
 
 fn random_op(rng: &mut Rng, exists: bool, i: u64) -> LocalOp {
@@ -48,9 +71,16 @@ fn random_op(rng: &mut Rng, exists: bool, i: u64) -> LocalOp {
 
 #[test]
 fn merging_local_ops_then_pushing_equals_pushing_them_one_by_one() {
-    let cases: u64 = std::env::var("IDB_SYNC_PROP_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000);
+    let cases: u64 = std::env::var("IDB_SYNC_PROP_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000);
     for case in 0..cases {
-        let policy = [ConflictPolicy::FieldMerge, ConflictPolicy::ServerWins, ConflictPolicy::ClientWins][(case % 3) as usize];
+        let policy = [
+            ConflictPolicy::FieldMerge,
+            ConflictPolicy::ServerWins,
+            ConflictPolicy::ClientWins,
+        ][(case % 3) as usize];
         let mut rng = Rng(case);
         let (merged_server, stepwise_server) = (MemoryServer::new(), MemoryServer::new());
         let merged = engine(&merged_server, policy);
@@ -61,7 +91,10 @@ fn merging_local_ops_then_pushing_equals_pushing_them_one_by_one() {
         for i in 0..n {
             let key = keys[rng.next(3) as usize];
             let id = RecordId::new("t", key);
-            let exists = block_on(merged.storage().read_state(&id)).unwrap().value.is_some();
+            let exists = block_on(merged.storage().read_state(&id))
+                .unwrap()
+                .value
+                .is_some();
             let op = random_op(&mut rng, exists, i);
             ops.push((id.clone(), op.clone()));
             block_on(merged.write(&id, op.clone())).unwrap();
@@ -74,6 +107,10 @@ fn merging_local_ops_then_pushing_equals_pushing_them_one_by_one() {
             block_on(stepwise.sync_round()).unwrap();
         }
         block_on(merged.sync_round()).unwrap();
-        assert_eq!(live(&merged_server), live(&stepwise_server), "case {case}: ops {ops:?}");
+        assert_eq!(
+            live(&merged_server),
+            live(&stepwise_server),
+            "case {case}: ops {ops:?}"
+        );
     }
 }

@@ -12,22 +12,42 @@ fn transient() -> SyncError {
 
 #[test]
 fn backoff_grows_exponentially_up_to_the_cap_with_full_jitter() {
-    let mut b = Backoff::new(RetryPolicy { base_ms: 100, cap_ms: 1_000 });
+    let mut b = Backoff::new(RetryPolicy {
+        base_ms: 100,
+        cap_ms: 1_000,
+    });
     let mut ceilings = vec![];
     for _ in 0..6 {
         ceilings.push(b.ceiling_ms());
-        let NextStep::RetryAfter(d) = b.on_failure(&transient(), u64::MAX - 7) else { panic!() };
+        let NextStep::RetryAfter(d) = b.on_failure(&transient(), u64::MAX - 7) else {
+            panic!()
+        };
         assert!(d <= *ceilings.last().unwrap());
     }
     assert_eq!(ceilings, vec![100, 200, 400, 800, 1_000, 1_000]);
-    let mut b = Backoff::new(RetryPolicy { base_ms: 100, cap_ms: 1_000 });
-    assert_eq!(b.on_failure(&transient(), 0), NextStep::RetryAfter(0), "full jitter reaches 0");
+    let mut b = Backoff::new(RetryPolicy {
+        base_ms: 100,
+        cap_ms: 1_000,
+    });
+    assert_eq!(
+        b.on_failure(&transient(), 0),
+        NextStep::RetryAfter(0),
+        "full jitter reaches 0"
+    );
 }
 
 #[test]
 fn retry_after_is_honoured() {
-    let mut b = Backoff::new(RetryPolicy { base_ms: 100, cap_ms: 1_000 });
-    let e = SyncError::Server { status: 503, code: "x".into(), message: "x".into(), retry_after_ms: Some(30_000) };
+    let mut b = Backoff::new(RetryPolicy {
+        base_ms: 100,
+        cap_ms: 1_000,
+    });
+    let e = SyncError::Server {
+        status: 503,
+        code: "x".into(),
+        message: "x".into(),
+        retry_after_ms: Some(30_000),
+    };
     assert_eq!(b.on_failure(&e, 0), NextStep::RetryAfter(30_000));
 }
 
@@ -44,8 +64,14 @@ fn success_resets_the_backoff() {
 #[test]
 fn auth_and_fatal_errors_wait_for_the_app() {
     let mut b = Backoff::new(RetryPolicy::default());
-    assert_eq!(b.on_failure(&SyncError::Auth("no".into()), 1), NextStep::WaitForApp);
-    assert_eq!(b.on_failure(&SyncError::UpgradeRequired("v2".into()), 1), NextStep::WaitForApp);
+    assert_eq!(
+        b.on_failure(&SyncError::Auth("no".into()), 1),
+        NextStep::WaitForApp
+    );
+    assert_eq!(
+        b.on_failure(&SyncError::UpgradeRequired("v2".into()), 1),
+        NextStep::WaitForApp
+    );
 }
 
 #[test]
@@ -67,7 +93,11 @@ fn hlc_ticks_strictly_increase_even_if_the_wall_clock_goes_back() {
 
 #[test]
 fn hlc_after_observing_a_remote_timestamp_is_later_than_it() {
-    let remote = Hlc { millis: 10_000, counter: 3, node: "r".into() };
+    let remote = Hlc {
+        millis: 10_000,
+        counter: 3,
+        node: "r".into(),
+    };
     let local = Hlc::zero("n").tick(5_000, "n").observe(&remote, 5_000, "n");
     assert!(local > remote);
 }

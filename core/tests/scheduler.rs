@@ -14,7 +14,10 @@ fn config() -> SchedulerConfig {
         hidden_interval_ms: 300_000,
         debounce_ms: 250,
         max_debounce_ms: 2_000,
-        retry: RetryPolicy { base_ms: 1_000, cap_ms: 60_000 },
+        retry: RetryPolicy {
+            base_ms: 1_000,
+            cap_ms: 60_000,
+        },
     }
 }
 
@@ -22,7 +25,11 @@ fn config() -> SchedulerConfig {
 fn settled() -> Scheduler {
     let mut s = Scheduler::new(config(), T0, true, true);
     s.start();
-    assert_eq!(s.decide(T0), Decision::RunNow, "starting auto sync runs a round at once");
+    assert_eq!(
+        s.decide(T0),
+        Decision::RunNow,
+        "starting auto sync runs a round at once"
+    );
     s.round_started(T0);
     s.round_succeeded(T0, false);
     s
@@ -70,7 +77,10 @@ fn run_until(s: &mut Scheduler, mut now: u64, until: u64, writes: &[u64]) -> Vec
 #[test]
 fn a_new_scheduler_does_nothing_until_auto_sync_starts() {
     let s = Scheduler::new(config(), T0, true, true);
-    assert_eq!(s.decide(T0 + 1_000_000), Decision::Idle(IdleReason::Stopped));
+    assert_eq!(
+        s.decide(T0 + 1_000_000),
+        Decision::Idle(IdleReason::Stopped)
+    );
 }
 
 #[test]
@@ -78,7 +88,11 @@ fn a_burst_of_writes_within_the_debounce_window_is_one_round() {
     let mut s = settled();
     let writes: Vec<u64> = (0..100).map(|i| T0 + 1_000 + i * 2).collect();
     let rounds = run_until(&mut s, T0 + 1, T0 + 5_000, &writes);
-    assert_eq!(rounds, vec![T0 + 1_000 + 198 + 250], "one round, 250 ms after the last write");
+    assert_eq!(
+        rounds,
+        vec![T0 + 1_000 + 198 + 250],
+        "one round, 250 ms after the last write"
+    );
 }
 
 #[test]
@@ -109,11 +123,22 @@ fn the_interval_runs_a_round_when_nothing_else_does() {
 
 #[test]
 fn without_an_interval_only_writes_and_events_run_rounds() {
-    let mut s = Scheduler::new(SchedulerConfig { interval_ms: None, ..config() }, T0, true, true);
+    let mut s = Scheduler::new(
+        SchedulerConfig {
+            interval_ms: None,
+            ..config()
+        },
+        T0,
+        true,
+        true,
+    );
     s.start();
     s.round_started(T0);
     s.round_succeeded(T0, false);
-    assert_eq!(s.decide(T0 + 10_000_000), Decision::Idle(IdleReason::NothingDue));
+    assert_eq!(
+        s.decide(T0 + 10_000_000),
+        Decision::Idle(IdleReason::NothingDue)
+    );
     s.local_write(T0 + 5);
     assert_eq!(s.decide(T0 + 5), Decision::SleepUntil(T0 + 255));
 }
@@ -124,7 +149,11 @@ fn offline_runs_nothing_until_online_then_runs_at_once() {
     s.set_online(false);
     s.local_write(T0 + 10);
     assert_eq!(s.decide(T0 + 10), Decision::Idle(IdleReason::Offline));
-    assert_eq!(s.decide(T0 + 10_000_000), Decision::Idle(IdleReason::Offline), "not even the interval");
+    assert_eq!(
+        s.decide(T0 + 10_000_000),
+        Decision::Idle(IdleReason::Offline),
+        "not even the interval"
+    );
     s.set_online(true);
     assert_eq!(s.decide(T0 + 10_000_001), Decision::RunNow);
 }
@@ -194,17 +223,26 @@ fn backoff_grows_with_full_jitter_up_to_the_cap() {
     let mut waits = vec![];
     for _ in 0..9 {
         s.round_started(now);
-        let due = s.round_failed(now, &network(), u64::MAX).expect("retry scheduled");
+        let due = s
+            .round_failed(now, &network(), u64::MAX)
+            .expect("retry scheduled");
         waits.push(due - now);
         assert_eq!(s.decide(now), Decision::SleepUntil(due));
         assert_eq!(s.decide(due), Decision::RunNow);
         now = due;
     }
     // `u64::MAX % (ceiling + 1)` with ceilings 1 s, 2 s, 4 s, … capped at 60 s.
-    let expected: Vec<u64> =
-        [1_000u64, 2_000, 4_000, 8_000, 16_000, 32_000, 60_000, 60_000, 60_000].iter().map(|c| u64::MAX % (c + 1)).collect();
+    let expected: Vec<u64> = [
+        1_000u64, 2_000, 4_000, 8_000, 16_000, 32_000, 60_000, 60_000, 60_000,
+    ]
+    .iter()
+    .map(|c| u64::MAX % (c + 1))
+    .collect();
     assert_eq!(waits, expected);
-    assert!(waits.iter().zip([1_000u64, 2_000, 4_000, 8_000, 16_000, 32_000, 60_000, 60_000, 60_000]).all(|(w, c)| *w <= c));
+    assert!(waits
+        .iter()
+        .zip([1_000u64, 2_000, 4_000, 8_000, 16_000, 32_000, 60_000, 60_000, 60_000])
+        .all(|(w, c)| *w <= c));
 }
 
 #[test]
@@ -228,7 +266,10 @@ fn a_success_resets_the_backoff() {
     assert_eq!(s.failures(), 0);
     assert_eq!(s.next_retry_at(), None);
     s.round_started(T0 + 2);
-    assert_eq!(s.round_failed(T0 + 2, &network(), u64::MAX), Some(T0 + 2 + u64::MAX % 1_001));
+    assert_eq!(
+        s.round_failed(T0 + 2, &network(), u64::MAX),
+        Some(T0 + 2 + u64::MAX % 1_001)
+    );
 }
 
 #[test]
@@ -244,7 +285,12 @@ fn writes_do_not_cut_a_backoff_short() {
 #[test]
 fn retry_after_is_honoured_as_the_least_wait() {
     let mut s = settled();
-    let busy = SyncError::Server { status: 503, code: "unavailable".into(), message: "busy".into(), retry_after_ms: Some(45_000) };
+    let busy = SyncError::Server {
+        status: 503,
+        code: "unavailable".into(),
+        message: "busy".into(),
+        retry_after_ms: Some(45_000),
+    };
     s.round_started(T0);
     assert_eq!(s.round_failed(T0, &busy, 3), Some(T0 + 45_000));
     assert_eq!(s.decide(T0 + 44_999), Decision::SleepUntil(T0 + 45_000));
@@ -259,7 +305,11 @@ fn a_persistent_401_blocks_the_loop_until_a_new_token() {
     s.local_write(T0 + 1);
     s.set_visible(false);
     s.set_visible(true);
-    assert_eq!(s.decide(T0 + 10_000_000), Decision::Idle(IdleReason::AuthBlocked), "no retry, no interval, no trigger");
+    assert_eq!(
+        s.decide(T0 + 10_000_000),
+        Decision::Idle(IdleReason::AuthBlocked),
+        "no retry, no interval, no trigger"
+    );
     s.credentials_changed();
     assert_eq!(s.decide(T0 + 10_000_001), Decision::RunNow);
 }
@@ -277,9 +327,15 @@ fn a_persistent_401_is_retried_by_sync_now() {
 fn a_protocol_upgrade_blocks_until_sync_now() {
     let mut s = settled();
     s.round_started(T0);
-    assert_eq!(s.round_failed(T0, &SyncError::UpgradeRequired("v2".into()), 1), None);
+    assert_eq!(
+        s.round_failed(T0, &SyncError::UpgradeRequired("v2".into()), 1),
+        None
+    );
     s.credentials_changed();
-    assert_eq!(s.decide(T0 + 10_000_000), Decision::Idle(IdleReason::FatalBlocked));
+    assert_eq!(
+        s.decide(T0 + 10_000_000),
+        Decision::Idle(IdleReason::FatalBlocked)
+    );
     s.request_sync_now().unwrap();
     assert_eq!(s.decide(T0 + 10_000_000), Decision::RunNow);
 }
@@ -289,12 +345,18 @@ fn sync_now_runs_even_when_auto_sync_is_stopped() {
     let mut s = settled();
     s.stop();
     s.local_write(T0 + 1);
-    assert_eq!(s.decide(T0 + 10_000_000), Decision::Idle(IdleReason::Stopped));
+    assert_eq!(
+        s.decide(T0 + 10_000_000),
+        Decision::Idle(IdleReason::Stopped)
+    );
     assert_eq!(s.request_sync_now(), Ok(2));
     assert_eq!(s.decide(T0 + 10_000_000), Decision::RunNow);
     assert_eq!(s.round_started(T0 + 10_000_000), 2);
     s.round_succeeded(T0 + 10_000_000, false);
-    assert_eq!(s.decide(T0 + 20_000_000), Decision::Idle(IdleReason::Stopped));
+    assert_eq!(
+        s.decide(T0 + 20_000_000),
+        Decision::Idle(IdleReason::Stopped)
+    );
 }
 
 #[test]

@@ -3,7 +3,9 @@
 
 use idb_sync_core::hlc::Hlc;
 use idb_sync_core::memory::{block_on, MemoryServer};
-use idb_sync_core::protocol::{ConflictReason, MergeMode, Mutation, MutationResult, PullRequest, PullResponse, PushRequest};
+use idb_sync_core::protocol::{
+    ConflictReason, MergeMode, Mutation, MutationResult, PullRequest, PullResponse, PushRequest,
+};
 use idb_sync_core::server::{apply_push, collect_tombstones, pull, BasicValidator, ServerConfig};
 use idb_sync_core::{Op, Record, RecordKey};
 use serde_json::json;
@@ -13,19 +15,47 @@ fn rec(v: serde_json::Value) -> Record {
 }
 
 fn m(seq: u64, key: &str, op: Op, base: u64, mode: MergeMode) -> Mutation {
-    Mutation { seq, table: "t".into(), key: RecordKey::from(key), op, base_version: base, hlc: Hlc::zero("c"), mode }
+    Mutation {
+        seq,
+        table: "t".into(),
+        key: RecordKey::from(key),
+        op,
+        base_version: base,
+        hlc: Hlc::zero("c"),
+        mode,
+    }
 }
 
 fn push(server: &MemoryServer, client: &str, mutations: Vec<Mutation>) -> Vec<MutationResult> {
     let mut tx = server.begin();
-    let req = PushRequest { protocol_version: 1, client_id: client.into(), mutations };
-    let resp = block_on(apply_push(&mut tx, "u", &req, &ServerConfig::default(), &BasicValidator::default(), 5)).unwrap();
+    let req = PushRequest {
+        protocol_version: 1,
+        client_id: client.into(),
+        mutations,
+    };
+    let resp = block_on(apply_push(
+        &mut tx,
+        "u",
+        &req,
+        &ServerConfig::default(),
+        &BasicValidator::default(),
+        5,
+    ))
+    .unwrap();
     tx.commit();
     resp.results
 }
 
 fn create(seq: u64, key: &str) -> Mutation {
-    m(seq, key, Op::Create { record: rec(json!({"a": 1, "b": 1})) }, 0, MergeMode::FieldMerge)
+    m(
+        seq,
+        key,
+        Op::Create {
+            record: rec(json!({"a": 1, "b": 1})),
+        },
+        0,
+        MergeMode::FieldMerge,
+    )
 }
 
 #[test]
@@ -45,7 +75,13 @@ fn a_resent_conflicted_mutation_is_answered_conflict_again_not_duplicate() {
     push(&server, "other", vec![create(1, "k")]);
     let first = push(&server, "c", vec![create(1, "k")]);
     let again = push(&server, "c", vec![create(1, "k")]);
-    assert!(matches!(first[0], MutationResult::Conflict { reason: ConflictReason::AlreadyExists, .. }));
+    assert!(matches!(
+        first[0],
+        MutationResult::Conflict {
+            reason: ConflictReason::AlreadyExists,
+            ..
+        }
+    ));
     assert_eq!(first, again);
 }
 
@@ -61,19 +97,58 @@ fn the_high_water_mark_is_per_client() {
 fn a_failed_transaction_keeps_neither_effects_nor_high_water_mark() {
     let server = MemoryServer::new();
     let mut tx = server.begin();
-    let req = PushRequest { protocol_version: 1, client_id: "c".into(), mutations: vec![create(1, "k")] };
-    block_on(apply_push(&mut tx, "u", &req, &ServerConfig::default(), &BasicValidator::default(), 5)).unwrap();
+    let req = PushRequest {
+        protocol_version: 1,
+        client_id: "c".into(),
+        mutations: vec![create(1, "k")],
+    };
+    block_on(apply_push(
+        &mut tx,
+        "u",
+        &req,
+        &ServerConfig::default(),
+        &BasicValidator::default(),
+        5,
+    ))
+    .unwrap();
     drop(tx); // rolled back
     let r = push(&server, "c", vec![create(1, "k")]);
-    assert!(matches!(r[0], MutationResult::Applied { .. }), "applied on the resend, once");
+    assert!(
+        matches!(r[0], MutationResult::Applied { .. }),
+        "applied on the resend, once"
+    );
 }
 
 #[test]
 fn strict_update_with_a_stale_base_is_a_conflict_carrying_the_server_record() {
     let server = MemoryServer::new();
     push(&server, "c", vec![create(1, "k")]);
-    push(&server, "c", vec![m(2, "k", Op::Update { patch: rec(json!({"a": 2})) }, 1, MergeMode::FieldMerge)]);
-    let r = push(&server, "c", vec![m(3, "k", Op::Update { patch: rec(json!({"b": 9})) }, 1, MergeMode::Strict)]);
+    push(
+        &server,
+        "c",
+        vec![m(
+            2,
+            "k",
+            Op::Update {
+                patch: rec(json!({"a": 2})),
+            },
+            1,
+            MergeMode::FieldMerge,
+        )],
+    );
+    let r = push(
+        &server,
+        "c",
+        vec![m(
+            3,
+            "k",
+            Op::Update {
+                patch: rec(json!({"b": 9})),
+            },
+            1,
+            MergeMode::Strict,
+        )],
+    );
     match &r[0] {
         MutationResult::Conflict { reason, server, .. } => {
             assert_eq!(*reason, ConflictReason::StaleBase);
@@ -87,30 +162,95 @@ fn strict_update_with_a_stale_base_is_a_conflict_carrying_the_server_record() {
 fn field_merge_update_with_a_stale_base_patches_the_current_record() {
     let server = MemoryServer::new();
     push(&server, "c", vec![create(1, "k")]);
-    push(&server, "c", vec![m(2, "k", Op::Update { patch: rec(json!({"a": 2})) }, 1, MergeMode::FieldMerge)]);
-    push(&server, "d", vec![m(1, "k", Op::Update { patch: rec(json!({"b": 3})) }, 1, MergeMode::FieldMerge)]);
+    push(
+        &server,
+        "c",
+        vec![m(
+            2,
+            "k",
+            Op::Update {
+                patch: rec(json!({"a": 2})),
+            },
+            1,
+            MergeMode::FieldMerge,
+        )],
+    );
+    push(
+        &server,
+        "d",
+        vec![m(
+            1,
+            "k",
+            Op::Update {
+                patch: rec(json!({"b": 3})),
+            },
+            1,
+            MergeMode::FieldMerge,
+        )],
+    );
     let rows = server.user("u");
-    assert_eq!(rows.records.values().next().and_then(|r| r.data.clone()), Some(rec(json!({"a": 2, "b": 3}))));
+    assert_eq!(
+        rows.records.values().next().and_then(|r| r.data.clone()),
+        Some(rec(json!({"a": 2, "b": 3})))
+    );
 }
 
 #[test]
 fn update_of_a_deleted_record_is_a_missing_conflict() {
     let server = MemoryServer::new();
-    push(&server, "c", vec![create(1, "k"), m(2, "k", Op::Delete, 1, MergeMode::FieldMerge)]);
-    let r = push(&server, "d", vec![m(1, "k", Op::Update { patch: rec(json!({"a": 5})) }, 1, MergeMode::FieldMerge)]);
-    assert!(matches!(r[0], MutationResult::Conflict { reason: ConflictReason::Missing, .. }));
+    push(
+        &server,
+        "c",
+        vec![
+            create(1, "k"),
+            m(2, "k", Op::Delete, 1, MergeMode::FieldMerge),
+        ],
+    );
+    let r = push(
+        &server,
+        "d",
+        vec![m(
+            1,
+            "k",
+            Op::Update {
+                patch: rec(json!({"a": 5})),
+            },
+            1,
+            MergeMode::FieldMerge,
+        )],
+    );
+    assert!(matches!(
+        r[0],
+        MutationResult::Conflict {
+            reason: ConflictReason::Missing,
+            ..
+        }
+    ));
 }
 
 #[test]
 fn pull_pages_through_the_change_stream_with_an_opaque_cursor() {
     let server = MemoryServer::new();
-    push(&server, "c", (1..=5).map(|i| create(i, &format!("k{i}"))).collect());
+    push(
+        &server,
+        "c",
+        (1..=5).map(|i| create(i, &format!("k{i}"))).collect(),
+    );
     let mut cursor = None;
     let mut seen = 0;
     loop {
         let mut tx = server.begin();
-        let req = PullRequest { protocol_version: 1, client_id: "c".into(), cursor: cursor.clone(), limit: Some(2) };
-        let PullResponse::Ok(page) = block_on(pull(&mut tx, "u", &req, &ServerConfig::default(), 9)).unwrap() else { panic!() };
+        let req = PullRequest {
+            protocol_version: 1,
+            client_id: "c".into(),
+            cursor: cursor.clone(),
+            limit: Some(2),
+        };
+        let PullResponse::Ok(page) =
+            block_on(pull(&mut tx, "u", &req, &ServerConfig::default(), 9)).unwrap()
+        else {
+            panic!()
+        };
         seen += page.changes.len();
         cursor = Some(page.cursor);
         if !page.has_more {
@@ -125,23 +265,56 @@ fn a_cursor_older_than_the_tombstone_horizon_gets_reset_required() {
     let server = MemoryServer::new();
     push(&server, "c", vec![create(1, "k")]);
     let mut tx = server.begin();
-    let req = PullRequest { protocol_version: 1, client_id: "c".into(), cursor: None, limit: None };
-    let PullResponse::Ok(page) = block_on(pull(&mut tx, "u", &req, &ServerConfig::default(), 9)).unwrap() else { panic!() };
-    push(&server, "c", vec![m(2, "k", Op::Delete, 1, MergeMode::FieldMerge)]);
+    let req = PullRequest {
+        protocol_version: 1,
+        client_id: "c".into(),
+        cursor: None,
+        limit: None,
+    };
+    let PullResponse::Ok(page) =
+        block_on(pull(&mut tx, "u", &req, &ServerConfig::default(), 9)).unwrap()
+    else {
+        panic!()
+    };
+    push(
+        &server,
+        "c",
+        vec![m(2, "k", Op::Delete, 1, MergeMode::FieldMerge)],
+    );
     let mut tx = server.begin();
     block_on(collect_tombstones(&mut tx, "u", 2)).unwrap();
     tx.commit();
     let mut tx = server.begin();
-    let req = PullRequest { protocol_version: 1, client_id: "c".into(), cursor: Some(page.cursor), limit: None };
-    assert!(matches!(block_on(pull(&mut tx, "u", &req, &ServerConfig::default(), 9)).unwrap(), PullResponse::ResetRequired { .. }));
+    let req = PullRequest {
+        protocol_version: 1,
+        client_id: "c".into(),
+        cursor: Some(page.cursor),
+        limit: None,
+    };
+    assert!(matches!(
+        block_on(pull(&mut tx, "u", &req, &ServerConfig::default(), 9)).unwrap(),
+        PullResponse::ResetRequired { .. }
+    ));
 }
 
 #[test]
 fn another_protocol_version_gets_upgrade_required() {
     let server = MemoryServer::new();
     let mut tx = server.begin();
-    let req = PushRequest { protocol_version: 2, client_id: "c".into(), mutations: vec![] };
-    let err = block_on(apply_push(&mut tx, "u", &req, &ServerConfig::default(), &BasicValidator::default(), 5)).unwrap_err();
+    let req = PushRequest {
+        protocol_version: 2,
+        client_id: "c".into(),
+        mutations: vec![],
+    };
+    let err = block_on(apply_push(
+        &mut tx,
+        "u",
+        &req,
+        &ServerConfig::default(),
+        &BasicValidator::default(),
+        5,
+    ))
+    .unwrap_err();
     assert_eq!((err.status(), err.code()), (426, "upgrade_required"));
 }
 
@@ -149,9 +322,24 @@ fn another_protocol_version_gets_upgrade_required() {
 fn too_many_mutations_get_payload_too_large() {
     let server = MemoryServer::new();
     let mut tx = server.begin();
-    let config = ServerConfig { max_mutations_per_push: 2, ..ServerConfig::default() };
-    let req = PushRequest { protocol_version: 1, client_id: "c".into(), mutations: (1..=3).map(|i| create(i, "k")).collect() };
-    let err = block_on(apply_push(&mut tx, "u", &req, &config, &BasicValidator::default(), 5)).unwrap_err();
+    let config = ServerConfig {
+        max_mutations_per_push: 2,
+        ..ServerConfig::default()
+    };
+    let req = PushRequest {
+        protocol_version: 1,
+        client_id: "c".into(),
+        mutations: (1..=3).map(|i| create(i, "k")).collect(),
+    };
+    let err = block_on(apply_push(
+        &mut tx,
+        "u",
+        &req,
+        &config,
+        &BasicValidator::default(),
+        5,
+    ))
+    .unwrap_err();
     assert_eq!(err.status(), 413);
 }
 
@@ -160,7 +348,21 @@ fn users_never_see_each_others_records() {
     let server = MemoryServer::new();
     push(&server, "c", vec![create(1, "k")]);
     let mut tx = server.begin();
-    let req = PullRequest { protocol_version: 1, client_id: "c".into(), cursor: None, limit: None };
-    let PullResponse::Ok(page) = block_on(pull(&mut tx, "someone-else", &req, &ServerConfig::default(), 9)).unwrap() else { panic!() };
+    let req = PullRequest {
+        protocol_version: 1,
+        client_id: "c".into(),
+        cursor: None,
+        limit: None,
+    };
+    let PullResponse::Ok(page) = block_on(pull(
+        &mut tx,
+        "someone-else",
+        &req,
+        &ServerConfig::default(),
+        9,
+    ))
+    .unwrap() else {
+        panic!()
+    };
     assert!(page.changes.is_empty());
 }

@@ -5,7 +5,9 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use idb_sync_core::engine::{EngineConfig, RoundReport, SyncEngine};
-use idb_sync_core::memory::{block_on, LoopbackTransport, ManualClock, MemoryServer, MemoryStorage};
+use idb_sync_core::memory::{
+    block_on, LoopbackTransport, ManualClock, MemoryServer, MemoryStorage,
+};
 use idb_sync_core::merge::LocalOp;
 use idb_sync_core::server::{BasicValidator, ServerConfig};
 use idb_sync_core::sync_loop::{
@@ -25,7 +27,17 @@ fn a_round_with_pending_changes_starts_pushing_and_one_without_starts_pulling() 
     let mut s = SyncStatus::new(true);
     s.round_started(3);
     assert!(s.syncing);
-    assert_eq!((s.phase, s.progress), (Phase::Pushing, Progress { pushed: 0, total: 3, pulled: 0 }));
+    assert_eq!(
+        (s.phase, s.progress),
+        (
+            Phase::Pushing,
+            Progress {
+                pushed: 0,
+                total: 3,
+                pulled: 0
+            }
+        )
+    );
     let mut s = SyncStatus::new(true);
     s.round_started(0);
     assert_eq!(s.phase, Phase::Pulling);
@@ -41,7 +53,14 @@ fn progress_counts_pushed_of_total_and_pulled() {
     assert_eq!(s.phase, Phase::Pushing);
     s.round_progress(RoundProgress::Pushed { results: 2 });
     s.round_progress(RoundProgress::Pushed { results: 3 });
-    assert_eq!(s.progress, Progress { pushed: 5, total: 5, pulled: 7 });
+    assert_eq!(
+        s.progress,
+        Progress {
+            pushed: 5,
+            total: 5,
+            pulled: 7
+        }
+    );
 }
 
 #[test]
@@ -58,8 +77,17 @@ fn a_successful_round_records_the_time_and_clears_the_error() {
     s.round_failed(&SyncError::Network("down".into()), Some(5_000));
     assert_eq!((s.phase, s.next_retry_at), (Phase::Error, Some(5_000)));
     s.round_started(1);
-    s.round_succeeded(9_000, &RoundReport { pulled: 4, ..RoundReport::default() });
-    assert_eq!((s.phase, s.syncing, s.last_sync_at, s.next_retry_at), (Phase::Idle, false, Some(9_000), None));
+    s.round_succeeded(
+        9_000,
+        &RoundReport {
+            pulled: 4,
+            ..RoundReport::default()
+        },
+    );
+    assert_eq!(
+        (s.phase, s.syncing, s.last_sync_at, s.next_retry_at),
+        (Phase::Idle, false, Some(9_000), None)
+    );
     assert_eq!(s.last_error, None);
     assert_eq!(s.progress.pulled, 4);
 }
@@ -70,7 +98,10 @@ fn a_persistent_401_shows_an_auth_error_without_a_retry_time() {
     s.round_started(1);
     s.round_failed(&SyncError::Auth("expired".into()), None);
     let e = s.last_error.clone().unwrap();
-    assert_eq!((e.code.as_str(), e.class), ("auth_failed", ErrorClass::Auth));
+    assert_eq!(
+        (e.code.as_str(), e.class),
+        ("auth_failed", ErrorClass::Auth)
+    );
     assert_eq!((s.phase, s.next_retry_at), (Phase::Error, None));
 }
 
@@ -86,8 +117,16 @@ fn offline_shows_offline_and_online_shows_the_previous_state() {
 #[test]
 fn counts_come_from_storage() {
     let mut s = SyncStatus::new(true);
-    s.set_counts(OutboxCounts { pending: 4, in_flight: 2, conflicts: 1, dead_letters: 3 });
-    assert_eq!((s.pending, s.in_flight, s.conflicts, s.dead_letters), (4, 2, 1, 3));
+    s.set_counts(OutboxCounts {
+        pending: 4,
+        in_flight: 2,
+        conflicts: 1,
+        dead_letters: 3,
+    });
+    assert_eq!(
+        (s.pending, s.in_flight, s.conflicts, s.dead_letters),
+        (4, 2, 1, 3)
+    );
 }
 
 #[test]
@@ -106,15 +145,37 @@ fn the_status_serializes_in_camel_case_with_nulls() {
         })
     );
     let back: SyncStatus = serde_json::from_value(v).unwrap();
-    assert_eq!(back, s, "the leader's broadcast round-trips to the other tabs");
+    assert_eq!(
+        back, s,
+        "the leader's broadcast round-trips to the other tabs"
+    );
 }
 
 #[test]
 fn sync_now_result_counts_accepted_pulled_conflicts_and_rejected() {
-    let report = RoundReport { sent: 9, applied: 5, duplicates: 2, conflicts: 1, rejected: 1, pulled: 4, resets: 0 };
+    let report = RoundReport {
+        sent: 9,
+        applied: 5,
+        duplicates: 2,
+        conflicts: 1,
+        rejected: 1,
+        pulled: 4,
+        resets: 0,
+    };
     let r = SyncNowResult::from(&report);
-    assert_eq!(r, SyncNowResult { pushed: 7, pulled: 4, conflicts: 1, rejected: 1 });
-    assert_eq!(serde_json::to_value(r).unwrap(), json!({"pushed": 7, "pulled": 4, "conflicts": 1, "rejected": 1}));
+    assert_eq!(
+        r,
+        SyncNowResult {
+            pushed: 7,
+            pulled: 4,
+            conflicts: 1,
+            rejected: 1
+        }
+    );
+    assert_eq!(
+        serde_json::to_value(r).unwrap(),
+        json!({"pushed": 7, "pulled": 4, "conflicts": 1, "rejected": 1})
+    );
 }
 
 #[test]
@@ -131,10 +192,19 @@ fn the_progress_transport_reports_a_real_round_step_by_step() {
         clock: clock.clone(),
     };
     let transport = ProgressTransport::new(loopback, move |step| seen.borrow_mut().push(step));
-    let engine = SyncEngine::new(MemoryStorage::new("a"), transport, clock.clone(), EngineConfig::default());
+    let engine = SyncEngine::new(
+        MemoryStorage::new("a"),
+        transport,
+        clock.clone(),
+        EngineConfig::default(),
+    );
     for i in 0..3 {
         let record = json!({ "title": i }).as_object().cloned().unwrap();
-        block_on(engine.write(&RecordId::new("tasks", format!("t{i}")), LocalOp::Create(record))).unwrap();
+        block_on(engine.write(
+            &RecordId::new("tasks", format!("t{i}")),
+            LocalOp::Create(record),
+        ))
+        .unwrap();
     }
     let report = block_on(engine.sync_round()).unwrap();
     assert_eq!(report.applied, 3);
@@ -151,7 +221,17 @@ fn the_progress_transport_reports_a_real_round_step_by_step() {
     );
     let mut status = SyncStatus::new(true);
     status.round_started(3);
-    steps.borrow().iter().for_each(|s| status.round_progress(*s));
+    steps
+        .borrow()
+        .iter()
+        .for_each(|s| status.round_progress(*s));
     status.round_succeeded(clock.true_now(), &report);
-    assert_eq!(status.progress, Progress { pushed: 3, total: 3, pulled: 3 });
+    assert_eq!(
+        status.progress,
+        Progress {
+            pushed: 3,
+            total: 3,
+            pulled: 3
+        }
+    );
 }

@@ -18,7 +18,10 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 #[derive(Clone, Copy)]
@@ -36,7 +39,16 @@ struct Server {
 
 async fn start_server(database: &str) -> Server {
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_idb-sync-server"))
-        .args(["--listen", "127.0.0.1:0", "--database", database, "--rate-limit-per-user", "0", "--rate-limit-per-address", "0"])
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            database,
+            "--rate-limit-per-user",
+            "0",
+            "--rate-limit-per-address",
+            "0",
+        ])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -61,9 +73,20 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[index].as_secs_f64() * 1000.0
 }
 
-async fn post(http: &reqwest::Client, url: &str, token: &str, body: &Value) -> (u16, Value, Duration) {
+async fn post(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    body: &Value,
+) -> (u16, Value, Duration) {
     let started = Instant::now();
-    let response = http.post(url).bearer_auth(token).json(body).send().await.expect("request");
+    let response = http
+        .post(url)
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .expect("request");
     let status = response.status().as_u16();
     let body: Value = response.json().await.unwrap_or(Value::Null);
     (status, body, started.elapsed())
@@ -72,7 +95,13 @@ async fn post(http: &reqwest::Client, url: &str, token: &str, body: &Value) -> (
 /// One client: `pushes` batches of `batch` mutations (a create of a new key, or an
 /// update of one of its earlier keys), a pull after each. Returns push and pull
 /// latencies and the final value it wrote per key.
-async fn run_client(http: reqwest::Client, base: String, token: String, client: usize, s: &Settings) -> (Vec<Duration>, Vec<Duration>, BTreeMap<String, u64>) {
+async fn run_client(
+    http: reqwest::Client,
+    base: String,
+    token: String,
+    client: usize,
+    s: &Settings,
+) -> (Vec<Duration>, Vec<Duration>, BTreeMap<String, u64>) {
     let client_id = format!("client-{client}");
     let (mut push_times, mut pull_times) = (Vec::new(), Vec::new());
     let mut latest: BTreeMap<String, u64> = BTreeMap::new();
@@ -99,7 +128,9 @@ async fn run_client(http: reqwest::Client, base: String, token: String, client: 
         let body = json!({ "protocolVersion": 1, "clientId": client_id, "mutations": mutations });
         let (status, answer, took) = post(&http, &format!("{base}/v1/push"), &token, &body).await;
         assert_eq!(status, 200, "push failed: {answer}");
-        let applied = answer["results"].as_array().map_or(0, |r| r.iter().filter(|r| r["status"] == "applied").count());
+        let applied = answer["results"]
+            .as_array()
+            .map_or(0, |r| r.iter().filter(|r| r["status"] == "applied").count());
         assert_eq!(applied, s.batch, "every mutation is applied once: {answer}");
         push_times.push(took);
         let (status, answer, took) = post(&http, &format!("{base}/v1/pull"), &token, &json!({ "protocolVersion": 1, "clientId": client_id, "cursor": cursor, "limit": 1000 })).await;
@@ -112,11 +143,20 @@ async fn run_client(http: reqwest::Client, base: String, token: String, client: 
 
 async fn run(label: &str, database: &str, s: &Settings) {
     let server = start_server(database).await;
-    let http = reqwest::Client::builder().pool_max_idle_per_host(s.clients).build().expect("client");
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(s.clients)
+        .build()
+        .expect("client");
     let users = s.clients.div_ceil(s.devices_per_user);
     let mut tokens = Vec::new();
     for u in 0..users {
-        let (status, answer, _) = post(&http, &format!("{}/v1/auth/signup", server.url), "", &json!({ "email": format!("load{u}@example.com"), "password": "load benchmark" })).await;
+        let (status, answer, _) = post(
+            &http,
+            &format!("{}/v1/auth/signup", server.url),
+            "",
+            &json!({ "email": format!("load{u}@example.com"), "password": "load benchmark" }),
+        )
+        .await;
         assert_eq!(status, 201, "signup: {answer}");
         tokens.push(answer["token"].as_str().expect("token").to_owned());
     }
@@ -124,7 +164,11 @@ async fn run(label: &str, database: &str, s: &Settings) {
     let started = Instant::now();
     let tasks: Vec<_> = (0..s.clients)
         .map(|c| {
-            let (http, base, token) = (http.clone(), server.url.clone(), tokens[c / s.devices_per_user].clone());
+            let (http, base, token) = (
+                http.clone(),
+                server.url.clone(),
+                tokens[c / s.devices_per_user].clone(),
+            );
             let settings = *s;
             tokio::spawn(async move { run_client(http, base, token, c, &settings).await })
         })
@@ -154,21 +198,34 @@ async fn run(label: &str, database: &str, s: &Settings) {
             assert_eq!(status, 200);
             for change in page["changes"].as_array().expect("changes") {
                 let key = change["key"].as_str().expect("key").to_owned();
-                assert!(seen.insert(key, change["data"]["n"].as_u64().expect("n")).is_none(), "a key appears twice in one pull");
+                assert!(
+                    seen.insert(key, change["data"]["n"].as_u64().expect("n"))
+                        .is_none(),
+                    "a key appears twice in one pull"
+                );
             }
             cursor = page["cursor"].clone();
             if page["hasMore"] != true {
                 break;
             }
         }
-        assert_eq!(seen, expected[u], "user {u}: the server holds exactly what was written");
+        assert_eq!(
+            seen, expected[u],
+            "user {u}: the server holds exactly what was written"
+        );
         stored += seen.len();
     }
     // A resend of an earlier batch is answered `duplicate` and applies nothing.
     let resend = json!({ "protocolVersion": 1, "clientId": "client-0", "mutations": [
         { "seq": 1, "table": "tasks", "key": "client-0-0", "op": { "kind": "create", "record": { "n": 999999 } }, "baseVersion": 0,
           "hlc": { "millis": 1, "counter": 0, "node": "client-0" } } ] });
-    let (_, answer, _) = post(&http, &format!("{}/v1/push", server.url), &tokens[0], &resend).await;
+    let (_, answer, _) = post(
+        &http,
+        &format!("{}/v1/push", server.url),
+        &tokens[0],
+        &resend,
+    )
+    .await;
     assert_eq!(answer["results"][0]["status"], "duplicate");
 
     println!(
@@ -197,18 +254,32 @@ async fn main() {
         settings.clients, settings.devices_per_user, settings.pushes, settings.batch
     );
     let dir = tempfile::tempdir().expect("temp dir");
-    run("sqlite", dir.path().join("load.sqlite3").to_str().expect("path"), &settings).await;
+    run(
+        "sqlite",
+        dir.path().join("load.sqlite3").to_str().expect("path"),
+        &settings,
+    )
+    .await;
 
     match std::env::var("IDB_SYNC_TEST_POSTGRES_URL") {
         Ok(admin_url) if !admin_url.is_empty() => {
             sqlx::any::install_default_drivers();
-            let admin = sqlx::AnyPool::connect(&admin_url).await.expect("connect to PostgreSQL");
+            let admin = sqlx::AnyPool::connect(&admin_url)
+                .await
+                .expect("connect to PostgreSQL");
             let name = format!("idb_sync_load_{}", std::process::id());
-            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await.expect("create database");
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&admin)
+                .await
+                .expect("create database");
             let (base, _) = admin_url.rsplit_once('/').expect("database url");
             run("postgres", &format!("{base}/{name}"), &settings).await;
-            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&admin).await;
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&admin)
+                .await;
         }
-        _ => println!("postgres  skipped: set IDB_SYNC_TEST_POSTGRES_URL (scripts/postgres start prints one)"),
+        _ => println!(
+            "postgres  skipped: set IDB_SYNC_TEST_POSTGRES_URL (scripts/postgres start prints one)"
+        ),
     }
 }

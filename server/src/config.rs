@@ -25,7 +25,11 @@ pub enum LogFormat {
 
 /// How the server is configured. Every flag has an environment variable equivalent.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "idb-sync-server", version, about = "The reference idb-sync sync server (protocol v1).")]
+#[command(
+    name = "idb-sync-server",
+    version,
+    about = "The reference idb-sync sync server (protocol v1)."
+)]
 pub struct Config {
     /// Address and port to listen on. Use port 0 to let the OS choose; the chosen
     /// address is printed on stdout as "listening on http://ADDR".
@@ -64,7 +68,11 @@ pub struct Config {
     /// Origins allowed to call the API from a browser (repeat the flag or separate
     /// with commas). Without it any origin may call: the API uses bearer tokens, never
     /// cookies, so a foreign page gains nothing it could not do with a token.
-    #[arg(long = "cors-origin", env = "IDB_SYNC_CORS_ORIGINS", value_delimiter = ',')]
+    #[arg(
+        long = "cors-origin",
+        env = "IDB_SYNC_CORS_ORIGINS",
+        value_delimiter = ','
+    )]
     pub cors_origins: Vec<String>,
 
     /// Largest request body, in bytes (larger: 413).
@@ -105,6 +113,12 @@ pub struct Config {
 impl Config {
     /// Settings for tests and tools: the defaults, listening on an OS-chosen port.
     pub fn for_database(database: &str) -> Self {
-        Self::parse_from(["idb-sync-server", "--listen", "127.0.0.1:0", "--database", database])
+        Self::parse_from([
+            "idb-sync-server",
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            database,
+        ])
     }
 }

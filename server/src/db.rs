@@ -69,12 +69,16 @@ impl Database {
     /// when they do not exist yet, and applies the migrations.
     pub async fn open(setting: &str) -> Result<Self, DbError> {
         sqlx::any::install_default_drivers();
-        let database = if setting.starts_with("postgres://") || setting.starts_with("postgresql://") {
+        let database = if setting.starts_with("postgres://") || setting.starts_with("postgresql://")
+        {
             Self::open_postgres(setting).await?
         } else if setting.contains("://") && !setting.starts_with("sqlite:") {
             return Err(DbError::Unsupported(setting.to_owned()));
         } else {
-            let path = setting.strip_prefix("sqlite://").or_else(|| setting.strip_prefix("sqlite:")).unwrap_or(setting);
+            let path = setting
+                .strip_prefix("sqlite://")
+                .or_else(|| setting.strip_prefix("sqlite:"))
+                .unwrap_or(setting);
             Self::open_sqlite(Path::new(path)).await?
         };
         database.migrate().await?;
@@ -83,13 +87,24 @@ impl Database {
 
     async fn open_postgres(url: &str) -> Result<Self, DbError> {
         let options: AnyConnectOptions = url.parse()?;
-        let pool = AnyPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect_with(options).await?;
-        Ok(Self { pool, kind: DatabaseKind::Postgres, sqlite_writer: Arc::default() })
+        let pool = AnyPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        Ok(Self {
+            pool,
+            kind: DatabaseKind::Postgres,
+            sqlite_writer: Arc::default(),
+        })
     }
 
     async fn open_sqlite(path: &Path) -> Result<Self, DbError> {
         if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| DbError::CreateDir { path: dir.display().to_string(), source })?;
+            std::fs::create_dir_all(dir).map_err(|source| DbError::CreateDir {
+                path: dir.display().to_string(),
+                source,
+            })?;
         }
         // mode=rwc: create the file when it does not exist.
         let options: AnyConnectOptions = format!("sqlite://{}?mode=rwc", path.display()).parse()?;
@@ -105,7 +120,11 @@ impl Database {
             })
             .connect_with(options)
             .await?;
-        Ok(Self { pool, kind: DatabaseKind::Sqlite, sqlite_writer: Arc::default() })
+        Ok(Self {
+            pool,
+            kind: DatabaseKind::Sqlite,
+            sqlite_writer: Arc::default(),
+        })
     }
 
     /// Applies `server/migrations/`, written in the SQL both databases accept. (If

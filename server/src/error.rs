@@ -23,7 +23,11 @@ pub struct ApiError {
 impl ApiError {
     /// Builds an error.
     pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
-        Self { status, body: ErrorBody::new(code, message), retry_after_secs: None }
+        Self {
+            status,
+            body: ErrorBody::new(code, message),
+            retry_after_secs: None,
+        }
     }
 
     /// The stable code.
@@ -66,12 +70,20 @@ impl ApiError {
     /// the client.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(%cause, "internal error");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the server failed; the request changed nothing")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the server failed; the request changed nothing",
+        )
     }
 
     /// 503: the database does not answer.
     pub fn database_unavailable(cause: impl std::fmt::Display) -> Self {
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, "database_unavailable", format!("the database does not answer: {cause}"))
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database_unavailable",
+            format!("the database does not answer: {cause}"),
+        )
     }
 }
 
@@ -80,8 +92,13 @@ impl From<ServerError> for ApiError {
         if let ServerError::Store(cause) = &error {
             return Self::internal(cause);
         }
-        let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        Self { status, body: error.to_body(), retry_after_secs: None }
+        let status =
+            StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        Self {
+            status,
+            body: error.to_body(),
+            retry_after_secs: None,
+        }
     }
 }
 
@@ -89,7 +106,9 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = (self.status, Json(self.body)).into_response();
         if let Some(secs) = self.retry_after_secs {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
     }

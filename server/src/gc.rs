@@ -16,7 +16,10 @@ use crate::store::SqlStore;
 
 /// Purges every user's tombstones written before `older_than_ms` (server clock, ms
 /// since the epoch). Returns how many users had tombstones purged.
-pub async fn collect_tombstones(database: &Database, older_than_ms: u64) -> Result<usize, ServerError> {
+pub async fn collect_tombstones(
+    database: &Database,
+    older_than_ms: u64,
+) -> Result<usize, ServerError> {
     let rows = sqlx::query("SELECT user_id, MAX(change_seq) AS up_to FROM records WHERE data IS NULL AND updated_at < $1 GROUP BY user_id")
         .bind(i64::try_from(older_than_ms).unwrap_or(i64::MAX))
         .fetch_all(database.pool())
@@ -24,8 +27,12 @@ pub async fn collect_tombstones(database: &Database, older_than_ms: u64) -> Resu
         .map_err(|e| ServerError::Store(e.to_string()))?;
     let mut purged = 0;
     for row in rows {
-        let user: String = row.try_get("user_id").map_err(|e| ServerError::Store(e.to_string()))?;
-        let up_to: i64 = row.try_get("up_to").map_err(|e| ServerError::Store(e.to_string()))?;
+        let user: String = row
+            .try_get("user_id")
+            .map_err(|e| ServerError::Store(e.to_string()))?;
+        let up_to: i64 = row
+            .try_get("up_to")
+            .map_err(|e| ServerError::Store(e.to_string()))?;
         let mut store = SqlStore::begin_write(database, &user).await?;
         server::collect_tombstones(&mut store, &user, u64::try_from(up_to).unwrap_or(0)).await?;
         store.commit().await?;
@@ -36,7 +43,12 @@ pub async fn collect_tombstones(database: &Database, older_than_ms: u64) -> Resu
 
 /// Runs [`collect_tombstones`] every `interval`, purging tombstones older than
 /// `retention`, and lets the rate limiters forget idle keys.
-pub fn spawn_collector(database: Database, limits: Arc<RateLimits>, interval: Duration, retention: Duration) -> tokio::task::JoinHandle<()> {
+pub fn spawn_collector(
+    database: Database,
+    limits: Arc<RateLimits>,
+    interval: Duration,
+    retention: Duration,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(interval);
         ticker.tick().await; // the first tick is immediate; start one interval later

@@ -44,8 +44,14 @@ pub async fn build_state(config: &Config, database: Database) -> Result<AppState
     }
     Ok(AppState {
         database,
-        auth: Arc::new(Authenticator { tokens: TokenKeys::new(&secret, config.token_ttl_secs), api_key }),
-        limits: Arc::new(RateLimits::new(config.rate_limit_per_user, config.rate_limit_per_address)),
+        auth: Arc::new(Authenticator {
+            tokens: TokenKeys::new(&secret, config.token_ttl_secs),
+            api_key,
+        }),
+        limits: Arc::new(RateLimits::new(
+            config.rate_limit_per_user,
+            config.rate_limit_per_address,
+        )),
         rules: Arc::new(SyncRules::from_config(config)),
     })
 }
@@ -67,7 +73,12 @@ pub async fn serve(
         )
     });
     let app = http::router(config, state);
-    let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown).await;
+    let served = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
     if let Some(collector) = collector {
         collector.abort();
     }

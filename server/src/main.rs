@@ -20,15 +20,21 @@ async fn main() -> std::process::ExitCode {
 
 fn init_logging(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match format {
         LogFormat::Json => logs.json().init(),
-        LogFormat::Text => logs.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).init(),
+        LogFormat::Text => logs
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
     }
 }
 
 async fn run(config: Config) -> Result<(), String> {
-    let database = Database::open(&config.database).await.map_err(|e| e.to_string())?;
+    let database = Database::open(&config.database)
+        .await
+        .map_err(|e| e.to_string())?;
     let state = build_state(&config, database).await?;
     let database_kind = state.database.kind().name();
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -36,8 +42,14 @@ async fn run(config: Config) -> Result<(), String> {
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
     // Harnesses (npm start, the end-to-end tests) read this line to find the port.
-    println!("idb-sync-server {} listening on http://{address} (database: {})", idb_sync_core::VERSION, database_kind);
-    serve(listener, &config, state, shutdown_signal()).await.map_err(|e| e.to_string())
+    println!(
+        "idb-sync-server {} listening on http://{address} (database: {})",
+        idb_sync_core::VERSION,
+        database_kind
+    );
+    serve(listener, &config, state, shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())
 }
 
 async fn shutdown_signal() {

@@ -27,36 +27,64 @@ impl SyncRules {
     /// The rules `config` asks for.
     pub fn from_config(config: &Config) -> Self {
         Self {
-            server: ServerConfig { max_mutations_per_push: config.max_mutations_per_push, ..ServerConfig::default() },
-            validator: BasicValidator { max_record_bytes: config.max_record_bytes },
-            allowed_tables: config.tables.iter().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect(),
+            server: ServerConfig {
+                max_mutations_per_push: config.max_mutations_per_push,
+                ..ServerConfig::default()
+            },
+            validator: BasicValidator {
+                max_record_bytes: config.max_record_bytes,
+            },
+            allowed_tables: config
+                .tables
+                .iter()
+                .map(|t| t.trim().to_owned())
+                .filter(|t| !t.is_empty())
+                .collect(),
         }
     }
 
     /// Checks every mutation's table and key: 400 `invalid_table`, `unknown_table` or
     /// `invalid_key`.
     pub fn check_push(&self, request: &PushRequest) -> Result<(), ApiError> {
-        request.mutations.iter().try_for_each(|m| self.check_mutation(m))
+        request
+            .mutations
+            .iter()
+            .try_for_each(|m| self.check_mutation(m))
     }
 
     fn check_mutation(&self, m: &Mutation) -> Result<(), ApiError> {
         let valid_name = !m.table.is_empty()
             && m.table.len() <= 64
-            && m.table.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+            && m.table
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
         if !valid_name {
             return Err(ApiError::bad_request(
                 "invalid_table",
-                format!("seq {}: table name {:?} is not 1-64 characters of A-Z a-z 0-9 _ . -", m.seq, m.table),
+                format!(
+                    "seq {}: table name {:?} is not 1-64 characters of A-Z a-z 0-9 _ . -",
+                    m.seq, m.table
+                ),
             ));
         }
         if !self.allowed_tables.is_empty() && !self.allowed_tables.contains(&m.table) {
-            return Err(ApiError::bad_request("unknown_table", format!("seq {}: table {:?} is not synced by this server", m.seq, m.table)));
+            return Err(ApiError::bad_request(
+                "unknown_table",
+                format!(
+                    "seq {}: table {:?} is not synced by this server",
+                    m.seq, m.table
+                ),
+            ));
         }
         match &m.key {
-            RecordKey::String(s) if s.len() > MAX_KEY_BYTES => {
-                Err(ApiError::bad_request("invalid_key", format!("seq {}: key longer than {MAX_KEY_BYTES} bytes", m.seq)))
-            }
-            RecordKey::Number(n) if !n.is_finite() => Err(ApiError::bad_request("invalid_key", format!("seq {}: key is not finite", m.seq))),
+            RecordKey::String(s) if s.len() > MAX_KEY_BYTES => Err(ApiError::bad_request(
+                "invalid_key",
+                format!("seq {}: key longer than {MAX_KEY_BYTES} bytes", m.seq),
+            )),
+            RecordKey::Number(n) if !n.is_finite() => Err(ApiError::bad_request(
+                "invalid_key",
+                format!("seq {}: key is not finite", m.seq),
+            )),
             _ => Ok(()),
         }
     }

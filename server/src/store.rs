@@ -37,7 +37,10 @@ fn to_u64(value: i64) -> u64 {
 }
 
 fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 /// The text form of a key in the `record_key` column: `n:` + number or `s:` + string,
@@ -52,7 +55,10 @@ pub fn key_column(key: &RecordKey) -> String {
 
 fn parse_key_column(column: &str) -> Result<RecordKey, ServerError> {
     if let Some(number) = column.strip_prefix("n:") {
-        return number.parse().map(RecordKey::Number).map_err(|_| store_error(format!("bad key column {column:?}")));
+        return number
+            .parse()
+            .map(RecordKey::Number)
+            .map_err(|_| store_error(format!("bad key column {column:?}")));
     }
     column
         .strip_prefix("s:")
@@ -61,19 +67,28 @@ fn parse_key_column(column: &str) -> Result<RecordKey, ServerError> {
 }
 
 fn from_json_column<T: DeserializeOwned>(column: Option<String>) -> Result<Option<T>, ServerError> {
-    column.map(|text| serde_json::from_str(&text).map_err(store_error)).transpose()
+    column
+        .map(|text| serde_json::from_str(&text).map_err(store_error))
+        .transpose()
 }
 
 fn to_json_column<T: serde::Serialize>(value: Option<&T>) -> Result<Option<String>, ServerError> {
-    value.map(|v| serde_json::to_string(v).map_err(store_error)).transpose()
+    value
+        .map(|v| serde_json::to_string(v).map_err(store_error))
+        .transpose()
 }
 
 fn record_from_row(row: &AnyRow) -> Result<ServerRecord, ServerError> {
     let get_i64 = |name: &str| row.try_get::<i64, _>(name).map_err(store_error);
     let get_text = |name: &str| row.try_get::<Option<String>, _>(name).map_err(store_error);
     Ok(ServerRecord {
-        table: row.try_get::<String, _>("table_name").map_err(store_error)?,
-        key: parse_key_column(&row.try_get::<String, _>("record_key").map_err(store_error)?)?,
+        table: row
+            .try_get::<String, _>("table_name")
+            .map_err(store_error)?,
+        key: parse_key_column(
+            &row.try_get::<String, _>("record_key")
+                .map_err(store_error)?,
+        )?,
         version: to_u64(get_i64("version")?),
         previous_version: to_u64(get_i64("previous_version")?),
         data: from_json_column::<Record>(get_text("data")?)?,
@@ -83,7 +98,8 @@ fn record_from_row(row: &AnyRow) -> Result<ServerRecord, ServerError> {
     })
 }
 
-const RECORD_COLUMNS: &str = "table_name, record_key, version, previous_version, data, hlc, change_seq, origin";
+const RECORD_COLUMNS: &str =
+    "table_name, record_key, version, previous_version, data, hlc, change_seq, origin";
 
 impl SqlStore {
     /// Begins the write transaction of a push for `user`, waiting for other writes of
@@ -103,7 +119,10 @@ impl SqlStore {
                 .await
                 .map_err(store_error)?;
         }
-        Ok(Self { tx, _writer_turn: writer_turn })
+        Ok(Self {
+            tx,
+            _writer_turn: writer_turn,
+        })
     }
 
     /// Begins the read transaction of a pull: one consistent snapshot.
@@ -115,7 +134,10 @@ impl SqlStore {
                 .await
                 .map_err(store_error)?;
         }
-        Ok(Self { tx, _writer_turn: None })
+        Ok(Self {
+            tx,
+            _writer_turn: None,
+        })
     }
 
     /// Commits everything done through this store.
@@ -130,21 +152,37 @@ impl SqlStore {
 }
 
 impl ServerStore for SqlStore {
-    async fn client_state(&mut self, user: &str, client_id: &str) -> Result<ClientState, ServerError> {
-        let row = sqlx::query("SELECT high_water, unapplied FROM client_states WHERE user_id = $1 AND client_id = $2")
-            .bind(user)
-            .bind(client_id)
-            .fetch_optional(&mut *self.tx)
-            .await
-            .map_err(store_error)?;
-        let Some(row) = row else { return Ok(ClientState::default()) };
+    async fn client_state(
+        &mut self,
+        user: &str,
+        client_id: &str,
+    ) -> Result<ClientState, ServerError> {
+        let row = sqlx::query(
+            "SELECT high_water, unapplied FROM client_states WHERE user_id = $1 AND client_id = $2",
+        )
+        .bind(user)
+        .bind(client_id)
+        .fetch_optional(&mut *self.tx)
+        .await
+        .map_err(store_error)?;
+        let Some(row) = row else {
+            return Ok(ClientState::default());
+        };
         Ok(ClientState {
             high_water: to_u64(row.try_get("high_water").map_err(store_error)?),
-            unapplied: serde_json::from_str(&row.try_get::<String, _>("unapplied").map_err(store_error)?).map_err(store_error)?,
+            unapplied: serde_json::from_str(
+                &row.try_get::<String, _>("unapplied").map_err(store_error)?,
+            )
+            .map_err(store_error)?,
         })
     }
 
-    async fn put_client_state(&mut self, user: &str, client_id: &str, state: &ClientState) -> Result<(), ServerError> {
+    async fn put_client_state(
+        &mut self,
+        user: &str,
+        client_id: &str,
+        state: &ClientState,
+    ) -> Result<(), ServerError> {
         sqlx::query(
             "INSERT INTO client_states (user_id, client_id, high_water, unapplied) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (user_id, client_id) DO UPDATE SET high_water = excluded.high_water, unapplied = excluded.unapplied",
@@ -159,7 +197,12 @@ impl ServerStore for SqlStore {
         Ok(())
     }
 
-    async fn get_record(&mut self, user: &str, table: &str, key: &RecordKey) -> Result<Option<ServerRecord>, ServerError> {
+    async fn get_record(
+        &mut self,
+        user: &str,
+        table: &str,
+        key: &RecordKey,
+    ) -> Result<Option<ServerRecord>, ServerError> {
         let row = sqlx::query(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE user_id = $1 AND table_name = $2 AND record_key = $3"))
             .bind(user)
             .bind(table)
@@ -203,7 +246,12 @@ impl ServerStore for SqlStore {
         Ok(to_u64(row.try_get("last_change_seq").map_err(store_error)?))
     }
 
-    async fn changes_since(&mut self, user: &str, after: u64, limit: usize) -> Result<Vec<ServerRecord>, ServerError> {
+    async fn changes_since(
+        &mut self,
+        user: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<ServerRecord>, ServerError> {
         let rows = sqlx::query(&format!(
             "SELECT {RECORD_COLUMNS} FROM records WHERE user_id = $1 AND change_seq > $2 ORDER BY change_seq LIMIT $3"
         ))
@@ -223,7 +271,9 @@ impl ServerStore for SqlStore {
             .await
             .map_err(store_error)?;
         match row {
-            Some(row) => Ok(to_u64(row.try_get("tombstone_horizon").map_err(store_error)?)),
+            Some(row) => Ok(to_u64(
+                row.try_get("tombstone_horizon").map_err(store_error)?,
+            )),
             None => Ok(0),
         }
     }

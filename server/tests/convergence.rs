@@ -18,16 +18,46 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 /// and repeatedly, and must end equal, with nothing left to send.
 async fn write_sync_and_converge(phone: &Device, laptop: &Device) {
     for i in 0..15 {
-        phone.write("tasks", &format!("p{i}"), LocalOp::Create(record(json!({ "from": "phone", "i": i })))).await;
-        laptop.write("tasks", &format!("l{i}"), LocalOp::Create(record(json!({ "from": "laptop", "i": i })))).await;
+        phone
+            .write(
+                "tasks",
+                &format!("p{i}"),
+                LocalOp::Create(record(json!({ "from": "phone", "i": i }))),
+            )
+            .await;
+        laptop
+            .write(
+                "tasks",
+                &format!("l{i}"),
+                LocalOp::Create(record(json!({ "from": "laptop", "i": i }))),
+            )
+            .await;
     }
-    phone.write("tasks", "shared", LocalOp::Put(record(json!({ "title": "draft" })))).await;
+    phone
+        .write(
+            "tasks",
+            "shared",
+            LocalOp::Put(record(json!({ "title": "draft" }))),
+        )
+        .await;
     phone.sync().await;
     laptop.sync().await;
     phone.sync().await; // now both have every record
-    // Concurrent edits of different fields of one record, and deletes.
-    phone.write("tasks", "shared", LocalOp::Update(record(json!({ "title": "final" })))).await;
-    laptop.write("tasks", "shared", LocalOp::Update(record(json!({ "done": true })))).await;
+                        // Concurrent edits of different fields of one record, and deletes.
+    phone
+        .write(
+            "tasks",
+            "shared",
+            LocalOp::Update(record(json!({ "title": "final" }))),
+        )
+        .await;
+    laptop
+        .write(
+            "tasks",
+            "shared",
+            LocalOp::Update(record(json!({ "done": true }))),
+        )
+        .await;
     phone.write("tasks", "l3", LocalOp::Delete).await;
     laptop.write("tasks", "p4", LocalOp::Delete).await;
     for _ in 0..4 {
@@ -39,18 +69,28 @@ async fn write_sync_and_converge(phone: &Device, laptop: &Device) {
     let phone_records = phone.records();
     assert_eq!(phone_records, laptop.records(), "the devices differ");
     assert_eq!(phone_records.len(), 31 - 2);
-    let shared = phone_records.iter().find(|(id, _)| id.key.to_string() == "\"shared\"").map(|(_, r)| r).unwrap();
-    assert_eq!(serde_json::Value::Object(shared.clone()), json!({ "title": "final", "done": true }));
+    let shared = phone_records
+        .iter()
+        .find(|(id, _)| id.key.to_string() == "\"shared\"")
+        .map(|(_, r)| r)
+        .unwrap();
+    assert_eq!(
+        serde_json::Value::Object(shared.clone()),
+        json!({ "title": "final", "done": true })
+    );
     assert_eq!(phone.engine.storage().outbox_len().await.unwrap(), 0);
     assert_eq!(laptop.engine.storage().outbox_len().await.unwrap(), 0);
 }
 
-on_each_backend!(two_devices_of_one_user_converge, |server: TestServer| async move {
-    let token = Api::new(&server).signup("owner@example.com").await;
-    let phone = Device::new("phone", &server.url, &token);
-    let laptop = Device::new("laptop", &server.url, &token);
-    write_sync_and_converge(&phone, &laptop).await;
-});
+on_each_backend!(
+    two_devices_of_one_user_converge,
+    |server: TestServer| async move {
+        let token = Api::new(&server).signup("owner@example.com").await;
+        let phone = Device::new("phone", &server.url, &token);
+        let laptop = Device::new("laptop", &server.url, &token);
+        write_sync_and_converge(&phone, &laptop).await;
+    }
+);
 
 /// A server process of the real binary.
 struct ServerProcess {
@@ -88,7 +128,10 @@ async fn two_server_processes_over_one_postgres_serve_devices_that_converge() {
     };
     let name = support::fresh_database_name();
     let admin = support::connect(&admin_url).await;
-    admin.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
+    admin
+        .execute(format!("CREATE DATABASE {name}").as_str())
+        .await
+        .unwrap();
     let database_url = support::replace_database(&admin_url, &name);
 
     // Both start at once: migrations and the dev secret must not race.
@@ -112,7 +155,10 @@ async fn two_server_processes_over_one_postgres_serve_devices_that_converge() {
         .json()
         .await
         .unwrap();
-    let token = login["token"].as_str().expect("login through the other instance").to_owned();
+    let token = login["token"]
+        .as_str()
+        .expect("login through the other instance")
+        .to_owned();
 
     let phone = Device::new("phone", &a.url, &token);
     let laptop = Device::new("laptop", &b.url, &token);
@@ -120,5 +166,7 @@ async fn two_server_processes_over_one_postgres_serve_devices_that_converge() {
 
     a.child.kill().await.ok();
     b.child.kill().await.ok();
-    let _ = admin.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await;
+    let _ = admin
+        .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+        .await;
 }

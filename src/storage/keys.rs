@@ -50,7 +50,11 @@ impl KeyMode {
     /// The inline key field (for a single-segment path), to set on records.
     pub(crate) fn inline_field(&self) -> Option<&JsValue> {
         match self {
-            KeyMode::Inline { field, path } | KeyMode::InlineAuto { field, path } if path.len() == 1 => Some(field),
+            KeyMode::Inline { field, path } | KeyMode::InlineAuto { field, path }
+                if path.len() == 1 =>
+            {
+                Some(field)
+            }
             _ => None,
         }
     }
@@ -83,7 +87,10 @@ pub(crate) fn validate(table: &str, key: &JsValue) -> Result<(), SyncError> {
     }
     match key.as_f64() {
         Some(x) if x.is_finite() => Ok(()),
-        Some(x) => Err(SyncError::InvalidKey { table: table.into(), reason: format!("{x} is not a finite number") }),
+        Some(x) => Err(SyncError::InvalidKey {
+            table: table.into(),
+            reason: format!("{x} is not a finite number"),
+        }),
         None => Err(SyncError::InvalidKey {
             table: table.into(),
             reason: format!("expected a string or a number, got {}", describe_type(key)),
@@ -97,7 +104,9 @@ fn describe_type(v: &JsValue) -> String {
     } else if js_sys::Array::is_array(v) {
         "an array".into()
     } else {
-        v.js_typeof().as_string().unwrap_or_else(|| "something else".into())
+        v.js_typeof()
+            .as_string()
+            .unwrap_or_else(|| "something else".into())
     }
 }
 
@@ -111,7 +120,9 @@ pub(crate) fn to_record_key(key: &JsValue) -> Option<RecordKey> {
     if let Some(s) = key.as_string() {
         return Some(RecordKey::String(s));
     }
-    key.as_f64().filter(|x| x.is_finite()).map(RecordKey::Number)
+    key.as_f64()
+        .filter(|x| x.is_finite())
+        .map(RecordKey::Number)
 }
 
 /// A core key as a JS key.

@@ -37,25 +37,48 @@ pub(crate) const INFLIGHT_INDEX: &str = "inflight";
 pub(crate) const CONFLICT_INDEX: &str = "conflict";
 
 fn index(name: &str, field: &str) -> IndexSpec {
-    IndexSpec { name: name.into(), key_path: KeyPath::Single(field.into()), unique: false, multi_entry: false }
+    IndexSpec {
+        name: name.into(),
+        key_path: KeyPath::Single(field.into()),
+        unique: false,
+        multi_entry: false,
+    }
 }
 
 /// The stores idb-sync adds to every database, as schemas for the upgrade planner.
 pub(crate) fn own_stores() -> DatabaseSchema {
-    let out_of_line = PrimaryKey { key_path: None, auto_increment: false };
+    let out_of_line = PrimaryKey {
+        key_path: None,
+        auto_increment: false,
+    };
     [
         TableSchema {
             name: STATE.into(),
             primary: out_of_line.clone(),
-            indexes: vec![index(PENDING_INDEX, "pq"), index(INFLIGHT_INDEX, "fs"), index(CONFLICT_INDEX, "cf")],
+            indexes: vec![
+                index(PENDING_INDEX, "pq"),
+                index(INFLIGHT_INDEX, "fs"),
+                index(CONFLICT_INDEX, "cf"),
+            ],
         },
-        TableSchema { name: META.into(), primary: out_of_line.clone(), indexes: vec![] },
         TableSchema {
-            name: CONFLICTS.into(),
-            primary: PrimaryKey { key_path: None, auto_increment: true },
+            name: META.into(),
+            primary: out_of_line.clone(),
             indexes: vec![],
         },
-        TableSchema { name: DEAD_LETTERS.into(), primary: out_of_line, indexes: vec![] },
+        TableSchema {
+            name: CONFLICTS.into(),
+            primary: PrimaryKey {
+                key_path: None,
+                auto_increment: true,
+            },
+            indexes: vec![],
+        },
+        TableSchema {
+            name: DEAD_LETTERS.into(),
+            primary: out_of_line,
+            indexes: vec![],
+        },
     ]
     .into_iter()
     .map(|t| (t.name.clone(), t))
@@ -76,7 +99,11 @@ pub(crate) fn hlc_to_js(hlc: &Hlc) -> JsValue {
 pub(crate) fn hlc_from_js(v: &JsValue) -> Option<Hlc> {
     let s = v.as_string()?;
     let mut parts = s.splitn(3, '.');
-    Some(Hlc { millis: parts.next()?.parse().ok()?, counter: parts.next()?.parse().ok()?, node: parts.next()?.to_owned() })
+    Some(Hlc {
+        millis: parts.next()?.parse().ok()?,
+        counter: parts.next()?.parse().ok()?,
+        node: parts.next()?.to_owned(),
+    })
 }
 
 /// Interned property names of state rows (created once per call, not per record).
@@ -118,19 +145,36 @@ impl Fields {
     }
 
     /// The facts the local-write planner needs, from a row (`undefined` = no row).
-    pub(crate) fn facts(&self, row: &JsValue, exists_locally: bool) -> idb_sync_core::outbox::KeyFacts {
+    pub(crate) fn facts(
+        &self,
+        row: &JsValue,
+        exists_locally: bool,
+    ) -> idb_sync_core::outbox::KeyFacts {
         if !row.is_object() {
-            return idb_sync_core::outbox::KeyFacts { exists_locally, pending: None, may_exist_on_server: false };
+            return idb_sync_core::outbox::KeyFacts {
+                exists_locally,
+                pending: None,
+                may_exist_on_server: false,
+            };
         }
         let pending = Self::get(row, &self.pending_kind)
             .as_string()
             .and_then(|k| OpKind::parse(&k))
-            .map(|k| (k, Self::get(row, &self.pending_queued).as_f64().unwrap_or(0.0) as u64));
+            .map(|k| {
+                (
+                    k,
+                    Self::get(row, &self.pending_queued).as_f64().unwrap_or(0.0) as u64,
+                )
+            });
         let version = Self::get(row, &self.version).as_f64().unwrap_or(0.0);
         let may_exist_on_server = version > 0.0
             || !Self::get(row, &self.in_flight).is_undefined()
             || Self::get(row, &self.acked).is_truthy();
-        idb_sync_core::outbox::KeyFacts { exists_locally, pending, may_exist_on_server }
+        idb_sync_core::outbox::KeyFacts {
+            exists_locally,
+            pending,
+            may_exist_on_server,
+        }
     }
 
     /// True if the row keeps nothing (no version, outbox entry, conflict or ack).
@@ -144,7 +188,13 @@ impl Fields {
 
     /// Removes the pending entry's fields.
     pub(crate) fn clear_pending(&self, row: &JsValue) {
-        for f in [&self.pending_kind, &self.pending_queued, &self.pending_hlc, &self.pending_patch, &self.pending_record] {
+        for f in [
+            &self.pending_kind,
+            &self.pending_queued,
+            &self.pending_hlc,
+            &self.pending_patch,
+            &self.pending_record,
+        ] {
             let _ = Reflect::delete_property(row.unchecked_ref::<Object>(), f);
         }
     }

@@ -48,10 +48,22 @@ pub struct IdbStorage {
 impl IdbStorage {
     /// Opens (creating or adopting) database `name` for app version `version` with the
     /// app's tables `schema`; creates the client metadata on first open.
-    pub async fn open(name: &str, version: u32, schema: DatabaseSchema) -> Result<IdbStorage, SyncError> {
+    pub async fn open(
+        name: &str,
+        version: u32,
+        schema: DatabaseSchema,
+    ) -> Result<IdbStorage, SyncError> {
         let tables = schema
             .values()
-            .map(|t| Ok((t.name.clone(), Rc::new(TableInfo { schema: t.clone(), key_mode: KeyMode::of(t)? }))))
+            .map(|t| {
+                Ok((
+                    t.name.clone(),
+                    Rc::new(TableInfo {
+                        schema: t.clone(),
+                        key_mode: KeyMode::of(t)?,
+                    }),
+                ))
+            })
             .collect::<Result<BTreeMap<_, _>, SyncError>>()?;
         let db = open::open_database(name, version, &schema).await?;
         let closed = Rc::new(Cell::new(false));
@@ -64,7 +76,15 @@ impl IdbStorage {
             return Err(e);
         }
         let events = Rc::new(Events::new(name)?);
-        Ok(IdbStorage { inner: Rc::new(Inner { name: name.to_owned(), db, closed, tables, events }) })
+        Ok(IdbStorage {
+            inner: Rc::new(Inner {
+                name: name.to_owned(),
+                db,
+                closed,
+                tables,
+                events,
+            }),
+        })
     }
 
     /// The database name.
@@ -82,7 +102,11 @@ impl IdbStorage {
 
     /// A declared table.
     pub(crate) fn table(&self, name: &str) -> Result<Rc<TableInfo>, SyncError> {
-        self.inner.tables.get(name).cloned().ok_or_else(|| SyncError::UnknownTable(name.to_owned()))
+        self.inner
+            .tables
+            .get(name)
+            .cloned()
+            .ok_or_else(|| SyncError::UnknownTable(name.to_owned()))
     }
 
     /// Every declared table's name.
@@ -96,7 +120,11 @@ impl IdbStorage {
     }
 
     /// Local writes on one table, in one transaction, announced after commit.
-    pub(crate) async fn local_write(&self, table: &str, writes: Vec<write::Write>) -> Result<Vec<JsValue>, SyncError> {
+    pub(crate) async fn local_write(
+        &self,
+        table: &str,
+        writes: Vec<write::Write>,
+    ) -> Result<Vec<JsValue>, SyncError> {
         let keys = write::write(self, table, writes).await?;
         if !keys.is_empty() {
             self.events().emit(table, &keys, Source::Local);
@@ -116,13 +144,20 @@ async fn ensure_meta(db: &IdbDatabase) -> Result<(), SyncError> {
     let tx = Tx::begin(db, &[META], IdbTransactionMode::Readwrite)?;
     let result = async {
         let store = tx.store(META)?;
-        let existing = idb::request(store.get(&META_KEY.into()).map_err(|e| thrown("get meta", e))?).await?;
+        let existing = idb::request(
+            store
+                .get(&META_KEY.into())
+                .map_err(|e| thrown("get meta", e))?,
+        )
+        .await?;
         if existing.is_undefined() {
             let meta = ClientMeta::new(uuid::Uuid::now_v7().to_string());
             let js = meta
                 .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
                 .map_err(|e| SyncError::Storage(e.to_string()))?;
-            store.put_with_key(&js, &META_KEY.into()).map_err(|e| thrown("put meta", e))?;
+            store
+                .put_with_key(&js, &META_KEY.into())
+                .map_err(|e| thrown("put meta", e))?;
         }
         Ok(())
     }

@@ -7,10 +7,15 @@
 //! goes to the next IndexedDB version; Dexie still opens it (on a VersionError it
 //! retries at the installed version).
 
-use idb_sync_core::schema::{plan_upgrade, DatabaseSchema, IndexSpec, KeyPath, PrimaryKey, TableSchema};
+use idb_sync_core::schema::{
+    plan_upgrade, DatabaseSchema, IndexSpec, KeyPath, PrimaryKey, TableSchema,
+};
 use js_sys::Array;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{IdbDatabase, IdbIndexParameters, IdbObjectStore, IdbObjectStoreParameters, IdbTransaction, IdbTransactionMode};
+use web_sys::{
+    IdbDatabase, IdbIndexParameters, IdbObjectStore, IdbObjectStoreParameters, IdbTransaction,
+    IdbTransactionMode,
+};
 
 use crate::error::SyncError;
 use crate::idb::{self, thrown, Tx};
@@ -21,7 +26,10 @@ fn key_path_from_js(v: &JsValue) -> Option<KeyPath> {
         return (!s.is_empty()).then_some(KeyPath::Single(s));
     }
     if Array::is_array(v) {
-        let fields = Array::from(v).iter().filter_map(|f| f.as_string()).collect();
+        let fields = Array::from(v)
+            .iter()
+            .filter_map(|f| f.as_string())
+            .collect();
         return Some(KeyPath::Compound(fields));
     }
     None
@@ -30,7 +38,11 @@ fn key_path_from_js(v: &JsValue) -> Option<KeyPath> {
 fn key_path_to_js(k: &KeyPath) -> JsValue {
     match k {
         KeyPath::Single(f) => JsValue::from_str(f),
-        KeyPath::Compound(fs) => fs.iter().map(|f| JsValue::from_str(f)).collect::<Array>().into(),
+        KeyPath::Compound(fs) => fs
+            .iter()
+            .map(|f| JsValue::from_str(f))
+            .collect::<Array>()
+            .into(),
     }
 }
 
@@ -41,14 +53,24 @@ fn read_store(store: &IdbObjectStore) -> Result<TableSchema, SyncError> {
     for i in 0..names.length() {
         let Some(name) = names.get(i) else { continue };
         let index = store.index(&name).map_err(|e| thrown("index", e))?;
-        let Some(key_path) = key_path_from_js(&index.key_path().map_err(|e| thrown("index keyPath", e))?) else {
+        let Some(key_path) =
+            key_path_from_js(&index.key_path().map_err(|e| thrown("index keyPath", e))?)
+        else {
             continue;
         };
-        indexes.push(IndexSpec { name, key_path, unique: index.unique(), multi_entry: index.multi_entry() });
+        indexes.push(IndexSpec {
+            name,
+            key_path,
+            unique: index.unique(),
+            multi_entry: index.multi_entry(),
+        });
     }
     Ok(TableSchema {
         name: store.name(),
-        primary: PrimaryKey { key_path: key_path_from_js(&key_path), auto_increment: store.auto_increment() },
+        primary: PrimaryKey {
+            key_path: key_path_from_js(&key_path),
+            auto_increment: store.auto_increment(),
+        },
         indexes,
     })
 }
@@ -62,7 +84,9 @@ fn store_names(db: &IdbDatabase) -> Vec<String> {
 fn read_schema(db: &IdbDatabase, tx: &IdbTransaction) -> Result<DatabaseSchema, SyncError> {
     let mut out = DatabaseSchema::new();
     for name in store_names(db) {
-        let store = tx.object_store(&name).map_err(|e| thrown("object store", e))?;
+        let store = tx
+            .object_store(&name)
+            .map_err(|e| thrown("object store", e))?;
         out.insert(name, read_store(&store)?);
     }
     Ok(out)
@@ -73,16 +97,26 @@ fn create_index(store: &IdbObjectStore, index: &IndexSpec) -> Result<(), SyncErr
     params.set_unique(index.unique);
     params.set_multi_entry(index.multi_entry);
     let created = match &index.key_path {
-        KeyPath::Single(f) => store.create_index_with_str_and_optional_parameters(&index.name, f, &params),
-        k @ KeyPath::Compound(_) => {
-            store.create_index_with_str_sequence_and_optional_parameters(&index.name, &key_path_to_js(k), &params)
+        KeyPath::Single(f) => {
+            store.create_index_with_str_and_optional_parameters(&index.name, f, &params)
         }
+        k @ KeyPath::Compound(_) => store.create_index_with_str_sequence_and_optional_parameters(
+            &index.name,
+            &key_path_to_js(k),
+            &params,
+        ),
     };
-    created.map(|_| ()).map_err(|e| thrown(&format!("create index `{}`", index.name), e))
+    created
+        .map(|_| ())
+        .map_err(|e| thrown(&format!("create index `{}`", index.name), e))
 }
 
 /// Creates what `wanted` lists and the database lacks, inside the upgrade transaction.
-fn apply_upgrade(db: &IdbDatabase, tx: &IdbTransaction, wanted: &DatabaseSchema) -> Result<(), SyncError> {
+fn apply_upgrade(
+    db: &IdbDatabase,
+    tx: &IdbTransaction,
+    wanted: &DatabaseSchema,
+) -> Result<(), SyncError> {
     let existing = read_schema(db, tx)?;
     let plan = plan_upgrade(&existing, wanted)?;
     for table in &plan.new_stores {
@@ -99,13 +133,18 @@ fn apply_upgrade(db: &IdbDatabase, tx: &IdbTransaction, wanted: &DatabaseSchema)
         }
     }
     for (name, index) in &plan.new_indexes {
-        let store = tx.object_store(name).map_err(|e| thrown("object store", e))?;
+        let store = tx
+            .object_store(name)
+            .map_err(|e| thrown("object store", e))?;
         create_index(&store, index)?;
     }
     Ok(())
 }
 
-async fn read_and_plan(db: &IdbDatabase, wanted: &DatabaseSchema) -> Result<idb_sync_core::schema::UpgradePlan, SyncError> {
+async fn read_and_plan(
+    db: &IdbDatabase,
+    wanted: &DatabaseSchema,
+) -> Result<idb_sync_core::schema::UpgradePlan, SyncError> {
     let names = store_names(db);
     let existing = if names.is_empty() {
         DatabaseSchema::new()
@@ -120,7 +159,11 @@ async fn read_and_plan(db: &IdbDatabase, wanted: &DatabaseSchema) -> Result<idb_
 
 /// Opens (creating or adopting) database `name` for app version `version` and the
 /// app's tables `schema`, plus idb-sync's own stores.
-pub(crate) async fn open_database(name: &str, version: u32, schema: &DatabaseSchema) -> Result<IdbDatabase, SyncError> {
+pub(crate) async fn open_database(
+    name: &str,
+    version: u32,
+    schema: &DatabaseSchema,
+) -> Result<IdbDatabase, SyncError> {
     let mut wanted = schema.clone();
     wanted.extend(own_stores());
     let db = idb::open(name, None, None).await?;

@@ -9,7 +9,10 @@
 use std::collections::BTreeMap;
 
 use idb_sync_core::conflict::{ConflictLogEntry, DeadLetter, ManualConflict};
-use idb_sync_core::outbox::{assign_in_flight, wire_size, BatchLimits, BatchSelector, ClientMeta, InFlightOp, KeyState, OpKind, PendingOp};
+use idb_sync_core::outbox::{
+    assign_in_flight, wire_size, BatchLimits, BatchSelector, ClientMeta, InFlightOp, KeyState,
+    OpKind, PendingOp,
+};
 use idb_sync_core::ports::{Storage, StorageTx};
 use idb_sync_core::protocol::MergeMode;
 use idb_sync_core::{Op, Record, RecordId, SyncError as CoreError};
@@ -34,7 +37,8 @@ fn core(e: SyncError) -> CoreError {
 }
 
 fn to_js<T: Serialize>(v: &T) -> Result<JsValue, SyncError> {
-    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| SyncError::Storage(format!("encode: {e}")))
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| SyncError::Storage(format!("encode: {e}")))
 }
 
 fn from_js<T: DeserializeOwned>(v: JsValue) -> Result<T, SyncError> {
@@ -58,19 +62,31 @@ fn get(row: &JsValue, f: &JsValue) -> JsValue {
 }
 
 /// A key's state from its row and its app record.
-fn decode(f: &Fields, id: &RecordId, row: &JsValue, record: JsValue) -> Result<KeyState, SyncError> {
+fn decode(
+    f: &Fields,
+    id: &RecordId,
+    row: &JsValue,
+    record: JsValue,
+) -> Result<KeyState, SyncError> {
     let value: Option<Record> = opt_from_js(record)?;
-    let pending = match get(row, &f.pending_kind).as_string().and_then(|k| OpKind::parse(&k)) {
+    let pending = match get(row, &f.pending_kind)
+        .as_string()
+        .and_then(|k| OpKind::parse(&k))
+    {
         None => None,
         Some(kind) => {
             let stored: Option<Record> = opt_from_js(get(row, &f.pending_record))?;
             let record = || {
-                stored.clone().or_else(|| value.clone()).ok_or_else(|| SyncError::Storage(format!("{id}: pending {} without a record", kind.as_str())))
+                stored.clone().or_else(|| value.clone()).ok_or_else(|| {
+                    SyncError::Storage(format!("{id}: pending {} without a record", kind.as_str()))
+                })
             };
             let op = match kind {
                 OpKind::Create => Op::Create { record: record()? },
                 OpKind::Put => Op::Put { record: record()? },
-                OpKind::Update => Op::Update { patch: opt_from_js(get(row, &f.pending_patch))?.unwrap_or_default() },
+                OpKind::Update => Op::Update {
+                    patch: opt_from_js(get(row, &f.pending_patch))?.unwrap_or_default(),
+                },
                 OpKind::Delete => Op::Delete,
             };
             Some(PendingOp {
@@ -93,7 +109,12 @@ fn decode(f: &Fields, id: &RecordId, row: &JsValue, record: JsValue) -> Result<K
 
 /// A key's row (`None` if nothing needs keeping).
 fn encode_row(f: &Fields, state: &KeyState) -> Result<Option<JsValue>, SyncError> {
-    if state.pending.is_none() && state.in_flight.is_none() && state.conflict.is_none() && state.version == 0 && !state.acked_unpulled {
+    if state.pending.is_none()
+        && state.in_flight.is_none()
+        && state.conflict.is_none()
+        && state.version == 0
+        && !state.acked_unpulled
+    {
         return Ok(None);
     }
     let row: JsValue = Object::new().into();
@@ -134,7 +155,10 @@ fn encode_row(f: &Fields, state: &KeyState) -> Result<Option<JsValue>, SyncError
 
 fn record_id(state_key: &JsValue) -> Option<RecordId> {
     let arr = state_key.dyn_ref::<Array>()?;
-    Some(RecordId { table: arr.get(0).as_string()?, key: to_record_key(&arr.get(1))? })
+    Some(RecordId {
+        table: arr.get(0).as_string()?,
+        key: to_record_key(&arr.get(1))?,
+    })
 }
 
 impl IdbStorage {
@@ -149,13 +173,22 @@ impl IdbStorage {
     /// A read-write transaction over the sync state, the metadata and every app table
     /// (taking a batch and resetting the replica touch records of any table).
     fn begin_over_everything(&self) -> Result<Tx, SyncError> {
-        let names: Vec<String> = [STATE, META].iter().map(|s| s.to_string()).chain(self.table_names()).collect();
+        let names: Vec<String> = [STATE, META]
+            .iter()
+            .map(|s| s.to_string())
+            .chain(self.table_names())
+            .collect();
         let refs: Vec<&str> = names.iter().map(String::as_str).collect();
         Tx::begin(&self.db()?, &refs, IdbTransactionMode::Readwrite)
     }
 
     async fn read_meta_in(tx: &Tx) -> Result<ClientMeta, SyncError> {
-        let meta = idb::request(tx.store(META)?.get(&META_KEY.into()).map_err(|e| thrown("get meta", e))?).await?;
+        let meta = idb::request(
+            tx.store(META)?
+                .get(&META_KEY.into())
+                .map_err(|e| thrown("get meta", e))?,
+        )
+        .await?;
         from_js(meta)
     }
 
@@ -167,7 +200,10 @@ impl IdbStorage {
         for id in keys {
             self.table(&id.table)?;
         }
-        let mut names: Vec<String> = [META, STATE, CONFLICTS, DEAD_LETTERS].iter().map(|s| s.to_string()).collect();
+        let mut names: Vec<String> = [META, STATE, CONFLICTS, DEAD_LETTERS]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         for id in keys {
             if !names.contains(&id.table) {
                 names.push(id.table.clone());
@@ -178,11 +214,22 @@ impl IdbStorage {
         let result = async {
             let fields = Fields::new();
             let state_store = tx.store(STATE)?;
-            let mut reads = vec![tx.store(META)?.get(&META_KEY.into()).map_err(|e| thrown("get meta", e))?];
+            let mut reads = vec![tx
+                .store(META)?
+                .get(&META_KEY.into())
+                .map_err(|e| thrown("get meta", e))?];
             for id in keys {
                 let key = from_record_key(&id.key);
-                reads.push(state_store.get(&state_key(&id.table.as_str().into(), &key)).map_err(|e| thrown("get state", e))?);
-                reads.push(tx.store(&id.table)?.get(&key).map_err(|e| thrown("get record", e))?);
+                reads.push(
+                    state_store
+                        .get(&state_key(&id.table.as_str().into(), &key))
+                        .map_err(|e| thrown("get state", e))?,
+                );
+                reads.push(
+                    tx.store(&id.table)?
+                        .get(&key)
+                        .map_err(|e| thrown("get record", e))?,
+                );
             }
             let mut results = idb::all(&reads).await?.into_iter();
             let meta: ClientMeta = from_js(results.next().unwrap_or(JsValue::UNDEFINED))?;
@@ -192,11 +239,17 @@ impl IdbStorage {
                 let record = results.next().unwrap_or(JsValue::UNDEFINED);
                 before.insert(id.clone(), decode(&fields, id, &row, record)?);
             }
-            let mut stx = StorageTx { meta: Some(meta), states: before.clone(), ..StorageTx::default() };
+            let mut stx = StorageTx {
+                meta: Some(meta),
+                states: before.clone(),
+                ..StorageTx::default()
+            };
             let out = f(&mut stx).map_err(SyncError::Core)?;
             let mut changed = Vec::new();
             if let Some(meta) = &stx.meta {
-                tx.store(META)?.put_with_key(&to_js(meta)?, &META_KEY.into()).map_err(|e| thrown("put meta", e))?;
+                tx.store(META)?
+                    .put_with_key(&to_js(meta)?, &META_KEY.into())
+                    .map_err(|e| thrown("put meta", e))?;
             }
             for (id, state) in &stx.states {
                 let key = from_record_key(&id.key);
@@ -204,27 +257,37 @@ impl IdbStorage {
                 let old_value = before.get(id).and_then(|s| s.value.as_ref());
                 if old_value != state.value.as_ref() {
                     match &state.value {
-                        Some(v) => app.put(&self.record_to_js(id, v)?).map_err(|e| thrown("put record", e))?,
+                        Some(v) => app
+                            .put(&self.record_to_js(id, v)?)
+                            .map_err(|e| thrown("put record", e))?,
                         None => app.delete(&key).map_err(|e| thrown("delete record", e))?,
                     };
                     changed.push(id.clone());
                 }
                 let skey = state_key(&id.table.as_str().into(), &key);
                 match encode_row(&fields, state)? {
-                    Some(row) => state_store.put_with_key(&row, &skey).map_err(|e| thrown("put state", e))?,
-                    None => state_store.delete(&skey).map_err(|e| thrown("delete state", e))?,
+                    Some(row) => state_store
+                        .put_with_key(&row, &skey)
+                        .map_err(|e| thrown("put state", e))?,
+                    None => state_store
+                        .delete(&skey)
+                        .map_err(|e| thrown("delete state", e))?,
                 };
             }
             let conflicts = tx.store(CONFLICTS)?;
             for entry in &stx.conflict_log {
-                conflicts.add(&to_js(entry)?).map_err(|e| thrown("add conflict", e))?;
+                conflicts
+                    .add(&to_js(entry)?)
+                    .map_err(|e| thrown("add conflict", e))?;
             }
             let dead = tx.store(DEAD_LETTERS)?;
             for letter in &stx.new_dead_letters {
-                dead.put_with_key(&to_js(letter)?, &JsValue::from_f64(letter.id as f64)).map_err(|e| thrown("put dead letter", e))?;
+                dead.put_with_key(&to_js(letter)?, &JsValue::from_f64(letter.id as f64))
+                    .map_err(|e| thrown("put dead letter", e))?;
             }
             for id in &stx.removed_dead_letters {
-                dead.delete(&JsValue::from_f64(*id as f64)).map_err(|e| thrown("delete dead letter", e))?;
+                dead.delete(&JsValue::from_f64(*id as f64))
+                    .map_err(|e| thrown("delete dead letter", e))?;
             }
             Ok((out, changed))
         }
@@ -232,35 +295,57 @@ impl IdbStorage {
         tx.finish(result).await
     }
 
-    async fn take_batch_inner(&self, limits: &BatchLimits, mode: &dyn Fn(&str) -> MergeMode) -> Result<Vec<InFlightOp>, SyncError> {
+    async fn take_batch_inner(
+        &self,
+        limits: &BatchLimits,
+        mode: &dyn Fn(&str) -> MergeMode,
+    ) -> Result<Vec<InFlightOp>, SyncError> {
         let tx = self.begin_over_everything()?;
         let result = async {
             let fields = Fields::new();
             let state_store = tx.store(STATE)?;
-            let inflight = state_store.index(INFLIGHT_INDEX).map_err(|e| thrown("index", e))?;
-            let rows = Array::from(&idb::request(inflight.get_all().map_err(|e| thrown("getAll", e))?).await?);
+            let inflight = state_store
+                .index(INFLIGHT_INDEX)
+                .map_err(|e| thrown("index", e))?;
+            let rows = Array::from(
+                &idb::request(inflight.get_all().map_err(|e| thrown("getAll", e))?).await?,
+            );
             if rows.length() > 0 {
-                let mut ops = rows.iter().map(|r| from_js::<InFlightOp>(get(&r, &fields.in_flight))).collect::<Result<Vec<_>, _>>()?;
+                let mut ops = rows
+                    .iter()
+                    .map(|r| from_js::<InFlightOp>(get(&r, &fields.in_flight)))
+                    .collect::<Result<Vec<_>, _>>()?;
                 ops.sort_by_key(|o| o.seq);
                 return Ok(ops);
             }
             if limits.max_count == 0 {
                 return Ok(Vec::new());
             }
-            let pending = state_store.index(PENDING_INDEX).map_err(|e| thrown("index", e))?;
+            let pending = state_store
+                .index(PENDING_INDEX)
+                .map_err(|e| thrown("index", e))?;
             let limit = limits.max_count.min(u32::MAX as usize) as u32;
             let reads = [
-                pending.get_all_with_key_and_limit(&JsValue::UNDEFINED, limit).map_err(|e| thrown("getAll", e))?,
-                pending.get_all_keys_with_key_and_limit(&JsValue::UNDEFINED, limit).map_err(|e| thrown("getAllKeys", e))?,
+                pending
+                    .get_all_with_key_and_limit(&JsValue::UNDEFINED, limit)
+                    .map_err(|e| thrown("getAll", e))?,
+                pending
+                    .get_all_keys_with_key_and_limit(&JsValue::UNDEFINED, limit)
+                    .map_err(|e| thrown("getAllKeys", e))?,
             ];
             let read = idb::all(&reads).await?;
             let (rows, skeys) = (Array::from(&read[0]), Array::from(&read[1]));
             let mut records = Vec::new();
             let mut ids = Vec::new();
             for skey in skeys.iter() {
-                let id = record_id(&skey).ok_or_else(|| SyncError::Storage("malformed state key".into()))?;
+                let id = record_id(&skey)
+                    .ok_or_else(|| SyncError::Storage("malformed state key".into()))?;
                 let store = tx.store(&id.table)?;
-                records.push(store.get(&from_record_key(&id.key)).map_err(|e| thrown("get record", e))?);
+                records.push(
+                    store
+                        .get(&from_record_key(&id.key))
+                        .map_err(|e| thrown("get record", e))?,
+                );
                 ids.push((id, skey));
             }
             let mut records = idb::all(&records).await?.into_iter();
@@ -268,7 +353,12 @@ impl IdbStorage {
             let mut selector = BatchSelector::new(*limits);
             let mut batch = Vec::new();
             for ((id, skey), row) in ids.into_iter().zip(rows.iter()) {
-                let mut state = decode(&fields, &id, &row, records.next().unwrap_or(JsValue::UNDEFINED))?;
+                let mut state = decode(
+                    &fields,
+                    &id,
+                    &row,
+                    records.next().unwrap_or(JsValue::UNDEFINED),
+                )?;
                 let Some(p) = &state.pending else { continue };
                 if !selector.offer(wire_size(&id, &p.op)) {
                     break;
@@ -276,12 +366,18 @@ impl IdbStorage {
                 if let Some(entry) = assign_in_flight(&id, &mut state, &mut meta, mode(&id.table)) {
                     batch.push(entry);
                     match encode_row(&fields, &state)? {
-                        Some(row) => state_store.put_with_key(&row, &skey).map_err(|e| thrown("put state", e))?,
-                        None => state_store.delete(&skey).map_err(|e| thrown("delete state", e))?,
+                        Some(row) => state_store
+                            .put_with_key(&row, &skey)
+                            .map_err(|e| thrown("put state", e))?,
+                        None => state_store
+                            .delete(&skey)
+                            .map_err(|e| thrown("delete state", e))?,
                     };
                 }
             }
-            tx.store(META)?.put_with_key(&to_js(&meta)?, &META_KEY.into()).map_err(|e| thrown("put meta", e))?;
+            tx.store(META)?
+                .put_with_key(&to_js(&meta)?, &META_KEY.into())
+                .map_err(|e| thrown("put meta", e))?;
             Ok(batch)
         }
         .await;
@@ -295,26 +391,37 @@ impl IdbStorage {
             let state_store = tx.store(STATE)?;
             let reads = [
                 state_store.get_all().map_err(|e| thrown("getAll", e))?,
-                state_store.get_all_keys().map_err(|e| thrown("getAllKeys", e))?,
+                state_store
+                    .get_all_keys()
+                    .map_err(|e| thrown("getAllKeys", e))?,
             ];
             let read = idb::all(&reads).await?;
-            for (row, skey) in Array::from(&read[0]).iter().zip(Array::from(&read[1]).iter()) {
+            for (row, skey) in Array::from(&read[0])
+                .iter()
+                .zip(Array::from(&read[1]).iter())
+            {
                 let keep = !get(&row, &fields.pending_kind).is_undefined()
                     || !get(&row, &fields.in_flight).is_undefined()
                     || !get(&row, &fields.conflict).is_undefined();
                 if keep {
                     continue;
                 }
-                state_store.delete(&skey).map_err(|e| thrown("delete state", e))?;
+                state_store
+                    .delete(&skey)
+                    .map_err(|e| thrown("delete state", e))?;
                 if let Some(id) = record_id(&skey) {
                     if self.table(&id.table).is_ok() {
-                        tx.store(&id.table)?.delete(&from_record_key(&id.key)).map_err(|e| thrown("delete record", e))?;
+                        tx.store(&id.table)?
+                            .delete(&from_record_key(&id.key))
+                            .map_err(|e| thrown("delete record", e))?;
                     }
                 }
             }
             let mut meta = Self::read_meta_in(&tx).await?;
             meta.cursor = None;
-            tx.store(META)?.put_with_key(&to_js(&meta)?, &META_KEY.into()).map_err(|e| thrown("put meta", e))?;
+            tx.store(META)?
+                .put_with_key(&to_js(&meta)?, &META_KEY.into())
+                .map_err(|e| thrown("put meta", e))?;
             Ok(())
         }
         .await;
@@ -324,13 +431,22 @@ impl IdbStorage {
     /// Every entry of one of our stores, in key order.
     async fn read_all<T: DeserializeOwned>(&self, store: &str) -> Result<Vec<T>, SyncError> {
         self.read_only(&[store], async |tx| {
-            let all = idb::request(tx.store(store)?.get_all().map_err(|e| thrown("getAll", e))?).await?;
+            let all = idb::request(
+                tx.store(store)?
+                    .get_all()
+                    .map_err(|e| thrown("getAll", e))?,
+            )
+            .await?;
             Array::from(&all).iter().map(from_js).collect()
         })
         .await
     }
 
-    async fn read_only<R>(&self, stores: &[&str], body: impl AsyncFnOnce(&Tx) -> Result<R, SyncError>) -> Result<R, SyncError> {
+    async fn read_only<R>(
+        &self,
+        stores: &[&str],
+        body: impl AsyncFnOnce(&Tx) -> Result<R, SyncError>,
+    ) -> Result<R, SyncError> {
         let tx = Tx::begin(&self.db()?, stores, IdbTransactionMode::Readonly)?;
         let result = body(&tx).await;
         tx.finish(result).await
@@ -339,7 +455,9 @@ impl IdbStorage {
 
 impl Storage for IdbStorage {
     async fn read_meta(&self) -> Result<ClientMeta, CoreError> {
-        self.read_only(&[META], async |tx| Self::read_meta_in(tx).await).await.map_err(core)
+        self.read_only(&[META], async |tx| Self::read_meta_in(tx).await)
+            .await
+            .map_err(core)
     }
 
     async fn read_state(&self, id: &RecordId) -> Result<KeyState, CoreError> {
@@ -347,22 +465,38 @@ impl Storage for IdbStorage {
         self.read_only(&[STATE, id.table.as_str()], async |tx| {
             let key = from_record_key(&id.key);
             let reads = [
-                tx.store(STATE)?.get(&state_key(&id.table.as_str().into(), &key)).map_err(|e| thrown("get state", e))?,
-                tx.store(&id.table)?.get(&key).map_err(|e| thrown("get record", e))?,
+                tx.store(STATE)?
+                    .get(&state_key(&id.table.as_str().into(), &key))
+                    .map_err(|e| thrown("get state", e))?,
+                tx.store(&id.table)?
+                    .get(&key)
+                    .map_err(|e| thrown("get record", e))?,
             ];
             let mut read = idb::all(&reads).await?.into_iter();
             let row = read.next().unwrap_or(JsValue::UNDEFINED);
-            decode(&Fields::new(), id, &row, read.next().unwrap_or(JsValue::UNDEFINED))
+            decode(
+                &Fields::new(),
+                id,
+                &row,
+                read.next().unwrap_or(JsValue::UNDEFINED),
+            )
         })
         .await
         .map_err(core)
     }
 
-    async fn transact<R>(&self, keys: &[RecordId], f: impl FnOnce(&mut StorageTx) -> Result<R, CoreError>) -> Result<R, CoreError> {
+    async fn transact<R>(
+        &self,
+        keys: &[RecordId],
+        f: impl FnOnce(&mut StorageTx) -> Result<R, CoreError>,
+    ) -> Result<R, CoreError> {
         let (out, changed) = self.transact_inner(keys, f).await.map_err(core)?;
         let mut by_table: BTreeMap<&str, Vec<JsValue>> = BTreeMap::new();
         for id in &changed {
-            by_table.entry(id.table.as_str()).or_default().push(from_record_key(&id.key));
+            by_table
+                .entry(id.table.as_str())
+                .or_default()
+                .push(from_record_key(&id.key));
         }
         for (table, keys) in by_table {
             self.events().emit(table, &keys, Source::Remote);
@@ -370,7 +504,11 @@ impl Storage for IdbStorage {
         Ok(out)
     }
 
-    async fn take_batch(&self, limits: &BatchLimits, mode: &dyn Fn(&str) -> MergeMode) -> Result<Vec<InFlightOp>, CoreError> {
+    async fn take_batch(
+        &self,
+        limits: &BatchLimits,
+        mode: &dyn Fn(&str) -> MergeMode,
+    ) -> Result<Vec<InFlightOp>, CoreError> {
         self.take_batch_inner(limits, mode).await.map_err(core)
     }
 
@@ -380,9 +518,16 @@ impl Storage for IdbStorage {
 
     async fn conflict_keys(&self) -> Result<Vec<RecordId>, CoreError> {
         self.read_only(&[STATE], async |tx| {
-            let index = tx.store(STATE)?.index(CONFLICT_INDEX).map_err(|e| thrown("index", e))?;
-            let keys = idb::request(index.get_all_keys().map_err(|e| thrown("getAllKeys", e))?).await?;
-            Ok(Array::from(&keys).iter().filter_map(|k| record_id(&k)).collect())
+            let index = tx
+                .store(STATE)?
+                .index(CONFLICT_INDEX)
+                .map_err(|e| thrown("index", e))?;
+            let keys =
+                idb::request(index.get_all_keys().map_err(|e| thrown("getAllKeys", e))?).await?;
+            Ok(Array::from(&keys)
+                .iter()
+                .filter_map(|k| record_id(&k))
+                .collect())
         })
         .await
         .map_err(core)
@@ -400,11 +545,22 @@ impl Storage for IdbStorage {
         self.read_only(&[STATE], async |tx| {
             let store = tx.store(STATE)?;
             let reads = [
-                store.index(PENDING_INDEX).map_err(|e| thrown("index", e))?.count().map_err(|e| thrown("count", e))?,
-                store.index(INFLIGHT_INDEX).map_err(|e| thrown("index", e))?.count().map_err(|e| thrown("count", e))?,
+                store
+                    .index(PENDING_INDEX)
+                    .map_err(|e| thrown("index", e))?
+                    .count()
+                    .map_err(|e| thrown("count", e))?,
+                store
+                    .index(INFLIGHT_INDEX)
+                    .map_err(|e| thrown("index", e))?
+                    .count()
+                    .map_err(|e| thrown("count", e))?,
             ];
             let counts = idb::all(&reads).await?;
-            Ok(counts.iter().map(|c| c.as_f64().unwrap_or(0.0) as usize).sum())
+            Ok(counts
+                .iter()
+                .map(|c| c.as_f64().unwrap_or(0.0) as usize)
+                .sum())
         })
         .await
         .map_err(core)

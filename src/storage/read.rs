@@ -11,7 +11,11 @@ use crate::storage::{keys, IdbStorage};
 
 impl IdbStorage {
     /// The records with `keys` (`undefined` where none), in order.
-    pub(crate) async fn get_many(&self, table: &str, wanted: &[JsValue]) -> Result<Array, SyncError> {
+    pub(crate) async fn get_many(
+        &self,
+        table: &str,
+        wanted: &[JsValue],
+    ) -> Result<Array, SyncError> {
         self.table(table)?;
         for key in wanted {
             keys::validate(table, key)?;
@@ -46,7 +50,12 @@ impl IdbStorage {
         self.table(table)?;
         let tx = Tx::begin(&self.db()?, &[table], IdbTransactionMode::Readonly)?;
         let result = async {
-            let all = idb::request(tx.store(table)?.get_all().map_err(|e| thrown("getAll", e))?).await?;
+            let all = idb::request(
+                tx.store(table)?
+                    .get_all()
+                    .map_err(|e| thrown("getAll", e))?,
+            )
+            .await?;
             Ok(all.unchecked_into::<Array>())
         }
         .await;

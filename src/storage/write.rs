@@ -57,7 +57,10 @@ struct Checked {
 }
 
 fn is_plain_object(v: &JsValue) -> bool {
-    v.is_object() && !js_sys::Array::is_array(v) && !v.is_instance_of::<js_sys::Date>() && !v.is_function()
+    v.is_object()
+        && !js_sys::Array::is_array(v)
+        && !v.is_instance_of::<js_sys::Date>()
+        && !v.is_function()
 }
 
 /// Validates every write before any transaction starts (I8) and fills generated keys.
@@ -71,14 +74,19 @@ fn check(table: &TableInfo, writes: Vec<Write>) -> Result<Vec<Checked>, SyncErro
             match w {
                 Write::Add { record, key } | Write::Put { record, key } => {
                     if !is_plain_object(&record) {
-                        return Err(SyncError::InvalidRecord { table: name.clone(), reason: "a record must be an object".into() });
+                        return Err(SyncError::InvalidRecord {
+                            table: name.clone(),
+                            reason: "a record must be an object".into(),
+                        });
                     }
                     let (key, fresh) = match mode {
                         KeyMode::Inline { .. } | KeyMode::InlineAuto { .. } => {
                             if !key.is_undefined() {
                                 return Err(SyncError::InvalidArgument {
                                     argument: "key",
-                                    reason: format!("table `{name}` reads keys from its records; pass none"),
+                                    reason: format!(
+                                        "table `{name}` reads keys from its records; pass none"
+                                    ),
                                 });
                             }
                             let inline = mode.read(&record);
@@ -89,7 +97,8 @@ fn check(table: &TableInfo, writes: Vec<Write>) -> Result<Vec<Checked>, SyncErro
                                 (None, false)
                             } else if let Some(field) = mode.inline_field() {
                                 let generated = keys::generate();
-                                Reflect::set(&record, field, &generated).map_err(|e| thrown("set key", e))?;
+                                Reflect::set(&record, field, &generated)
+                                    .map_err(|e| thrown("set key", e))?;
                                 (Some(generated), true)
                             } else {
                                 return Err(SyncError::MissingKey(name.clone()));
@@ -106,12 +115,21 @@ fn check(table: &TableInfo, writes: Vec<Write>) -> Result<Vec<Checked>, SyncErro
                             }
                         }
                     };
-                    Ok(Checked { kind, key, fresh, data: record, prewritten: false })
+                    Ok(Checked {
+                        kind,
+                        key,
+                        fresh,
+                        data: record,
+                        prewritten: false,
+                    })
                 }
                 Write::Update { key, changes } => {
                     keys::validate(name, &key)?;
                     if !is_plain_object(&changes) {
-                        return Err(SyncError::InvalidArgument { argument: "changes", reason: "expected an object of fields".into() });
+                        return Err(SyncError::InvalidArgument {
+                            argument: "changes",
+                            reason: "expected an object of fields".into(),
+                        });
                     }
                     if let Some(field) = mode.inline_field() {
                         let changed = Reflect::get(&changes, field).unwrap_or(JsValue::UNDEFINED);
@@ -122,11 +140,23 @@ fn check(table: &TableInfo, writes: Vec<Write>) -> Result<Vec<Checked>, SyncErro
                             });
                         }
                     }
-                    Ok(Checked { kind, key: Some(key), fresh: false, data: changes, prewritten: false })
+                    Ok(Checked {
+                        kind,
+                        key: Some(key),
+                        fresh: false,
+                        data: changes,
+                        prewritten: false,
+                    })
                 }
                 Write::Delete { key } => {
                     keys::validate(name, &key)?;
-                    Ok(Checked { kind, key: Some(key), fresh: false, data: JsValue::UNDEFINED, prewritten: false })
+                    Ok(Checked {
+                        kind,
+                        key: Some(key),
+                        fresh: false,
+                        data: JsValue::UNDEFINED,
+                        prewritten: false,
+                    })
                 }
             }
         })
@@ -139,16 +169,28 @@ fn classify(table: &str, any_add: bool, e: SyncError) -> SyncError {
         SyncError::Storage(msg) if msg.starts_with("ConstraintError") => {
             let about_index = msg.contains("index");
             if any_add && !about_index {
-                SyncError::KeyExists { table: table.into(), detail: msg }
+                SyncError::KeyExists {
+                    table: table.into(),
+                    detail: msg,
+                }
             } else {
-                SyncError::UniqueViolation { table: table.into(), detail: msg }
+                SyncError::UniqueViolation {
+                    table: table.into(),
+                    detail: msg,
+                }
             }
         }
         other => other,
     }
 }
 
-fn put_in(store: &IdbObjectStore, kind: OpKind, record: &JsValue, key: Option<&JsValue>, out_of_line: bool) -> Result<IdbRequest, SyncError> {
+fn put_in(
+    store: &IdbObjectStore,
+    kind: OpKind,
+    record: &JsValue,
+    key: Option<&JsValue>,
+    out_of_line: bool,
+) -> Result<IdbRequest, SyncError> {
     let r = match (kind, out_of_line, key) {
         (OpKind::Create, true, Some(k)) => store.add_with_key(record, k),
         (OpKind::Create, _, _) => store.add(record),
@@ -169,7 +211,11 @@ fn merged_patch(previous: &JsValue, changes: &JsValue) -> JsValue {
 
 /// Runs `writes` on `table` in one transaction and returns the keys written, in order
 /// (a delete of a missing key is skipped and not returned).
-pub(crate) async fn write(storage: &IdbStorage, table: &str, writes: Vec<Write>) -> Result<Vec<JsValue>, SyncError> {
+pub(crate) async fn write(
+    storage: &IdbStorage,
+    table: &str,
+    writes: Vec<Write>,
+) -> Result<Vec<JsValue>, SyncError> {
     let info = storage.table(table)?;
     let items = check(&info, writes)?;
     if items.is_empty() {
@@ -177,13 +223,25 @@ pub(crate) async fn write(storage: &IdbStorage, table: &str, writes: Vec<Write>)
     }
     let any_add = items.iter().any(|i| i.kind == OpKind::Create);
     let now = js_sys::Date::now() as u64;
-    let tx = Tx::begin(&storage.db()?, &[table, STATE, META], IdbTransactionMode::Readwrite)?;
+    let tx = Tx::begin(
+        &storage.db()?,
+        &[table, STATE, META],
+        IdbTransactionMode::Readwrite,
+    )?;
     let result = run(&tx, &info, items, now).await;
-    let out = tx.finish(result).await.map_err(|e| classify(table, any_add, e))?;
+    let out = tx
+        .finish(result)
+        .await
+        .map_err(|e| classify(table, any_add, e))?;
     Ok(out)
 }
 
-async fn run(tx: &Tx, info: &TableInfo, mut items: Vec<Checked>, now: u64) -> Result<Vec<JsValue>, SyncError> {
+async fn run(
+    tx: &Tx,
+    info: &TableInfo,
+    mut items: Vec<Checked>,
+    now: u64,
+) -> Result<Vec<JsValue>, SyncError> {
     let name = &info.schema.name;
     let table_js = JsValue::from_str(name);
     let app = tx.store(name)?;
@@ -194,7 +252,9 @@ async fn run(tx: &Tx, info: &TableInfo, mut items: Vec<Checked>, now: u64) -> Re
 
     // Records without a key: IndexedDB assigns one (auto-increment) when they are
     // written, first, so that their state can be read like the others'.
-    let auto: Vec<usize> = (0..items.len()).filter(|&i| items[i].key.is_none()).collect();
+    let auto: Vec<usize> = (0..items.len())
+        .filter(|&i| items[i].key.is_none())
+        .collect();
     if !auto.is_empty() {
         let requests = auto
             .iter()
@@ -211,22 +271,34 @@ async fn run(tx: &Tx, info: &TableInfo, mut items: Vec<Checked>, now: u64) -> Re
     let has_state = if items.len() > 1 {
         let lower = js_sys::Array::of1(&table_js);
         let upper = js_sys::Array::of2(&table_js, &js_sys::Array::new());
-        let range = web_sys::IdbKeyRange::bound(&lower, &upper).map_err(|e| thrown("key range", e))?;
-        let n = idb::request(state.count_with_key(&range).map_err(|e| thrown("count state", e))?).await?;
+        let range =
+            web_sys::IdbKeyRange::bound(&lower, &upper).map_err(|e| thrown("key range", e))?;
+        let n = idb::request(
+            state
+                .count_with_key(&range)
+                .map_err(|e| thrown("count state", e))?,
+        )
+        .await?;
         n.as_f64().unwrap_or(1.0) > 0.0
     } else {
         true
     };
     // (Issued after the count: a request that finished before we awaited it never
     // wakes us.)
-    let mut reads = vec![meta_store.get(&META_KEY.into()).map_err(|e| thrown("get meta", e))?];
+    let mut reads = vec![meta_store
+        .get(&META_KEY.into())
+        .map_err(|e| thrown("get meta", e))?];
 
     let mut state_req = vec![None; items.len()];
     let mut record_req = vec![None; items.len()];
     for (i, item) in items.iter().enumerate() {
         let key = item.key.as_ref().expect("every key is known now");
         if !item.fresh && has_state {
-            reads.push(state.get(&state_key(&table_js, key)).map_err(|e| thrown("get state", e))?);
+            reads.push(
+                state
+                    .get(&state_key(&table_js, key))
+                    .map_err(|e| thrown("get state", e))?,
+            );
             state_req[i] = Some(reads.len() - 1);
         }
         if matches!(item.kind, OpKind::Update | OpKind::Delete) {
@@ -249,11 +321,17 @@ async fn run(tx: &Tx, info: &TableInfo, mut items: Vec<Checked>, now: u64) -> Re
     let fault = crate::testing::take_fault();
     for (i, item) in items.iter().enumerate() {
         let key = item.key.clone().expect("every key is known now");
-        let record_key = keys::to_record_key(&key)
-            .ok_or_else(|| SyncError::InvalidKey { table: name.clone(), reason: "generated key is not a string or number".into() })?;
+        let record_key = keys::to_record_key(&key).ok_or_else(|| SyncError::InvalidKey {
+            table: name.clone(),
+            reason: "generated key is not a string or number".into(),
+        })?;
         let entry = current.entry(record_key).or_insert_with(|| Current {
-            row: state_req[i].map(|r| results[r].clone()).unwrap_or(JsValue::UNDEFINED),
-            record: record_req[i].map(|r| results[r].clone()).unwrap_or(JsValue::UNDEFINED),
+            row: state_req[i]
+                .map(|r| results[r].clone())
+                .unwrap_or(JsValue::UNDEFINED),
+            record: record_req[i]
+                .map(|r| results[r].clone())
+                .unwrap_or(JsValue::UNDEFINED),
         });
         let exists = match item.kind {
             // IndexedDB's `add` refuses an existing key itself.
@@ -265,7 +343,9 @@ async fn run(tx: &Tx, info: &TableInfo, mut items: Vec<Checked>, now: u64) -> Re
             Ok(Some(plan)) => plan,
             Ok(None) => continue,
             Err(idb_sync_core::SyncError::NotFound(_)) => {
-                return Err(SyncError::NotFound(format!("update: no record with key {key:?} in `{name}`")))
+                return Err(SyncError::NotFound(format!(
+                    "update: no record with key {key:?} in `{name}`"
+                )))
             }
             Err(e) => return Err(e.into()),
         };
@@ -292,7 +372,9 @@ async fn run(tx: &Tx, info: &TableInfo, mut items: Vec<Checked>, now: u64) -> Re
             }
         }
         if fault {
-            return Err(SyncError::Storage("injected fault between the data write and the outbox write".into()));
+            return Err(SyncError::Storage(
+                "injected fault between the data write and the outbox write".into(),
+            ));
         }
         // Its state row (the outbox entry).
         if !entry.row.is_object() {
@@ -306,14 +388,23 @@ async fn run(tx: &Tx, info: &TableInfo, mut items: Vec<Checked>, now: u64) -> Re
             Some(p) => {
                 let patch = match p.data {
                     PendingData::Patch => Some(merged_patch(&JsValue::UNDEFINED, &item.data)),
-                    PendingData::MergedPatch => {
-                        Some(merged_patch(&Reflect::get(row, &fields.pending_patch).unwrap_or(JsValue::UNDEFINED), &item.data))
-                    }
+                    PendingData::MergedPatch => Some(merged_patch(
+                        &Reflect::get(row, &fields.pending_patch).unwrap_or(JsValue::UNDEFINED),
+                        &item.data,
+                    )),
                     PendingData::NewValue | PendingData::Nothing => None,
                 };
                 fields.clear_pending(row);
-                let _ = Reflect::set(row, &fields.pending_kind, &JsValue::from_str(p.kind.as_str()));
-                let _ = Reflect::set(row, &fields.pending_queued, &JsValue::from_f64(p.queued as f64));
+                let _ = Reflect::set(
+                    row,
+                    &fields.pending_kind,
+                    &JsValue::from_str(p.kind.as_str()),
+                );
+                let _ = Reflect::set(
+                    row,
+                    &fields.pending_queued,
+                    &JsValue::from_f64(p.queued as f64),
+                );
                 let _ = Reflect::set(row, &fields.pending_hlc, &hlc);
                 if let Some(patch) = patch {
                     let _ = Reflect::set(row, &fields.pending_patch, &patch);
@@ -324,13 +415,18 @@ async fn run(tx: &Tx, info: &TableInfo, mut items: Vec<Checked>, now: u64) -> Re
         if fields.row_is_empty(row) {
             state.delete(&skey).map_err(|e| thrown("delete state", e))?;
         } else {
-            state.put_with_key(row, &skey).map_err(|e| thrown("put state", e))?;
+            state
+                .put_with_key(row, &skey)
+                .map_err(|e| thrown("put state", e))?;
         }
         written.push(key);
     }
-    let meta_js = meta.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+    let meta_js = meta
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
         .map_err(|e| SyncError::Storage(format!("client metadata: {e}")))?;
-    meta_store.put_with_key(&meta_js, &META_KEY.into()).map_err(|e| thrown("put meta", e))?;
+    meta_store
+        .put_with_key(&meta_js, &META_KEY.into())
+        .map_err(|e| thrown("put meta", e))?;
     Ok(written)
 }
 

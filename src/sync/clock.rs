@@ -21,7 +21,10 @@ pub(crate) fn now_ms() -> u64 {
 pub(crate) fn monotonic_ms() -> f64 {
     let performance = js_sys::Reflect::get(&js_sys::global(), &"performance".into()).ok();
     let now = performance.as_ref().and_then(|p| {
-        let f: js_sys::Function = js_sys::Reflect::get(p, &"now".into()).ok()?.dyn_into().ok()?;
+        let f: js_sys::Function = js_sys::Reflect::get(p, &"now".into())
+            .ok()?
+            .dyn_into()
+            .ok()?;
         f.call0(p).ok()?.as_f64()
     });
     now.unwrap_or_else(js_sys::Date::now)
@@ -42,7 +45,10 @@ impl Clock for BrowserClock {
     async fn sleep(&self, ms: u64) {
         let promise = Promise::new(&mut |resolve, _| {
             if let Some(window) = web_sys::window() {
-                let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms.min(i32::MAX as u64) as i32);
+                let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+                    &resolve,
+                    ms.min(i32::MAX as u64) as i32,
+                );
             }
         });
         let _ = JsFuture::from(promise).await;

@@ -13,21 +13,36 @@ use crate::storage::IdbStorage;
 
 /// Reads the counts.
 pub(crate) async fn read(storage: &IdbStorage) -> Result<OutboxCounts, SyncError> {
-    let tx = Tx::begin(&storage.db()?, &[STATE, DEAD_LETTERS], IdbTransactionMode::Readonly)?;
+    let tx = Tx::begin(
+        &storage.db()?,
+        &[STATE, DEAD_LETTERS],
+        IdbTransactionMode::Readonly,
+    )?;
     let result = async {
         let state = tx.store(STATE)?;
         let count = |index: &str| -> Result<web_sys::IdbRequest, SyncError> {
-            state.index(index).map_err(|e| thrown("index", e))?.count().map_err(|e| thrown("count", e))
+            state
+                .index(index)
+                .map_err(|e| thrown("index", e))?
+                .count()
+                .map_err(|e| thrown("count", e))
         };
         let requests = [
             count(PENDING_INDEX)?,
             count(INFLIGHT_INDEX)?,
             count(CONFLICT_INDEX)?,
-            tx.store(DEAD_LETTERS)?.count().map_err(|e| thrown("count", e))?,
+            tx.store(DEAD_LETTERS)?
+                .count()
+                .map_err(|e| thrown("count", e))?,
         ];
         let n = idb::all(&requests).await?;
         let at = |i: usize| n.get(i).and_then(JsValue::as_f64).unwrap_or(0.0) as usize;
-        Ok(OutboxCounts { pending: at(0), in_flight: at(1), conflicts: at(2), dead_letters: at(3) })
+        Ok(OutboxCounts {
+            pending: at(0),
+            in_flight: at(1),
+            conflicts: at(2),
+            dead_letters: at(3),
+        })
     }
     .await;
     tx.finish(result).await

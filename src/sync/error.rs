@@ -60,8 +60,16 @@ impl ManagerError {
         }
     }
 
-    pub(crate) fn invalid(option: &'static str, code: &'static str, reason: impl Into<String>) -> Self {
-        ManagerError::InvalidOption { option, code, reason: reason.into() }
+    pub(crate) fn invalid(
+        option: &'static str,
+        code: &'static str,
+        reason: impl Into<String>,
+    ) -> Self {
+        ManagerError::InvalidOption {
+            option,
+            code,
+            reason: reason.into(),
+        }
     }
 }
 

@@ -12,7 +12,8 @@ use std::rc::{Rc, Weak};
 
 use idb_sync_core::engine::SyncEngine;
 use idb_sync_core::sync_loop::{
-    Decision, IdleReason, ProgressTransport, RoundProgress, Scheduler, StatusError, SyncNowResult, SyncStatus,
+    Decision, IdleReason, ProgressTransport, RoundProgress, Scheduler, StatusError, SyncNowResult,
+    SyncStatus,
 };
 use idb_sync_core::ErrorClass;
 use js_sys::Function;
@@ -33,7 +34,8 @@ use crate::storage::IdbStorage;
 /// How progress reaches the status.
 pub(crate) type ProgressFn = Box<dyn Fn(RoundProgress)>;
 /// The engine the manager drives.
-pub(crate) type Engine = SyncEngine<IdbStorage, ProgressTransport<FetchTransport, ProgressFn>, BrowserClock, JsResolver>;
+pub(crate) type Engine =
+    SyncEngine<IdbStorage, ProgressTransport<FetchTransport, ProgressFn>, BrowserClock, JsResolver>;
 
 /// The change-event listener id and its callback.
 type ChangeSubscription = (u32, Closure<dyn FnMut(JsValue)>);
@@ -96,7 +98,12 @@ pub(crate) struct State {
 }
 
 impl State {
-    pub(crate) fn new(scheduler: Scheduler, status: SyncStatus, wants_auto: bool, heartbeat: Heartbeat) -> State {
+    pub(crate) fn new(
+        scheduler: Scheduler,
+        status: SyncStatus,
+        wants_auto: bool,
+        heartbeat: Heartbeat,
+    ) -> State {
         State {
             scheduler,
             status,
@@ -170,7 +177,9 @@ pub(crate) fn panicked() -> Option<String> {
 }
 
 pub(crate) fn to_js<T: Serialize>(value: &T) -> JsValue {
-    value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap_or(JsValue::UNDEFINED)
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .unwrap_or(JsValue::UNDEFINED)
 }
 
 fn status_error_js(error: &StatusError) -> JsValue {
@@ -179,7 +188,18 @@ fn status_error_js(error: &StatusError) -> JsValue {
 
 impl Inner {
     pub(crate) fn new(parts: Parts) -> Rc<Inner> {
-        let Parts { db, transport, credentials, closed, leading, heartbeat, client_id, resolver, config, state } = parts;
+        let Parts {
+            db,
+            transport,
+            credentials,
+            closed,
+            leading,
+            heartbeat,
+            client_id,
+            resolver,
+            config,
+            state,
+        } = parts;
         let inner = Rc::new_cyclic(|weak: &Weak<Inner>| {
             let weak = weak.clone();
             let progress: ProgressFn = Box::new(move |step| {
@@ -229,28 +249,45 @@ impl Inner {
         let mut dom = Vec::new();
         if let Some(window) = web_sys::window() {
             let weak = Rc::downgrade(self);
-            dom.extend(Listener::new(&window, "online", move |_| with(&weak, |i| i.set_online(true))));
+            dom.extend(Listener::new(&window, "online", move |_| {
+                with(&weak, |i| i.set_online(true))
+            }));
             let weak = Rc::downgrade(self);
-            dom.extend(Listener::new(&window, "offline", move |_| with(&weak, |i| i.set_online(false))));
+            dom.extend(Listener::new(&window, "offline", move |_| {
+                with(&weak, |i| i.set_online(false))
+            }));
             if let Some(document) = window.document() {
                 let weak = Rc::downgrade(self);
-                dom.extend(Listener::new(&document, "visibilitychange", move |_| with(&weak, |i| i.visibility_changed())));
+                dom.extend(Listener::new(&document, "visibilitychange", move |_| {
+                    with(&weak, |i| i.visibility_changed())
+                }));
                 let weak = Rc::downgrade(self);
-                dom.extend(Listener::new(&document, "freeze", move |_| with(&weak, |i| i.set_frozen(true))));
+                dom.extend(Listener::new(&document, "freeze", move |_| {
+                    with(&weak, |i| i.set_frozen(true))
+                }));
                 let weak = Rc::downgrade(self);
-                dom.extend(Listener::new(&document, "resume", move |_| with(&weak, |i| i.set_frozen(false))));
+                dom.extend(Listener::new(&document, "resume", move |_| {
+                    with(&weak, |i| i.set_frozen(false))
+                }));
             }
         }
         let weak = Rc::downgrade(self);
-        let relay = Relay::open(self.storage.name(), move |message| with(&weak, |i| i.on_message(message)));
+        let relay = Relay::open(self.storage.name(), move |message| {
+            with(&weak, |i| i.on_message(message))
+        });
         let weak = Rc::downgrade(self);
         let on_change = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
-            let source = js_sys::Reflect::get(&event, &"source".into()).ok().and_then(|s| s.as_string());
+            let source = js_sys::Reflect::get(&event, &"source".into())
+                .ok()
+                .and_then(|s| s.as_string());
             if source.as_deref() == Some("local") {
                 with(&weak, |i| i.local_write());
             }
         });
-        let id = self.storage.events().subscribe("*", on_change.as_ref().unchecked_ref::<Function>().clone());
+        let id = self
+            .storage
+            .events()
+            .subscribe("*", on_change.as_ref().unchecked_ref::<Function>().clone());
         {
             let mut st = self.state.borrow_mut();
             st.dom = dom;
@@ -322,7 +359,11 @@ impl Inner {
             let mut refused = Vec::new();
             for call in std::mem::take(&mut st.calls) {
                 match self.request_round(&mut st) {
-                    Ok(ticket) => st.waiters.push(Waiter { ticket, resolve: call.resolve, reject: call.reject }),
+                    Ok(ticket) => st.waiters.push(Waiter {
+                        ticket,
+                        resolve: call.resolve,
+                        reject: call.reject,
+                    }),
                     Err(IdleReason::Offline) => refused.push((call.reject, ManagerError::Offline)),
                     Err(_) => refused.push((call.reject, ManagerError::Closed)),
                 }
@@ -356,15 +397,33 @@ impl Inner {
             st.timer = None;
             // A fresh scheduler: the abandoned round never reports to it.
             let config = *st.scheduler.config();
-            st.scheduler = Scheduler::new(config, now_ms(), triggers::is_online(), triggers::is_visible());
+            st.scheduler = Scheduler::new(
+                config,
+                now_ms(),
+                triggers::is_online(),
+                triggers::is_visible(),
+            );
             st.watch.heard(monotonic_ms());
-            (std::mem::take(&mut st.waiters), std::mem::take(&mut st.remote_waiters))
+            (
+                std::mem::take(&mut st.waiters),
+                std::mem::take(&mut st.remote_waiters),
+            )
         };
         web_sys::console::warn_1(&"idb-sync: another tab took over the sync loop".into());
         for (_, id) in remote {
-            let e = ManagerError::LeaderUnavailable("the tab that ran the sync loop lost the lead before its round; try again");
-            let error = StatusError { code: e.code().to_owned(), message: e.to_string(), class: ErrorClass::Transient };
-            self.post(&Message::SyncNowDone { id, result: None, error: Some(error) });
+            let e = ManagerError::LeaderUnavailable(
+                "the tab that ran the sync loop lost the lead before its round; try again",
+            );
+            let error = StatusError {
+                code: e.code().to_owned(),
+                message: e.to_string(),
+                class: ErrorClass::Transient,
+            };
+            self.post(&Message::SyncNowDone {
+                id,
+                result: None,
+                error: Some(error),
+            });
         }
         for waiter in waiters {
             self.call_leader(waiter.resolve, waiter.reject);
@@ -379,7 +438,9 @@ impl Inner {
         let inner = self.clone();
         async move {
             let leadership = inner.state.borrow().leadership.clone();
-            let Some(leadership) = leadership else { return true };
+            let Some(leadership) = leadership else {
+                return true;
+            };
             if leadership.still_held().await {
                 return true;
             }
@@ -485,18 +546,26 @@ impl Inner {
                     st.status.round_failed(e, next);
                 }
             }
-            let (done, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut st.waiters).into_iter().partition(|w| w.ticket <= n);
+            let (done, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut st.waiters)
+                .into_iter()
+                .partition(|w| w.ticket <= n);
             st.waiters = rest;
-            let (remote, rest): (Vec<_>, Vec<_>) =
-                std::mem::take(&mut st.remote_waiters).into_iter().partition(|(t, _)| *t <= n);
+            let (remote, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut st.remote_waiters)
+                .into_iter()
+                .partition(|(t, _)| *t <= n);
             st.remote_waiters = rest;
             (done, remote)
         };
-        let answer = result.as_ref().map(SyncNowResult::from).map_err(StatusError::from);
+        let answer = result
+            .as_ref()
+            .map(SyncNowResult::from)
+            .map_err(StatusError::from);
         for waiter in waiters {
             let _ = match &answer {
                 Ok(r) => waiter.resolve.call1(&JsValue::UNDEFINED, &to_js(r)),
-                Err(e) => waiter.reject.call1(&JsValue::UNDEFINED, &status_error_js(e)),
+                Err(e) => waiter
+                    .reject
+                    .call1(&JsValue::UNDEFINED, &status_error_js(e)),
             };
         }
         for (_, id) in remote {
@@ -513,14 +582,18 @@ impl Inner {
     /// Tells subscribers (and, from the leader, the other tabs) about a changed status.
     pub(crate) fn publish(&self) {
         let status = {
-            let Ok(mut st) = self.state.try_borrow_mut() else { return };
+            let Ok(mut st) = self.state.try_borrow_mut() else {
+                return;
+            };
             if st.published.as_ref() == Some(&st.status) {
                 return;
             }
             st.published = Some(st.status.clone());
             if st.leader {
                 if let Some(relay) = &st.relay {
-                    relay.post(&Message::Status { status: st.status.clone() });
+                    relay.post(&Message::Status {
+                        status: st.status.clone(),
+                    });
                 }
             }
             st.status.clone()
@@ -619,7 +692,10 @@ impl Inner {
     }
 
     fn visibility_changed(self: &Rc<Self>) {
-        self.state.borrow_mut().scheduler.set_visible(triggers::is_visible());
+        self.state
+            .borrow_mut()
+            .scheduler
+            .set_visible(triggers::is_visible());
         self.pump();
     }
 
@@ -653,7 +729,11 @@ impl Inner {
         if st.leader {
             match self.request_round(&mut st) {
                 Ok(ticket) => {
-                    st.waiters.push(Waiter { ticket, resolve, reject });
+                    st.waiters.push(Waiter {
+                        ticket,
+                        resolve,
+                        reject,
+                    });
                     drop(st);
                     self.pump();
                 }
@@ -688,13 +768,24 @@ impl Inner {
             let weak = weak.clone();
             spawn_local(async move {
                 with(&weak, |i| {
-                    let e = ManagerError::LeaderUnavailable("the tab that runs the sync loop did not answer within 60 s");
-                    let error = StatusError { code: e.code().to_owned(), message: e.to_string(), class: ErrorClass::Transient };
+                    let e = ManagerError::LeaderUnavailable(
+                        "the tab that runs the sync loop did not answer within 60 s",
+                    );
+                    let error = StatusError {
+                        code: e.code().to_owned(),
+                        message: e.to_string(),
+                        class: ErrorClass::Transient,
+                    };
                     i.answer_call(&id, None, Some(error));
                 })
             });
         });
-        st.calls.push(Call { id: id.clone(), resolve, reject, _timeout: timeout });
+        st.calls.push(Call {
+            id: id.clone(),
+            resolve,
+            reject,
+            _timeout: timeout,
+        });
         drop(st);
         self.post(&Message::SyncNow { id });
     }
@@ -711,13 +802,17 @@ impl Inner {
     fn answer_call(&self, id: &str, result: Option<SyncNowResult>, error: Option<StatusError>) {
         let call = {
             let mut st = self.state.borrow_mut();
-            let Some(at) = st.calls.iter().position(|c| c.id == id) else { return };
+            let Some(at) = st.calls.iter().position(|c| c.id == id) else {
+                return;
+            };
             st.calls.remove(at)
         };
         let _ = match (result, error) {
             (Some(r), _) => call.resolve.call1(&JsValue::UNDEFINED, &to_js(&r)),
             (None, Some(e)) => call.reject.call1(&JsValue::UNDEFINED, &status_error_js(&e)),
-            (None, None) => call.resolve.call1(&JsValue::UNDEFINED, &to_js(&SyncNowResult::default())),
+            (None, None) => call
+                .resolve
+                .call1(&JsValue::UNDEFINED, &to_js(&SyncNowResult::default())),
         };
         // `call` (with its timer) is dropped here, outside every borrow.
     }
@@ -758,13 +853,27 @@ impl Inner {
                         self.pump();
                     }
                     Err(reason) => {
-                        let e = if reason == IdleReason::Offline { ManagerError::Offline } else { ManagerError::Closed };
-                        let error = StatusError { code: e.code().to_owned(), message: e.to_string(), class: ErrorClass::Transient };
-                        self.post(&Message::SyncNowDone { id, result: None, error: Some(error) });
+                        let e = if reason == IdleReason::Offline {
+                            ManagerError::Offline
+                        } else {
+                            ManagerError::Closed
+                        };
+                        let error = StatusError {
+                            code: e.code().to_owned(),
+                            message: e.to_string(),
+                            class: ErrorClass::Transient,
+                        };
+                        self.post(&Message::SyncNowDone {
+                            id,
+                            result: None,
+                            error: Some(error),
+                        });
                     }
                 }
             }
-            Message::SyncNowDone { id, result, error } if !leader => self.answer_call(&id, result, error),
+            Message::SyncNowDone { id, result, error } if !leader => {
+                self.answer_call(&id, result, error)
+            }
             _ => {}
         }
     }
@@ -780,8 +889,18 @@ impl Inner {
             st.leader = false;
             self.leading.set(false);
             let timers = (st.timer.take(), st.beat.take());
-            let owned = (timers, std::mem::take(&mut st.dom), st.relay.take(), st.leadership.take(), st.changes.take());
-            (owned, std::mem::take(&mut st.waiters), std::mem::take(&mut st.calls))
+            let owned = (
+                timers,
+                std::mem::take(&mut st.dom),
+                st.relay.take(),
+                st.leadership.take(),
+                st.changes.take(),
+            );
+            (
+                owned,
+                std::mem::take(&mut st.waiters),
+                std::mem::take(&mut st.calls),
+            )
         };
         let (timers, dom, relay, leadership, changes) = owned;
         drop((timers, dom, relay));
@@ -793,10 +912,14 @@ impl Inner {
             drop(closure);
         }
         for w in waiters {
-            let _ = w.reject.call1(&JsValue::UNDEFINED, &ManagerError::Closed.into());
+            let _ = w
+                .reject
+                .call1(&JsValue::UNDEFINED, &ManagerError::Closed.into());
         }
         for c in calls {
-            let _ = c.reject.call1(&JsValue::UNDEFINED, &ManagerError::Closed.into());
+            let _ = c
+                .reject
+                .call1(&JsValue::UNDEFINED, &ManagerError::Closed.into());
         }
         self.subscribers.borrow_mut().clear();
         self.db.close();

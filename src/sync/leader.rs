@@ -53,7 +53,9 @@ impl Heartbeat {
 
 impl Default for Heartbeat {
     fn default() -> Self {
-        Heartbeat { period_ms: Self::DEFAULT_PERIOD_MS }
+        Heartbeat {
+            period_ms: Self::DEFAULT_PERIOD_MS,
+        }
     }
 }
 
@@ -67,7 +69,11 @@ pub(crate) struct Watch {
 
 impl Watch {
     pub(crate) fn new(heartbeat: Heartbeat, now: f64) -> Watch {
-        Watch { heartbeat, last_heard: now, last_tick: now }
+        Watch {
+            heartbeat,
+            last_heard: now,
+            last_tick: now,
+        }
     }
 
     /// The leader (or a tab that just became it) spoke.
@@ -152,13 +158,25 @@ fn lock_manager() -> Option<JsValue> {
 
 /// `navigator.locks.request(name, options, callback)`; its promise rejects when the
 /// request is withdrawn or the lock stolen.
-fn request(locks: &JsValue, name: &str, options: &Object, callback: &JsValue) -> Result<Promise, JsValue> {
+fn request(
+    locks: &JsValue,
+    name: &str,
+    options: &Object,
+    callback: &JsValue,
+) -> Result<Promise, JsValue> {
     let request: Function = Reflect::get(locks, &"request".into())?.dyn_into()?;
-    request.call3(locks, &name.into(), options, callback)?.dyn_into()
+    request
+        .call3(locks, &name.into(), options, callback)?
+        .dyn_into()
 }
 
 /// [`request`] whose outcome nobody needs: a rejection is expected, not unhandled.
-fn request_quietly(locks: &JsValue, name: &str, options: &Object, callback: &JsValue) -> Result<(), JsValue> {
+fn request_quietly(
+    locks: &JsValue,
+    name: &str,
+    options: &Object,
+    callback: &JsValue,
+) -> Result<(), JsValue> {
     let promise = request(locks, name, options, callback)?;
     spawn_local(async move {
         let _ = JsFuture::from(promise).await;
@@ -180,7 +198,13 @@ async fn holder(locks: &JsValue, name: &str) -> Result<Option<String>, JsValue> 
     let held: Array = Reflect::get(&snapshot, &"held".into())?.dyn_into()?;
     Ok(held
         .iter()
-        .find(|lock| Reflect::get(lock, &"name".into()).ok().and_then(|n| n.as_string()).as_deref() == Some(name))
+        .find(|lock| {
+            Reflect::get(lock, &"name".into())
+                .ok()
+                .and_then(|n| n.as_string())
+                .as_deref()
+                == Some(name)
+        })
         .and_then(|lock| Reflect::get(&lock, &"clientId".into()).ok()?.as_string()))
 }
 
@@ -195,8 +219,15 @@ async fn own_client_id(locks: &JsValue) -> Option<String> {
     let probe = name.clone();
     let callback = Closure::once_into_js(move |lock: JsValue| -> JsValue {
         future_to_promise(async move {
-            let id = if lock.is_null() { None } else { holder(&locks_in, &probe).await.ok().flatten() };
-            let _ = done.call1(&JsValue::UNDEFINED, &id.map(JsValue::from).unwrap_or(JsValue::NULL));
+            let id = if lock.is_null() {
+                None
+            } else {
+                holder(&locks_in, &probe).await.ok().flatten()
+            };
+            let _ = done.call1(
+                &JsValue::UNDEFINED,
+                &id.map(JsValue::from).unwrap_or(JsValue::NULL),
+            );
             Ok(JsValue::UNDEFINED)
         })
         .into()
@@ -232,7 +263,10 @@ impl Election {
             let granted = !lock.is_null() && !this.closed.get();
             let hold = granted.then(|| {
                 Promise::new(&mut |release, _| {
-                    *this.held.borrow_mut() = Some(Held { request: id, release });
+                    *this.held.borrow_mut() = Some(Held {
+                        request: id,
+                        release,
+                    });
                 })
             });
             let _ = decide.call1(&JsValue::UNDEFINED, &granted.into());
@@ -248,7 +282,13 @@ impl Election {
             let _ = JsFuture::from(promise).await;
             this.settled(id);
         });
-        Some(async move { JsFuture::from(decided).await.ok().and_then(|v| v.as_bool()).unwrap_or(false) })
+        Some(async move {
+            JsFuture::from(decided)
+                .await
+                .ok()
+                .and_then(|v| v.as_bool())
+                .unwrap_or(false)
+        })
     }
 
     /// Request `id` is over. If it still held the lock, this tab did not let it go:
@@ -293,7 +333,11 @@ impl Election {
     /// The takeover itself, under the candidate lock: steal only if the tab seen
     /// holding the lock when the silence was noticed (`silent_holder`) still holds it
     /// (so two followers never rob each other) and nothing was heard since.
-    async fn steal_from(self: &Rc<Self>, silent_holder: Option<String>, still_silent: impl FnOnce() -> bool) -> bool {
+    async fn steal_from(
+        self: &Rc<Self>,
+        silent_holder: Option<String>,
+        still_silent: impl FnOnce() -> bool,
+    ) -> bool {
         let now_holder = holder(&self.locks, &self.names.leader).await.ok().flatten();
         let same = now_holder.is_some() && now_holder == silent_holder && now_holder != self.me;
         if !same || self.closed.get() || self.held.borrow().is_some() || !still_silent() {
@@ -315,14 +359,20 @@ impl Leadership {
     /// Joins the election for `db_name`. Resolves to this tab's leadership handle and
     /// whether it leads now; later, `on_change(true)` says it took over and
     /// `on_change(false)` that another tab stole the lead (this tab then queues again).
-    pub(crate) async fn join(db_name: &str, on_change: impl Fn(bool) + 'static) -> (Leadership, bool) {
+    pub(crate) async fn join(
+        db_name: &str,
+        on_change: impl Fn(bool) + 'static,
+    ) -> (Leadership, bool) {
         let Some(locks) = lock_manager() else {
             return (Leadership { election: None }, true);
         };
         let me = own_client_id(&locks).await;
         let election = Rc::new(Election {
             locks,
-            names: Names { leader: format!("idb-sync-leader:{db_name}"), candidate: format!("idb-sync-candidate:{db_name}") },
+            names: Names {
+                leader: format!("idb-sync-leader:{db_name}"),
+                candidate: format!("idb-sync-candidate:{db_name}"),
+            },
             me,
             held: RefCell::new(None),
             queued: RefCell::new(None),
@@ -337,11 +387,21 @@ impl Leadership {
             return (Leadership { election: None }, true);
         };
         if first.await {
-            return (Leadership { election: Some(election) }, true);
+            return (
+                Leadership {
+                    election: Some(election),
+                },
+                true,
+            );
         }
         // Not free: wait for it in the background.
         election.queue();
-        (Leadership { election: Some(election) }, false)
+        (
+            Leadership {
+                election: Some(election),
+            },
+            false,
+        )
     }
 
     /// Whether this tab still holds the lock, asked of the browser's lock manager (a
@@ -382,7 +442,11 @@ impl Leadership {
         let this = e.clone();
         spawn_local(async move {
             let silent_holder = holder(&this.locks, &this.names.leader).await.ok().flatten();
-            let mode = if this.candidate_misses.get() >= 3 { "steal" } else { "ifAvailable" };
+            let mode = if this.candidate_misses.get() >= 3 {
+                "steal"
+            } else {
+                "ifAvailable"
+            };
             let mut done = None;
             let finished = Promise::new(&mut |resolve, _| done = Some(resolve));
             let inner = this.clone();
@@ -402,8 +466,17 @@ impl Leadership {
                 })
                 .into()
             });
-            let stolen = match request_quietly(&this.locks, &this.names.candidate, &options(mode), &callback) {
-                Ok(_) => JsFuture::from(finished).await.ok().and_then(|v| v.as_bool()).unwrap_or(false),
+            let stolen = match request_quietly(
+                &this.locks,
+                &this.names.candidate,
+                &options(mode),
+                &callback,
+            ) {
+                Ok(_) => JsFuture::from(finished)
+                    .await
+                    .ok()
+                    .and_then(|v| v.as_bool())
+                    .unwrap_or(false),
                 Err(_) => false,
             };
             this.taking_over.set(false);
@@ -470,15 +543,25 @@ pub(crate) struct Relay {
 
 impl Relay {
     /// Opens the channel of `db_name`; `on_message` gets every message from other tabs.
-    pub(crate) fn open(db_name: &str, mut on_message: impl FnMut(Message) + 'static) -> Option<Relay> {
+    pub(crate) fn open(
+        db_name: &str,
+        mut on_message: impl FnMut(Message) + 'static,
+    ) -> Option<Relay> {
         let channel = BroadcastChannel::new(&format!("idb-sync-loop:{db_name}")).ok()?;
         let closure = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            if let Some(message) = event.data().as_string().and_then(|s| serde_json::from_str(&s).ok()) {
+            if let Some(message) = event
+                .data()
+                .as_string()
+                .and_then(|s| serde_json::from_str(&s).ok())
+            {
                 on_message(message);
             }
         });
         channel.set_onmessage(Some(closure.as_ref().unchecked_ref()));
-        Some(Relay { channel, _on_message: closure })
+        Some(Relay {
+            channel,
+            _on_message: closure,
+        })
     }
 
     /// Sends `message` to the other tabs.
@@ -517,7 +600,9 @@ mod tests {
     #[wasm_bindgen_test]
     fn a_silent_leader_is_stale_after_four_periods() {
         let mut watch = Watch::new(BEAT, 0.0);
-        let stale: Vec<bool> = (1..=5).map(|i| watch.tick(f64::from(i) * 1_000.0)).collect();
+        let stale: Vec<bool> = (1..=5)
+            .map(|i| watch.tick(f64::from(i) * 1_000.0))
+            .collect();
         assert_eq!(stale, [false, false, false, false, true]);
     }
 

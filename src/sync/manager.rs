@@ -58,9 +58,14 @@ fn check(inner: &Inner) -> Result<(), ManagerError> {
 }
 
 fn record_id(table: &str, key: &JsValue) -> Result<RecordId, ManagerError> {
-    let key = to_record_key(key)
-        .ok_or_else(|| ManagerError::InvalidArgument { argument: "key", reason: "expected a string or a finite number".into() })?;
-    Ok(RecordId { table: table.to_owned(), key })
+    let key = to_record_key(key).ok_or_else(|| ManagerError::InvalidArgument {
+        argument: "key",
+        reason: "expected a string or a finite number".into(),
+    })?;
+    Ok(RecordId {
+        table: table.to_owned(),
+        key,
+    })
 }
 
 /// A manual conflict, as the app sees it.
@@ -99,7 +104,9 @@ impl SyncManager {
     /// `invalid_version`, `invalid_schema`, `invalid_endpoint`, `invalid_auth`,
     /// `invalid_interval`, `invalid_conflict`, `invalid_batch_count`, ...).
     #[wasm_bindgen(unchecked_return_type = "SyncManager")]
-    pub async fn open(#[wasm_bindgen(unchecked_param_type = "SyncManagerOptions")] options: JsValue) -> Result<SyncManager, JsValue> {
+    pub async fn open(
+        #[wasm_bindgen(unchecked_param_type = "SyncManagerOptions")] options: JsValue,
+    ) -> Result<SyncManager, JsValue> {
         install_panic_hook();
         if let Some(message) = panicked() {
             return Err(ManagerError::Panicked(message).into());
@@ -117,22 +124,53 @@ impl SyncManager {
         let credentials = Rc::new(Credentials::new(opts.auth));
         let closed = Rc::new(Cell::new(false));
         let leading = Rc::new(Cell::new(false));
-        let transport = FetchTransport::new(opts.endpoint, credentials.clone(), closed.clone(), leading.clone());
-        let heartbeat = Heartbeat { period_ms: opts.leader_heartbeat_ms.unwrap_or(Heartbeat::DEFAULT_PERIOD_MS) };
+        let transport = FetchTransport::new(
+            opts.endpoint,
+            credentials.clone(),
+            closed.clone(),
+            leading.clone(),
+        );
+        let heartbeat = Heartbeat {
+            period_ms: opts
+                .leader_heartbeat_ms
+                .unwrap_or(Heartbeat::DEFAULT_PERIOD_MS),
+        };
         let defaults = SchedulerConfig::default();
         let scheduler_config = SchedulerConfig {
             interval_ms: opts.interval_ms,
-            hidden_interval_ms: opts.hidden_interval_ms.unwrap_or(defaults.hidden_interval_ms),
+            hidden_interval_ms: opts
+                .hidden_interval_ms
+                .unwrap_or(defaults.hidden_interval_ms),
             debounce_ms: opts.debounce_ms.unwrap_or(defaults.debounce_ms),
             max_debounce_ms: defaults.max_debounce_ms.max(opts.debounce_ms.unwrap_or(0)),
             retry: defaults.retry,
         };
         let online = triggers::is_online();
         let scheduler = Scheduler::new(scheduler_config, now_ms(), online, triggers::is_visible());
-        let config = EngineConfig { policies: opts.conflict.policies, batch: opts.batch, ..EngineConfig::default() };
-        let state = State::new(scheduler, SyncStatus::new(online), opts.auto_sync, heartbeat);
+        let config = EngineConfig {
+            policies: opts.conflict.policies,
+            batch: opts.batch,
+            ..EngineConfig::default()
+        };
+        let state = State::new(
+            scheduler,
+            SyncStatus::new(online),
+            opts.auto_sync,
+            heartbeat,
+        );
         let resolver = JsResolver(opts.conflict.resolver);
-        let parts = Parts { db, transport, credentials, closed, leading, heartbeat, client_id, resolver, config, state };
+        let parts = Parts {
+            db,
+            transport,
+            credentials,
+            closed,
+            leading,
+            heartbeat,
+            client_id,
+            resolver,
+            config,
+            state,
+        };
         let inner = Inner::new(parts);
         inner.wire();
         let weak = Rc::downgrade(&inner);
@@ -206,7 +244,12 @@ impl SyncManager {
     /// Sets `changes` on the record `key` of `table`; resolves to the updated record,
     /// or `undefined` if there is none.
     #[wasm_bindgen(unchecked_return_type = "Promise<any>")]
-    pub async fn update(&self, table: String, key: JsValue, changes: JsValue) -> Result<JsValue, JsValue> {
+    pub async fn update(
+        &self,
+        table: String,
+        key: JsValue,
+        changes: JsValue,
+    ) -> Result<JsValue, JsValue> {
         check(&self.inner)?;
         let t = self.inner.db.table(table)?;
         if t.update(key.clone(), changes).await? == 0 {
@@ -294,7 +337,10 @@ impl SyncManager {
     /// Calls `listener(status)` after every status change (in every tab); returns a
     /// function that removes it. A listener that throws is logged.
     #[wasm_bindgen(unchecked_return_type = "() => void")]
-    pub fn subscribe(&self, #[wasm_bindgen(unchecked_param_type = "(status: SyncStatus) => void")] listener: Function) -> Function {
+    pub fn subscribe(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "(status: SyncStatus) => void")] listener: Function,
+    ) -> Function {
         let id = self.inner.subscribe(listener);
         let weak = Rc::downgrade(&self.inner);
         Closure::once_into_js(move || {
@@ -352,13 +398,16 @@ impl SyncManager {
             Some("local") => ManualChoice::KeepLocal,
             Some("server") => ManualChoice::KeepServer,
             _ if resolution.is_object() => {
-                let merged = js_sys::Reflect::get(&resolution, &"merged".into()).unwrap_or(JsValue::UNDEFINED);
+                let merged = js_sys::Reflect::get(&resolution, &"merged".into())
+                    .unwrap_or(JsValue::UNDEFINED);
                 if merged.is_null() {
                     ManualChoice::Merged(None)
                 } else {
-                    let record: Record = serde_wasm_bindgen::from_value(merged).map_err(|e| ManagerError::InvalidArgument {
-                        argument: "resolution",
-                        reason: format!("`merged` must be a record or null: {e}"),
+                    let record: Record = serde_wasm_bindgen::from_value(merged).map_err(|e| {
+                        ManagerError::InvalidArgument {
+                            argument: "resolution",
+                            reason: format!("`merged` must be a record or null: {e}"),
+                        }
                     })?;
                     ManualChoice::Merged(Some(record))
                 }
@@ -371,7 +420,9 @@ impl SyncManager {
                 .into())
             }
         };
-        engine::resolve_conflict(&self.inner.storage, &BrowserClock, &id, choice).await.map_err(ManagerError::from)?;
+        engine::resolve_conflict(&self.inner.storage, &BrowserClock, &id, choice)
+            .await
+            .map_err(ManagerError::from)?;
         self.inner.poke();
         Ok(())
     }
@@ -380,7 +431,12 @@ impl SyncManager {
     #[wasm_bindgen(js_name = conflictLog, unchecked_return_type = "Promise<ConflictLogEntry[]>")]
     pub async fn conflict_log(&self) -> Result<Array, JsValue> {
         check(&self.inner)?;
-        let log = self.inner.storage.conflict_log().await.map_err(ManagerError::from)?;
+        let log = self
+            .inner
+            .storage
+            .conflict_log()
+            .await
+            .map_err(ManagerError::from)?;
         Ok(log
             .iter()
             .map(|e| {
@@ -396,7 +452,12 @@ impl SyncManager {
     #[wasm_bindgen(js_name = deadLetters, unchecked_return_type = "Promise<DeadLetter[]>")]
     pub async fn dead_letters(&self) -> Result<Array, JsValue> {
         check(&self.inner)?;
-        let letters = self.inner.storage.dead_letters().await.map_err(ManagerError::from)?;
+        let letters = self
+            .inner
+            .storage
+            .dead_letters()
+            .await
+            .map_err(ManagerError::from)?;
         Ok(letters
             .into_iter()
             .map(|l| {
@@ -417,12 +478,23 @@ impl SyncManager {
     #[wasm_bindgen(js_name = retryDeadLetter)]
     pub async fn retry_dead_letter(&self, id: f64) -> Result<(), JsValue> {
         check(&self.inner)?;
-        let letters = self.inner.storage.dead_letters().await.map_err(ManagerError::from)?;
+        let letters = self
+            .inner
+            .storage
+            .dead_letters()
+            .await
+            .map_err(ManagerError::from)?;
         let letter = letters
             .into_iter()
             .find(|l| l.id as f64 == id)
-            .ok_or_else(|| ManagerError::Core(idb_sync_core::SyncError::NotFound(format!("dead letter {id}"))))?;
-        engine::retry_dead_letter(&self.inner.storage, &BrowserClock, &letter).await.map_err(ManagerError::from)?;
+            .ok_or_else(|| {
+                ManagerError::Core(idb_sync_core::SyncError::NotFound(format!(
+                    "dead letter {id}"
+                )))
+            })?;
+        engine::retry_dead_letter(&self.inner.storage, &BrowserClock, &letter)
+            .await
+            .map_err(ManagerError::from)?;
         self.inner.poke();
         Ok(())
     }
@@ -432,9 +504,15 @@ impl SyncManager {
     pub async fn discard_dead_letter(&self, id: f64) -> Result<(), JsValue> {
         check(&self.inner)?;
         if !(id >= 0.0 && id.fract() == 0.0) {
-            return Err(ManagerError::InvalidArgument { argument: "id", reason: "expected a dead letter's id".into() }.into());
+            return Err(ManagerError::InvalidArgument {
+                argument: "id",
+                reason: "expected a dead letter's id".into(),
+            }
+            .into());
         }
-        engine::discard_dead_letter(&self.inner.storage, id as u64).await.map_err(ManagerError::from)?;
+        engine::discard_dead_letter(&self.inner.storage, id as u64)
+            .await
+            .map_err(ManagerError::from)?;
         self.inner.poke();
         Ok(())
     }
@@ -455,7 +533,11 @@ impl SyncManager {
     pub fn panic_for_tests(&self, confirm: &str) -> Result<(), JsValue> {
         check(&self.inner)?;
         if confirm != crate::testing::PANIC_CONFIRMATION {
-            return Err(ManagerError::InvalidArgument { argument: "confirm", reason: "not the confirmation phrase".into() }.into());
+            return Err(ManagerError::InvalidArgument {
+                argument: "confirm",
+                reason: "not the confirmation phrase".into(),
+            }
+            .into());
         }
         panic!("{}", crate::testing::PANIC_CONFIRMATION);
     }
@@ -463,9 +545,14 @@ impl SyncManager {
 
 /// The persisted client id; `wanted` (the `clientId` option) is adopted by a
 /// database that has never pushed, and must match otherwise.
-async fn adopt_client_id(storage: &crate::storage::IdbStorage, wanted: Option<&str>) -> Result<String, ManagerError> {
+async fn adopt_client_id(
+    storage: &crate::storage::IdbStorage,
+    wanted: Option<&str>,
+) -> Result<String, ManagerError> {
     let meta = storage.read_meta().await?;
-    let Some(wanted) = wanted else { return Ok(meta.client_id) };
+    let Some(wanted) = wanted else {
+        return Ok(meta.client_id);
+    };
     if meta.client_id == wanted {
         return Ok(meta.client_id);
     }

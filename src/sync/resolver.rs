@@ -14,7 +14,9 @@ use wasm_bindgen::JsValue;
 pub(crate) struct JsResolver(pub(crate) Option<Function>);
 
 fn to_js<T: Serialize + ?Sized>(value: &T) -> JsValue {
-    value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap_or(JsValue::NULL)
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .unwrap_or(JsValue::NULL)
 }
 
 impl ConflictResolver for JsResolver {
@@ -22,7 +24,11 @@ impl ConflictResolver for JsResolver {
         let Some(f) = &self.0 else {
             return NoResolver.resolve(ctx);
         };
-        let (local, remote, change) = (to_js(&ctx.local), to_js(&ctx.remote), to_js(&ctx.local_change));
+        let (local, remote, change) = (
+            to_js(&ctx.local),
+            to_js(&ctx.remote),
+            to_js(&ctx.local_change),
+        );
         match f.call3(&JsValue::NULL, &local, &remote, &change) {
             Ok(v) if v.is_null() => None,
             Ok(v) if v.is_object() => match serde_wasm_bindgen::from_value::<Record>(v) {
@@ -37,7 +43,10 @@ impl ConflictResolver for JsResolver {
                 NoResolver.resolve(ctx)
             }
             Err(e) => {
-                web_sys::console::error_2(&"idb-sync: the conflict function threw; using field merge".into(), &e);
+                web_sys::console::error_2(
+                    &"idb-sync: the conflict function threw; using field merge".into(),
+                    &e,
+                );
                 NoResolver.resolve(ctx)
             }
         }

@@ -24,7 +24,10 @@ pub(crate) struct Credentials {
 
 impl Credentials {
     pub(crate) fn new(option: AuthOption) -> Self {
-        Credentials { option, token: RefCell::new(None) }
+        Credentials {
+            option,
+            token: RefCell::new(None),
+        }
     }
 
     /// Forgets the cached token: the next request asks `getToken()` again.
@@ -52,7 +55,9 @@ impl Credentials {
 
 async fn call_get_token(get_token: &Function) -> Result<String, CoreError> {
     let failed = |e: &JsValue| CoreError::Auth(format!("getToken() failed: {}", message_of(e)));
-    let value = get_token.call0(&JsValue::UNDEFINED).map_err(|e| failed(&e))?;
+    let value = get_token
+        .call0(&JsValue::UNDEFINED)
+        .map_err(|e| failed(&e))?;
     let value = match value.dyn_into::<Promise>() {
         Ok(promise) => JsFuture::from(promise).await.map_err(|e| failed(&e))?,
         Err(value) => value,
@@ -73,8 +78,18 @@ pub(crate) struct FetchTransport {
 
 impl FetchTransport {
     /// `closed` is set by `close()`; `leading` says whether this tab runs the loop.
-    pub(crate) fn new(base: String, credentials: Rc<Credentials>, closed: Rc<Cell<bool>>, leading: Rc<Cell<bool>>) -> Self {
-        FetchTransport { base, credentials, closed, leading }
+    pub(crate) fn new(
+        base: String,
+        credentials: Rc<Credentials>,
+        closed: Rc<Cell<bool>>,
+        leading: Rc<Cell<bool>>,
+    ) -> Self {
+        FetchTransport {
+            base,
+            credentials,
+            closed,
+            leading,
+        }
     }
 
     /// Refuses to go on after `close()` or once another tab leads.
@@ -83,7 +98,9 @@ impl FetchTransport {
             return Err(CoreError::Network("the sync manager is closed".into()));
         }
         if !self.leading.get() {
-            return Err(CoreError::Network("another tab runs the sync loop now".into()));
+            return Err(CoreError::Network(
+                "another tab runs the sync loop now".into(),
+            ));
         }
         Ok(())
     }
@@ -107,7 +124,8 @@ impl Transport for FetchTransport {
             return Err(CoreError::Network("the browser is offline".into()));
         }
         let url = format!("{}{}", self.base, request.endpoint.path());
-        let mut builder = gloo_net::http::Request::post(&url).header("Content-Type", "application/json");
+        let mut builder =
+            gloo_net::http::Request::post(&url).header("Content-Type", "application/json");
         if let Some(token) = token {
             builder = builder.header("Authorization", &format!("Bearer {token}"));
         }
@@ -119,10 +137,17 @@ impl Transport for FetchTransport {
             .map_err(|e| CoreError::Network(e.to_string()))?;
         let status = response.status();
         let retry_after_ms = retry_after_ms(response.headers().get("retry-after"));
-        let body = response.text().await.map_err(|e| CoreError::Network(e.to_string()))?;
+        let body = response
+            .text()
+            .await
+            .map_err(|e| CoreError::Network(e.to_string()))?;
         // Robbed of the lead while waiting: the new leader resends (I2, I3) and pulls.
         self.may_send()?;
-        Ok(TransportResponse { status, retry_after_ms, body })
+        Ok(TransportResponse {
+            status,
+            retry_after_ms,
+            body,
+        })
     }
 
     async fn refresh_credentials(&self) -> bool {

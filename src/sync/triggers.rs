@@ -26,9 +26,15 @@ impl Timer {
         let window = web_sys::window()?;
         let ms = ms.min(i32::MAX as u64) as i32;
         let id = window
-            .set_timeout_with_callback_and_timeout_and_arguments_0(callback.as_ref().unchecked_ref(), ms)
+            .set_timeout_with_callback_and_timeout_and_arguments_0(
+                callback.as_ref().unchecked_ref(),
+                ms,
+            )
             .ok()?;
-        Some(Timer { id, _callback: callback })
+        Some(Timer {
+            id,
+            _callback: callback,
+        })
     }
 }
 
@@ -50,22 +56,37 @@ pub(crate) struct Listener {
 
 impl Listener {
     /// Listens to `event` on `target`.
-    pub(crate) fn new(target: &EventTarget, event: &'static str, f: impl FnMut(web_sys::Event) + 'static) -> Option<Listener> {
+    pub(crate) fn new(
+        target: &EventTarget,
+        event: &'static str,
+        f: impl FnMut(web_sys::Event) + 'static,
+    ) -> Option<Listener> {
         let callback = Closure::<dyn FnMut(web_sys::Event)>::new(f);
-        target.add_event_listener_with_callback(event, callback.as_ref().unchecked_ref()).ok()?;
-        Some(Listener { target: target.clone(), event, callback })
+        target
+            .add_event_listener_with_callback(event, callback.as_ref().unchecked_ref())
+            .ok()?;
+        Some(Listener {
+            target: target.clone(),
+            event,
+            callback,
+        })
     }
 }
 
 impl Drop for Listener {
     fn drop(&mut self) {
-        let _ = self.target.remove_event_listener_with_callback(self.event, self.callback.as_ref().unchecked_ref());
+        let _ = self.target.remove_event_listener_with_callback(
+            self.event,
+            self.callback.as_ref().unchecked_ref(),
+        );
     }
 }
 
 /// `navigator.onLine` (true when unknown).
 pub(crate) fn is_online() -> bool {
-    web_sys::window().map(|w| w.navigator().on_line()).unwrap_or(true)
+    web_sys::window()
+        .map(|w| w.navigator().on_line())
+        .unwrap_or(true)
 }
 
 /// Whether the page is visible (true when unknown).

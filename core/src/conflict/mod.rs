@@ -61,7 +61,10 @@ pub struct PolicyConfig {
 impl PolicyConfig {
     /// One policy for every table.
     pub fn uniform(policy: ConflictPolicy) -> Self {
-        PolicyConfig { default: policy, tables: BTreeMap::new() }
+        PolicyConfig {
+            default: policy,
+            tables: BTreeMap::new(),
+        }
     }
 
     /// The policy of `table`.

@@ -44,7 +44,11 @@ pub enum Resolution {
 }
 
 /// An op that writes `target` over a server record `remote` (at `remote_version`).
-fn overwrite_with(target: Option<&Record>, remote: Option<&Record>, remote_version: u64) -> Option<Op> {
+fn overwrite_with(
+    target: Option<&Record>,
+    remote: Option<&Record>,
+    remote_version: u64,
+) -> Option<Op> {
     match (target, remote) {
         (Some(r), _) if remote_version == 0 => Some(Op::Create { record: r.clone() }),
         (Some(r), _) => Some(Op::Put { record: r.clone() }),
@@ -53,16 +57,21 @@ fn overwrite_with(target: Option<&Record>, remote: Option<&Record>, remote_versi
     }
 }
 
-fn field_merge(intent: Op, remote: Option<&Record>, remote_version: u64) -> (Option<Op>, &'static str) {
+fn field_merge(
+    intent: Op,
+    remote: Option<&Record>,
+    remote_version: u64,
+) -> (Option<Op>, &'static str) {
     match (intent, remote) {
         (Op::Update { patch }, Some(_)) => (Some(Op::Update { patch }), "merged fields"),
         (Op::Update { .. }, None) => (None, "update dropped: deleted on the server"),
         (Op::Create { record } | Op::Put { record }, Some(_)) => {
             (Some(Op::Update { patch: record }), "merged fields")
         }
-        (Op::Create { record } | Op::Put { record }, None) => {
-            (overwrite_with(Some(&record), None, remote_version), "recreated the record deleted on the server")
-        }
+        (Op::Create { record } | Op::Put { record }, None) => (
+            overwrite_with(Some(&record), None, remote_version),
+            "recreated the record deleted on the server",
+        ),
         (Op::Delete, Some(_)) => (Some(Op::Delete), "deleted over server changes"),
         (Op::Delete, None) => (None, "already deleted on the server"),
     }
@@ -70,7 +79,10 @@ fn field_merge(intent: Op, remote: Option<&Record>, remote_version: u64) -> (Opt
 
 /// Decides a conflict. The caller applies the decision: the key's version becomes
 /// `remote_version`, its pending entry and value those of the resolution.
-pub fn resolve<R: ConflictResolver + ?Sized>(input: &ConflictInput<'_>, resolver: &R) -> Resolution {
+pub fn resolve<R: ConflictResolver + ?Sized>(
+    input: &ConflictInput<'_>,
+    resolver: &R,
+) -> Resolution {
     let remote = input.remote;
     let Some(intent) = input.intent.clone() else {
         return Resolution::Rebase {
@@ -81,9 +93,17 @@ pub fn resolve<R: ConflictResolver + ?Sized>(input: &ConflictInput<'_>, resolver
     };
     let keep_local = |outcome| {
         let pending = overwrite_with(input.local, remote, input.remote_version);
-        Resolution::Rebase { value: input.local.cloned(), pending, outcome }
+        Resolution::Rebase {
+            value: input.local.cloned(),
+            pending,
+            outcome,
+        }
     };
-    let take_server = |outcome| Resolution::Rebase { pending: None, value: remote.cloned(), outcome };
+    let take_server = |outcome| Resolution::Rebase {
+        pending: None,
+        value: remote.cloned(),
+        outcome,
+    };
     match input.policy {
         ConflictPolicy::FieldMerge => {
             let (pending, outcome) = field_merge(intent, remote, input.remote_version);
@@ -91,7 +111,11 @@ pub fn resolve<R: ConflictResolver + ?Sized>(input: &ConflictInput<'_>, resolver
                 Some(op) => apply_op(remote, op),
                 None => remote.cloned(),
             };
-            Resolution::Rebase { pending, value, outcome }
+            Resolution::Rebase {
+                pending,
+                value,
+                outcome,
+            }
         }
         ConflictPolicy::ServerWins => take_server("took server"),
         ConflictPolicy::ClientWins => keep_local("kept local"),
@@ -109,14 +133,23 @@ pub fn resolve<R: ConflictResolver + ?Sized>(input: &ConflictInput<'_>, resolver
         }
         ConflictPolicy::Manual => Resolution::Park,
         ConflictPolicy::Custom => {
-            let ctx = ResolverContext { id: input.id, local: input.local, remote, local_change: Some(&intent) };
+            let ctx = ResolverContext {
+                id: input.id,
+                local: input.local,
+                remote,
+                local_change: Some(&intent),
+            };
             let merged = resolver.resolve(&ctx);
             let pending = if merged.as_ref() == remote {
                 None
             } else {
                 overwrite_with(merged.as_ref(), remote, input.remote_version)
             };
-            Resolution::Rebase { pending, value: merged, outcome: "custom resolver" }
+            Resolution::Rebase {
+                pending,
+                value: merged,
+                outcome: "custom resolver",
+            }
         }
     }
 }

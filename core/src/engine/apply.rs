@@ -3,14 +3,17 @@
 //! they were not based on (I5). Storage adapters never see this logic; the engine
 //! runs it inside [`crate::ports::Storage::transact`].
 
-use crate::conflict::{resolve, ConflictInput, ConflictLogEntry, ConflictResolver, DeadLetter, ManualConflict, PolicyConfig, Resolution};
+use crate::conflict::{
+    resolve, ConflictInput, ConflictLogEntry, ConflictResolver, DeadLetter, ManualConflict,
+    PolicyConfig, Resolution,
+};
 use crate::hlc::Hlc;
 use crate::key::RecordId;
 use crate::merge::{merge_ops, MergeOutcome};
 use crate::outbox::{ClientMeta, KeyState, PendingOp};
+use crate::ports::StorageTx;
 use crate::protocol::{Change, MutationResult, ServerSnapshot};
 use crate::record::{Op, Record};
-use crate::ports::StorageTx;
 
 /// The conflict-log outcome of a parked (manual) local change that a newer conflict
 /// on the same record replaced as the open conflict.
@@ -68,11 +71,16 @@ fn settle<R: ConflictResolver + ?Sized>(
         meta.observe_hlc(h, ctx.local_now_ms);
     }
     match decision {
-        Resolution::Rebase { pending, outcome, .. } => {
-            let hlc = local_hlc.clone().unwrap_or_else(|| meta.tick_hlc(ctx.local_now_ms));
+        Resolution::Rebase {
+            pending, outcome, ..
+        } => {
+            let hlc = local_hlc
+                .clone()
+                .unwrap_or_else(|| meta.tick_hlc(ctx.local_now_ms));
             state.pending = pending.map(|op| PendingOp { op, hlc, queued });
             state.rebuild_value(remote.data);
-            let quiet_rebase = outcome == "merged fields" && matches!(intent, Some(Op::Update { .. }));
+            let quiet_rebase =
+                outcome == "merged fields" && matches!(intent, Some(Op::Update { .. }));
             if always_log || !quiet_rebase {
                 log.push(ConflictLogEntry {
                     id: id.clone(),
@@ -140,11 +148,18 @@ pub fn apply_result<R: ConflictResolver + ?Sized>(
         return Ok(());
     };
     match result {
-        MutationResult::Applied { version, previous_version, .. } => {
+        MutationResult::Applied {
+            version,
+            previous_version,
+            ..
+        } => {
             state.in_flight = None;
             // Only when nothing else happened on the server in between do we know
             // the server record at `version` exactly; otherwise the next pull brings it.
-            if state.version == sent.base_version && *previous_version == sent.base_version && version > previous_version {
+            if state.version == sent.base_version
+                && *previous_version == sent.base_version
+                && version > previous_version
+            {
                 state.version = *version;
             } else {
                 state.acked_unpulled = true;
@@ -170,9 +185,26 @@ pub fn apply_result<R: ConflictResolver + ?Sized>(
                 },
             };
             let remote = snapshot_remote(server);
-            settle(id, state, intent, local_hlc, queued, remote, vec![sent.seq], ctx, &mut meta, &mut tx.conflict_log, true);
+            settle(
+                id,
+                state,
+                intent,
+                local_hlc,
+                queued,
+                remote,
+                vec![sent.seq],
+                ctx,
+                &mut meta,
+                &mut tx.conflict_log,
+                true,
+            );
         }
-        MutationResult::Rejected { code, reason, server, .. } => {
+        MutationResult::Rejected {
+            code,
+            reason,
+            server,
+            ..
+        } => {
             state.in_flight = None;
             state.version = server.version;
             state.rebuild_value(server.data.as_ref());
@@ -199,7 +231,11 @@ fn latest(a: Option<&Hlc>, b: Option<&Hlc>) -> Option<Hlc> {
 }
 
 fn snapshot_remote(s: &ServerSnapshot) -> Remote<'_> {
-    Remote { data: s.data.as_ref(), version: s.version, hlc: s.hlc.as_ref() }
+    Remote {
+        data: s.data.as_ref(),
+        version: s.version,
+        hlc: s.hlc.as_ref(),
+    }
 }
 
 /// Applies one pulled change to its key (I5: local changes go through the policy).
@@ -209,7 +245,10 @@ pub fn apply_change<R: ConflictResolver + ?Sized>(
     ctx: &ApplyContext<'_, R>,
 ) -> Result<(), crate::SyncError> {
     let mut meta = tx.meta()?.clone();
-    let id = RecordId { table: change.table.clone(), key: change.key.clone() };
+    let id = RecordId {
+        table: change.table.clone(),
+        key: change.key.clone(),
+    };
     let state = tx.states.entry(id.clone()).or_default();
     if change.version <= state.version {
         return Ok(());
@@ -217,7 +256,10 @@ pub fn apply_change<R: ConflictResolver + ?Sized>(
     if let Some(h) = &change.hlc {
         meta.observe_hlc(h, ctx.local_now_ms);
     }
-    let ours = change.origin.as_ref().filter(|o| o.client_id == meta.client_id);
+    let ours = change
+        .origin
+        .as_ref()
+        .filter(|o| o.client_id == meta.client_id);
     if let (Some(o), Some(f)) = (ours, &state.in_flight) {
         if o.seq == f.seq {
             state.in_flight = None; // the echo of our own unanswered mutation
@@ -228,7 +270,9 @@ pub fn apply_change<R: ConflictResolver + ?Sized>(
     // The server knows the key now: a pending create must go as a put.
     if let Some(p) = &mut state.pending {
         if let Op::Create { record } = &p.op {
-            p.op = Op::Put { record: record.clone() };
+            p.op = Op::Put {
+                record: record.clone(),
+            };
         }
     }
     if !state.has_local_changes() || consecutive_own || state.pending.is_none() {
@@ -241,13 +285,32 @@ pub fn apply_change<R: ConflictResolver + ?Sized>(
         }
     } else {
         let pending = state.pending.take();
-        let local_hlc = latest(pending.as_ref().map(|p| &p.hlc), state.in_flight.as_ref().map(|f| &f.hlc));
+        let local_hlc = latest(
+            pending.as_ref().map(|p| &p.hlc),
+            state.in_flight.as_ref().map(|f| &f.hlc),
+        );
         let (intent, queued) = match pending {
             Some(p) => (Some(p.op), p.queued),
             None => (None, meta.next_queue_order),
         };
-        let remote = Remote { data: change.data.as_ref(), version: change.version, hlc: change.hlc.as_ref() };
-        settle(&id, state, intent, local_hlc, queued, remote, Vec::new(), ctx, &mut meta, &mut tx.conflict_log, false);
+        let remote = Remote {
+            data: change.data.as_ref(),
+            version: change.version,
+            hlc: change.hlc.as_ref(),
+        };
+        settle(
+            &id,
+            state,
+            intent,
+            local_hlc,
+            queued,
+            remote,
+            Vec::new(),
+            ctx,
+            &mut meta,
+            &mut tx.conflict_log,
+            false,
+        );
     }
     tx.meta = Some(meta);
     Ok(())

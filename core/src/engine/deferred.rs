@@ -12,7 +12,10 @@ use crate::protocol::Change;
 
 /// Splits pulled changes into those to apply now and those to keep for later (their
 /// table is not declared), each in page order.
-pub fn split_by_declared(changes: &[Change], declares: impl Fn(&str) -> bool) -> (Vec<&Change>, Vec<&Change>) {
+pub fn split_by_declared(
+    changes: &[Change],
+    declares: impl Fn(&str) -> bool,
+) -> (Vec<&Change>, Vec<&Change>) {
     changes.iter().partition(|c| declares(&c.table))
 }
 
@@ -32,7 +35,13 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
         if changes.is_empty() {
             return Ok(());
         }
-        let keys: Vec<RecordId> = changes.iter().map(|c| RecordId { table: c.table.clone(), key: c.key.clone() }).collect();
+        let keys: Vec<RecordId> = changes
+            .iter()
+            .map(|c| RecordId {
+                table: c.table.clone(),
+                key: c.key.clone(),
+            })
+            .collect();
         let ctx = self.context();
         self.storage
             .transact(&keys, |tx| {

@@ -11,7 +11,12 @@ use crate::record::Op;
 
 /// Writes a record locally and queues the change, in one transaction (I1). A bad
 /// write (add of an existing key, update of a missing record) changes nothing (I8).
-pub async fn write<S: Storage, C: Clock>(storage: &S, clock: &C, id: &RecordId, op: LocalOp) -> Result<(), SyncError> {
+pub async fn write<S: Storage, C: Clock>(
+    storage: &S,
+    clock: &C,
+    id: &RecordId,
+    op: LocalOp,
+) -> Result<(), SyncError> {
     let now = clock.now_ms();
     storage
         .transact(std::slice::from_ref(id), |tx| {
@@ -36,7 +41,10 @@ pub async fn resolve_conflict<S: Storage, C: Clock>(
         .transact(std::slice::from_ref(id), |tx| {
             let mut meta = tx.meta()?.clone();
             let state = tx.state(id);
-            let conflict = state.conflict.take().ok_or_else(|| SyncError::NotFound(format!("no conflict on {id}")))?;
+            let conflict = state
+                .conflict
+                .take()
+                .ok_or_else(|| SyncError::NotFound(format!("no conflict on {id}")))?;
             let (target, outcome) = match choice {
                 ManualChoice::KeepServer => (None, "app kept server"),
                 ManualChoice::KeepLocal => (Some(conflict.local.clone()), "app kept local"),
@@ -72,7 +80,11 @@ pub async fn resolve_conflict<S: Storage, C: Clock>(
 
 /// Queues a dead letter's change again as a new local write and removes the dead
 /// letter, atomically. Fails (changing nothing) if the change no longer applies.
-pub async fn retry_dead_letter<S: Storage, C: Clock>(storage: &S, clock: &C, letter: &DeadLetter) -> Result<(), SyncError> {
+pub async fn retry_dead_letter<S: Storage, C: Clock>(
+    storage: &S,
+    clock: &C,
+    letter: &DeadLetter,
+) -> Result<(), SyncError> {
     let now = clock.now_ms();
     let op = match &letter.op {
         Op::Create { record } | Op::Put { record } => LocalOp::Put(record.clone()),

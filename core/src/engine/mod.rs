@@ -80,14 +80,32 @@ pub struct SyncEngine<S, T, C, R = NoResolver> {
 impl<S: Storage, T: Transport, C: Clock> SyncEngine<S, T, C, NoResolver> {
     /// An engine without a custom conflict resolver.
     pub fn new(storage: S, transport: T, clock: C, config: EngineConfig) -> Self {
-        SyncEngine { storage, transport, clock, resolver: NoResolver, config }
+        SyncEngine {
+            storage,
+            transport,
+            clock,
+            resolver: NoResolver,
+            config,
+        }
     }
 }
 
 impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C, R> {
     /// An engine with a custom conflict resolver (policy `custom`).
-    pub fn with_resolver(storage: S, transport: T, clock: C, config: EngineConfig, resolver: R) -> Self {
-        SyncEngine { storage, transport, clock, resolver, config }
+    pub fn with_resolver(
+        storage: S,
+        transport: T,
+        clock: C,
+        config: EngineConfig,
+        resolver: R,
+    ) -> Self {
+        SyncEngine {
+            storage,
+            transport,
+            clock,
+            resolver,
+            config,
+        }
     }
 
     /// The storage port.
@@ -110,7 +128,16 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
     pub async fn sync_round(&self) -> Result<RoundReport, SyncError> {
         let mut report = RoundReport::default();
         self.apply_deferred(&mut report).await?;
-        let in_flight = self.storage.take_batch(&BatchLimits { max_count: 0, max_bytes: 0 }, &|_| Default::default()).await?;
+        let in_flight = self
+            .storage
+            .take_batch(
+                &BatchLimits {
+                    max_count: 0,
+                    max_bytes: 0,
+                },
+                &|_| Default::default(),
+            )
+            .await?;
         if !in_flight.is_empty() {
             self.push_ops(in_flight, &mut report).await?;
         }
@@ -129,6 +156,10 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
     }
 
     fn context(&self) -> ApplyContext<'_, R> {
-        ApplyContext { policies: &self.config.policies, resolver: &self.resolver, local_now_ms: self.clock.now_ms() }
+        ApplyContext {
+            policies: &self.config.policies,
+            resolver: &self.resolver,
+            local_now_ms: self.clock.now_ms(),
+        }
     }
 }

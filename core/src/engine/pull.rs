@@ -22,7 +22,8 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
                 cursor: meta.cursor.clone(),
                 limit: Some(self.config.pull_limit),
             };
-            let body = serde_json::to_string(&request).map_err(|e| SyncError::Storage(e.to_string()))?;
+            let body =
+                serde_json::to_string(&request).map_err(|e| SyncError::Storage(e.to_string()))?;
             let sent_at = self.clock.now_ms();
             let response = self.send(Endpoint::Pull, body).await?;
             let received_at = self.clock.now_ms();
@@ -34,13 +35,22 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
                     resets += 1;
                     report.resets += 1;
                     if resets > 2 || meta.cursor.is_none() {
-                        return Err(SyncError::MalformedResponse("resetRequired for a full pull".into()));
+                        return Err(SyncError::MalformedResponse(
+                            "resetRequired for a full pull".into(),
+                        ));
                     }
                     self.storage.reset_replica().await?;
                 }
                 PullResponse::Ok(page) => {
-                    let (apply, keep) = super::split_by_declared(&page.changes, |t| self.storage.declares_table(t));
-                    let keys: Vec<RecordId> = apply.iter().map(|c| RecordId { table: c.table.clone(), key: c.key.clone() }).collect();
+                    let (apply, keep) =
+                        super::split_by_declared(&page.changes, |t| self.storage.declares_table(t));
+                    let keys: Vec<RecordId> = apply
+                        .iter()
+                        .map(|c| RecordId {
+                            table: c.table.clone(),
+                            key: c.key.clone(),
+                        })
+                        .collect();
                     let offset = measure_offset(sent_at, received_at, page.server_time);
                     let ctx = self.context();
                     self.storage
@@ -65,6 +75,8 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
                 }
             }
         }
-        Err(SyncError::MalformedResponse("the server keeps answering hasMore".into()))
+        Err(SyncError::MalformedResponse(
+            "the server keeps answering hasMore".into(),
+        ))
     }
 }

@@ -8,7 +8,9 @@ use crate::hlc::measure_offset;
 use crate::key::RecordId;
 use crate::outbox::InFlightOp;
 use crate::ports::{Clock, Storage, Transport, TransportRequest, TransportResponse};
-use crate::protocol::{decode_push_response, Endpoint, ErrorBody, MutationResult, PushRequest, PushResponse};
+use crate::protocol::{
+    decode_push_response, Endpoint, ErrorBody, MutationResult, PushRequest, PushResponse,
+};
 use crate::PROTOCOL_VERSION;
 
 /// Why a push request got no usable answer.
@@ -24,18 +26,30 @@ pub(super) fn http_error(response: &TransportResponse) -> SyncError {
     let body: Option<ErrorBody> = serde_json::from_str(&response.body).ok();
     let (code, message) = match body {
         Some(b) => (b.error.code, b.error.message),
-        None => (format!("http_{}", response.status), format!("HTTP {}", response.status)),
+        None => (
+            format!("http_{}", response.status),
+            format!("HTTP {}", response.status),
+        ),
     };
     match response.status {
         401 | 403 => SyncError::Auth(message),
         426 => SyncError::UpgradeRequired(message),
-        status => SyncError::Server { status, code, message, retry_after_ms: response.retry_after_ms },
+        status => SyncError::Server {
+            status,
+            code,
+            message,
+            retry_after_ms: response.retry_after_ms,
+        },
     }
 }
 
 impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C, R> {
     /// Sends a request; on 401 asks once for fresh credentials and sends again.
-    pub(super) async fn send(&self, endpoint: Endpoint, body: String) -> Result<TransportResponse, SyncError> {
+    pub(super) async fn send(
+        &self,
+        endpoint: Endpoint,
+        body: String,
+    ) -> Result<TransportResponse, SyncError> {
         let request = TransportRequest { endpoint, body };
         let response = self.transport.send(request.clone()).await?;
         if response.status == 401 && self.transport.refresh_credentials().await {
@@ -44,16 +58,29 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
         Ok(response)
     }
 
-    async fn push_once(&self, ops: &[InFlightOp], client_id: &str) -> Result<(PushResponse, i64), PushFailure> {
+    async fn push_once(
+        &self,
+        ops: &[InFlightOp],
+        client_id: &str,
+    ) -> Result<(PushResponse, i64), PushFailure> {
         let mutations: Vec<_> = ops.iter().map(InFlightOp::to_mutation).collect();
-        let request = PushRequest { protocol_version: PROTOCOL_VERSION, client_id: client_id.to_owned(), mutations };
-        let body = serde_json::to_string(&request).map_err(|e| PushFailure::Error(SyncError::Storage(e.to_string())))?;
+        let request = PushRequest {
+            protocol_version: PROTOCOL_VERSION,
+            client_id: client_id.to_owned(),
+            mutations,
+        };
+        let body = serde_json::to_string(&request)
+            .map_err(|e| PushFailure::Error(SyncError::Storage(e.to_string())))?;
         let sent_at = self.clock.now_ms();
-        let response = self.send(Endpoint::Push, body).await.map_err(PushFailure::Error)?;
+        let response = self
+            .send(Endpoint::Push, body)
+            .await
+            .map_err(PushFailure::Error)?;
         let received_at = self.clock.now_ms();
         match response.status {
             200..=299 => {
-                let decoded = decode_push_response(&response.body, &request.mutations).map_err(PushFailure::Error)?;
+                let decoded = decode_push_response(&response.body, &request.mutations)
+                    .map_err(PushFailure::Error)?;
                 let offset = measure_offset(sent_at, received_at, decoded.server_time);
                 Ok((decoded, offset))
             }
@@ -70,7 +97,11 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
 
     /// Pushes in-flight entries (seq order), halving the request on 413/400 and
     /// parking a single mutation the server will not take as a dead letter (I6).
-    pub(super) async fn push_ops(&self, mut ops: Vec<InFlightOp>, report: &mut RoundReport) -> Result<(), SyncError> {
+    pub(super) async fn push_ops(
+        &self,
+        mut ops: Vec<InFlightOp>,
+        report: &mut RoundReport,
+    ) -> Result<(), SyncError> {
         let client_id = self.storage.read_meta().await?.client_id;
         let mut chunk = ops.len();
         while !ops.is_empty() {
@@ -78,7 +109,8 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
             report.sent += n;
             match self.push_once(&ops[..n], &client_id).await {
                 Ok((response, offset)) => {
-                    self.apply_results(&ops[..n], &response.results, offset, report).await?;
+                    self.apply_results(&ops[..n], &response.results, offset, report)
+                        .await?;
                     ops.drain(..n);
                 }
                 Err(PushFailure::Split { code, message }) if n > 1 => {
@@ -127,7 +159,12 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
         Ok(())
     }
 
-    async fn reject_locally(&self, op: &InFlightOp, code: String, reason: String) -> Result<(), SyncError> {
+    async fn reject_locally(
+        &self,
+        op: &InFlightOp,
+        code: String,
+        reason: String,
+    ) -> Result<(), SyncError> {
         let now = self.clock.now_ms();
         self.storage
             .transact(std::slice::from_ref(&op.id), |tx| {

@@ -16,12 +16,18 @@ pub struct ManualClock {
 impl ManualClock {
     /// A clock at `start_ms`.
     pub fn new(start_ms: u64) -> Self {
-        ManualClock { now: Rc::new(Cell::new(start_ms)), skew_ms: 0 }
+        ManualClock {
+            now: Rc::new(Cell::new(start_ms)),
+            skew_ms: 0,
+        }
     }
 
     /// A handle on the same time that reads `skew_ms` off.
     pub fn skewed(&self, skew_ms: i64) -> Self {
-        ManualClock { now: self.now.clone(), skew_ms }
+        ManualClock {
+            now: self.now.clone(),
+            skew_ms,
+        }
     }
 
     /// Moves time forward.

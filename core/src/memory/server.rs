@@ -42,7 +42,10 @@ impl MemoryServer {
 
     /// Starts a transaction.
     pub fn begin(&self) -> MemoryServerTx {
-        MemoryServerTx { users: self.users.borrow().clone(), target: self.users.clone() }
+        MemoryServerTx {
+            users: self.users.borrow().clone(),
+            target: self.users.clone(),
+        }
     }
 
     /// A copy of a user's data.
@@ -63,21 +66,48 @@ impl MemoryServerTx {
 }
 
 impl ServerStore for MemoryServerTx {
-    async fn client_state(&mut self, user: &str, client_id: &str) -> Result<ClientState, ServerError> {
-        Ok(self.user(user).clients.get(client_id).cloned().unwrap_or_default())
+    async fn client_state(
+        &mut self,
+        user: &str,
+        client_id: &str,
+    ) -> Result<ClientState, ServerError> {
+        Ok(self
+            .user(user)
+            .clients
+            .get(client_id)
+            .cloned()
+            .unwrap_or_default())
     }
 
-    async fn put_client_state(&mut self, user: &str, client_id: &str, state: &ClientState) -> Result<(), ServerError> {
-        self.user(user).clients.insert(client_id.to_owned(), state.clone());
+    async fn put_client_state(
+        &mut self,
+        user: &str,
+        client_id: &str,
+        state: &ClientState,
+    ) -> Result<(), ServerError> {
+        self.user(user)
+            .clients
+            .insert(client_id.to_owned(), state.clone());
         Ok(())
     }
 
-    async fn get_record(&mut self, user: &str, table: &str, key: &RecordKey) -> Result<Option<ServerRecord>, ServerError> {
-        Ok(self.user(user).records.get(&(table.to_owned(), key.clone())).cloned())
+    async fn get_record(
+        &mut self,
+        user: &str,
+        table: &str,
+        key: &RecordKey,
+    ) -> Result<Option<ServerRecord>, ServerError> {
+        Ok(self
+            .user(user)
+            .records
+            .get(&(table.to_owned(), key.clone()))
+            .cloned())
     }
 
     async fn put_record(&mut self, user: &str, record: &ServerRecord) -> Result<(), ServerError> {
-        self.user(user).records.insert((record.table.clone(), record.key.clone()), record.clone());
+        self.user(user)
+            .records
+            .insert((record.table.clone(), record.key.clone()), record.clone());
         Ok(())
     }
 
@@ -87,9 +117,19 @@ impl ServerStore for MemoryServerTx {
         Ok(u.change_seq)
     }
 
-    async fn changes_since(&mut self, user: &str, after: u64, limit: usize) -> Result<Vec<ServerRecord>, ServerError> {
-        let mut rows: Vec<ServerRecord> =
-            self.user(user).records.values().filter(|r| r.change_seq > after).cloned().collect();
+    async fn changes_since(
+        &mut self,
+        user: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<ServerRecord>, ServerError> {
+        let mut rows: Vec<ServerRecord> = self
+            .user(user)
+            .records
+            .values()
+            .filter(|r| r.change_seq > after)
+            .cloned()
+            .collect();
         rows.sort_by_key(|r| r.change_seq);
         rows.truncate(limit);
         Ok(rows)
@@ -101,7 +141,8 @@ impl ServerStore for MemoryServerTx {
 
     async fn purge_tombstones(&mut self, user: &str, up_to: u64) -> Result<(), ServerError> {
         let u = self.user(user);
-        u.records.retain(|_, r| r.data.is_some() || r.change_seq > up_to);
+        u.records
+            .retain(|_, r| r.data.is_some() || r.change_seq > up_to);
         u.horizon = u.horizon.max(up_to);
         Ok(())
     }

@@ -8,7 +8,9 @@ use std::rc::Rc;
 use crate::conflict::{ConflictLogEntry, DeadLetter};
 use crate::error::SyncError;
 use crate::key::RecordId;
-use crate::outbox::{assign_in_flight, wire_size, BatchLimits, BatchSelector, ClientMeta, InFlightOp, KeyState};
+use crate::outbox::{
+    assign_in_flight, wire_size, BatchLimits, BatchSelector, ClientMeta, InFlightOp, KeyState,
+};
 use crate::ports::{Storage, StorageTx};
 use crate::protocol::{Change, MergeMode};
 use crate::record::Record;
@@ -79,15 +81,25 @@ impl MemoryStorage {
             .collect()
     }
 
-    fn run_transact<R>(&self, keys: &[RecordId], f: impl FnOnce(&mut StorageTx) -> Result<R, SyncError>) -> Result<R, SyncError> {
+    fn run_transact<R>(
+        &self,
+        keys: &[RecordId],
+        f: impl FnOnce(&mut StorageTx) -> Result<R, SyncError>,
+    ) -> Result<R, SyncError> {
         let mut tx = {
             let data = self.data.borrow();
             if let Some(id) = keys.iter().find(|k| data.undeclared.contains(&k.table)) {
-                return Err(SyncError::Storage(format!("unknown table {:?}: the schema does not declare it", id.table)));
+                return Err(SyncError::Storage(format!(
+                    "unknown table {:?}: the schema does not declare it",
+                    id.table
+                )));
             }
             StorageTx {
                 meta: Some(data.meta.clone()),
-                states: keys.iter().map(|k| (k.clone(), data.states.get(k).cloned().unwrap_or_default())).collect(),
+                states: keys
+                    .iter()
+                    .map(|k| (k.clone(), data.states.get(k).cloned().unwrap_or_default()))
+                    .collect(),
                 ..StorageTx::default()
             }
         };
@@ -111,9 +123,13 @@ impl MemoryStorage {
             data.dead_letters.remove(&id);
         }
         for change in tx.deferred {
-            let id = RecordId { table: change.table.clone(), key: change.key.clone() };
+            let id = RecordId {
+                table: change.table.clone(),
+                key: change.key.clone(),
+            };
             let kept = data.deferred.remove(&id);
-            data.deferred.insert(id, crate::engine::later_change(kept, change));
+            data.deferred
+                .insert(id, crate::engine::later_change(kept, change));
         }
         for id in tx.applied_deferred {
             data.deferred.remove(&id);
@@ -128,16 +144,34 @@ impl Storage for MemoryStorage {
     }
 
     async fn read_state(&self, id: &RecordId) -> Result<KeyState, SyncError> {
-        Ok(self.data.borrow().states.get(id).cloned().unwrap_or_default())
+        Ok(self
+            .data
+            .borrow()
+            .states
+            .get(id)
+            .cloned()
+            .unwrap_or_default())
     }
 
-    async fn transact<R>(&self, keys: &[RecordId], f: impl FnOnce(&mut StorageTx) -> Result<R, SyncError>) -> Result<R, SyncError> {
+    async fn transact<R>(
+        &self,
+        keys: &[RecordId],
+        f: impl FnOnce(&mut StorageTx) -> Result<R, SyncError>,
+    ) -> Result<R, SyncError> {
         self.run_transact(keys, f)
     }
 
-    async fn take_batch(&self, limits: &BatchLimits, mode: &dyn Fn(&str) -> MergeMode) -> Result<Vec<InFlightOp>, SyncError> {
+    async fn take_batch(
+        &self,
+        limits: &BatchLimits,
+        mode: &dyn Fn(&str) -> MergeMode,
+    ) -> Result<Vec<InFlightOp>, SyncError> {
         let mut data = self.data.borrow_mut();
-        let mut in_flight: Vec<InFlightOp> = data.states.values().filter_map(|s| s.in_flight.clone()).collect();
+        let mut in_flight: Vec<InFlightOp> = data
+            .states
+            .values()
+            .filter_map(|s| s.in_flight.clone())
+            .collect();
         if !in_flight.is_empty() {
             in_flight.sort_by_key(|f| f.seq);
             return Ok(in_flight);
@@ -152,8 +186,12 @@ impl Storage for MemoryStorage {
         let mut batch = Vec::new();
         let data = &mut *data;
         for (_, id) in queue {
-            let Some(state) = data.states.get_mut(&id) else { continue };
-            let Some(pending) = &state.pending else { continue };
+            let Some(state) = data.states.get_mut(&id) else {
+                continue;
+            };
+            let Some(pending) = &state.pending else {
+                continue;
+            };
             if !selector.offer(wire_size(&id, &pending.op)) {
                 break;
             }
@@ -166,14 +204,22 @@ impl Storage for MemoryStorage {
 
     async fn reset_replica(&self) -> Result<(), SyncError> {
         let mut data = self.data.borrow_mut();
-        data.states.retain(|_, s| s.has_local_changes() || s.conflict.is_some());
+        data.states
+            .retain(|_, s| s.has_local_changes() || s.conflict.is_some());
         data.deferred.clear(); // the full pull brings them again (or their tombstones are gone)
         data.meta.cursor = None;
         Ok(())
     }
 
     async fn conflict_keys(&self) -> Result<Vec<RecordId>, SyncError> {
-        Ok(self.data.borrow().states.iter().filter(|(_, s)| s.conflict.is_some()).map(|(id, _)| id.clone()).collect())
+        Ok(self
+            .data
+            .borrow()
+            .states
+            .iter()
+            .filter(|(_, s)| s.conflict.is_some())
+            .map(|(id, _)| id.clone())
+            .collect())
     }
 
     async fn conflict_log(&self) -> Result<Vec<ConflictLogEntry>, SyncError> {
@@ -190,7 +236,12 @@ impl Storage for MemoryStorage {
 
     async fn deferred_changes(&self) -> Result<Vec<Change>, SyncError> {
         let data = self.data.borrow();
-        let mut out: Vec<Change> = data.deferred.values().filter(|c| !data.undeclared.contains(&c.table)).cloned().collect();
+        let mut out: Vec<Change> = data
+            .deferred
+            .values()
+            .filter(|c| !data.undeclared.contains(&c.table))
+            .cloned()
+            .collect();
         out.sort_by_key(|c| c.version);
         Ok(out)
     }

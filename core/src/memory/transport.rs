@@ -5,7 +5,9 @@ use super::MemoryServer;
 use crate::error::SyncError;
 use crate::ports::{Clock, Transport, TransportRequest, TransportResponse};
 use crate::protocol::{Endpoint, PullRequest, PushRequest};
-use crate::server::{apply_push, pull, BasicValidator, MutationValidator, ServerConfig, ServerError};
+use crate::server::{
+    apply_push, pull, BasicValidator, MutationValidator, ServerConfig, ServerError,
+};
 
 /// A transport that calls the server rules in process, for one user.
 #[derive(Clone)]
@@ -44,18 +46,26 @@ pub async fn serve<C: Clock, V: MutationValidator>(
     let mut tx = server.begin();
     let result = match request.endpoint {
         Endpoint::Push => match serde_json::from_str::<PushRequest>(&request.body) {
-            Ok(req) => apply_push(&mut tx, user, &req, config, validator, now).await.map(|r| serde_json::to_string(&r)),
+            Ok(req) => apply_push(&mut tx, user, &req, config, validator, now)
+                .await
+                .map(|r| serde_json::to_string(&r)),
             Err(e) => Err(ServerError::BadRequest(e.to_string())),
         },
         Endpoint::Pull => match serde_json::from_str::<PullRequest>(&request.body) {
-            Ok(req) => pull(&mut tx, user, &req, config, now).await.map(|r| serde_json::to_string(&r)),
+            Ok(req) => pull(&mut tx, user, &req, config, now)
+                .await
+                .map(|r| serde_json::to_string(&r)),
             Err(e) => Err(ServerError::BadRequest(e.to_string())),
         },
     };
     match result {
         Ok(Ok(body)) => {
             tx.commit();
-            TransportResponse { status: 200, retry_after_ms: None, body }
+            TransportResponse {
+                status: 200,
+                retry_after_ms: None,
+                body,
+            }
         }
         Ok(Err(e)) => error_response(&ServerError::Store(e.to_string())),
         Err(e) => error_response(&e),
@@ -64,6 +74,14 @@ pub async fn serve<C: Clock, V: MutationValidator>(
 
 impl<C: Clock, V: MutationValidator> Transport for LoopbackTransport<C, V> {
     async fn send(&self, request: TransportRequest) -> Result<TransportResponse, SyncError> {
-        Ok(serve(&self.server, &self.user, &self.config, &self.validator, &self.clock, &request).await)
+        Ok(serve(
+            &self.server,
+            &self.user,
+            &self.config,
+            &self.validator,
+            &self.clock,
+            &request,
+        )
+        .await)
     }
 }

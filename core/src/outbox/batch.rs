@@ -17,7 +17,10 @@ pub struct BatchLimits {
 
 impl Default for BatchLimits {
     fn default() -> Self {
-        BatchLimits { max_count: 100, max_bytes: 256 * 1024 }
+        BatchLimits {
+            max_count: 100,
+            max_bytes: 256 * 1024,
+        }
     }
 }
 
@@ -32,7 +35,11 @@ pub struct BatchSelector {
 impl BatchSelector {
     /// A selector for one batch.
     pub fn new(limits: BatchLimits) -> Self {
-        BatchSelector { limits, count: 0, bytes: 0 }
+        BatchSelector {
+            limits,
+            count: 0,
+            bytes: 0,
+        }
     }
 
     /// Offers the next pending entry (its wire size in bytes); true if it joins the

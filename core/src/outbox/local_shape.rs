@@ -66,9 +66,15 @@ impl OpKind {
 
     fn placeholder(self) -> Op {
         match self {
-            OpKind::Create => Op::Create { record: Record::new() },
-            OpKind::Put => Op::Put { record: Record::new() },
-            OpKind::Update => Op::Update { patch: Record::new() },
+            OpKind::Create => Op::Create {
+                record: Record::new(),
+            },
+            OpKind::Put => Op::Put {
+                record: Record::new(),
+            },
+            OpKind::Update => Op::Update {
+                patch: Record::new(),
+            },
             OpKind::Delete => Op::Delete,
         }
     }
@@ -133,10 +139,14 @@ pub fn plan_local_write_shape(
 ) -> Result<Option<LocalWritePlan>, SyncError> {
     match write {
         OpKind::Create if facts.exists_locally => {
-            return Err(SyncError::InvalidOperation("add: a record with this key exists".into()))
+            return Err(SyncError::InvalidOperation(
+                "add: a record with this key exists".into(),
+            ))
         }
         OpKind::Update if !facts.exists_locally => {
-            return Err(SyncError::NotFound("update: no record with this key".into()))
+            return Err(SyncError::NotFound(
+                "update: no record with this key".into(),
+            ))
         }
         OpKind::Delete if !facts.exists_locally => return Ok(None),
         _ => {}
@@ -157,7 +167,11 @@ pub fn plan_local_write_shape(
         OpKind::Delete => LocalOp::Delete,
     };
     let previous = facts.pending.map(|(kind, _)| kind);
-    let pending = match merge_into_pending(previous.map(OpKind::placeholder), local, facts.may_exist_on_server) {
+    let pending = match merge_into_pending(
+        previous.map(OpKind::placeholder),
+        local,
+        facts.may_exist_on_server,
+    ) {
         MergeOutcome::Cancelled => None,
         MergeOutcome::Pending(op) => {
             let kind = OpKind::of(&op);

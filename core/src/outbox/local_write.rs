@@ -17,10 +17,14 @@ pub fn plan_local_write(
 ) -> Result<(), SyncError> {
     match &op {
         LocalOp::Create(_) if state.value.is_some() => {
-            return Err(SyncError::InvalidOperation("add: a record with this key exists".into()))
+            return Err(SyncError::InvalidOperation(
+                "add: a record with this key exists".into(),
+            ))
         }
         LocalOp::Update(_) if state.value.is_none() => {
-            return Err(SyncError::NotFound("update: no record with this key".into()))
+            return Err(SyncError::NotFound(
+                "update: no record with this key".into(),
+            ))
         }
         LocalOp::Delete if state.value.is_none() => return Ok(()),
         _ => {}
@@ -38,11 +42,20 @@ pub fn plan_local_write(
     };
     let new_value = match &op {
         LocalOp::Create(r) | LocalOp::Put(r) => Some(r.clone()),
-        LocalOp::Update(p) => apply_op(state.value.as_ref(), &crate::Op::Update { patch: p.clone() }),
+        LocalOp::Update(p) => apply_op(
+            state.value.as_ref(),
+            &crate::Op::Update { patch: p.clone() },
+        ),
         LocalOp::Delete => None,
     };
     match merge_into_pending(previous.map(|p| p.op), op, exists_on_server) {
-        MergeOutcome::Pending(op) => state.pending = Some(PendingOp { op, hlc: hlc.clone(), queued }),
+        MergeOutcome::Pending(op) => {
+            state.pending = Some(PendingOp {
+                op,
+                hlc: hlc.clone(),
+                queued,
+            })
+        }
         MergeOutcome::Cancelled => state.pending = None,
     }
     state.value = new_value;

@@ -9,7 +9,9 @@ mod local_shape;
 mod local_write;
 
 pub use batch::{assign_in_flight, wire_size, BatchLimits, BatchSelector};
-pub use local_shape::{plan_local_write_shape, KeyFacts, LocalWritePlan, OpKind, PendingData, PlannedPending};
+pub use local_shape::{
+    plan_local_write_shape, KeyFacts, LocalWritePlan, OpKind, PendingData, PlannedPending,
+};
 pub use local_write::plan_local_write;
 
 use serde::{Deserialize, Serialize};

@@ -26,7 +26,11 @@ impl ErrorBody {
     /// Builds an error body.
     pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
         ErrorBody {
-            error: ErrorDetail { code: code.into(), message: message.into(), supported_versions: None },
+            error: ErrorDetail {
+                code: code.into(),
+                message: message.into(),
+                supported_versions: None,
+            },
         }
     }
 }

@@ -80,7 +80,12 @@ pub struct ServerSnapshot {
 impl ServerSnapshot {
     /// The snapshot of a record that never existed.
     pub fn absent() -> Self {
-        ServerSnapshot { version: 0, deleted: true, data: None, hlc: None }
+        ServerSnapshot {
+            version: 0,
+            deleted: true,
+            data: None,
+            hlc: None,
+        }
     }
 }
 
@@ -98,7 +103,11 @@ pub enum ConflictReason {
 
 /// The outcome of one mutation.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "status", rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "status",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum MutationResult {
     /// Applied now; the record is at `version`.
     Applied {
@@ -165,13 +174,18 @@ mod wire_format_tests {
 
     #[test]
     fn results_use_the_camel_case_field_names_of_the_protocol() {
-        let applied = MutationResult::Applied { seq: 3, version: 9, previous_version: 7 };
+        let applied = MutationResult::Applied {
+            seq: 3,
+            version: 9,
+            previous_version: 7,
+        };
         assert_eq!(
             serde_json::to_value(&applied).unwrap(),
             serde_json::json!({ "status": "applied", "seq": 3, "version": 9, "previousVersion": 7 })
         );
         let parsed: MutationResult =
-            serde_json::from_str(r#"{"status":"applied","seq":3,"version":9,"previousVersion":7}"#).unwrap();
+            serde_json::from_str(r#"{"status":"applied","seq":3,"version":9,"previousVersion":7}"#)
+                .unwrap();
         assert_eq!(parsed, applied);
     }
 }

@@ -13,7 +13,9 @@ fn malformed(msg: impl Into<String>) -> SyncError {
 
 fn check_snapshot(seq: u64, s: &ServerSnapshot) -> Result<(), SyncError> {
     if s.deleted != s.data.is_none() {
-        return Err(malformed(format!("result for seq {seq}: `deleted` disagrees with `data`")));
+        return Err(malformed(format!(
+            "result for seq {seq}: `deleted` disagrees with `data`"
+        )));
     }
     Ok(())
 }
@@ -30,14 +32,19 @@ pub fn decode_push_response(body: &str, sent: &[Mutation]) -> Result<PushRespons
 /// and that each result is self-consistent.
 pub fn validate_push_response(response: &PushResponse, sent: &[Mutation]) -> Result<(), SyncError> {
     if response.protocol_version != PROTOCOL_VERSION {
-        return Err(malformed(format!("protocol version {}", response.protocol_version)));
+        return Err(malformed(format!(
+            "protocol version {}",
+            response.protocol_version
+        )));
     }
     let sent_seqs: BTreeSet<u64> = sent.iter().map(|m| m.seq).collect();
     let mut seen = BTreeSet::new();
     for result in &response.results {
         let seq = result.seq();
         if !sent_seqs.contains(&seq) {
-            return Err(malformed(format!("a result for seq {seq}, which was not sent")));
+            return Err(malformed(format!(
+                "a result for seq {seq}, which was not sent"
+            )));
         }
         if !seen.insert(seq) {
             return Err(malformed(format!("two results for seq {seq}")));
@@ -46,8 +53,14 @@ pub fn validate_push_response(response: &PushResponse, sent: &[Mutation]) -> Res
             MutationResult::Conflict { server, .. } | MutationResult::Rejected { server, .. } => {
                 check_snapshot(seq, server)?
             }
-            MutationResult::Applied { version, previous_version, .. } if version < previous_version => {
-                return Err(malformed(format!("applied seq {seq} with a version below the previous one")))
+            MutationResult::Applied {
+                version,
+                previous_version,
+                ..
+            } if version < previous_version => {
+                return Err(malformed(format!(
+                    "applied seq {seq} with a version below the previous one"
+                )))
             }
             _ => {}
         }
@@ -68,7 +81,10 @@ pub fn decode_pull_response(body: &str) -> Result<PullResponse, SyncError> {
         serde_json::from_str(body).map_err(|e| malformed(format!("pull answer: {e}")))?;
     if let PullResponse::Ok(page) = &response {
         if page.protocol_version != PROTOCOL_VERSION {
-            return Err(malformed(format!("protocol version {}", page.protocol_version)));
+            return Err(malformed(format!(
+                "protocol version {}",
+                page.protocol_version
+            )));
         }
         let mut keys = BTreeSet::new();
         for change in &page.changes {
@@ -79,10 +95,16 @@ pub fn decode_pull_response(body: &str) -> Result<PullResponse, SyncError> {
                 )));
             }
             if change.version == 0 {
-                return Err(malformed(format!("change {}[{}] with version 0", change.table, change.key)));
+                return Err(malformed(format!(
+                    "change {}[{}] with version 0",
+                    change.table, change.key
+                )));
             }
             if !keys.insert((change.table.clone(), change.key.clone())) {
-                return Err(malformed(format!("change {}[{}] twice in one page", change.table, change.key)));
+                return Err(malformed(format!(
+                    "change {}[{}] twice in one page",
+                    change.table, change.key
+                )));
             }
         }
     }

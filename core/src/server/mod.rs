@@ -29,6 +29,10 @@ pub struct ServerConfig {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        ServerConfig { max_mutations_per_push: 500, default_pull_limit: 200, max_pull_limit: 1000 }
+        ServerConfig {
+            max_mutations_per_push: 500,
+            default_pull_limit: 200,
+            max_pull_limit: 1000,
+        }
     }
 }

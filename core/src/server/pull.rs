@@ -17,7 +17,10 @@ pub fn decode_cursor(cursor: &Cursor) -> Result<(u64, u64), ServerError> {
     let bad = || ServerError::BadCursor(cursor.0.clone());
     let rest = cursor.0.strip_prefix(CURSOR_PREFIX).ok_or_else(bad)?;
     let (seq, horizon) = rest.split_once('.').ok_or_else(bad)?;
-    Ok((seq.parse().map_err(|_| bad())?, horizon.parse().map_err(|_| bad())?))
+    Ok((
+        seq.parse().map_err(|_| bad())?,
+        horizon.parse().map_err(|_| bad())?,
+    ))
 }
 
 /// Answers a pull for `user` inside the transaction `store`.
@@ -44,7 +47,10 @@ pub async fn pull<S: ServerStore>(
             reason: "the cursor is older than the tombstone horizon".into(),
         });
     }
-    let limit = request.limit.unwrap_or(config.default_pull_limit).clamp(1, config.max_pull_limit) as usize;
+    let limit = request
+        .limit
+        .unwrap_or(config.default_pull_limit)
+        .clamp(1, config.max_pull_limit) as usize;
     let mut rows = store.changes_since(user, after, limit + 1).await?;
     let has_more = rows.len() > limit;
     rows.truncate(limit);
@@ -73,6 +79,10 @@ pub async fn pull<S: ServerStore>(
 
 /// Purges the user's tombstones written at or before change `up_to`; clients whose
 /// cursor is older get `resetRequired`.
-pub async fn collect_tombstones<S: ServerStore>(store: &mut S, user: &str, up_to: u64) -> Result<(), ServerError> {
+pub async fn collect_tombstones<S: ServerStore>(
+    store: &mut S,
+    user: &str,
+    up_to: u64,
+) -> Result<(), ServerError> {
     store.purge_tombstones(user, up_to).await
 }

@@ -1,6 +1,9 @@
 //! `apply_push`: idempotency, conflict detection and field merge for one push.
 
-use super::{ClientState, MutationValidator, ServerConfig, ServerError, ServerRecord, ServerStore, StoredOutcome};
+use super::{
+    ClientState, MutationValidator, ServerConfig, ServerError, ServerRecord, ServerStore,
+    StoredOutcome,
+};
 use crate::protocol::{
     ConflictReason, MergeMode, Mutation, MutationResult, Origin, PushRequest, PushResponse,
 };
@@ -65,7 +68,9 @@ pub async fn apply_push<S: ServerStore, V: MutationValidator + ?Sized>(
         return Err(ServerError::UpgradeRequired(request.protocol_version));
     }
     if request.client_id.is_empty() || request.client_id.len() > 128 {
-        return Err(ServerError::BadRequest("clientId must be 1 to 128 characters".into()));
+        return Err(ServerError::BadRequest(
+            "clientId must be 1 to 128 characters".into(),
+        ));
     }
     if request.mutations.len() > config.max_mutations_per_push {
         return Err(ServerError::PayloadTooLarge(format!(
@@ -74,8 +79,12 @@ pub async fn apply_push<S: ServerStore, V: MutationValidator + ?Sized>(
             config.max_mutations_per_push
         )));
     }
-    if request.mutations.windows(2).any(|w| w[0].seq >= w[1].seq) || request.mutations.iter().any(|m| m.seq == 0) {
-        return Err(ServerError::BadRequest("seqs must be positive and strictly increasing".into()));
+    if request.mutations.windows(2).any(|w| w[0].seq >= w[1].seq)
+        || request.mutations.iter().any(|m| m.seq == 0)
+    {
+        return Err(ServerError::BadRequest(
+            "seqs must be positive and strictly increasing".into(),
+        ));
     }
     let mut client = store.client_state(user, &request.client_id).await?;
     if let Some(first) = request.mutations.first() {
@@ -87,8 +96,14 @@ pub async fn apply_push<S: ServerStore, V: MutationValidator + ?Sized>(
         let result = apply_one(store, user, &request.client_id, &mut client, m, validator).await?;
         results.push(result);
     }
-    store.put_client_state(user, &request.client_id, &client).await?;
-    Ok(PushResponse { protocol_version: PROTOCOL_VERSION, server_time: now_ms, results })
+    store
+        .put_client_state(user, &request.client_id, &client)
+        .await?;
+    Ok(PushResponse {
+        protocol_version: PROTOCOL_VERSION,
+        server_time: now_ms,
+        results,
+    })
 }
 
 async fn apply_one<S: ServerStore, V: MutationValidator + ?Sized>(
@@ -106,29 +121,63 @@ async fn apply_one<S: ServerStore, V: MutationValidator + ?Sized>(
             None => MutationResult::Duplicate { seq },
             Some(StoredOutcome::Conflict(reason)) => {
                 let current = store.get_record(user, &m.table, &m.key).await?;
-                MutationResult::Conflict { seq, reason, server: ServerRecord::snapshot(current.as_ref()) }
+                MutationResult::Conflict {
+                    seq,
+                    reason,
+                    server: ServerRecord::snapshot(current.as_ref()),
+                }
             }
             Some(StoredOutcome::Rejected { code, reason }) => {
                 let current = store.get_record(user, &m.table, &m.key).await?;
-                MutationResult::Rejected { seq, code, reason, server: ServerRecord::snapshot(current.as_ref()) }
+                MutationResult::Rejected {
+                    seq,
+                    code,
+                    reason,
+                    server: ServerRecord::snapshot(current.as_ref()),
+                }
             }
         });
     }
     client.high_water = seq;
     if let Err((code, reason)) = validator.validate(m) {
-        client.unapplied.insert(seq, StoredOutcome::Rejected { code: code.clone(), reason: reason.clone() });
-        let current = if code == "invalid_table" { None } else { store.get_record(user, &m.table, &m.key).await? };
-        return Ok(MutationResult::Rejected { seq, code, reason, server: ServerRecord::snapshot(current.as_ref()) });
+        client.unapplied.insert(
+            seq,
+            StoredOutcome::Rejected {
+                code: code.clone(),
+                reason: reason.clone(),
+            },
+        );
+        let current = if code == "invalid_table" {
+            None
+        } else {
+            store.get_record(user, &m.table, &m.key).await?
+        };
+        return Ok(MutationResult::Rejected {
+            seq,
+            code,
+            reason,
+            server: ServerRecord::snapshot(current.as_ref()),
+        });
     }
     let current = store.get_record(user, &m.table, &m.key).await?;
     match decide(m, current.as_ref()) {
         Decision::Conflict(reason) => {
-            client.unapplied.insert(seq, StoredOutcome::Conflict(reason));
-            Ok(MutationResult::Conflict { seq, reason, server: ServerRecord::snapshot(current.as_ref()) })
+            client
+                .unapplied
+                .insert(seq, StoredOutcome::Conflict(reason));
+            Ok(MutationResult::Conflict {
+                seq,
+                reason,
+                server: ServerRecord::snapshot(current.as_ref()),
+            })
         }
         Decision::Unchanged => {
             let version = current.map_or(0, |r| r.version);
-            Ok(MutationResult::Applied { seq, version, previous_version: version })
+            Ok(MutationResult::Applied {
+                seq,
+                version,
+                previous_version: version,
+            })
         }
         Decision::Apply(data) => {
             let previous_version = current.as_ref().map_or(0, |r| r.version);
@@ -142,10 +191,17 @@ async fn apply_one<S: ServerStore, V: MutationValidator + ?Sized>(
                 data,
                 hlc: Some(m.hlc.clone()),
                 change_seq,
-                origin: Some(Origin { client_id: client_id.to_owned(), seq }),
+                origin: Some(Origin {
+                    client_id: client_id.to_owned(),
+                    seq,
+                }),
             };
             store.put_record(user, &record).await?;
-            Ok(MutationResult::Applied { seq, version, previous_version })
+            Ok(MutationResult::Applied {
+                seq,
+                version,
+                previous_version,
+            })
         }
     }
 }

@@ -79,17 +79,36 @@ pub struct ClientState {
 #[allow(async_fn_in_trait)]
 pub trait ServerStore {
     /// The idempotency state of `(user, client_id)` (default if new).
-    async fn client_state(&mut self, user: &str, client_id: &str) -> Result<ClientState, ServerError>;
+    async fn client_state(
+        &mut self,
+        user: &str,
+        client_id: &str,
+    ) -> Result<ClientState, ServerError>;
     /// Stores it.
-    async fn put_client_state(&mut self, user: &str, client_id: &str, state: &ClientState) -> Result<(), ServerError>;
+    async fn put_client_state(
+        &mut self,
+        user: &str,
+        client_id: &str,
+        state: &ClientState,
+    ) -> Result<(), ServerError>;
     /// A record or tombstone of the user.
-    async fn get_record(&mut self, user: &str, table: &str, key: &RecordKey) -> Result<Option<ServerRecord>, ServerError>;
+    async fn get_record(
+        &mut self,
+        user: &str,
+        table: &str,
+        key: &RecordKey,
+    ) -> Result<Option<ServerRecord>, ServerError>;
     /// Inserts or replaces a record or tombstone.
     async fn put_record(&mut self, user: &str, record: &ServerRecord) -> Result<(), ServerError>;
     /// Allocates the user's next change sequence number (strictly increasing; gaps allowed).
     async fn next_change_seq(&mut self, user: &str) -> Result<u64, ServerError>;
     /// Records and tombstones with `change_seq > after`, by increasing `change_seq`, at most `limit`.
-    async fn changes_since(&mut self, user: &str, after: u64, limit: usize) -> Result<Vec<ServerRecord>, ServerError>;
+    async fn changes_since(
+        &mut self,
+        user: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<ServerRecord>, ServerError>;
     /// Tombstones with `change_seq <= horizon` may have been purged: a cursor before it must reset.
     async fn tombstone_horizon(&mut self, user: &str) -> Result<u64, ServerError>;
     /// Purges tombstones with `change_seq <= up_to` and raises the horizon to `up_to`.

@@ -18,7 +18,9 @@ pub struct BasicValidator {
 
 impl Default for BasicValidator {
     fn default() -> Self {
-        BasicValidator { max_record_bytes: 1024 * 1024 }
+        BasicValidator {
+            max_record_bytes: 1024 * 1024,
+        }
     }
 }
 
@@ -26,12 +28,19 @@ impl MutationValidator for BasicValidator {
     fn validate(&self, m: &Mutation) -> Result<(), (String, String)> {
         let ok_name = !m.table.is_empty()
             && m.table.len() <= 64
-            && m.table.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+            && m.table
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
         if !ok_name {
-            return Err(("invalid_table".into(), format!("invalid table name {:?}", m.table)));
+            return Err((
+                "invalid_table".into(),
+                format!("invalid table name {:?}", m.table),
+            ));
         }
         if let Some(fields) = m.op.fields() {
-            let size = serde_json::to_vec(fields).map(|v| v.len()).unwrap_or(usize::MAX);
+            let size = serde_json::to_vec(fields)
+                .map(|v| v.len())
+                .unwrap_or(usize::MAX);
             if size > self.max_record_bytes {
                 return Err(("record_too_large".into(), format!("record of {size} bytes")));
             }

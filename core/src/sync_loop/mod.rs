@@ -9,4 +9,6 @@ mod status;
 
 pub use progress::ProgressTransport;
 pub use scheduler::{Blocked, Decision, IdleReason, Scheduler, SchedulerConfig};
-pub use status::{OutboxCounts, Phase, Progress, RoundProgress, StatusError, SyncNowResult, SyncStatus};
+pub use status::{
+    OutboxCounts, Phase, Progress, RoundProgress, StatusError, SyncNowResult, SyncStatus,
+};

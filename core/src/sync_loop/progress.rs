@@ -55,14 +55,20 @@ impl<T: Transport, F: Fn(RoundProgress)> Transport for ProgressTransport<T, F> {
     async fn send(&self, request: TransportRequest) -> Result<TransportResponse, SyncError> {
         let endpoint = request.endpoint;
         (self.on_progress)(match endpoint {
-            Endpoint::Push => RoundProgress::Pushing { mutations: count(&request.body, |m: Mutations| m.mutations.len()) },
+            Endpoint::Push => RoundProgress::Pushing {
+                mutations: count(&request.body, |m: Mutations| m.mutations.len()),
+            },
             Endpoint::Pull => RoundProgress::Pulling,
         });
         let response = self.inner.send(request).await?;
         if (200..300).contains(&response.status) {
             (self.on_progress)(match endpoint {
-                Endpoint::Push => RoundProgress::Pushed { results: count(&response.body, |r: Results| r.results.len()) },
-                Endpoint::Pull => RoundProgress::Pulled { changes: count(&response.body, |c: Changes| c.changes.len()) },
+                Endpoint::Push => RoundProgress::Pushed {
+                    results: count(&response.body, |r: Results| r.results.len()),
+                },
+                Endpoint::Pull => RoundProgress::Pulled {
+                    changes: count(&response.body, |c: Changes| c.changes.len()),
+                },
             });
         }
         Ok(response)

@@ -203,7 +203,9 @@ impl Scheduler {
     /// The push is debounced: a burst of writes is one round.
     pub fn local_write(&mut self, now: u64) {
         let first = *self.burst_started_at.get_or_insert(now);
-        let due = now.saturating_add(self.config.debounce_ms).min(first.saturating_add(self.config.max_debounce_ms));
+        let due = now
+            .saturating_add(self.config.debounce_ms)
+            .min(first.saturating_add(self.config.max_debounce_ms));
         self.write_due = Some(due);
     }
 
@@ -276,7 +278,10 @@ impl Scheduler {
         }
         let due = match self.retry {
             Some(retry) => Some(self.retry_due(retry)),
-            None => [self.write_due, self.interval_due()].into_iter().flatten().min(),
+            None => [self.write_due, self.interval_due()]
+                .into_iter()
+                .flatten()
+                .min(),
         };
         match due {
             None => Decision::Idle(IdleReason::NothingDue),
@@ -319,7 +324,10 @@ impl Scheduler {
         self.last_round_end = now;
         match self.backoff.on_failure(error, random) {
             NextStep::RetryAfter(ms) => {
-                self.retry = Some(Retry { failed_at: now, due: now.saturating_add(ms) });
+                self.retry = Some(Retry {
+                    failed_at: now,
+                    due: now.saturating_add(ms),
+                });
                 self.next_retry_at()
             }
             NextStep::WaitForApp => {
@@ -335,7 +343,11 @@ impl Scheduler {
 
     fn interval_due(&self) -> Option<u64> {
         let interval = self.config.interval_ms?;
-        let interval = if self.visible { interval } else { interval.max(self.config.hidden_interval_ms) };
+        let interval = if self.visible {
+            interval
+        } else {
+            interval.max(self.config.hidden_interval_ms)
+        };
         Some(self.last_round_end.saturating_add(interval))
     }
 
@@ -343,7 +355,11 @@ impl Scheduler {
         if self.visible {
             retry.due
         } else {
-            retry.due.max(retry.failed_at.saturating_add(self.config.hidden_interval_ms))
+            retry.due.max(
+                retry
+                    .failed_at
+                    .saturating_add(self.config.hidden_interval_ms),
+            )
         }
     }
 }

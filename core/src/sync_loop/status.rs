@@ -40,7 +40,11 @@ pub struct StatusError {
 
 impl From<&SyncError> for StatusError {
     fn from(error: &SyncError) -> Self {
-        StatusError { code: error.code().to_owned(), message: error.to_string(), class: error.class() }
+        StatusError {
+            code: error.code().to_owned(),
+            message: error.to_string(),
+            class: error.class(),
+        }
     }
 }
 
@@ -157,8 +161,16 @@ impl SyncStatus {
     /// A round starts with `total` local changes waiting.
     pub fn round_started(&mut self, total: usize) {
         self.syncing = true;
-        self.progress = Progress { pushed: 0, total, pulled: 0 };
-        self.phase = if total > 0 { Phase::Pushing } else { Phase::Pulling };
+        self.progress = Progress {
+            pushed: 0,
+            total,
+            pulled: 0,
+        };
+        self.phase = if total > 0 {
+            Phase::Pushing
+        } else {
+            Phase::Pulling
+        };
     }
 
     /// The running round made progress.

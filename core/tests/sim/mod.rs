@@ -19,9 +19,15 @@ use idb_sync_core::engine::{self, EngineConfig, SyncEngine};
 use idb_sync_core::memory::{block_on, ManualClock, MemoryServer, MemoryServerTx, MemoryStorage};
 use idb_sync_core::merge::LocalOp;
 use idb_sync_core::outbox::{BatchLimits, ClientMeta, InFlightOp, KeyState};
-use idb_sync_core::ports::{Clock, Storage, StorageTx, Transport, TransportRequest, TransportResponse};
-use idb_sync_core::protocol::{Endpoint, MergeMode, MutationResult, PullRequest, PushRequest, PushResponse};
-use idb_sync_core::server::{self, ClientState, MutationValidator, ServerConfig, ServerError, ServerRecord, ServerStore};
+use idb_sync_core::ports::{
+    Clock, Storage, StorageTx, Transport, TransportRequest, TransportResponse,
+};
+use idb_sync_core::protocol::{
+    Endpoint, MergeMode, MutationResult, PullRequest, PushRequest, PushResponse,
+};
+use idb_sync_core::server::{
+    self, ClientState, MutationValidator, ServerConfig, ServerError, ServerRecord, ServerStore,
+};
 use idb_sync_core::{Op, Record, RecordId, RecordKey, SyncError};
 use serde_json::{json, Value};
 
@@ -86,10 +92,30 @@ pub struct Faults {
 
 impl Faults {
     pub fn none() -> Self {
-        Faults { drop_request: 0, drop_response: 0, duplicate: 0, delay: 0, server_error: 0, too_large: 0, garbage: 0, crash: 0, write_during_flight: 0 }
+        Faults {
+            drop_request: 0,
+            drop_response: 0,
+            duplicate: 0,
+            delay: 0,
+            server_error: 0,
+            too_large: 0,
+            garbage: 0,
+            crash: 0,
+            write_during_flight: 0,
+        }
     }
     pub fn chaos() -> Self {
-        Faults { drop_request: 8, drop_response: 8, duplicate: 6, delay: 5, server_error: 6, too_large: 6, garbage: 3, crash: 8, write_during_flight: 20 }
+        Faults {
+            drop_request: 8,
+            drop_response: 8,
+            duplicate: 6,
+            delay: 5,
+            server_error: 6,
+            too_large: 6,
+            garbage: 3,
+            crash: 8,
+            write_during_flight: 20,
+        }
     }
 }
 
@@ -100,16 +126,30 @@ struct SimStore {
 }
 
 impl ServerStore for SimStore {
-    async fn client_state(&mut self, user: &str, client_id: &str) -> Result<ClientState, ServerError> {
+    async fn client_state(
+        &mut self,
+        user: &str,
+        client_id: &str,
+    ) -> Result<ClientState, ServerError> {
         if self.forget_high_water {
             return Ok(ClientState::default());
         }
         self.inner.client_state(user, client_id).await
     }
-    async fn put_client_state(&mut self, user: &str, client_id: &str, state: &ClientState) -> Result<(), ServerError> {
+    async fn put_client_state(
+        &mut self,
+        user: &str,
+        client_id: &str,
+        state: &ClientState,
+    ) -> Result<(), ServerError> {
         self.inner.put_client_state(user, client_id, state).await
     }
-    async fn get_record(&mut self, user: &str, table: &str, key: &RecordKey) -> Result<Option<ServerRecord>, ServerError> {
+    async fn get_record(
+        &mut self,
+        user: &str,
+        table: &str,
+        key: &RecordKey,
+    ) -> Result<Option<ServerRecord>, ServerError> {
         self.inner.get_record(user, table, key).await
     }
     async fn put_record(&mut self, user: &str, record: &ServerRecord) -> Result<(), ServerError> {
@@ -118,7 +158,12 @@ impl ServerStore for SimStore {
     async fn next_change_seq(&mut self, user: &str) -> Result<u64, ServerError> {
         self.inner.next_change_seq(user).await
     }
-    async fn changes_since(&mut self, user: &str, after: u64, limit: usize) -> Result<Vec<ServerRecord>, ServerError> {
+    async fn changes_since(
+        &mut self,
+        user: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<ServerRecord>, ServerError> {
         self.inner.changes_since(user, after, limit).await
     }
     async fn tombstone_horizon(&mut self, user: &str) -> Result<u64, ServerError> {
@@ -166,32 +211,73 @@ pub struct World {
 impl World {
     fn serve(&self, request: &TransportRequest) -> TransportResponse {
         let now = self.server_clock.now_ms();
-        let mut store = SimStore { inner: self.server.begin(), forget_high_water: self.breakage.server_forgets_high_water };
+        let mut store = SimStore {
+            inner: self.server.begin(),
+            forget_high_water: self.breakage.server_forgets_high_water,
+        };
         let result: Result<String, ServerError> = block_on(async {
             match request.endpoint {
                 Endpoint::Push => {
-                    let req: PushRequest = serde_json::from_str(&request.body).map_err(|e| ServerError::BadRequest(e.to_string()))?;
+                    let req: PushRequest = serde_json::from_str(&request.body)
+                        .map_err(|e| ServerError::BadRequest(e.to_string()))?;
                     let records = self.server.user(USER).records;
                     let before: BTreeMap<RecordId, ServerRecord> = req
                         .mutations
                         .iter()
-                        .filter_map(|m| records.get(&(m.table.clone(), m.key.clone())).map(|r| (RecordId { table: m.table.clone(), key: m.key.clone() }, r.clone())))
+                        .filter_map(|m| {
+                            records.get(&(m.table.clone(), m.key.clone())).map(|r| {
+                                (
+                                    RecordId {
+                                        table: m.table.clone(),
+                                        key: m.key.clone(),
+                                    },
+                                    r.clone(),
+                                )
+                            })
+                        })
                         .collect();
-                    let resp = server::apply_push(&mut store, USER, &req, &self.config, &PoisonValidator, now).await?;
+                    let resp = server::apply_push(
+                        &mut store,
+                        USER,
+                        &req,
+                        &self.config,
+                        &PoisonValidator,
+                        now,
+                    )
+                    .await?;
                     self.record_applied(&req, &resp);
                     self.oracles.on_push(&req, &resp, &before);
                     if std::env::var("IDB_SYNC_SIM_TRACE").is_ok() {
                         for (m, r) in req.mutations.iter().zip(&resp.results) {
-                            eprintln!("push {} seq {} {}[{}] {} base {} -> {:?}", req.client_id, m.seq, m.table, m.key, m.op.kind(), m.base_version, r);
+                            eprintln!(
+                                "push {} seq {} {}[{}] {} base {} -> {:?}",
+                                req.client_id,
+                                m.seq,
+                                m.table,
+                                m.key,
+                                m.op.kind(),
+                                m.base_version,
+                                r
+                            );
                         }
                     }
                     Ok(serde_json::to_string(&resp).unwrap_or_default())
                 }
                 Endpoint::Pull => {
-                    let req: PullRequest = serde_json::from_str(&request.body).map_err(|e| ServerError::BadRequest(e.to_string()))?;
+                    let req: PullRequest = serde_json::from_str(&request.body)
+                        .map_err(|e| ServerError::BadRequest(e.to_string()))?;
                     let resp = server::pull(&mut store, USER, &req, &self.config, now).await?;
                     if std::env::var("IDB_SYNC_SIM_TRACE").is_ok() {
-                        eprintln!("pull {} cursor {:?} -> {}", req.client_id, req.cursor, serde_json::to_string(&resp).unwrap_or_default().chars().take(600).collect::<String>());
+                        eprintln!(
+                            "pull {} cursor {:?} -> {}",
+                            req.client_id,
+                            req.cursor,
+                            serde_json::to_string(&resp)
+                                .unwrap_or_default()
+                                .chars()
+                                .take(600)
+                                .collect::<String>()
+                        );
                     }
                     Ok(serde_json::to_string(&resp).unwrap_or_default())
                 }
@@ -200,7 +286,11 @@ impl World {
         match result {
             Ok(body) => {
                 store.inner.commit();
-                TransportResponse { status: 200, retry_after_ms: None, body }
+                TransportResponse {
+                    status: 200,
+                    retry_after_ms: None,
+                    body,
+                }
             }
             Err(e) => TransportResponse {
                 status: e.status(),
@@ -223,7 +313,9 @@ impl World {
         if request.endpoint != Endpoint::Push {
             return;
         }
-        let Ok(req) = serde_json::from_str::<PushRequest>(&request.body) else { return };
+        let Ok(req) = serde_json::from_str::<PushRequest>(&request.body) else {
+            return;
+        };
         let mut sent = self.sent.borrow_mut();
         let seqs = sent.entry(req.client_id.clone()).or_default();
         let max = seqs.iter().copied().max().unwrap_or(0);
@@ -279,7 +371,11 @@ impl CrashyStorage {
         }
     }
 
-    fn crash_result<R>(&self, crash: bool, run: impl FnOnce() -> Result<R, SyncError>) -> Result<R, SyncError> {
+    fn crash_result<R>(
+        &self,
+        crash: bool,
+        run: impl FnOnce() -> Result<R, SyncError>,
+    ) -> Result<R, SyncError> {
         if !crash {
             return run();
         }
@@ -294,8 +390,12 @@ impl CrashyStorage {
             return;
         }
         for state in tx.states.values_mut() {
-            let in_flight_create = matches!(state.in_flight.as_ref().map(|f| &f.op), Some(Op::Create { .. }));
-            if in_flight_create && matches!(state.pending.as_ref().map(|p| &p.op), Some(Op::Delete)) {
+            let in_flight_create = matches!(
+                state.in_flight.as_ref().map(|f| &f.op),
+                Some(Op::Create { .. })
+            );
+            if in_flight_create && matches!(state.pending.as_ref().map(|p| &p.op), Some(Op::Delete))
+            {
                 state.in_flight = None;
                 state.pending = None;
             }
@@ -311,7 +411,11 @@ impl Storage for CrashyStorage {
     async fn read_state(&self, id: &RecordId) -> Result<KeyState, SyncError> {
         self.inner.read_state(id).await
     }
-    async fn transact<R>(&self, keys: &[RecordId], f: impl FnOnce(&mut StorageTx) -> Result<R, SyncError>) -> Result<R, SyncError> {
+    async fn transact<R>(
+        &self,
+        keys: &[RecordId],
+        f: impl FnOnce(&mut StorageTx) -> Result<R, SyncError>,
+    ) -> Result<R, SyncError> {
         let crash = self.step()?;
         let this = self.clone();
         self.crash_result(crash, move || {
@@ -323,12 +427,17 @@ impl Storage for CrashyStorage {
                 if !app {
                     oracles::break_rules(&this.breakage, &before, tx);
                 }
-                this.oracles.on_transaction(&this.client_id, app, &before, tx);
+                this.oracles
+                    .on_transaction(&this.client_id, app, &before, tx);
                 Ok(out)
             }))
         })
     }
-    async fn take_batch(&self, limits: &BatchLimits, mode: &dyn Fn(&str) -> MergeMode) -> Result<Vec<InFlightOp>, SyncError> {
+    async fn take_batch(
+        &self,
+        limits: &BatchLimits,
+        mode: &dyn Fn(&str) -> MergeMode,
+    ) -> Result<Vec<InFlightOp>, SyncError> {
         let crash = self.step()?;
         self.crash_result(crash, || block_on(self.inner.take_batch(limits, mode)))
     }
@@ -339,7 +448,9 @@ impl Storage for CrashyStorage {
     async fn conflict_keys(&self) -> Result<Vec<RecordId>, SyncError> {
         self.inner.conflict_keys().await
     }
-    async fn conflict_log(&self) -> Result<Vec<idb_sync_core::conflict::ConflictLogEntry>, SyncError> {
+    async fn conflict_log(
+        &self,
+    ) -> Result<Vec<idb_sync_core::conflict::ConflictLogEntry>, SyncError> {
         self.inner.conflict_log().await
     }
     async fn dead_letters(&self) -> Result<Vec<idb_sync_core::conflict::DeadLetter>, SyncError> {
@@ -380,7 +491,11 @@ pub fn random_write(world: &World, client: &Client) {
     let (id, op) = {
         let mut rng = world.rng.borrow_mut();
         let table = TABLES[rng.below(2) as usize];
-        let key: RecordKey = if rng.chance(50) { RecordKey::Number(rng.below(4) as f64) } else { RecordKey::from(format!("k{}", rng.below(4))) };
+        let key: RecordKey = if rng.chance(50) {
+            RecordKey::Number(rng.below(4) as f64)
+        } else {
+            RecordKey::from(format!("k{}", rng.below(4)))
+        };
         let id = RecordId::new(table, key);
         let n = client.writes.get() + 1;
         client.writes.set(n);
@@ -395,7 +510,9 @@ pub fn random_write(world: &World, client: &Client) {
         if rng.chance(3) {
             record.insert("poison".into(), json!(true));
         }
-        let exists = block_on(client.storage.inner.read_state(&id)).map(|s| s.value.is_some()).unwrap_or(false);
+        let exists = block_on(client.storage.inner.read_state(&id))
+            .map(|s| s.value.is_some())
+            .unwrap_or(false);
         let op = match (exists, rng.below(10)) {
             (false, 0..=7) => LocalOp::Create(record),
             (false, _) => LocalOp::Put(record),
@@ -411,19 +528,39 @@ pub fn random_write(world: &World, client: &Client) {
         };
         (id, op)
     };
-    let desc = if trace { format!("{op:?}") } else { String::new() };
-    let hlc_before = block_on(client.storage.inner.read_meta()).map(|m| m.hlc).ok();
+    let desc = if trace {
+        format!("{op:?}")
+    } else {
+        String::new()
+    };
+    let hlc_before = block_on(client.storage.inner.read_meta())
+        .map(|m| m.hlc)
+        .ok();
     let was_app = client.storage.app_call.replace(true);
-    let r = block_on(engine::write(&client.storage, &client.clock, &id, op.clone()));
+    let r = block_on(engine::write(
+        &client.storage,
+        &client.clock,
+        &id,
+        op.clone(),
+    ));
     client.storage.app_call.set(was_app);
-    let hlc_after = block_on(client.storage.inner.read_meta()).map(|m| m.hlc).ok();
+    let hlc_after = block_on(client.storage.inner.read_meta())
+        .map(|m| m.hlc)
+        .ok();
     // A write that crashed right after its commit did happen: the timestamp moved.
     let committed = r.is_ok() || hlc_after != hlc_before;
     if committed {
         let hlc = hlc_after.filter(|h| Some(h) != hlc_before.as_ref());
         let after = block_on(client.storage.inner.read_state(&id)).unwrap_or_default();
-        let server = world.server.user(USER).records.get(&(id.table.clone(), id.key.clone())).cloned();
-        world.oracles.on_local_write(&client.id, &id, &op, hlc, &after, server.as_ref());
+        let server = world
+            .server
+            .user(USER)
+            .records
+            .get(&(id.table.clone(), id.key.clone()))
+            .cloned();
+        world
+            .oracles
+            .on_local_write(&client.id, &id, &op, hlc, &after, server.as_ref());
     }
     if trace {
         eprintln!("write {} {id} {desc} -> {r:?}", client.id);
@@ -453,14 +590,23 @@ impl Transport for SimTransport<'_> {
         }
         if roll(f.server_error) {
             let retry_after_ms = if roll(50) { Some(1_000) } else { None };
-            return Ok(TransportResponse { status: 503, retry_after_ms, body: "Service Unavailable".into() });
+            return Ok(TransportResponse {
+                status: 503,
+                retry_after_ms,
+                body: "Service Unavailable".into(),
+            });
         }
         // A real 413 is deterministic in size: a lone mutation that passed once passes again.
         let several = request.endpoint == Endpoint::Push
-            && serde_json::from_str::<PushRequest>(&request.body).is_ok_and(|r| r.mutations.len() > 1);
+            && serde_json::from_str::<PushRequest>(&request.body)
+                .is_ok_and(|r| r.mutations.len() > 1);
         if several && roll(f.too_large) {
             let body = r#"{"error":{"code":"payload_too_large","message":"simulated"}}"#;
-            return Ok(TransportResponse { status: 413, retry_after_ms: None, body: body.into() });
+            return Ok(TransportResponse {
+                status: 413,
+                retry_after_ms: None,
+                body: body.into(),
+            });
         }
         let mut response = world.serve(&request);
         if roll(f.duplicate) {
@@ -478,7 +624,9 @@ impl Transport for SimTransport<'_> {
 
 /// Breaks an answer the way buggy servers and proxies do.
 fn garble(body: &str, rng: &mut Rng) -> String {
-    let Ok(mut v) = serde_json::from_str::<Value>(body) else { return "<html>".into() };
+    let Ok(mut v) = serde_json::from_str::<Value>(body) else {
+        return "<html>".into();
+    };
     match rng.below(5) {
         0 => return body[..body.len() / 2].to_owned(),
         1 => {
@@ -489,16 +637,28 @@ fn garble(body: &str, rng: &mut Rng) -> String {
             }
         }
         2 => {
-            if let Some(r) = v.get_mut("results").and_then(Value::as_array_mut).and_then(|a| a.first_mut()) {
+            if let Some(r) = v
+                .get_mut("results")
+                .and_then(Value::as_array_mut)
+                .and_then(|a| a.first_mut())
+            {
                 r["status"] = json!("maybe");
             } else if let Some(o) = v.as_object_mut() {
                 o.insert("hasMore".into(), json!("no"));
             }
         }
         3 => {
-            if let Some(r) = v.get_mut("results").and_then(Value::as_array_mut).and_then(|a| a.first_mut()) {
+            if let Some(r) = v
+                .get_mut("results")
+                .and_then(Value::as_array_mut)
+                .and_then(|a| a.first_mut())
+            {
                 r["seq"] = json!(999_999_999u64);
-            } else if let Some(c) = v.get_mut("changes").and_then(Value::as_array_mut).and_then(|a| a.first_mut()) {
+            } else if let Some(c) = v
+                .get_mut("changes")
+                .and_then(Value::as_array_mut)
+                .and_then(|a| a.first_mut())
+            {
                 c["deleted"] = json!(!c["deleted"].as_bool().unwrap_or(false));
             } else {
                 v["status"] = json!("teapot");
@@ -537,7 +697,10 @@ pub fn run(seed: u64, breakage: Breakage) -> RunReport {
     let policies = policies_for(&mut rng);
     let engine_config = EngineConfig {
         policies: policies.clone(),
-        batch: BatchLimits { max_count: 1 + rng.below(6) as usize, max_bytes: 300 + rng.below(2000) as usize },
+        batch: BatchLimits {
+            max_count: 1 + rng.below(6) as usize,
+            max_bytes: 300 + rng.below(2000) as usize,
+        },
         pull_limit: 1 + rng.below(5) as u32,
         ..EngineConfig::default()
     };
@@ -547,7 +710,11 @@ pub fn run(seed: u64, breakage: Breakage) -> RunReport {
         rng: RefCell::new(rng.clone()),
         server: MemoryServer::new(),
         server_clock: server_clock.clone(),
-        config: ServerConfig { max_mutations_per_push: 4, default_pull_limit: 3, max_pull_limit: 4 },
+        config: ServerConfig {
+            max_mutations_per_push: 4,
+            default_pull_limit: 3,
+            max_pull_limit: 4,
+        },
         faults: Cell::new(Faults::chaos()),
         breakage,
         delayed: RefCell::new(Vec::new()),
@@ -568,7 +735,11 @@ pub fn run(seed: u64, breakage: Breakage) -> RunReport {
                 storage: CrashyStorage {
                     // Two schema versions: sometimes the first client runs an older app
                     // whose schema lacks `notes` until the quiescence (its reopen).
-                    inner: if i == 0 && old_schema { MemoryStorage::without_tables(id.clone(), &["notes"]) } else { MemoryStorage::new(id.clone()) },
+                    inner: if i == 0 && old_schema {
+                        MemoryStorage::without_tables(id.clone(), &["notes"])
+                    } else {
+                        MemoryStorage::new(id.clone())
+                    },
                     countdown: Rc::new(Cell::new(None)),
                     crashed: Rc::new(Cell::new(false)),
                     commit_then_crash: Rc::new(Cell::new(false)),
@@ -585,8 +756,16 @@ pub fn run(seed: u64, breakage: Breakage) -> RunReport {
         .collect();
     let mut stats: BTreeMap<&'static str, u64> = BTreeMap::new();
     let round = |client: &Client, stats: &mut BTreeMap<&'static str, u64>| {
-        let transport = SimTransport { world: &world, client };
-        let engine = SyncEngine::new(client.storage.clone(), transport, client.clock.clone(), engine_config.clone());
+        let transport = SimTransport {
+            world: &world,
+            client,
+        };
+        let engine = SyncEngine::new(
+            client.storage.clone(),
+            transport,
+            client.clock.clone(),
+            engine_config.clone(),
+        );
         match block_on(engine.sync_round()) {
             Ok(r) => {
                 *stats.entry("rounds_ok").or_default() += 1;
@@ -599,7 +778,13 @@ pub fn run(seed: u64, breakage: Breakage) -> RunReport {
                 if std::env::var("IDB_SYNC_SIM_DEBUG").is_ok() {
                     eprintln!("round of {} failed: {e}", client.id);
                 }
-                *stats.entry(if client.storage.crashed.get() { "crashes" } else { "rounds_failed" }).or_default() += 1;
+                *stats
+                    .entry(if client.storage.crashed.get() {
+                        "crashes"
+                    } else {
+                        "rounds_failed"
+                    })
+                    .or_default() += 1;
                 if e.code() == "malformed_response" {
                     *stats.entry("malformed").or_default() += 1;
                 }
@@ -613,10 +798,18 @@ pub fn run(seed: u64, breakage: Breakage) -> RunReport {
             let choice = match rng.below(3) {
                 0 => ManualChoice::KeepLocal,
                 1 => ManualChoice::KeepServer,
-                _ => ManualChoice::Merged(Some(Record::from_iter([("merged".to_owned(), json!(true))]))),
+                _ => ManualChoice::Merged(Some(Record::from_iter([(
+                    "merged".to_owned(),
+                    json!(true),
+                )]))),
             };
             let was_app = client.storage.app_call.replace(true);
-            let _ = block_on(engine::resolve_conflict(&client.storage, &client.clock, &id, choice));
+            let _ = block_on(engine::resolve_conflict(
+                &client.storage,
+                &client.clock,
+                &id,
+                choice,
+            ));
             client.storage.app_call.set(was_app);
         }
     };
@@ -640,7 +833,11 @@ pub fn run(seed: u64, breakage: Breakage) -> RunReport {
                 }
                 if rng.chance(20) {
                     let mut tx = world.server.begin();
-                    let horizon = world.server.user(USER).change_seq.saturating_sub(rng.below(5));
+                    let horizon = world
+                        .server
+                        .user(USER)
+                        .change_seq
+                        .saturating_sub(rng.below(5));
                     let _ = block_on(server::collect_tombstones(&mut tx, USER, horizon));
                     tx.commit();
                 }
@@ -669,7 +866,9 @@ pub fn run(seed: u64, breakage: Breakage) -> RunReport {
         }
         let settled = clients.iter().all(|c| {
             let d = c.storage.inner.snapshot();
-            d.states.values().all(|s| !s.has_local_changes() && s.conflict.is_none())
+            d.states
+                .values()
+                .all(|s| !s.has_local_changes() && s.conflict.is_none())
         });
         if settled && activity == 0 {
             quiet = true;
@@ -688,7 +887,12 @@ pub fn run(seed: u64, breakage: Breakage) -> RunReport {
             let log = c.storage.inner.snapshot().conflict_log;
             log.into_iter()
                 .filter(|e| e.resolved == e.remote && !e.outcome.starts_with("took server"))
-                .flat_map(|e| e.seqs.into_iter().map(|s| (c.id.clone(), s)).collect::<Vec<_>>())
+                .flat_map(|e| {
+                    e.seqs
+                        .into_iter()
+                        .map(|s| (c.id.clone(), s))
+                        .collect::<Vec<_>>()
+                })
                 .collect::<Vec<_>>()
         })
         .collect();
@@ -705,7 +909,17 @@ fn check(world: &World, clients: &[Client], violations: &mut Vec<String>) {
     let server_live: BTreeMap<RecordId, Record> = server
         .records
         .values()
-        .filter_map(|r| r.data.clone().map(|d| (RecordId { table: r.table.clone(), key: r.key.clone() }, d)))
+        .filter_map(|r| {
+            r.data.clone().map(|d| {
+                (
+                    RecordId {
+                        table: r.table.clone(),
+                        key: r.key.clone(),
+                    },
+                    d,
+                )
+            })
+        })
         .collect();
     for ((client, seq), n) in world.applied.borrow().iter() {
         if *n > 1 {
@@ -723,16 +937,38 @@ fn check(world: &World, clients: &[Client], violations: &mut Vec<String>) {
                 .collect::<BTreeSet<_>>()
                 .into_iter()
                 .filter(|k| local.get(*k) != server_live.get(*k))
-                .map(|k| format!("{k}: client {:?} server {:?}", local.get(k), server_live.get(k)))
+                .map(|k| {
+                    format!(
+                        "{k}: client {:?} server {:?}",
+                        local.get(k),
+                        server_live.get(k)
+                    )
+                })
                 .collect();
             if std::env::var("IDB_SYNC_SIM_DEBUG").is_ok() {
                 for k in local.keys().chain(server_live.keys()) {
                     if local.get(k) != server_live.get(k) {
-                        eprintln!("{k}: client state {:?}\n   server {:?}\n   log {:?}\n   dead {:?}", data.states.get(k), server.records.get(&(k.table.clone(), k.key.clone())), data.conflict_log.iter().filter(|e| &e.id == k).collect::<Vec<_>>(), data.dead_letters.values().filter(|d| &d.record == k).collect::<Vec<_>>());
+                        eprintln!(
+                            "{k}: client state {:?}\n   server {:?}\n   log {:?}\n   dead {:?}",
+                            data.states.get(k),
+                            server.records.get(&(k.table.clone(), k.key.clone())),
+                            data.conflict_log
+                                .iter()
+                                .filter(|e| &e.id == k)
+                                .collect::<Vec<_>>(),
+                            data.dead_letters
+                                .values()
+                                .filter(|d| &d.record == k)
+                                .collect::<Vec<_>>()
+                        );
                     }
                 }
             }
-            violations.push(format!("convergence: client {} differs from the server: {}", c.id, diff.join("; ")));
+            violations.push(format!(
+                "convergence: client {} differs from the server: {}",
+                c.id,
+                diff.join("; ")
+            ));
         }
         // The outbox is empty, no conflict is open.
         for (id, s) in &data.states {
@@ -740,7 +976,10 @@ fn check(world: &World, clients: &[Client], violations: &mut Vec<String>) {
                 violations.push(format!("outbox: client {} still has {id} queued", c.id));
             }
             if s.conflict.is_some() {
-                violations.push(format!("conflicts: client {} has an open conflict on {id}", c.id));
+                violations.push(format!(
+                    "conflicts: client {} has an open conflict on {id}",
+                    c.id
+                ));
             }
         }
         // Every seq sent is on the server exactly once, or logged with a reason.
@@ -755,15 +994,29 @@ fn check(world: &World, clients: &[Client], violations: &mut Vec<String>) {
             let n = applied.get(&(c.id.clone(), seq)).copied().unwrap_or(0);
             match (n, logged.contains(&seq)) {
                 (1, false) | (0, true) => {}
-                (0, false) => violations.push(format!("lost write: client {} seq {seq} neither applied nor logged", c.id)),
-                (_, true) => violations.push(format!("client {} seq {seq} applied and also logged as not applied", c.id)),
+                (0, false) => violations.push(format!(
+                    "lost write: client {} seq {seq} neither applied nor logged",
+                    c.id
+                )),
+                (_, true) => violations.push(format!(
+                    "client {} seq {seq} applied and also logged as not applied",
+                    c.id
+                )),
                 (_, false) => {}
             }
         }
         // Seqs only grow, also across crashes.
-        let max_sent = world.sent.borrow().get(&c.id).and_then(|s| s.iter().max().copied()).unwrap_or(0);
+        let max_sent = world
+            .sent
+            .borrow()
+            .get(&c.id)
+            .and_then(|s| s.iter().max().copied())
+            .unwrap_or(0);
         if data.meta.next_seq <= max_sent {
-            violations.push(format!("I3: client {} next seq {} not above sent seq {max_sent}", c.id, data.meta.next_seq));
+            violations.push(format!(
+                "I3: client {} next seq {} not above sent seq {max_sent}",
+                c.id, data.meta.next_seq
+            ));
         }
     }
 }

@@ -105,7 +105,15 @@ impl Oracles {
 
     /// An app write that committed: `hlc` is its timestamp (`None` if it changed
     /// nothing), `after` the key's state, `server` the server's record now.
-    pub fn on_local_write(&self, client: &str, id: &RecordId, op: &LocalOp, hlc: Option<Hlc>, after: &KeyState, server: Option<&ServerRecord>) {
+    pub fn on_local_write(
+        &self,
+        client: &str,
+        id: &RecordId,
+        op: &LocalOp,
+        hlc: Option<Hlc>,
+        after: &KeyState,
+        server: Option<&ServerRecord>,
+    ) {
         let Some(hlc) = hlc else { return };
         let cancelled = !after.has_local_changes();
         match self.policy(id) {
@@ -115,9 +123,16 @@ impl Oracles {
                 due.retain(|d| !(d.client == client && &d.id == id));
                 if !cancelled {
                     let delete = matches!(op, LocalOp::Delete);
-                    let covered = server.is_some_and(|r| r.hlc.as_ref().is_some_and(|h| *h >= hlc) || (delete && r.data.is_none()));
+                    let covered = server.is_some_and(|r| {
+                        r.hlc.as_ref().is_some_and(|h| *h >= hlc) || (delete && r.data.is_none())
+                    });
                     if !covered {
-                        due.push(LwwDue { client: client.to_owned(), id: id.clone(), hlc, delete });
+                        due.push(LwwDue {
+                            client: client.to_owned(),
+                            id: id.clone(),
+                            hlc,
+                            delete,
+                        });
                     }
                 }
             }
@@ -125,19 +140,28 @@ impl Oracles {
                 let mut due = self.fields.borrow_mut();
                 let mine = |d: &FieldDue| d.client == client && &d.id == id;
                 match op {
-                    LocalOp::Update(patch) => due.retain(|d| !(mine(d) && patch.contains_key(&d.field))),
+                    LocalOp::Update(patch) => {
+                        due.retain(|d| !(mine(d) && patch.contains_key(&d.field)))
+                    }
                     _ => due.retain(|d| !mine(d)),
                 }
                 // An update of a record already deleted (or purged) on the server is
                 // dropped there (a delete beats a concurrent field update).
-                let deleted_there = server.is_none_or(|r| r.data.is_none()) && matches!(op, LocalOp::Update(_));
+                let deleted_there =
+                    server.is_none_or(|r| r.data.is_none()) && matches!(op, LocalOp::Update(_));
                 if cancelled || deleted_there {
                     due.retain(|d| !mine(d));
                     return;
                 }
-                if let LocalOp::Create(fields) | LocalOp::Put(fields) | LocalOp::Update(fields) = op {
+                if let LocalOp::Create(fields) | LocalOp::Put(fields) | LocalOp::Update(fields) = op
+                {
                     for (field, value) in fields {
-                        due.push(FieldDue { client: client.to_owned(), id: id.clone(), field: field.clone(), value: value.clone() });
+                        due.push(FieldDue {
+                            client: client.to_owned(),
+                            id: id.clone(),
+                            field: field.clone(),
+                            value: value.clone(),
+                        });
                     }
                 }
             }
@@ -146,21 +170,45 @@ impl Oracles {
     }
 
     /// A push the server answered; `before` holds the records as they were.
-    pub fn on_push(&self, req: &PushRequest, resp: &PushResponse, before: &BTreeMap<RecordId, ServerRecord>) {
+    pub fn on_push(
+        &self,
+        req: &PushRequest,
+        resp: &PushResponse,
+        before: &BTreeMap<RecordId, ServerRecord>,
+    ) {
         for (m, r) in req.mutations.iter().zip(&resp.results) {
-            if !self.decided.borrow_mut().insert((req.client_id.clone(), m.seq)) {
+            if !self
+                .decided
+                .borrow_mut()
+                .insert((req.client_id.clone(), m.seq))
+            {
                 continue; // a replayed answer: the server decided this mutation earlier
             }
-            let id = RecordId { table: m.table.clone(), key: m.key.clone() };
+            let id = RecordId {
+                table: m.table.clone(),
+                key: m.key.clone(),
+            };
             let prev = before.get(&id);
             let policy = self.policy(&id);
             let conflict = matches!(r, MutationResult::Conflict { .. });
             if policy == ConflictPolicy::ClientWins {
-                self.last_word.borrow_mut().insert(id.clone(), LastWord { client: req.client_id.clone(), seq: m.seq, conflict });
+                self.last_word.borrow_mut().insert(
+                    id.clone(),
+                    LastWord {
+                        client: req.client_id.clone(),
+                        seq: m.seq,
+                        conflict,
+                    },
+                );
             }
             match r {
-                MutationResult::Applied { version, previous_version, .. } if version != previous_version => {
-                    let starts_life = matches!(m.op, Op::Create { .. }) && prev.is_none_or(|p| p.data.is_none());
+                MutationResult::Applied {
+                    version,
+                    previous_version,
+                    ..
+                } if version != previous_version => {
+                    let starts_life =
+                        matches!(m.op, Op::Create { .. }) && prev.is_none_or(|p| p.data.is_none());
                     if policy == ConflictPolicy::LastWriteWins && !starts_life {
                         if let Some(old) = prev.and_then(|p| p.hlc.as_ref()) {
                             stat(&self.stats, "oracle_lww_overwrites");
@@ -173,10 +221,13 @@ impl Oracles {
                         }
                     }
                     let deleted = matches!(m.op, Op::Delete);
-                    self.lww.borrow_mut().retain(|d| !(d.id == id && (d.hlc <= m.hlc || (d.delete && deleted))));
+                    self.lww
+                        .borrow_mut()
+                        .retain(|d| !(d.id == id && (d.hlc <= m.hlc || (d.delete && deleted))));
                     let fields = m.op.fields();
                     self.fields.borrow_mut().retain(|d| {
-                        let landed = d.client == req.client_id && fields.and_then(|f| f.get(&d.field)) == Some(&d.value);
+                        let landed = d.client == req.client_id
+                            && fields.and_then(|f| f.get(&d.field)) == Some(&d.value);
                         !(d.id == id && (deleted || landed))
                     });
                 }
@@ -184,7 +235,9 @@ impl Oracles {
                     // A delete of a deleted record: nothing changed, and the client's
                     // wish (deleted) holds, superseding its own earlier writes.
                     let mine = |d: &LwwDue| d.client == req.client_id && d.hlc <= m.hlc;
-                    self.lww.borrow_mut().retain(|d| !(d.id == id && (d.delete || mine(d))));
+                    self.lww
+                        .borrow_mut()
+                        .retain(|d| !(d.id == id && (d.delete || mine(d))));
                     self.fields.borrow_mut().retain(|d| d.id != id);
                 }
                 MutationResult::Rejected { .. } => {
@@ -200,33 +253,60 @@ impl Oracles {
     /// Checks one storage transaction of `client` (`app`: an app call — a write or a
     /// manual resolution — rather than the sync engine). `before` are the key states
     /// as loaded.
-    pub fn on_transaction(&self, client: &str, app: bool, before: &BTreeMap<RecordId, KeyState>, tx: &StorageTx) {
+    pub fn on_transaction(
+        &self,
+        client: &str,
+        app: bool,
+        before: &BTreeMap<RecordId, KeyState>,
+        tx: &StorageTx,
+    ) {
         let agreed = |e: &&idb_sync_core::conflict::ConflictLogEntry| {
-            e.outcome == "local change had cancelled out" || (e.resolved == e.remote && !e.outcome.starts_with("took server"))
+            e.outcome == "local change had cancelled out"
+                || (e.resolved == e.remote && !e.outcome.starts_with("took server"))
         };
         for entry in tx.conflict_log.iter().filter(agreed) {
             // The client's writes on the key undid each other (a create deleted again
             // while in flight), or its record already is the server's (both deleted, or
             // it updated a record whose create the server rejected): nothing to push.
-            let undone = |c: &str, id: &RecordId, h: &Hlc| c == client && *id == entry.id && entry.local_hlc.as_ref().is_none_or(|l| h <= l);
-            self.lww.borrow_mut().retain(|d| !undone(&d.client, &d.id, &d.hlc));
-            self.fields.borrow_mut().retain(|d| !(d.client == client && d.id == entry.id));
+            let undone = |c: &str, id: &RecordId, h: &Hlc| {
+                c == client && *id == entry.id && entry.local_hlc.as_ref().is_none_or(|l| h <= l)
+            };
+            self.lww
+                .borrow_mut()
+                .retain(|d| !undone(&d.client, &d.id, &d.hlc));
+            self.fields
+                .borrow_mut()
+                .retain(|d| !(d.client == client && d.id == entry.id));
         }
         let mut v = self.violations.borrow_mut();
         for entry in &tx.conflict_log {
             let nothing_to_park = entry.outcome == "local change had cancelled out";
-            if entry.policy == ConflictPolicy::Manual && !app && entry.outcome != SUPERSEDED_PARKED && !nothing_to_park {
-                v.push(format!("I12 manual: client {client} resolved {} by itself ({})", entry.id, entry.outcome));
+            if entry.policy == ConflictPolicy::Manual
+                && !app
+                && entry.outcome != SUPERSEDED_PARKED
+                && !nothing_to_park
+            {
+                v.push(format!(
+                    "I12 manual: client {client} resolved {} by itself ({})",
+                    entry.id, entry.outcome
+                ));
             }
         }
         for (id, old) in before {
             let new = tx.states.get(id);
             if let Some(parked) = &old.conflict {
                 let open = new.and_then(|s| s.conflict.as_ref());
-                let kept = open.is_some_and(|c| c.local == parked.local && c.local_change == parked.local_change);
-                let logged = tx.conflict_log.iter().any(|e| &e.id == id && e.local == parked.local && e.local_change == parked.local_change);
+                let kept = open.is_some_and(|c| {
+                    c.local == parked.local && c.local_change == parked.local_change
+                });
+                let logged = tx.conflict_log.iter().any(|e| {
+                    &e.id == id && e.local == parked.local && e.local_change == parked.local_change
+                });
                 if !kept && !logged {
-                    v.push(format!("I12 manual: client {client} dropped the parked local change on {id}: {:?}", parked.local));
+                    v.push(format!(
+                        "I12 manual: client {client} dropped the parked local change on {id}: {:?}",
+                        parked.local
+                    ));
                 } else if !kept {
                     stat(&self.stats, "oracle_manual_moved_to_log");
                 }
@@ -234,12 +314,17 @@ impl Oracles {
             if app {
                 continue;
             }
-            let Some(pending) = &old.pending else { continue };
+            let Some(pending) = &old.pending else {
+                continue;
+            };
             let same = |op: &Op| match (&pending.op, op) {
                 (Op::Create { record: a }, Op::Put { record: b }) => a == b,
                 (a, b) => a == b,
             };
-            if new.and_then(|s| s.pending.as_ref()).is_some_and(|p| same(&p.op)) {
+            if new
+                .and_then(|s| s.pending.as_ref())
+                .is_some_and(|p| same(&p.op))
+            {
                 continue;
             }
             let logged = tx.conflict_log.iter().any(|e| &e.id == id);
@@ -268,7 +353,10 @@ impl Oracles {
             ));
         }
         for d in self.fields.borrow().iter() {
-            violations.push(format!("I12 fieldMerge: client {}'s {} = {} on {} never reached the server", d.client, d.field, d.value, d.id));
+            violations.push(format!(
+                "I12 fieldMerge: client {}'s {} = {} on {} never reached the server",
+                d.client, d.field, d.value, d.id
+            ));
         }
         for (id, w) in self.last_word.borrow().iter() {
             if w.conflict && !agreed.contains(&(w.client.clone(), w.seq)) {
@@ -282,12 +370,20 @@ impl Oracles {
 /// Deliberately broken policy rules, applied to a sync transaction after the engine
 /// ran in it (the broken engine's log tells the truth about what it did).
 pub fn break_rules(breakage: &Breakage, before: &BTreeMap<RecordId, KeyState>, tx: &mut StorageTx) {
-    let StorageTx { states, conflict_log, .. } = tx;
+    let StorageTx {
+        states,
+        conflict_log,
+        ..
+    } = tx;
     for entry in conflict_log.iter_mut() {
         let take_server = match (entry.policy, entry.outcome.as_str()) {
-            (ConflictPolicy::LastWriteWins, "kept local (later write)") => breakage.lww_takes_server,
+            (ConflictPolicy::LastWriteWins, "kept local (later write)") => {
+                breakage.lww_takes_server
+            }
             (ConflictPolicy::ClientWins, "kept local") => breakage.client_wins_takes_server,
-            (ConflictPolicy::FieldMerge, "merged fields") => breakage.field_merge_drops_local_fields,
+            (ConflictPolicy::FieldMerge, "merged fields") => {
+                breakage.field_merge_drops_local_fields
+            }
             _ => false,
         };
         if take_server {

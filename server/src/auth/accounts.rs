@@ -17,9 +17,16 @@ pub struct Account {
 }
 
 /// Creates an account; 409 `email_taken` if the address is already registered.
-pub async fn create_account(database: &Database, email: &str, password_hash: &str) -> Result<Account, ApiError> {
+pub async fn create_account(
+    database: &Database,
+    email: &str,
+    password_hash: &str,
+) -> Result<Account, ApiError> {
     let id = uuid::Uuid::now_v7().to_string();
-    let created_at = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
+    let created_at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
     let inserted = sqlx::query("INSERT INTO users (id, email, password_hash, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (email) DO NOTHING")
         .bind(&id)
         .bind(email)
@@ -29,9 +36,17 @@ pub async fn create_account(database: &Database, email: &str, password_hash: &st
         .await
         .map_err(ApiError::internal)?;
     if inserted.rows_affected() == 0 {
-        return Err(ApiError::new(axum::http::StatusCode::CONFLICT, "email_taken", "an account with this e-mail address exists"));
+        return Err(ApiError::new(
+            axum::http::StatusCode::CONFLICT,
+            "email_taken",
+            "an account with this e-mail address exists",
+        ));
     }
-    Ok(Account { id, email: email.to_owned(), password_hash: password_hash.to_owned() })
+    Ok(Account {
+        id,
+        email: email.to_owned(),
+        password_hash: password_hash.to_owned(),
+    })
 }
 
 /// The account registered with `email`, if any.

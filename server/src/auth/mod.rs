@@ -30,7 +30,9 @@ pub struct Authenticator {
 
 impl std::fmt::Debug for Authenticator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Authenticator").field("api_key", &self.api_key.as_ref().map(|_| "<set>")).finish_non_exhaustive()
+        f.debug_struct("Authenticator")
+            .field("api_key", &self.api_key.as_ref().map(|_| "<set>"))
+            .finish_non_exhaustive()
     }
 }
 
@@ -41,20 +43,36 @@ impl Authenticator {
         if let Some(key) = headers.get("x-api-key") {
             let key = key.to_str().unwrap_or_default();
             return match &self.api_key {
-                Some(expected) if constant_time_eq(key.as_bytes(), expected.as_bytes()) => Ok(API_KEY_USER.to_owned()),
-                _ => Err(ApiError::unauthorized("invalid_token", "the API key is not valid")),
+                Some(expected) if constant_time_eq(key.as_bytes(), expected.as_bytes()) => {
+                    Ok(API_KEY_USER.to_owned())
+                }
+                _ => Err(ApiError::unauthorized(
+                    "invalid_token",
+                    "the API key is not valid",
+                )),
             };
         }
         let Some(value) = headers.get(axum::http::header::AUTHORIZATION) else {
-            return Err(ApiError::unauthorized("missing_token", "send `Authorization: Bearer <token>`"));
+            return Err(ApiError::unauthorized(
+                "missing_token",
+                "send `Authorization: Bearer <token>`",
+            ));
         };
         let token = value
             .to_str()
             .ok()
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| ApiError::unauthorized("missing_token", "the Authorization header is not `Bearer <token>`"))?;
+            .ok_or_else(|| {
+                ApiError::unauthorized(
+                    "missing_token",
+                    "the Authorization header is not `Bearer <token>`",
+                )
+            })?;
         if let Some(expected) = &self.api_key {
             if constant_time_eq(token.as_bytes(), expected.as_bytes()) {
                 return Ok(API_KEY_USER.to_owned());

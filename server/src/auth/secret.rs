@@ -12,10 +12,16 @@ use crate::db::Database;
 pub const MIN_SECRET_BYTES: usize = 32;
 
 /// Returns the secret to sign tokens with, or why the server must not start.
-pub async fn resolve_jwt_secret(configured: Option<&str>, mode: Mode, database: &Database) -> Result<Vec<u8>, String> {
+pub async fn resolve_jwt_secret(
+    configured: Option<&str>,
+    mode: Mode,
+    database: &Database,
+) -> Result<Vec<u8>, String> {
     if let Some(secret) = configured {
         if secret.len() < MIN_SECRET_BYTES {
-            return Err(format!("the JWT secret must be at least {MIN_SECRET_BYTES} bytes"));
+            return Err(format!(
+                "the JWT secret must be at least {MIN_SECRET_BYTES} bytes"
+            ));
         }
         return Ok(secret.as_bytes().to_vec());
     }
@@ -31,9 +37,10 @@ pub async fn resolve_jwt_secret(configured: Option<&str>, mode: Mode, database: 
         .execute(database.pool())
         .await
         .map_err(|e| format!("cannot store the dev JWT secret: {e}"))?;
-    let stored: String = sqlx::query_scalar("SELECT value FROM server_meta WHERE key = 'jwt_secret'")
-        .fetch_one(database.pool())
-        .await
-        .map_err(|e| format!("cannot read the dev JWT secret: {e}"))?;
+    let stored: String =
+        sqlx::query_scalar("SELECT value FROM server_meta WHERE key = 'jwt_secret'")
+            .fetch_one(database.pool())
+            .await
+            .map_err(|e| format!("cannot read the dev JWT secret: {e}"))?;
     Ok(stored.into_bytes())
 }

@@ -20,13 +20,17 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::payload_too_large("the request body is larger than this server accepts")
-            } else {
-                ApiError::bad_request("invalid_request", rejection.body_text())
-            }
-        })?;
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::payload_too_large(
+                        "the request body is larger than this server accepts",
+                    )
+                } else {
+                    ApiError::bad_request("invalid_request", rejection.body_text())
+                }
+            })?;
         parse(&bytes).map(JsonBody)
     }
 }
@@ -41,13 +45,25 @@ struct VersionProbe {
 fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(bytes).map_err(|error| {
         if error.is_syntax() || error.is_eof() {
-            return ApiError::bad_request("malformed_json", format!("the body is not JSON: {error}"));
+            return ApiError::bad_request(
+                "malformed_json",
+                format!("the body is not JSON: {error}"),
+            );
         }
-        if let Ok(VersionProbe { protocol_version: Some(version) }) = serde_json::from_slice::<VersionProbe>(bytes) {
+        if let Ok(VersionProbe {
+            protocol_version: Some(version),
+        }) = serde_json::from_slice::<VersionProbe>(bytes)
+        {
             if version != idb_sync_core::PROTOCOL_VERSION {
-                return idb_sync_core::server::ServerError::UpgradeRequired(version.as_u64().unwrap_or(0) as u32).into();
+                return idb_sync_core::server::ServerError::UpgradeRequired(
+                    version.as_u64().unwrap_or(0) as u32,
+                )
+                .into();
             }
         }
-        ApiError::bad_request("invalid_request", format!("the body does not match the message: {error}"))
+        ApiError::bad_request(
+            "invalid_request",
+            format!("the body does not match the message: {error}"),
+        )
     })
 }

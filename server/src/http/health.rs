@@ -23,7 +23,11 @@ pub struct Health {
 
 /// Answers 200 with [`Health`] when the database answers a query, 503 otherwise.
 pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
-    state.database.ping().await.map_err(ApiError::database_unavailable)?;
+    state
+        .database
+        .ping()
+        .await
+        .map_err(ApiError::database_unavailable)?;
     Ok(Json(Health {
         status: "ok",
         version: idb_sync_core::VERSION,

@@ -54,7 +54,10 @@ impl FromRequestParts<AppState> for AuthUser {
 
 /// The server clock, ms since the epoch.
 pub fn now_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 /// Builds the router for `config` over `state`.
@@ -65,7 +68,10 @@ pub fn router(config: &Config, state: AppState) -> Router {
         .route("/v1/auth/signup", post(accounts::signup))
         .route("/v1/auth/login", post(accounts::login))
         .route("/v1/auth/me", get(accounts::me))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), rate_limit::limit_by_address));
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            rate_limit::limit_by_address,
+        ));
     Router::new()
         .route("/health", get(health::health))
         .merge(api)
@@ -80,7 +86,11 @@ fn cors_layer(origins: &[String]) -> CorsLayer {
     let allow_origin = if origins.is_empty() {
         AllowOrigin::from(Any)
     } else {
-        AllowOrigin::list(origins.iter().filter_map(|origin| HeaderValue::from_str(origin.trim()).ok()))
+        AllowOrigin::list(
+            origins
+                .iter()
+                .filter_map(|origin| HeaderValue::from_str(origin.trim()).ok()),
+        )
     };
     CorsLayer::new()
         .allow_origin(allow_origin)

@@ -30,10 +30,18 @@ fn limiter<K: std::hash::Hash + Eq + Clone>(per_minute: u32) -> Option<DefaultKe
 impl RateLimits {
     /// Limits of `per_user` and `per_address` requests a minute (bursts up to the same).
     pub fn new(per_user: u32, per_address: u32) -> Self {
-        Self { per_user: limiter(per_user), per_address: limiter(per_address), clock: DefaultClock::default() }
+        Self {
+            per_user: limiter(per_user),
+            per_address: limiter(per_address),
+            clock: DefaultClock::default(),
+        }
     }
 
-    fn verdict(&self, outcome: Result<(), governor::NotUntil<governor::clock::QuantaInstant>>, scope: &str) -> Result<(), ApiError> {
+    fn verdict(
+        &self,
+        outcome: Result<(), governor::NotUntil<governor::clock::QuantaInstant>>,
+        scope: &str,
+    ) -> Result<(), ApiError> {
         outcome.map_err(|not_until| {
             let wait = not_until.wait_time_from(self.clock.now());
             ApiError::rate_limited(scope, wait.as_secs() + u64::from(wait.subsec_nanos() > 0))
@@ -68,7 +76,11 @@ impl RateLimits {
 }
 
 /// Middleware: the per-address limit, for every API route.
-pub async fn limit_by_address(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn limit_by_address(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     if let Some(ConnectInfo(address)) = request.extensions().get::<ConnectInfo<SocketAddr>>() {
         if let Err(error) = state.limits.check_address(address.ip()) {
             return error.into_response();

@@ -19,7 +19,15 @@ pub async fn push(
 ) -> Result<Json<PushResponse>, ApiError> {
     state.rules.check_push(&request)?;
     let mut store = SqlStore::begin_write(&state.database, &user).await?;
-    let outcome = server::apply_push(&mut store, &user, &request, &state.rules.server, &state.rules.validator, now_ms()).await;
+    let outcome = server::apply_push(
+        &mut store,
+        &user,
+        &request,
+        &state.rules.server,
+        &state.rules.validator,
+        now_ms(),
+    )
+    .await;
     match outcome {
         Ok(response) => {
             store.commit().await?;

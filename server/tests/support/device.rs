@@ -32,8 +32,15 @@ impl Transport for HttpTransport {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok())
             .map(|secs| secs * 1000);
-        let body = response.text().await.map_err(|e| SyncError::Network(e.to_string()))?;
-        Ok(TransportResponse { status, retry_after_ms, body })
+        let body = response
+            .text()
+            .await
+            .map_err(|e| SyncError::Network(e.to_string()))?;
+        Ok(TransportResponse {
+            status,
+            retry_after_ms,
+            body,
+        })
     }
 }
 
@@ -42,7 +49,10 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now_ms(&self) -> u64 {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0)
     }
     async fn sleep(&self, ms: u64) {
         tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
@@ -56,12 +66,26 @@ pub struct Device {
 
 impl Device {
     pub fn new(client_id: &str, base: &str, token: &str) -> Self {
-        let transport = HttpTransport { http: reqwest::Client::new(), base: base.to_owned(), token: token.to_owned() };
-        Self { engine: SyncEngine::new(MemoryStorage::new(client_id), transport, SystemClock, EngineConfig::default()) }
+        let transport = HttpTransport {
+            http: reqwest::Client::new(),
+            base: base.to_owned(),
+            token: token.to_owned(),
+        };
+        Self {
+            engine: SyncEngine::new(
+                MemoryStorage::new(client_id),
+                transport,
+                SystemClock,
+                EngineConfig::default(),
+            ),
+        }
     }
 
     pub async fn write(&self, table: &str, key: &str, op: LocalOp) {
-        let id = RecordId { table: table.to_owned(), key: RecordKey::String(key.to_owned()) };
+        let id = RecordId {
+            table: table.to_owned(),
+            key: RecordKey::String(key.to_owned()),
+        };
         self.engine.write(&id, op).await.expect("local write");
     }
 

@@ -38,7 +38,14 @@ impl TestServer {
     pub async fn start(backend: Backend, extra_args: &[&str]) -> Option<Self> {
         let dir = tempfile::tempdir().expect("temp dir");
         let (database_setting, postgres_database) = match backend {
-            Backend::Sqlite => (dir.path().join("db").join("server.sqlite3").display().to_string(), None),
+            Backend::Sqlite => (
+                dir.path()
+                    .join("db")
+                    .join("server.sqlite3")
+                    .display()
+                    .to_string(),
+                None,
+            ),
             Backend::Postgres => {
                 let Some(admin_url) = postgres_admin_url() else {
                     eprintln!("skipped on PostgreSQL: IDB_SYNC_TEST_POSTGRES_URL is not set (scripts/test sets it when PostgreSQL can start)");
@@ -46,17 +53,32 @@ impl TestServer {
                 };
                 let name = fresh_database_name();
                 let admin = connect(&admin_url).await;
-                admin.execute(format!("CREATE DATABASE {name}").as_str()).await.expect("create test database");
+                admin
+                    .execute(format!("CREATE DATABASE {name}").as_str())
+                    .await
+                    .expect("create test database");
                 admin.close().await;
                 (replace_database(&admin_url, &name), Some((admin_url, name)))
             }
         };
-        let mut args = vec!["idb-sync-server", "--listen", "127.0.0.1:0", "--database", &database_setting];
+        let mut args = vec![
+            "idb-sync-server",
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            &database_setting,
+        ];
         args.extend_from_slice(extra_args);
         let config = Config::parse_from(args);
-        let database = Database::open(&config.database).await.expect("open database");
-        let state = build_state(&config, database.clone()).await.expect("server state");
-        let listener = tokio::net::TcpListener::bind(config.listen).await.expect("bind");
+        let database = Database::open(&config.database)
+            .await
+            .expect("open database");
+        let state = build_state(&config, database.clone())
+            .await
+            .expect("server state");
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("address"));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {
@@ -66,7 +88,15 @@ impl TestServer {
             .await
             .expect("serve");
         });
-        Some(Self { url, backend, database, database_setting, stop: Some(stop), _dir: dir, postgres_database })
+        Some(Self {
+            url,
+            backend,
+            database,
+            database_setting,
+            stop: Some(stop),
+            _dir: dir,
+            postgres_database,
+        })
     }
 }
 
@@ -79,10 +109,15 @@ impl Drop for TestServer {
             // Drop is not async and runs inside the test's runtime: use a thread with
             // a runtime of its own.
             let _ = std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
                 runtime.block_on(async {
                     let admin = connect(&admin_url).await;
-                    let _ = admin.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await;
+                    let _ = admin
+                        .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                        .await;
                     admin.close().await;
                 });
             })
@@ -92,19 +127,33 @@ impl Drop for TestServer {
 }
 
 pub fn postgres_admin_url() -> Option<String> {
-    std::env::var("IDB_SYNC_TEST_POSTGRES_URL").ok().filter(|url| !url.is_empty())
+    std::env::var("IDB_SYNC_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
 }
 
 pub async fn connect(url: &str) -> sqlx::AnyPool {
     sqlx::any::install_default_drivers();
-    sqlx::any::AnyPoolOptions::new().max_connections(1).connect(url).await.expect("connect to PostgreSQL")
+    sqlx::any::AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(url)
+        .await
+        .expect("connect to PostgreSQL")
 }
 
 pub fn fresh_database_name() -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
     static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    format!("idb_sync_test_{}_{}_{}", std::process::id(), nanos % 1_000_000_000, COUNTER.fetch_add(1, Ordering::Relaxed))
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!(
+        "idb_sync_test_{}_{}_{}",
+        std::process::id(),
+        nanos % 1_000_000_000,
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 pub fn replace_database(url: &str, name: &str) -> String {
@@ -160,31 +209,56 @@ impl Answer {
 
 impl Api {
     pub fn new(server: &TestServer) -> Self {
-        Self { base: server.url.clone(), http: reqwest::Client::new() }
+        Self {
+            base: server.url.clone(),
+            http: reqwest::Client::new(),
+        }
     }
 
-    pub async fn send(&self, method: reqwest::Method, path: &str, token: Option<&str>, body: Option<String>) -> Answer {
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<String>,
+    ) -> Answer {
         let mut request = self.http.request(method, format!("{}{path}", self.base));
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
         if let Some(body) = body {
-            request = request.header("content-type", "application/json").body(body);
+            request = request
+                .header("content-type", "application/json")
+                .body(body);
         }
         let response = request.send().await.expect("request");
         let status = response.status().as_u16();
-        let retry_after = response.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned());
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().to_owned());
         let text = response.text().await.expect("body");
-        Answer { status, retry_after, body: serde_json::from_str(&text).unwrap_or(serde_json::Value::Null) }
+        Answer {
+            status,
+            retry_after,
+            body: serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+        }
     }
 
     pub async fn post(&self, path: &str, token: Option<&str>, body: serde_json::Value) -> Answer {
-        self.send(reqwest::Method::POST, path, token, Some(body.to_string())).await
+        self.send(reqwest::Method::POST, path, token, Some(body.to_string()))
+            .await
     }
 
     /// Signs up `email` and returns its token.
     pub async fn signup(&self, email: &str) -> String {
-        let answer = self.post("/v1/auth/signup", None, serde_json::json!({ "email": email, "password": "correct horse battery" })).await;
+        let answer = self
+            .post(
+                "/v1/auth/signup",
+                None,
+                serde_json::json!({ "email": email, "password": "correct horse battery" }),
+            )
+            .await;
         assert_eq!(answer.status, 201, "signup: {answer:?}");
         answer.body["token"].as_str().expect("token").to_owned()
     }
@@ -194,12 +268,23 @@ impl Api {
     }
 
     pub async fn pull(&self, token: &str, cursor: Option<&str>) -> Answer {
-        self.post("/v1/pull", Some(token), serde_json::json!({ "protocolVersion": 1, "clientId": "puller", "cursor": cursor })).await
+        self.post(
+            "/v1/pull",
+            Some(token),
+            serde_json::json!({ "protocolVersion": 1, "clientId": "puller", "cursor": cursor }),
+        )
+        .await
     }
 }
 
 /// A mutation in wire form.
-pub fn mutation(seq: u64, table: &str, key: serde_json::Value, op: serde_json::Value, base_version: u64) -> serde_json::Value {
+pub fn mutation(
+    seq: u64,
+    table: &str,
+    key: serde_json::Value,
+    op: serde_json::Value,
+    base_version: u64,
+) -> serde_json::Value {
     serde_json::json!({
         "seq": seq, "table": table, "key": key, "op": op, "baseVersion": base_version,
         "hlc": { "millis": 1_700_000_000_000u64 + seq, "counter": 0, "node": "test" },
@@ -208,5 +293,11 @@ pub fn mutation(seq: u64, table: &str, key: serde_json::Value, op: serde_json::V
 
 /// A create of `record` in wire form.
 pub fn create(seq: u64, table: &str, key: &str, record: serde_json::Value) -> serde_json::Value {
-    mutation(seq, table, serde_json::json!(key), serde_json::json!({ "kind": "create", "record": record }), 0)
+    mutation(
+        seq,
+        table,
+        serde_json::json!(key),
+        serde_json::json!({ "kind": "create", "record": record }),
+        0,
+    )
 }
