@@ -11,7 +11,7 @@ use crate::conflict::{ConflictLogEntry, DeadLetter};
 use crate::error::SyncError;
 use crate::key::RecordId;
 use crate::outbox::{BatchLimits, ClientMeta, InFlightOp, KeyState};
-use crate::protocol::Endpoint;
+use crate::protocol::{Change, Endpoint};
 
 /// The transaction handed to [`Storage::transact`]'s closure: the client metadata and
 /// the state of the keys asked for (missing keys are default, empty states). Whatever
@@ -28,6 +28,13 @@ pub struct StorageTx {
     pub new_dead_letters: Vec<DeadLetter>,
     /// Ids of dead letters to delete.
     pub removed_dead_letters: Vec<u64>,
+    /// Pulled changes for tables this database does not declare (an older app
+    /// version's schema): the adapter keeps them, the highest version per key, in a
+    /// sync-internal store until a schema declares the table (see
+    /// [`Storage::deferred_changes`]).
+    pub deferred: Vec<Change>,
+    /// Kept changes now applied: the adapter deletes them from its store.
+    pub applied_deferred: Vec<RecordId>,
 }
 
 impl StorageTx {
@@ -73,8 +80,9 @@ pub trait Storage {
         mode: &dyn Fn(&str) -> crate::protocol::MergeMode,
     ) -> Result<Vec<InFlightOp>, SyncError>;
 
-    /// One transaction: drops every key without local changes or an open conflict
-    /// and clears the cursor (answer to `resetRequired`).
+    /// One transaction: drops every key without local changes or an open conflict,
+    /// drops every kept (deferred) change, and clears the cursor (answer to
+    /// `resetRequired`: the full pull that follows brings everything live again).
     async fn reset_replica(&self) -> Result<(), SyncError>;
 
     /// The keys with an open manual conflict.
@@ -97,6 +105,19 @@ pub trait Storage {
     /// and dead letter, and resets the metadata's `cursor` and `account` (the client
     /// id, seqs and clock stay): a fresh start for another account (I10).
     async fn clear_synced_data(&self) -> Result<(), SyncError>;
+
+    /// True if this database declares `table` (has a store for it). Pulled changes
+    /// for other tables are deferred ([`StorageTx::deferred`]), never applied.
+    fn declares_table(&self, table: &str) -> bool {
+        let _ = table;
+        true
+    }
+
+    /// The kept (deferred) changes whose table this database now declares, in
+    /// version order.
+    async fn deferred_changes(&self) -> Result<Vec<Change>, SyncError> {
+        Ok(Vec::new())
+    }
 }
 
 /// An HTTP request of protocol v1 (JSON body).

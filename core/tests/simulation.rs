@@ -60,6 +60,18 @@ fn detects(breakage: Breakage, what: &str) -> u64 {
     caught
 }
 
+/// The first seed below `within` whose run reports a violation containing `what`.
+fn first_catch(breakage: Breakage, what: &str, within: u64) -> Option<u64> {
+    let found = (0..within).find(|&seed| {
+        run(seed, breakage)
+            .violations
+            .iter()
+            .any(|v| v.contains(what))
+    });
+    println!("{breakage:?}: first caught by seed {found:?} (of {within}) reporting {what:?}");
+    found
+}
+
 #[test]
 fn simulation_detects_a_server_that_forgets_high_water_marks() {
     let caught = detects(
@@ -87,5 +99,65 @@ fn simulation_detects_a_client_that_cancels_an_in_flight_create() {
     assert!(
         caught > 0,
         "the simulation did not notice an in-flight create cancelled by a delete"
+    );
+}
+
+#[test]
+fn oracle_catches_last_write_wins_taking_the_server_over_a_later_local_write() {
+    let b = Breakage {
+        lww_takes_server: true,
+        ..Breakage::default()
+    };
+    assert!(
+        first_catch(b, "I12 lastWriteWins", 300).is_some(),
+        "defect 1 went unnoticed"
+    );
+}
+
+#[test]
+fn oracle_catches_client_wins_taking_the_server() {
+    let b = Breakage {
+        client_wins_takes_server: true,
+        ..Breakage::default()
+    };
+    assert!(
+        first_catch(b, "I12 clientWins", 300).is_some(),
+        "a clientWins that drops the local record went unnoticed"
+    );
+}
+
+#[test]
+fn oracle_catches_field_merge_dropping_local_fields() {
+    let b = Breakage {
+        field_merge_drops_local_fields: true,
+        ..Breakage::default()
+    };
+    assert!(
+        first_catch(b, "I12 fieldMerge", 300).is_some(),
+        "a fieldMerge that drops local fields went unnoticed"
+    );
+}
+
+#[test]
+fn oracle_catches_server_wins_discarding_without_a_log_entry() {
+    let b = Breakage {
+        server_wins_forgets_log: true,
+        ..Breakage::default()
+    };
+    assert!(
+        first_catch(b, "without a trace", 300).is_some(),
+        "a serverWins that discards silently went unnoticed"
+    );
+}
+
+#[test]
+fn oracle_catches_a_second_manual_conflict_overwriting_the_parked_change() {
+    let b = Breakage {
+        manual_overwrites_parked: true,
+        ..Breakage::default()
+    };
+    assert!(
+        first_catch(b, "I12 manual", 1_000).is_some(),
+        "defect 7 went unnoticed"
     );
 }

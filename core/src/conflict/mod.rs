@@ -136,6 +136,13 @@ pub struct ConflictLogEntry {
     pub outcome: String,
     /// When (local clock, ms).
     pub at_ms: u64,
+    /// Timestamp (skew-corrected HLC) of the latest local write in the change, if
+    /// known: what `lastWriteWins` compared.
+    #[serde(default)]
+    pub local_hlc: Option<Hlc>,
+    /// Timestamp of the server's write, if known.
+    #[serde(default)]
+    pub remote_hlc: Option<Hlc>,
 }
 
 /// A conflict waiting for the app (policy `manual`). The record shows the server's

@@ -15,6 +15,10 @@ use crate::ports::StorageTx;
 use crate::protocol::{Change, MutationResult, ServerSnapshot};
 use crate::record::{Op, Record};
 
+/// The conflict-log outcome of a parked (manual) local change that a newer conflict
+/// on the same record replaced as the open conflict.
+pub const SUPERSEDED_PARKED: &str = "parked local change superseded by a newer conflict";
+
 /// What applying needs besides the key: policies, resolver, the time.
 pub struct ApplyContext<'a, R: ?Sized> {
     /// Conflict policies.
@@ -31,12 +35,16 @@ struct Remote<'a> {
     hlc: Option<&'a Hlc>,
 }
 
-/// Resolves `intent` (the local change, queued at `queued`) against a server state.
+/// Resolves `intent` (the local change, queued at `queued`, whose latest write is
+/// stamped `local_hlc`) against a server state. The caller has already taken the
+/// local change off `state`, so the timestamp comes in as an argument: read from the
+/// state here it would be gone, and `lastWriteWins` would always take the server.
 #[allow(clippy::too_many_arguments)]
 fn settle<R: ConflictResolver + ?Sized>(
     id: &RecordId,
     state: &mut KeyState,
     intent: Option<Op>,
+    local_hlc: Option<Hlc>,
     queued: u64,
     remote: Remote<'_>,
     seqs: Vec<u64>,
@@ -46,7 +54,6 @@ fn settle<R: ConflictResolver + ?Sized>(
     always_log: bool,
 ) {
     let policy = ctx.policies.for_table(&id.table);
-    let local_hlc = state.local_hlc().cloned();
     let input = ConflictInput {
         id,
         policy,
@@ -67,7 +74,9 @@ fn settle<R: ConflictResolver + ?Sized>(
         Resolution::Rebase {
             pending, outcome, ..
         } => {
-            let hlc = local_hlc.unwrap_or_else(|| meta.tick_hlc(ctx.local_now_ms));
+            let hlc = local_hlc
+                .clone()
+                .unwrap_or_else(|| meta.tick_hlc(ctx.local_now_ms));
             state.pending = pending.map(|op| PendingOp { op, hlc, queued });
             state.rebuild_value(remote.data);
             let quiet_rebase =
@@ -84,18 +93,37 @@ fn settle<R: ConflictResolver + ?Sized>(
                     resolved: state.value.clone(),
                     outcome: outcome.to_owned(),
                     at_ms: ctx.local_now_ms,
+                    local_hlc,
+                    remote_hlc: remote.hlc.cloned(),
                 });
             }
         }
         Resolution::Park => {
-            let mut all_seqs = state.conflict.take().map(|c| c.seqs).unwrap_or_default();
-            all_seqs.extend(seqs);
+            // A conflict already open for this key holds an earlier local change:
+            // it is never overwritten. It moves to the conflict log (with its seqs)
+            // and the newer local change becomes the open conflict.
+            if let Some(earlier) = state.conflict.take() {
+                log.push(ConflictLogEntry {
+                    id: id.clone(),
+                    seqs: earlier.seqs,
+                    policy,
+                    local: earlier.local,
+                    local_change: earlier.local_change,
+                    remote: earlier.remote,
+                    remote_version: earlier.remote_version,
+                    resolved: remote.data.cloned(),
+                    outcome: SUPERSEDED_PARKED.to_owned(),
+                    at_ms: ctx.local_now_ms,
+                    local_hlc: earlier.local_hlc,
+                    remote_hlc: None,
+                });
+            }
             state.conflict = Some(ManualConflict {
                 local: local_before,
                 local_change: intent,
                 remote: remote.data.cloned(),
                 remote_version: remote.version,
-                seqs: all_seqs,
+                seqs,
                 local_hlc,
                 at_ms: ctx.local_now_ms,
             });
@@ -143,6 +171,9 @@ pub fn apply_result<R: ConflictResolver + ?Sized>(
         }
         MutationResult::Conflict { server, .. } => {
             state.in_flight = None;
+            // The latest local write is the pending one if any (written after the
+            // in-flight one was sent), else the in-flight one.
+            let local_hlc = latest(state.pending.as_ref().map(|p| &p.hlc), Some(&sent.hlc));
             let (intent, queued) = match state.pending.take() {
                 None => {
                     meta.next_queue_order += 1;
@@ -158,6 +189,7 @@ pub fn apply_result<R: ConflictResolver + ?Sized>(
                 id,
                 state,
                 intent,
+                local_hlc,
                 queued,
                 remote,
                 vec![sent.seq],
@@ -191,6 +223,11 @@ pub fn apply_result<R: ConflictResolver + ?Sized>(
     }
     tx.meta = Some(meta);
     Ok(())
+}
+
+/// The later of two optional timestamps.
+fn latest(a: Option<&Hlc>, b: Option<&Hlc>) -> Option<Hlc> {
+    a.into_iter().chain(b).max().cloned()
 }
 
 fn snapshot_remote(s: &ServerSnapshot) -> Remote<'_> {
@@ -248,6 +285,10 @@ pub fn apply_change<R: ConflictResolver + ?Sized>(
         }
     } else {
         let pending = state.pending.take();
+        let local_hlc = latest(
+            pending.as_ref().map(|p| &p.hlc),
+            state.in_flight.as_ref().map(|f| &f.hlc),
+        );
         let (intent, queued) = match pending {
             Some(p) => (Some(p.op), p.queued),
             None => (None, meta.next_queue_order),
@@ -261,6 +302,7 @@ pub fn apply_change<R: ConflictResolver + ?Sized>(
             &id,
             state,
             intent,
+            local_hlc,
             queued,
             remote,
             Vec::new(),

@@ -69,6 +69,8 @@ pub async fn resolve_conflict<S: Storage, C: Clock>(
                 resolved,
                 outcome: outcome.into(),
                 at_ms: now,
+                local_hlc: conflict.local_hlc,
+                remote_hlc: None,
             });
             tx.meta = Some(meta);
             Ok(())

@@ -7,6 +7,7 @@
 
 mod account;
 mod apply;
+mod deferred;
 mod identity;
 mod isolate;
 mod local;
@@ -14,7 +15,8 @@ mod pull;
 mod push;
 
 pub use account::{resolve_account_change, LocalDataChoice, ACCOUNT_CHANGED};
-pub use apply::{apply_change, apply_result, ApplyContext};
+pub use apply::{apply_change, apply_result, ApplyContext, SUPERSEDED_PARKED};
+pub use deferred::{later_change, split_by_declared};
 pub use isolate::{POISON_CODE, STRIKES};
 pub use local::{discard_dead_letter, resolve_conflict, retry_dead_letter, write};
 
@@ -139,6 +141,7 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
     /// can simply be retried later (see [`crate::retry`]).
     pub async fn sync_round(&self) -> Result<RoundReport, SyncError> {
         let mut report = RoundReport::default();
+        self.apply_deferred(&mut report).await?;
         let in_flight = self
             .storage
             .take_batch(

@@ -56,8 +56,9 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
                     self.storage.reset_replica().await?;
                 }
                 PullResponse::Ok(page) => {
-                    let keys: Vec<RecordId> = page
-                        .changes
+                    let (apply, keep) =
+                        super::split_by_declared(&page.changes, |t| self.storage.declares_table(t));
+                    let keys: Vec<RecordId> = apply
                         .iter()
                         .map(|c| RecordId {
                             table: c.table.clone(),
@@ -75,9 +76,10 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
                             }
                             meta.cursor = Some(page.cursor.clone());
                             meta.clock_offset_ms = offset;
-                            for change in &page.changes {
+                            for change in &apply {
                                 apply_change(change, tx, &ctx)?;
                             }
+                            tx.deferred.extend(keep.iter().map(|c| (*c).clone()));
                             Ok(())
                         })
                         .await?;

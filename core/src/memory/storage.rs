@@ -2,7 +2,7 @@
 //! tabs share one IndexedDB database.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 use crate::conflict::{ConflictLogEntry, DeadLetter};
@@ -12,7 +12,7 @@ use crate::outbox::{
     assign_in_flight, wire_size, BatchLimits, BatchSelector, ClientMeta, InFlightOp, KeyState,
 };
 use crate::ports::{Storage, StorageTx};
-use crate::protocol::MergeMode;
+use crate::protocol::{Change, MergeMode};
 use crate::record::Record;
 
 /// Everything a client stores.
@@ -26,6 +26,10 @@ pub struct MemoryData {
     pub conflict_log: Vec<ConflictLogEntry>,
     /// Dead letters by id.
     pub dead_letters: BTreeMap<u64, DeadLetter>,
+    /// Tables the database does not declare (an older schema); empty = all declared.
+    pub undeclared: BTreeSet<String>,
+    /// Pulled changes kept for undeclared tables, the latest version per key.
+    pub deferred: BTreeMap<RecordId, Change>,
 }
 
 /// The client storage port in memory.
@@ -43,8 +47,23 @@ impl MemoryStorage {
                 states: BTreeMap::new(),
                 conflict_log: Vec::new(),
                 dead_letters: BTreeMap::new(),
+                undeclared: BTreeSet::new(),
+                deferred: BTreeMap::new(),
             })),
         }
+    }
+
+    /// An empty database for client `client_id` whose schema lacks `tables` (as an
+    /// older app version's would): writes to them fail, pulled changes are kept.
+    pub fn without_tables(client_id: impl Into<String>, tables: &[&str]) -> Self {
+        let storage = MemoryStorage::new(client_id);
+        storage.data.borrow_mut().undeclared = tables.iter().map(|t| t.to_string()).collect();
+        storage
+    }
+
+    /// Reopens with a schema that declares `table` too.
+    pub fn declare_table(&self, table: &str) {
+        self.data.borrow_mut().undeclared.remove(table);
     }
 
     /// A copy of everything stored.
@@ -69,6 +88,12 @@ impl MemoryStorage {
     ) -> Result<R, SyncError> {
         let mut tx = {
             let data = self.data.borrow();
+            if let Some(id) = keys.iter().find(|k| data.undeclared.contains(&k.table)) {
+                return Err(SyncError::Storage(format!(
+                    "unknown table {:?}: the schema does not declare it",
+                    id.table
+                )));
+            }
             StorageTx {
                 meta: Some(data.meta.clone()),
                 states: keys
@@ -96,6 +121,18 @@ impl MemoryStorage {
         }
         for id in tx.removed_dead_letters {
             data.dead_letters.remove(&id);
+        }
+        for change in tx.deferred {
+            let id = RecordId {
+                table: change.table.clone(),
+                key: change.key.clone(),
+            };
+            let kept = data.deferred.remove(&id);
+            data.deferred
+                .insert(id, crate::engine::later_change(kept, change));
+        }
+        for id in tx.applied_deferred {
+            data.deferred.remove(&id);
         }
         Ok(out)
     }
@@ -169,6 +206,7 @@ impl Storage for MemoryStorage {
         let mut data = self.data.borrow_mut();
         data.states
             .retain(|_, s| s.has_local_changes() || s.conflict.is_some());
+        data.deferred.clear(); // the full pull brings them again (or their tombstones are gone)
         data.meta.cursor = None;
         Ok(())
     }
@@ -192,6 +230,22 @@ impl Storage for MemoryStorage {
         Ok(self.data.borrow().dead_letters.values().cloned().collect())
     }
 
+    fn declares_table(&self, table: &str) -> bool {
+        !self.data.borrow().undeclared.contains(table)
+    }
+
+    async fn deferred_changes(&self) -> Result<Vec<Change>, SyncError> {
+        let data = self.data.borrow();
+        let mut out: Vec<Change> = data
+            .deferred
+            .values()
+            .filter(|c| !data.undeclared.contains(&c.table))
+            .cloned()
+            .collect();
+        out.sort_by_key(|c| c.version);
+        Ok(out)
+    }
+
     async fn outbox_len(&self) -> Result<usize, SyncError> {
         Ok(self
             .data
@@ -210,6 +264,7 @@ impl Storage for MemoryStorage {
         let mut data = self.data.borrow_mut();
         data.states.clear();
         data.dead_letters.clear();
+        data.deferred.clear(); // the other account's kept changes
         data.meta.cursor = None;
         data.meta.account = None;
         Ok(())

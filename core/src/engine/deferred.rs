@@ -1,0 +1,58 @@
+//! Pulled changes for tables this database does not declare (issue 9, defect 6): an
+//! app's v2 adds a table while a v1 tab still syncs. They are kept, not applied — the
+//! round goes on and pending writes still push — and applied once a schema declares
+//! the table (the next open with that schema).
+
+use super::{apply_change, RoundReport, SyncEngine};
+use crate::conflict::ConflictResolver;
+use crate::error::SyncError;
+use crate::key::RecordId;
+use crate::ports::{Clock, Storage, Transport};
+use crate::protocol::Change;
+
+/// Splits pulled changes into those to apply now and those to keep for later (their
+/// table is not declared), each in page order.
+pub fn split_by_declared(
+    changes: &[Change],
+    declares: impl Fn(&str) -> bool,
+) -> (Vec<&Change>, Vec<&Change>) {
+    changes.iter().partition(|c| declares(&c.table))
+}
+
+/// Keeps, of `kept` and `incoming` (changes of one key), the later version.
+pub fn later_change(kept: Option<Change>, incoming: Change) -> Change {
+    match kept {
+        Some(k) if k.version >= incoming.version => k,
+        _ => incoming,
+    }
+}
+
+impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C, R> {
+    /// Applies the kept changes of tables the database declares now, in one
+    /// transaction, and lets the adapter drop them.
+    pub(super) async fn apply_deferred(&self, report: &mut RoundReport) -> Result<(), SyncError> {
+        let changes = self.storage.deferred_changes().await?;
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let keys: Vec<RecordId> = changes
+            .iter()
+            .map(|c| RecordId {
+                table: c.table.clone(),
+                key: c.key.clone(),
+            })
+            .collect();
+        let ctx = self.context();
+        self.storage
+            .transact(&keys, |tx| {
+                for (change, id) in changes.iter().zip(&keys) {
+                    apply_change(change, tx, &ctx)?;
+                    tx.applied_deferred.push(id.clone());
+                }
+                Ok(())
+            })
+            .await?;
+        report.pulled += changes.len();
+        Ok(())
+    }
+}
