@@ -329,6 +329,50 @@ fn rejected_mutation_rolls_back_and_goes_to_dead_letters_without_blocking_the_qu
     assert!(block_on(a.storage().dead_letters()).unwrap().is_empty());
 }
 
+/// Found by the policy oracles (simulation seed 4281): a pending change queued behind
+/// an in-flight one the server rejects was based on a server version that has since
+/// moved on. It must meet the newer server record through the conflict policy (I5),
+/// not be pushed blindly over it.
+#[test]
+fn a_pending_change_behind_a_rejected_one_goes_through_the_policy_when_the_server_moved() {
+    let (server, clock, a, b) = two_devices(ConflictPolicy::LastWriteWins);
+    // A's first change is too large for the server: it will be rejected. It is sent
+    // (in flight) but its answer never arrives.
+    block_on(a.write(
+        &id(),
+        LocalOp::Update(rec(json!({"blob": "x".repeat(500)}))),
+    ))
+    .unwrap();
+    let mode = |_: &str| idb_sync_core::protocol::MergeMode::Strict;
+    let limits = idb_sync_core::outbox::BatchLimits::default();
+    assert_eq!(
+        block_on(a.storage().take_batch(&limits, &mode))
+            .unwrap()
+            .len(),
+        1
+    );
+    // A then edits the title (pending, behind the in-flight change) ...
+    clock.advance(1_000);
+    block_on(a.write(&id(), LocalOp::Update(rec(json!({"title": "a, earlier"}))))).unwrap();
+    // ... and B edits it 10 s later, and syncs first.
+    clock.advance(10_000);
+    block_on(b.write(&id(), LocalOp::Update(rec(json!({"title": "b, later"}))))).unwrap();
+    block_on(b.sync_round()).unwrap();
+    converge(&a, &b);
+    assert_eq!(
+        block_on(a.storage().dead_letters()).unwrap().len(),
+        1,
+        "the big change is a dead letter"
+    );
+    assert_eq!(
+        server_value(&server).unwrap()["title"],
+        json!("b, later"),
+        "the later write survives on the server"
+    );
+    assert_eq!(value(&a).unwrap()["title"], json!("b, later"));
+    assert_eq!(value(&b).unwrap()["title"], json!("b, later"));
+}
+
 #[test]
 fn dead_letter_retry_queues_the_change_again() {
     let server = MemoryServer::new();

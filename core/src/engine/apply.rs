@@ -13,7 +13,7 @@ use crate::merge::{merge_ops, MergeOutcome};
 use crate::outbox::{ClientMeta, KeyState, PendingOp};
 use crate::ports::StorageTx;
 use crate::protocol::{Change, MutationResult, ServerSnapshot};
-use crate::record::{Op, Record};
+use crate::record::{apply_op, Op, Record};
 
 /// The conflict-log outcome of a parked (manual) local change that a newer conflict
 /// on the same record replaced as the open conflict.
@@ -206,8 +206,33 @@ pub fn apply_result<R: ConflictResolver + ?Sized>(
             ..
         } => {
             state.in_flight = None;
-            state.version = server.version;
-            state.rebuild_value(server.data.as_ref());
+            match state.pending.take() {
+                // A later local change was based on a server version that has moved
+                // on: it meets a server state it was not based on, so it goes through
+                // the conflict policy (I5) — on top of the server's record, without
+                // the rejected change.
+                Some(p) if server.version != state.version => {
+                    state.value = apply_op(server.data.as_ref(), &p.op);
+                    settle(
+                        id,
+                        state,
+                        Some(p.op),
+                        Some(p.hlc),
+                        p.queued,
+                        snapshot_remote(server),
+                        Vec::new(),
+                        ctx,
+                        &mut meta,
+                        &mut tx.conflict_log,
+                        false,
+                    );
+                }
+                pending => {
+                    state.pending = pending;
+                    state.version = server.version;
+                    state.rebuild_value(server.data.as_ref());
+                }
+            }
             let dl_id = meta.next_dead_letter_id;
             meta.next_dead_letter_id += 1;
             tx.new_dead_letters.push(DeadLetter {
