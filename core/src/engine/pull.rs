@@ -16,8 +16,14 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
     /// Pulls until the server has nothing more.
     pub(super) async fn pull_all(&self, report: &mut RoundReport) -> Result<(), SyncError> {
         let mut resets = 0;
+        let mut full_pull_prepared = false;
         for _ in 0..self.config.max_pages_per_pull {
-            let meta = self.storage.read_meta().await?;
+            let mut meta = self.storage.read_meta().await?;
+            if meta.cursor.is_none() && !full_pull_prepared {
+                self.forget_server_state_of_parked_keys().await?;
+                full_pull_prepared = true;
+                meta = self.storage.read_meta().await?;
+            }
             let request = PullRequest {
                 protocol_version: PROTOCOL_VERSION,
                 client_id: meta.client_id.clone(),
@@ -93,5 +99,35 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
         Err(SyncError::MalformedResponse(
             "the server keeps answering hasMore".into(),
         ))
+    }
+
+    /// Before a full pull (no cursor): a key kept only for an open manual conflict
+    /// forgets the server state it shows, so the full pull is the truth about it. A
+    /// record deleted on the server and purged meanwhile (the reason for a reset) is
+    /// never in the full pull; without this the key would keep showing — and the
+    /// app's "keep server" would keep — a record the server no longer has.
+    /// Idempotent, so a crash before the pull only repeats it.
+    async fn forget_server_state_of_parked_keys(&self) -> Result<(), SyncError> {
+        let keys = self.storage.conflict_keys().await?;
+        if keys.is_empty() {
+            return Ok(());
+        }
+        self.storage
+            .transact(&keys, |tx| {
+                for id in &keys {
+                    let state = tx.state(id);
+                    if state.has_local_changes() {
+                        continue;
+                    }
+                    if let Some(conflict) = &mut state.conflict {
+                        conflict.remote = None;
+                        conflict.remote_version = 0;
+                        state.version = 0;
+                        state.rebuild_value(None);
+                    }
+                }
+                Ok(())
+            })
+            .await
     }
 }
