@@ -497,3 +497,41 @@ fn reset_required_drops_the_synced_copy_and_keeps_local_changes() {
         "local change kept and pushed"
     );
 }
+
+/// Found by the simulation (seeds 1218, 5606): a key kept through a reset only for
+/// its open manual conflict showed — and "keep server" then kept — a record the
+/// server had deleted and purged. A full pull is the truth about such a key.
+#[test]
+fn keep_server_after_a_reset_never_keeps_a_record_the_server_deleted_and_purged() {
+    let (server, clock, a, b) = two_devices(ConflictPolicy::Manual);
+    block_on(a.write(&id(), LocalOp::Update(rec(json!({"title": "from a"}))))).unwrap();
+    block_on(a.sync_round()).unwrap();
+    block_on(b.write(&id(), LocalOp::Update(rec(json!({"title": "from b"}))))).unwrap();
+    block_on(b.sync_round()).unwrap();
+    assert_eq!(
+        block_on(b.storage().conflict_keys()).unwrap(),
+        vec![id()],
+        "parked on b"
+    );
+    // A deletes the record; the server purges the tombstone, so b must reset.
+    block_on(a.write(&id(), LocalOp::Delete)).unwrap();
+    block_on(a.sync_round()).unwrap();
+    let mut tx = server.begin();
+    let horizon = server.user("u").change_seq;
+    block_on(idb_sync_core::server::collect_tombstones(
+        &mut tx, "u", horizon,
+    ))
+    .unwrap();
+    tx.commit();
+    assert_eq!(block_on(b.sync_round()).unwrap().resets, 1);
+    block_on(engine::resolve_conflict(
+        b.storage(),
+        &clock,
+        &id(),
+        ManualChoice::KeepServer,
+    ))
+    .unwrap();
+    converge(&a, &b);
+    assert_eq!(server_value(&server), None);
+    assert_eq!(value(&b), None, "b shows what the server has: nothing");
+}
