@@ -3,6 +3,7 @@
 //! and adopting in [`open`]; local writes in [`write`]; the port in [`port`]; queueing
 //! rows that have no sync state in [`adopt`].
 
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))] // used by the wasm-only `sync` module
 pub(crate) mod adopt;
 pub(crate) mod keys;
 pub(crate) mod layout;
