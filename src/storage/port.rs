@@ -111,6 +111,26 @@ fn decode(
     })
 }
 
+/// [`decode`] for a sync transaction: a record that other code wrote past idb-sync's
+/// checks with a value that cannot be encoded (a `Map`, ...) reads as absent when no
+/// pending change needs it, so a pulled change for it is applied (the server's copy
+/// replaces it; it is rewritten only if the sync changes it) instead of failing every
+/// round (I9). A pending change is never dropped here: the next batch sets it aside
+/// ([`super::set_aside`]).
+fn decode_for_sync(
+    f: &Fields,
+    id: &RecordId,
+    row: &JsValue,
+    record: JsValue,
+) -> Result<KeyState, SyncError> {
+    match decode(f, id, row, record) {
+        Err(SyncError::InvalidValue { .. }) if get(row, &f.pending_kind).is_undefined() => {
+            decode(f, id, row, JsValue::UNDEFINED)
+        }
+        other => other,
+    }
+}
+
 /// A key's row (`None` if nothing needs keeping).
 pub(super) fn encode_row(f: &Fields, state: &KeyState) -> Result<Option<JsValue>, SyncError> {
     if state.pending.is_none()
@@ -247,7 +267,7 @@ impl IdbStorage {
             for id in keys {
                 let row = results.next().unwrap_or(JsValue::UNDEFINED);
                 let record = results.next().unwrap_or(JsValue::UNDEFINED);
-                before.insert(id.clone(), decode(&fields, id, &row, record)?);
+                before.insert(id.clone(), decode_for_sync(&fields, id, &row, record)?);
             }
             let mut stx = StorageTx {
                 meta: Some(meta),

@@ -172,3 +172,52 @@ test('the clientId getter shows the new id after the server answered client_id_r
     await context.close();
   }
 });
+
+test("a synced row Dexie overwrote with a Map does not block the pull: the server's next version replaces it", async () => {
+  const token = await signUp();
+  const a = await browser.newContext();
+  const b = await browser.newContext();
+  try {
+    const pageA = await openPage(a, pages.url);
+    const pageB = await openPage(b, pages.url);
+    const dbA = uniqueName('pull-a');
+    await openSync(pageA, { dbName: dbA, token });
+    await openSync(pageB, { dbName: uniqueName('pull-b'), token });
+    await pageA.evaluate(async () => {
+      await window.sync.create('tasks', { id: 'x', title: 'first', status: 'todo' });
+      await window.sync.syncNow();
+    });
+    await pageB.evaluate(() => window.sync.syncNow());
+    // Other code writes the synced row on device a, past idb-sync.
+    await pageA.evaluate(async (dbName) => {
+      const db = new window.Dexie(dbName);
+      db.version(1).stores({ tasks: 'id, status' });
+      await db.tasks.put({ id: 'x', title: 'dexie wrote', status: 'todo', meta: new Map([['k', 1]]) });
+      db.close();
+    }, dbA);
+    await pageB.evaluate(async () => {
+      await window.sync.update('tasks', 'x', { title: 'second, from b' });
+      await window.sync.create('tasks', { id: 'y', title: 'also from b', status: 'todo' });
+      await window.sync.syncNow();
+    });
+    const outcome = await pageA.evaluate(async () => {
+      try {
+        await window.sync.syncNow();
+        return 'ok';
+      } catch (e) {
+        return { code: e?.code, message: e?.message };
+      }
+    });
+    assert.equal(outcome, 'ok', JSON.stringify(outcome));
+    const local = await pageA.evaluate(async () =>
+      (await window.sync.table('tasks').toArray()).map(({ id, title }) => ({ id, title })).sort((p, q) => p.id.localeCompare(q.id)),
+    );
+    assert.deepEqual(local, [
+      { id: 'x', title: 'second, from b' },
+      { id: 'y', title: 'also from b' },
+    ]);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
