@@ -204,6 +204,13 @@ pub(crate) fn fields_from_js(table: &str, stored: &JsValue) -> Result<Option<Rec
     Ok(Some(check_fields(table, stored)?.fields))
 }
 
+/// What can be kept of a stored object that does not encode: its fields without each
+/// top-level field holding a value that cannot be encoded, and why those could not
+/// (see `idb_sync_core::outbox::encodable_part`).
+pub(crate) fn encodable_part(object: &JsValue) -> (Record, Vec<idb_sync_core::value::ValueError>) {
+    idb_sync_core::outbox::encodable_part(&Js(object.clone()))
+}
+
 /// Sets `object[name] = value` as an own data property (also for `__proto__`).
 fn set_field(object: &Object, name: &str, value: &JsValue) {
     if name == "__proto__" {

@@ -1,12 +1,20 @@
 //! Record values (issue 9 defect 8; I8, I9): what a record may hold and how Dates
 //! travel. The walk runs over an in-memory fake of JavaScript values (with identity,
 //! so cycles are real cycles); decoding is checked by a fake decoder over
-//! `value::classify`, so "round-trips exactly" is checked end to end in core.
+//! `value::classify`, so "round-trips exactly" is checked end to end in core. The
+//! last tests: a row written outside idb-sync that does not encode is set aside as
+//! one dead letter (I9, `outbox::set_aside_unencodable`).
 
+use idb_sync_core::hlc::Hlc;
+use idb_sync_core::outbox::{
+    encodable_part, set_aside_unencodable, ClientMeta, KeyState, OpKind, PendingOp, INVALID_VALUE,
+};
+use idb_sync_core::protocol::Cursor;
 use idb_sync_core::value::{
     classify, encode_fields, format_date, number, parse_date, ArrayItems, Problem, Shape, Step,
     Text, ValueError, ValuePath, ValueSource, WireObject, MAX_DEPTH, MAX_NODES,
 };
+use idb_sync_core::{Op, Record, RecordId, RecordKey};
 use serde_json::{json, Value};
 use std::cell::RefCell;
 
@@ -575,5 +583,111 @@ fn paths_are_written_as_javascript_accessors() {
     assert_eq!(
         ValuePath(vec![Step::Field("2x".into())]).to_string(),
         "[\"2x\"]"
+    );
+}
+
+/// I9: a row written outside idb-sync holding a value the wire cannot carry is set
+/// aside as one dead letter; what can be kept of it is kept, the reason names the path.
+#[test]
+fn an_unencodable_row_keeps_its_encodable_fields_and_names_what_it_left_out() {
+    let a = Arena::default();
+    let map = a.prim(Shape::Other("Map".into()));
+    let big = a.prim(Shape::BigInt);
+    let record = a.obj(&[
+        ("id", a.string("t1")),
+        ("meta", a.obj(&[("m", map), ("ok", a.num(1.0))])),
+        ("title", a.string("kept")),
+        ("size", big),
+    ]);
+    let (kept, errors) = encodable_part(&a.v(record));
+    assert_eq!(
+        Value::Object(kept),
+        json!({ "id": "t1", "title": "kept" }),
+        "only the fields holding a bad value are left out"
+    );
+    let paths: Vec<String> = errors.iter().map(|e| e.path.to_string()).collect();
+    assert_eq!(paths, ["meta.m", "size"]);
+    // A record that encodes keeps everything and reports nothing.
+    let fine = a.obj(&[("id", a.string("t2"))]);
+    let (kept, errors) = encodable_part(&a.v(fine));
+    assert_eq!(Value::Object(kept), json!({ "id": "t2" }));
+    assert!(errors.is_empty());
+}
+
+#[test]
+fn an_unencodable_pending_change_becomes_one_rolled_back_invalid_value_dead_letter() {
+    let a = Arena::default();
+    let record = a.obj(&[
+        ("id", a.string("t1")),
+        ("meta", a.obj(&[("m", a.prim(Shape::Other("Map".into())))])),
+    ]);
+    let (kept, errors) = encodable_part(&a.v(record));
+    let id = RecordId::new("tasks", RecordKey::String("t1".into()));
+    let mut meta = ClientMeta::new("c1");
+    meta.cursor = Some(Cursor("cursor".into()));
+    let before = meta.next_dead_letter_id;
+
+    // Never on the server: removed locally, the cursor kept.
+    let mut state = KeyState {
+        value: Some(Record::new()),
+        pending: Some(PendingOp {
+            op: Op::Create {
+                record: Record::new(),
+            },
+            hlc: Hlc::default(),
+            queued: 1,
+        }),
+        ..KeyState::default()
+    };
+    let letter = set_aside_unencodable(
+        &id,
+        &mut state,
+        OpKind::Create,
+        kept.clone(),
+        &errors,
+        &mut meta,
+        7,
+    );
+    assert_eq!(letter.code, INVALID_VALUE);
+    assert_eq!(letter.id, before);
+    assert_eq!(meta.next_dead_letter_id, before + 1);
+    assert_eq!(
+        letter.op,
+        Op::Create {
+            record: kept.clone()
+        }
+    );
+    assert!(letter.reason.contains("`meta.m`"), "{}", letter.reason);
+    assert!(letter.reason.contains("rolled back"), "{}", letter.reason);
+    assert!(
+        letter.reason.contains("without `meta`"),
+        "{}",
+        letter.reason
+    );
+    assert!(state.pending.is_none() && state.value.is_none());
+    assert_eq!((state.version, state.acked_unpulled), (0, false));
+    assert_eq!(meta.cursor, Some(Cursor("cursor".into())));
+
+    // The server has it: removed until the next pull fetches the server's copy again.
+    let mut state = KeyState {
+        value: Some(Record::new()),
+        version: 4,
+        pending: Some(PendingOp {
+            op: Op::Put {
+                record: Record::new(),
+            },
+            hlc: Hlc::default(),
+            queued: 2,
+        }),
+        ..KeyState::default()
+    };
+    let letter = set_aside_unencodable(&id, &mut state, OpKind::Put, kept, &errors, &mut meta, 8);
+    assert_eq!(letter.id, before + 1);
+    assert!(letter.reason.contains("server's copy"), "{}", letter.reason);
+    assert!(state.pending.is_none() && state.value.is_none());
+    assert_eq!((state.version, state.acked_unpulled), (0, true));
+    assert_eq!(
+        meta.cursor, None,
+        "the next pull starts over to fetch the server's copy"
     );
 }

@@ -1,7 +1,8 @@
 //! [`IdbStorage`]: the app's tables and idb-sync's own stores in one IndexedDB
 //! database, and the core's `Storage` port over them. Layout in [`layout`]; opening
 //! and adopting in [`open`]; local writes in [`write`]; the port in [`port`]; queueing
-//! rows that have no sync state in [`adopt`].
+//! rows that have no sync state in [`adopt`]; setting aside a queued row that cannot be
+//! encoded in [`set_aside`].
 
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))] // used by the wasm-only `sync` module
 pub(crate) mod adopt;
@@ -10,6 +11,7 @@ pub(crate) mod layout;
 mod open;
 mod port;
 pub(crate) mod read;
+mod set_aside;
 pub(crate) mod write;
 
 use std::cell::Cell;

@@ -38,7 +38,7 @@ fn core(e: SyncError) -> CoreError {
     }
 }
 
-fn to_js<T: Serialize>(v: &T) -> Result<JsValue, SyncError> {
+pub(super) fn to_js<T: Serialize>(v: &T) -> Result<JsValue, SyncError> {
     v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
         .map_err(|e| SyncError::Storage(format!("encode: {e}")))
 }
@@ -47,7 +47,7 @@ fn from_js<T: DeserializeOwned>(v: JsValue) -> Result<T, SyncError> {
     serde_wasm_bindgen::from_value(v).map_err(|e| SyncError::Storage(format!("decode: {e}")))
 }
 
-fn opt_from_js<T: DeserializeOwned>(v: JsValue) -> Result<Option<T>, SyncError> {
+pub(super) fn opt_from_js<T: DeserializeOwned>(v: JsValue) -> Result<Option<T>, SyncError> {
     if v.is_undefined() || v.is_null() {
         Ok(None)
     } else {
@@ -55,7 +55,7 @@ fn opt_from_js<T: DeserializeOwned>(v: JsValue) -> Result<Option<T>, SyncError> 
     }
 }
 
-fn get(row: &JsValue, f: &JsValue) -> JsValue {
+pub(super) fn get(row: &JsValue, f: &JsValue) -> JsValue {
     if row.is_object() {
         Reflect::get(row, f).unwrap_or(JsValue::UNDEFINED)
     } else {
@@ -111,8 +111,28 @@ fn decode(
     })
 }
 
+/// [`decode`] for a sync transaction: a record that other code wrote past idb-sync's
+/// checks with a value that cannot be encoded (a `Map`, ...) reads as absent when no
+/// pending change needs it, so a pulled change for it is applied (the server's copy
+/// replaces it; it is rewritten only if the sync changes it) instead of failing every
+/// round (I9). A pending change is never dropped here: the next batch sets it aside
+/// ([`super::set_aside`]).
+fn decode_for_sync(
+    f: &Fields,
+    id: &RecordId,
+    row: &JsValue,
+    record: JsValue,
+) -> Result<KeyState, SyncError> {
+    match decode(f, id, row, record) {
+        Err(SyncError::InvalidValue { .. }) if get(row, &f.pending_kind).is_undefined() => {
+            decode(f, id, row, JsValue::UNDEFINED)
+        }
+        other => other,
+    }
+}
+
 /// A key's row (`None` if nothing needs keeping).
-fn encode_row(f: &Fields, state: &KeyState) -> Result<Option<JsValue>, SyncError> {
+pub(super) fn encode_row(f: &Fields, state: &KeyState) -> Result<Option<JsValue>, SyncError> {
     if state.pending.is_none()
         && state.in_flight.is_none()
         && state.conflict.is_none()
@@ -179,10 +199,11 @@ impl IdbStorage {
         Ok(js)
     }
 
-    /// A read-write transaction over the sync state, the metadata and every app table
-    /// (taking a batch and resetting the replica touch records of any table).
+    /// A read-write transaction over the sync state, the metadata, the dead letters and
+    /// every app table (taking a batch and resetting the replica touch records of any
+    /// table; taking a batch may set a change aside as a dead letter).
     fn begin_over_everything(&self) -> Result<Tx, SyncError> {
-        let names: Vec<String> = [STATE, META]
+        let names: Vec<String> = [STATE, META, DEAD_LETTERS]
             .iter()
             .map(|s| s.to_string())
             .chain(self.table_names())
@@ -246,7 +267,7 @@ impl IdbStorage {
             for id in keys {
                 let row = results.next().unwrap_or(JsValue::UNDEFINED);
                 let record = results.next().unwrap_or(JsValue::UNDEFINED);
-                before.insert(id.clone(), decode(&fields, id, &row, record)?);
+                before.insert(id.clone(), decode_for_sync(&fields, id, &row, record)?);
             }
             let mut stx = StorageTx {
                 meta: Some(meta),
@@ -309,11 +330,15 @@ impl IdbStorage {
         tx.finish(result).await
     }
 
+    /// Takes the next batch: the in-flight entries, or else new ones from the pending
+    /// queue. A pending change whose stored data cannot be encoded is set aside as a
+    /// dead letter ([`super::set_aside`]); its key is returned with the batch (its
+    /// local record was removed).
     async fn take_batch_inner(
         &self,
         limits: &BatchLimits,
         mode: &dyn Fn(&str) -> MergeMode,
-    ) -> Result<Vec<InFlightOp>, SyncError> {
+    ) -> Result<(Vec<InFlightOp>, Vec<RecordId>), SyncError> {
         let tx = self.begin_over_everything()?;
         let result = async {
             let fields = Fields::new();
@@ -330,10 +355,10 @@ impl IdbStorage {
                     .map(|r| from_js::<InFlightOp>(get(&r, &fields.in_flight)))
                     .collect::<Result<Vec<_>, _>>()?;
                 ops.sort_by_key(|o| o.seq);
-                return Ok(ops);
+                return Ok((ops, Vec::new()));
             }
             if limits.max_count == 0 {
-                return Ok(Vec::new());
+                return Ok((Vec::new(), Vec::new()));
             }
             let pending = state_store
                 .index(PENDING_INDEX)
@@ -366,13 +391,22 @@ impl IdbStorage {
             let mut meta = Self::read_meta_in(&tx).await?;
             let mut selector = BatchSelector::new(*limits);
             let mut batch = Vec::new();
+            let mut set_aside = Vec::new();
             for ((id, skey), row) in ids.into_iter().zip(rows.iter()) {
-                let mut state = decode(
-                    &fields,
-                    &id,
-                    &row,
-                    records.next().unwrap_or(JsValue::UNDEFINED),
-                )?;
+                let record = records.next().unwrap_or(JsValue::UNDEFINED);
+                let mut state = match decode(&fields, &id, &row, record.clone()) {
+                    Ok(state) => state,
+                    // Written past idb-sync's checks: one dead letter, not a stuck queue.
+                    Err(SyncError::InvalidValue { .. }) => {
+                        let now = js_sys::Date::now() as u64;
+                        super::set_aside::set_aside(
+                            &tx, &fields, &id, &skey, &row, &record, &mut meta, now,
+                        )?;
+                        set_aside.push(id);
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                };
                 let Some(p) = &state.pending else { continue };
                 if !selector.offer(wire_size(&id, &p.op)) {
                     break;
@@ -392,15 +426,18 @@ impl IdbStorage {
             tx.store(META)?
                 .put_with_key(&to_js(&meta)?, &META_KEY.into())
                 .map_err(|e| thrown("put meta", e))?;
-            Ok(batch)
+            Ok((batch, set_aside))
         }
         .await;
         tx.finish(result).await
     }
 
-    async fn reset_inner(&self) -> Result<(), SyncError> {
+    /// Drops every record without local changes and the cursor; returns the removed
+    /// records' ids.
+    async fn reset_inner(&self) -> Result<Vec<RecordId>, SyncError> {
         let tx = self.begin_over_everything()?;
         let result = async {
+            let mut removed = Vec::new();
             let fields = Fields::new();
             let state_store = tx.store(STATE)?;
             let reads = [
@@ -428,6 +465,7 @@ impl IdbStorage {
                         tx.store(&id.table)?
                             .delete(&from_record_key(&id.key))
                             .map_err(|e| thrown("delete record", e))?;
+                        removed.push(id);
                     }
                 }
             }
@@ -436,15 +474,16 @@ impl IdbStorage {
             tx.store(META)?
                 .put_with_key(&to_js(&meta)?, &META_KEY.into())
                 .map_err(|e| thrown("put meta", e))?;
-            Ok(())
+            Ok(removed)
         }
         .await;
         tx.finish(result).await
     }
 
     /// Wipes the synced tables, the sync state and the dead letters, and forgets the
-    /// cursor and account, in one transaction (an account change, "clear").
-    async fn clear_synced_inner(&self) -> Result<(), SyncError> {
+    /// cursor and account, in one transaction (an account change, "clear"). Returns
+    /// the ids of the records removed, for the change events.
+    async fn clear_synced_inner(&self) -> Result<Vec<RecordId>, SyncError> {
         let names: Vec<String> = [STATE, META, DEAD_LETTERS]
             .iter()
             .map(|s| s.to_string())
@@ -453,6 +492,25 @@ impl IdbStorage {
         let refs: Vec<&str> = names.iter().map(String::as_str).collect();
         let tx = Tx::begin(&self.db()?, &refs, IdbTransactionMode::Readwrite)?;
         let result = async {
+            let tables = self.table_names();
+            let mut reads = Vec::new();
+            for table in &tables {
+                reads.push(
+                    tx.store(table)?
+                        .get_all_keys()
+                        .map_err(|e| thrown("getAllKeys", e))?,
+                );
+            }
+            let keys = idb::all(&reads).await?;
+            let mut removed = Vec::new();
+            for (table, keys) in tables.iter().zip(keys) {
+                removed.extend(Array::from(&keys).iter().filter_map(|k| {
+                    Some(RecordId {
+                        table: table.clone(),
+                        key: to_record_key(&k)?,
+                    })
+                }));
+            }
             for name in refs.iter().filter(|n| **n != META) {
                 tx.store(name)?.clear().map_err(|e| thrown("clear", e))?;
             }
@@ -462,10 +520,25 @@ impl IdbStorage {
             tx.store(META)?
                 .put_with_key(&to_js(&meta)?, &META_KEY.into())
                 .map_err(|e| thrown("put meta", e))?;
-            Ok(())
+            Ok(removed)
         }
         .await;
         tx.finish(result).await
+    }
+
+    /// Announces (source `remote`, in this tab and others) that the records of `ids`
+    /// changed or went away, once committed.
+    fn emit_changed(&self, ids: &[RecordId]) {
+        let mut by_table: BTreeMap<&str, Vec<JsValue>> = BTreeMap::new();
+        for id in ids {
+            by_table
+                .entry(id.table.as_str())
+                .or_default()
+                .push(from_record_key(&id.key));
+        }
+        for (table, keys) in by_table {
+            self.events().emit(table, &keys, Source::Remote);
+        }
     }
 
     /// Every entry of one of our stores, in key order.
@@ -531,16 +604,7 @@ impl Storage for IdbStorage {
         f: impl FnOnce(&mut StorageTx) -> Result<R, CoreError>,
     ) -> Result<R, CoreError> {
         let (out, changed) = self.transact_inner(keys, f).await.map_err(core)?;
-        let mut by_table: BTreeMap<&str, Vec<JsValue>> = BTreeMap::new();
-        for id in &changed {
-            by_table
-                .entry(id.table.as_str())
-                .or_default()
-                .push(from_record_key(&id.key));
-        }
-        for (table, keys) in by_table {
-            self.events().emit(table, &keys, Source::Remote);
-        }
+        self.emit_changed(&changed);
         Ok(out)
     }
 
@@ -549,11 +613,15 @@ impl Storage for IdbStorage {
         limits: &BatchLimits,
         mode: &dyn Fn(&str) -> MergeMode,
     ) -> Result<Vec<InFlightOp>, CoreError> {
-        self.take_batch_inner(limits, mode).await.map_err(core)
+        let (batch, removed) = self.take_batch_inner(limits, mode).await.map_err(core)?;
+        self.emit_changed(&removed);
+        Ok(batch)
     }
 
     async fn reset_replica(&self) -> Result<(), CoreError> {
-        self.reset_inner().await.map_err(core)
+        let removed = self.reset_inner().await.map_err(core)?;
+        self.emit_changed(&removed);
+        Ok(())
     }
 
     async fn conflict_keys(&self) -> Result<Vec<RecordId>, CoreError> {
@@ -625,6 +693,8 @@ impl Storage for IdbStorage {
     }
 
     async fn clear_synced_data(&self) -> Result<(), CoreError> {
-        self.clear_synced_inner().await.map_err(core)
+        let removed = self.clear_synced_inner().await.map_err(core)?;
+        self.emit_changed(&removed);
+        Ok(())
     }
 }

@@ -1,21 +1,33 @@
 //! The outbox and conflict counts shown in the sync status, read in one read-only
 //! IndexedDB transaction from the storage layer's indexes (`pending`, `inflight`,
-//! `conflict`) and its dead-letter store.
+//! `conflict`) and its dead-letter store — with the database's client id, which a
+//! round may renew (`client_id_reused`, I11), so that `clientId` never goes stale.
 
+use idb_sync_core::outbox::ClientMeta;
 use idb_sync_core::sync_loop::OutboxCounts;
 use wasm_bindgen::JsValue;
 use web_sys::IdbTransactionMode;
 
 use crate::error::SyncError;
 use crate::idb::{self, thrown, Tx};
-use crate::storage::layout::{CONFLICT_INDEX, DEAD_LETTERS, INFLIGHT_INDEX, PENDING_INDEX, STATE};
+use crate::storage::layout::{
+    CONFLICT_INDEX, DEAD_LETTERS, INFLIGHT_INDEX, META, META_KEY, PENDING_INDEX, STATE,
+};
 use crate::storage::IdbStorage;
 
-/// Reads the counts.
-pub(crate) async fn read(storage: &IdbStorage) -> Result<OutboxCounts, SyncError> {
+/// The counts and the client id, read together.
+pub(crate) struct Snapshot {
+    /// The outbox, conflict and dead-letter counts.
+    pub(crate) counts: OutboxCounts,
+    /// The database's client id now (`None` if the metadata could not be read).
+    pub(crate) client_id: Option<String>,
+}
+
+/// Reads the counts and the client id.
+pub(crate) async fn read(storage: &IdbStorage) -> Result<Snapshot, SyncError> {
     let tx = Tx::begin(
         &storage.db()?,
-        &[STATE, DEAD_LETTERS],
+        &[STATE, DEAD_LETTERS, META],
         IdbTransactionMode::Readonly,
     )?;
     let result = async {
@@ -34,14 +46,24 @@ pub(crate) async fn read(storage: &IdbStorage) -> Result<OutboxCounts, SyncError
             tx.store(DEAD_LETTERS)?
                 .count()
                 .map_err(|e| thrown("count", e))?,
+            tx.store(META)?
+                .get(&META_KEY.into())
+                .map_err(|e| thrown("get meta", e))?,
         ];
         let n = idb::all(&requests).await?;
         let at = |i: usize| n.get(i).and_then(JsValue::as_f64).unwrap_or(0.0) as usize;
-        Ok(OutboxCounts {
-            pending: at(0),
-            in_flight: at(1),
-            conflicts: at(2),
-            dead_letters: at(3),
+        let meta = n.get(4).cloned().unwrap_or(JsValue::UNDEFINED);
+        let client_id = serde_wasm_bindgen::from_value::<ClientMeta>(meta)
+            .ok()
+            .map(|m| m.client_id);
+        Ok(Snapshot {
+            counts: OutboxCounts {
+                pending: at(0),
+                in_flight: at(1),
+                conflicts: at(2),
+                dead_letters: at(3),
+            },
+            client_id,
         })
     }
     .await;

@@ -11,6 +11,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
 use idb_sync_core::engine::SyncEngine;
+use idb_sync_core::ports::Storage as _;
 use idb_sync_core::sync_loop::{
     Decision, IdleReason, ProgressTransport, RoundProgress, Scheduler, StatusError, SyncNowResult,
     SyncStatus,
@@ -139,7 +140,8 @@ pub(crate) struct Inner {
     /// Whether this tab leads, shared with the transport (which refuses otherwise).
     leading: Rc<Cell<bool>>,
     heartbeat: Heartbeat,
-    pub(crate) client_id: String,
+    /// The database's client id as last read (a round may renew it: I11).
+    client_id: RefCell<String>,
     pub(crate) state: RefCell<State>,
     /// `adopt: 'pull'` on a database that never pulled: adopt the rows without sync
     /// state after the first round that completes (its pull wrote the server's copies).
@@ -244,7 +246,7 @@ impl Inner {
                 closed,
                 leading,
                 heartbeat,
-                client_id,
+                client_id: RefCell::new(client_id),
                 state: RefCell::new(state),
                 adopt_after_pull: Cell::new(false),
                 subscribers: RefCell::new(Vec::new()),
@@ -530,7 +532,8 @@ impl Inner {
         {
             let mut st = self.state.borrow_mut();
             if let Ok(c) = before {
-                st.status.set_counts(c);
+                self.saw_client_id(c.client_id);
+                st.status.set_counts(c.counts);
             }
             let total = st.status.pending + st.status.in_flight;
             st.status.round_started(total);
@@ -548,7 +551,8 @@ impl Inner {
                 return;
             }
             if let Ok(c) = after {
-                st.status.set_counts(c);
+                self.saw_client_id(c.client_id);
+                st.status.set_counts(c.counts);
             }
             match &result {
                 Ok(report) => {
@@ -667,6 +671,32 @@ impl Inner {
         self.subscribers.borrow_mut().retain(|(i, _)| *i != id);
     }
 
+    /// The database's client id as last read.
+    pub(crate) fn client_id(&self) -> String {
+        self.client_id.borrow().clone()
+    }
+
+    /// Takes the client id read from the database (if it could be read).
+    fn saw_client_id(&self, id: Option<String>) {
+        if let Some(id) = id {
+            *self.client_id.borrow_mut() = id;
+        }
+    }
+
+    /// Rereads the client id from the database (a follower, after the leader's round).
+    fn reread_client_id(self: &Rc<Self>) {
+        if self.state.borrow().frozen || self.closed.get() {
+            return;
+        }
+        let weak = Rc::downgrade(self);
+        spawn_local(async move {
+            let Some(inner) = weak.upgrade() else { return };
+            if let Ok(meta) = inner.storage.read_meta().await {
+                inner.saw_client_id(Some(meta.client_id));
+            }
+        });
+    }
+
     /// Rereads the counts (coalescing bursts) and publishes them.
     pub(crate) fn refresh_counts(self: &Rc<Self>) {
         {
@@ -687,7 +717,8 @@ impl Inner {
                 let again = {
                     let mut st = inner.state.borrow_mut();
                     if let Ok(c) = counts {
-                        st.status.set_counts(c);
+                        inner.saw_client_id(c.client_id);
+                        st.status.set_counts(c.counts);
                     }
                     let again = st.recount && !inner.closed.get();
                     st.recount = false;
@@ -755,7 +786,7 @@ impl Inner {
             self.pump();
         } else {
             self.post(&Message::SyncNow {
-                id: format!("{}:account-resolved", self.client_id),
+                id: format!("{}:account-resolved", self.client_id()),
             });
         }
     }
@@ -820,7 +851,7 @@ impl Inner {
         }
         let mut st = self.state.borrow_mut();
         st.next_call += 1;
-        let id = format!("{}:{}", self.client_id, st.next_call);
+        let id = format!("{}:{}", self.client_id(), st.next_call);
         let weak = Rc::downgrade(self);
         let timeout_id = id.clone();
         let timeout = Timer::once(60_000, move || {
@@ -892,12 +923,16 @@ impl Inner {
                 })
             }
             Message::Status { status } if !leader => {
+                let round_over = !status.syncing;
                 {
                     let mut st = self.state.borrow_mut();
                     st.status = status;
                     st.watch.heard(monotonic_ms());
                 }
                 self.publish();
+                if round_over {
+                    self.reread_client_id(); // the leader's round may have renewed it
+                }
             }
             Message::Hello if leader => {
                 let status = self.state.borrow().status.clone();

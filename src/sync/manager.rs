@@ -219,10 +219,12 @@ impl SyncManager {
         self.inner.storage.name().to_owned()
     }
 
-    /// This device's client id (persisted in the database).
+    /// This device's client id (persisted in the database). It changes when the
+    /// server says the id was used before (`client_id_reused`): the database takes a
+    /// new one, and this getter shows it from the end of that round on.
     #[wasm_bindgen(getter, js_name = clientId)]
     pub fn client_id(&self) -> String {
-        self.inner.client_id.clone()
+        self.inner.client_id()
     }
 
     /// Whether this tab runs the sync loop for the database. It can change either way:
@@ -334,7 +336,7 @@ impl SyncManager {
     pub async fn get_pending_count(&self) -> Result<u32, JsValue> {
         check(&self.inner)?;
         let c = counts::read(&self.inner.storage).await?;
-        Ok((c.pending + c.in_flight) as u32)
+        Ok((c.counts.pending + c.counts.in_flight) as u32)
     }
 
     /// Starts the automatic loop (interval, events, writes); runs a round at once.

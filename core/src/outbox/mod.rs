@@ -8,6 +8,7 @@ mod adopt;
 mod batch;
 mod local_shape;
 mod local_write;
+mod unencodable;
 
 pub use adopt::{
     adopt_state, plan_adoption, AdoptCandidate, AdoptDecision, AdoptMode, AdoptTiming,
@@ -17,6 +18,7 @@ pub use local_shape::{
     plan_local_write_shape, KeyFacts, LocalWritePlan, OpKind, PendingData, PlannedPending,
 };
 pub use local_write::plan_local_write;
+pub use unencodable::{encodable_part, set_aside_unencodable, INVALID_VALUE};
 
 use serde::{Deserialize, Serialize};
 
