@@ -90,6 +90,9 @@ pub(crate) struct State {
     waiters: Vec<Waiter>,
     remote_waiters: Vec<(u64, String)>,
     calls: Vec<Call>,
+    /// This tab's own prefix for relayed call ids: every tab of a database shares the
+    /// client id, so the client id alone would let two followers' calls collide.
+    call_prefix: String,
     next_call: u64,
     counting: bool,
     recount: bool,
@@ -122,6 +125,7 @@ impl State {
             waiters: Vec::new(),
             remote_waiters: Vec::new(),
             calls: Vec::new(),
+            call_prefix: uuid::Uuid::now_v7().to_string(),
             next_call: 0,
             counting: false,
             recount: false,
@@ -851,7 +855,7 @@ impl Inner {
         }
         let mut st = self.state.borrow_mut();
         st.next_call += 1;
-        let id = format!("{}:{}", self.client_id(), st.next_call);
+        let id = format!("{}:{}", st.call_prefix, st.next_call);
         let weak = Rc::downgrade(self);
         let timeout_id = id.clone();
         let timeout = Timer::once(60_000, move || {
