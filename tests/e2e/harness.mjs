@@ -13,16 +13,20 @@ import { launchBrowser } from './browser.mjs';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SERVER_BINARY = process.env.IDB_SYNC_SERVER_BIN ?? path.join(ROOT, 'target/debug/idb-sync-server');
 
-/** Starts server, pages and browser; resolves to the stack with `stop()`. */
-export async function startStack(label) {
+/**
+ * Starts server, pages and browser; resolves to the stack with `stop()`. `pagesDir`
+ * is the folder of tests/e2e/ whose page loads the package (value_pages by default).
+ */
+export async function startStack(label, { pagesDir = 'value_pages' } = {}) {
   const dir = await mkdtemp(path.join(tmpdir(), `idb-sync-e2e-${label}-`));
   const server = await startServer({ binary: SERVER_BINARY, database: path.join(dir, 'server.sqlite3') });
-  const pages = await startPages({ root: path.join(here, 'value_pages') });
+  const pages = await startPages({ root: path.join(here, pagesDir) });
   const browser = await launchBrowser();
   let users = 0;
   return {
     server,
     browser,
+    pages,
     /** A new page with the package loaded, in a fresh browser context. */
     async newPage() {
       const context = await browser.newContext();
