@@ -1,9 +1,11 @@
 //! [`IdbStorage`]: the app's tables and idb-sync's own stores in one IndexedDB
 //! database, and the core's `Storage` port over them. Layout in [`layout`]; opening
 //! and adopting in [`open`]; local writes in [`write`]; the port in [`port`]; queueing
-//! rows that have no sync state in [`adopt`].
+//! rows that have no sync state in [`adopt`]; pulled changes kept for undeclared
+//! tables in [`deferred`].
 
 pub(crate) mod adopt;
+mod deferred;
 pub(crate) mod keys;
 pub(crate) mod layout;
 mod open;

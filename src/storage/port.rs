@@ -15,7 +15,7 @@ use idb_sync_core::outbox::{
     OpKind, PendingOp,
 };
 use idb_sync_core::ports::{Storage, StorageTx};
-use idb_sync_core::protocol::MergeMode;
+use idb_sync_core::protocol::{Change, MergeMode};
 use idb_sync_core::{Op, Record, RecordId, SyncError as CoreError};
 use js_sys::{Array, Object, Reflect};
 use serde::de::DeserializeOwned;
@@ -179,10 +179,11 @@ impl IdbStorage {
         Ok(js)
     }
 
-    /// A read-write transaction over the sync state, the metadata and every app table
-    /// (taking a batch and resetting the replica touch records of any table).
+    /// A read-write transaction over the sync state, the metadata, the kept changes
+    /// and every app table (taking a batch and resetting the replica touch records of
+    /// any table).
     fn begin_over_everything(&self) -> Result<Tx, SyncError> {
-        let names: Vec<String> = [STATE, META]
+        let names: Vec<String> = [STATE, META, DEFERRED]
             .iter()
             .map(|s| s.to_string())
             .chain(self.table_names())
@@ -209,7 +210,7 @@ impl IdbStorage {
         for id in keys {
             self.table(&id.table)?;
         }
-        let mut names: Vec<String> = [META, STATE, CONFLICTS, DEAD_LETTERS]
+        let mut names: Vec<String> = [META, STATE, CONFLICTS, DEAD_LETTERS, DEFERRED]
             .iter()
             .map(|s| s.to_string())
             .collect();
@@ -303,6 +304,7 @@ impl IdbStorage {
                 dead.delete(&JsValue::from_f64(*id as f64))
                     .map_err(|e| thrown("delete dead letter", e))?;
             }
+            super::deferred::keep_and_drop(&tx, &stx.deferred, &stx.applied_deferred).await?;
             Ok((out, changed))
         }
         .await;
@@ -431,6 +433,10 @@ impl IdbStorage {
                     }
                 }
             }
+            // The full pull that follows brings kept changes again (or they are gone).
+            tx.store(DEFERRED)?
+                .clear()
+                .map_err(|e| thrown("clear", e))?;
             let mut meta = Self::read_meta_in(&tx).await?;
             meta.cursor = None;
             tx.store(META)?
@@ -442,10 +448,11 @@ impl IdbStorage {
         tx.finish(result).await
     }
 
-    /// Wipes the synced tables, the sync state and the dead letters, and forgets the
-    /// cursor and account, in one transaction (an account change, "clear").
+    /// Wipes the synced tables, the sync state, the dead letters and the kept changes,
+    /// and forgets the cursor and account, in one transaction (an account change,
+    /// "clear").
     async fn clear_synced_inner(&self) -> Result<(), SyncError> {
-        let names: Vec<String> = [STATE, META, DEAD_LETTERS]
+        let names: Vec<String> = [STATE, META, DEAD_LETTERS, DEFERRED]
             .iter()
             .map(|s| s.to_string())
             .chain(self.table_names())
@@ -626,5 +633,13 @@ impl Storage for IdbStorage {
 
     async fn clear_synced_data(&self) -> Result<(), CoreError> {
         self.clear_synced_inner().await.map_err(core)
+    }
+
+    fn declares_table(&self, table: &str) -> bool {
+        self.table(table).is_ok()
+    }
+
+    async fn deferred_changes(&self) -> Result<Vec<Change>, CoreError> {
+        self.declared_deferred().await.map_err(core)
     }
 }
