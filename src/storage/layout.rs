@@ -11,6 +11,9 @@
 //! - `_idbsync_meta`: the client metadata under the key `client`.
 //! - `_idbsync_conflicts`: the conflict log, auto-incremented keys (oldest first).
 //! - `_idbsync_dead_letters`: rejected mutations by id.
+//! - `_idbsync_deferred`: pulled changes for tables this database's schema does not
+//!   declare (an app's v2 added them while this v1 tab syncs), key `[table, key]`, the
+//!   latest version per key, kept until a schema declares the table (issue 9, defect 6).
 
 use idb_sync_core::hlc::Hlc;
 use idb_sync_core::outbox::OpKind;
@@ -26,6 +29,8 @@ pub(crate) const META: &str = "_idbsync_meta";
 pub(crate) const CONFLICTS: &str = "_idbsync_conflicts";
 /// Dead letters.
 pub(crate) const DEAD_LETTERS: &str = "_idbsync_dead_letters";
+/// Kept pulled changes of undeclared tables (`idb_sync_core::protocol::Change`).
+pub(crate) const DEFERRED: &str = "_idbsync_deferred";
 /// The key of the client metadata in [`META`].
 pub(crate) const META_KEY: &str = "client";
 
@@ -76,6 +81,11 @@ pub(crate) fn own_stores() -> DatabaseSchema {
         },
         TableSchema {
             name: DEAD_LETTERS.into(),
+            primary: out_of_line.clone(),
+            indexes: vec![],
+        },
+        TableSchema {
+            name: DEFERRED.into(),
             primary: out_of_line,
             indexes: vec![],
         },
@@ -85,7 +95,8 @@ pub(crate) fn own_stores() -> DatabaseSchema {
     .collect()
 }
 
-/// The key of a record's row in [`STATE`]: `[table, key]`.
+/// The key of a record's row in [`STATE`] (and of a kept change in [`DEFERRED`]):
+/// `[table, key]`.
 pub(crate) fn state_key(table: &JsValue, key: &JsValue) -> JsValue {
     Array::of2(table, key).into()
 }

@@ -2,10 +2,11 @@
 //! database, and the core's `Storage` port over them. Layout in [`layout`]; opening
 //! and adopting in [`open`]; local writes in [`write`]; the port in [`port`]; queueing
 //! rows that have no sync state in [`adopt`]; setting aside a queued row that cannot be
-//! encoded in [`set_aside`].
+//! encoded in [`set_aside`]; pulled changes kept for undeclared tables in [`deferred`].
 
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))] // used by the wasm-only `sync` module
 pub(crate) mod adopt;
+mod deferred;
 pub(crate) mod keys;
 pub(crate) mod layout;
 mod open;

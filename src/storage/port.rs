@@ -15,7 +15,7 @@ use idb_sync_core::outbox::{
     OpKind, PendingOp,
 };
 use idb_sync_core::ports::{Storage, StorageTx};
-use idb_sync_core::protocol::MergeMode;
+use idb_sync_core::protocol::{Change, MergeMode};
 use idb_sync_core::{Op, Record, RecordId, SyncError as CoreError};
 use js_sys::{Array, Object, Reflect};
 use serde::de::DeserializeOwned;
@@ -199,11 +199,11 @@ impl IdbStorage {
         Ok(js)
     }
 
-    /// A read-write transaction over the sync state, the metadata, the dead letters and
-    /// every app table (taking a batch and resetting the replica touch records of any
-    /// table; taking a batch may set a change aside as a dead letter).
+    /// A read-write transaction over the sync state, the metadata, the dead letters, the
+    /// kept changes and every app table (taking a batch and resetting the replica touch
+    /// records of any table; taking a batch may set a change aside as a dead letter).
     fn begin_over_everything(&self) -> Result<Tx, SyncError> {
-        let names: Vec<String> = [STATE, META, DEAD_LETTERS]
+        let names: Vec<String> = [STATE, META, DEAD_LETTERS, DEFERRED]
             .iter()
             .map(|s| s.to_string())
             .chain(self.table_names())
@@ -230,7 +230,7 @@ impl IdbStorage {
         for id in keys {
             self.table(&id.table)?;
         }
-        let mut names: Vec<String> = [META, STATE, CONFLICTS, DEAD_LETTERS]
+        let mut names: Vec<String> = [META, STATE, CONFLICTS, DEAD_LETTERS, DEFERRED]
             .iter()
             .map(|s| s.to_string())
             .collect();
@@ -324,6 +324,7 @@ impl IdbStorage {
                 dead.delete(&JsValue::from_f64(*id as f64))
                     .map_err(|e| thrown("delete dead letter", e))?;
             }
+            super::deferred::keep_and_drop(&tx, &stx.deferred, &stx.applied_deferred).await?;
             Ok((out, changed))
         }
         .await;
@@ -469,6 +470,10 @@ impl IdbStorage {
                     }
                 }
             }
+            // The full pull that follows brings kept changes again (or they are gone).
+            tx.store(DEFERRED)?
+                .clear()
+                .map_err(|e| thrown("clear", e))?;
             let mut meta = Self::read_meta_in(&tx).await?;
             meta.cursor = None;
             tx.store(META)?
@@ -480,11 +485,11 @@ impl IdbStorage {
         tx.finish(result).await
     }
 
-    /// Wipes the synced tables, the sync state and the dead letters, and forgets the
-    /// cursor and account, in one transaction (an account change, "clear"). Returns
-    /// the ids of the records removed, for the change events.
+    /// Wipes the synced tables, the sync state, the dead letters and the kept changes,
+    /// and forgets the cursor and account, in one transaction (an account change,
+    /// "clear"). Returns the ids of the records removed, for the change events.
     async fn clear_synced_inner(&self) -> Result<Vec<RecordId>, SyncError> {
-        let names: Vec<String> = [STATE, META, DEAD_LETTERS]
+        let names: Vec<String> = [STATE, META, DEAD_LETTERS, DEFERRED]
             .iter()
             .map(|s| s.to_string())
             .chain(self.table_names())
@@ -696,5 +701,13 @@ impl Storage for IdbStorage {
         let removed = self.clear_synced_inner().await.map_err(core)?;
         self.emit_changed(&removed);
         Ok(())
+    }
+
+    fn declares_table(&self, table: &str) -> bool {
+        self.table(table).is_ok()
+    }
+
+    async fn deferred_changes(&self) -> Result<Vec<Change>, CoreError> {
+        self.declared_deferred().await.map_err(core)
     }
 }

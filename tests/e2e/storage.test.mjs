@@ -81,7 +81,7 @@ test('a database created by Dexie is adopted: its stores, indexes and data survi
 
     assert.deepEqual(result.ours, { count: 2, todo: ['t1'], high: 1 });
     assert.deepEqual(result.dexieView.stores, [
-      '_idbsync_conflicts', '_idbsync_dead_letters', '_idbsync_meta', '_idbsync_state',
+      '_idbsync_conflicts', '_idbsync_dead_letters', '_idbsync_deferred', '_idbsync_meta', '_idbsync_state',
       'projects', 'syncMeta', 'syncQueue', 'tasks',
     ]);
     assert.deepEqual(result.dexieView.taskIndexes, ['_deleted', '_localUpdatedAt', '_synced', 'dueDate', 'priority', 'status']);

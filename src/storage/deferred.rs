@@ -1,0 +1,120 @@
+//! The kept (deferred) pulled changes of tables this database's schema does not
+//! declare (issue 9, defect 6): an app's v2 adds a table while a v1 tab still syncs.
+//! The core decides what is kept and when it is applied (`idb_sync_core::engine`'s
+//! `split_by_declared`, `later_change`); this module only stores them in
+//! [`DEFERRED`], one row per `[table, key]` holding the change as pulled (its wire
+//! form), the latest version per key.
+//!
+//! [`keep`] and [`drop_applied`] run inside the port's `transact` transaction, so a
+//! pulled page, its cursor and the changes it defers commit together (I4).
+
+use std::collections::BTreeMap;
+
+use idb_sync_core::engine::later_change;
+use idb_sync_core::protocol::Change;
+use idb_sync_core::RecordId;
+use js_sys::Array;
+use serde::Serialize;
+use wasm_bindgen::JsValue;
+use web_sys::IdbTransactionMode;
+
+use crate::error::SyncError;
+use crate::idb::{self, thrown, Tx};
+use crate::storage::keys::from_record_key;
+use crate::storage::layout::{state_key, DEFERRED};
+use crate::storage::IdbStorage;
+
+fn row_key(table: &str, key: &idb_sync_core::RecordKey) -> JsValue {
+    state_key(&table.into(), &from_record_key(key))
+}
+
+fn decode(row: JsValue) -> Result<Option<Change>, SyncError> {
+    if row.is_undefined() || row.is_null() {
+        return Ok(None);
+    }
+    serde_wasm_bindgen::from_value(row)
+        .map(Some)
+        .map_err(|e| SyncError::Storage(format!("decode kept change: {e}")))
+}
+
+/// In `tx` (which spans [`DEFERRED`]): deletes the kept changes now applied, then
+/// keeps `changes`, the latest version per key (of those given and those stored).
+pub(crate) async fn keep_and_drop(
+    tx: &Tx,
+    changes: &[Change],
+    applied: &[RecordId],
+) -> Result<(), SyncError> {
+    if changes.is_empty() && applied.is_empty() {
+        return Ok(());
+    }
+    let store = tx.store(DEFERRED)?;
+    for id in applied {
+        store
+            .delete(&row_key(&id.table, &id.key))
+            .map_err(|e| thrown("delete kept change", e))?;
+    }
+    let mut latest: BTreeMap<RecordId, Change> = BTreeMap::new();
+    for change in changes {
+        let id = RecordId {
+            table: change.table.clone(),
+            key: change.key.clone(),
+        };
+        let kept = latest.remove(&id);
+        latest.insert(id, later_change(kept, change.clone()));
+    }
+    if latest.is_empty() {
+        return Ok(());
+    }
+    let reads = latest
+        .keys()
+        .map(|id| {
+            store
+                .get(&row_key(&id.table, &id.key))
+                .map_err(|e| thrown("get kept change", e))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let stored = idb::all(&reads).await?;
+    let encoder = serde_wasm_bindgen::Serializer::json_compatible();
+    for ((id, incoming), row) in latest.into_iter().zip(stored) {
+        let kept = decode(row)?;
+        let kept_version = kept.as_ref().map(|k| k.version);
+        let winner = later_change(kept, incoming);
+        if Some(winner.version) == kept_version {
+            continue; // what is stored is as new
+        }
+        let js = winner
+            .serialize(&encoder)
+            .map_err(|e| SyncError::Storage(format!("encode kept change: {e}")))?;
+        store
+            .put_with_key(&js, &row_key(&id.table, &id.key))
+            .map_err(|e| thrown("put kept change", e))?;
+    }
+    Ok(())
+}
+
+impl IdbStorage {
+    /// The kept changes whose table this database declares, in version order.
+    pub(crate) async fn declared_deferred(&self) -> Result<Vec<Change>, SyncError> {
+        let tx = Tx::begin(&self.db()?, &[DEFERRED], IdbTransactionMode::Readonly)?;
+        let result = async {
+            let all = idb::request(
+                tx.store(DEFERRED)?
+                    .get_all()
+                    .map_err(|e| thrown("getAll", e))?,
+            )
+            .await?;
+            let mut out = Vec::new();
+            for row in Array::from(&all).iter() {
+                if let Some(change) = decode(row)? {
+                    if self.table(&change.table).is_ok() {
+                        out.push(change);
+                    }
+                }
+            }
+            out.sort_by_key(|c| c.version);
+            Ok(out)
+        }
+        .await;
+        tx.finish(result).await
+    }
+}
