@@ -373,6 +373,79 @@ fn a_pending_change_behind_a_rejected_one_goes_through_the_policy_when_the_serve
     assert_eq!(value(&b).unwrap()["title"], json!("b, later"));
 }
 
+/// Found by the lastWriteWins oracle (simulation seed 6368): a rejected change rolls
+/// the key back to the server's record, written by a device whose clock runs 2 h
+/// ahead. The app shows that record and the user edits it: the edit happened after
+/// the record it edits, so its timestamp must be later (the HLC observes every
+/// timestamp the server sends, rejection answers included). Stamped by the local
+/// clock alone, it ranks *before* the record it replaced: the server then holds a
+/// write that `lastWriteWins` treats as older than what it overwrote.
+#[test]
+fn an_edit_after_a_rejection_rolled_back_to_the_server_record_is_stamped_after_it() {
+    const HOUR: u64 = 3_600_000;
+    let server = MemoryServer::new();
+    let clock = ManualClock::new(1_700_000_000_000);
+    let a = device(&server, &clock, "a", ConflictPolicy::LastWriteWins);
+    // B's clock runs 2 h ahead and it writes before it ever talked to the server.
+    let b = SyncEngine::new(
+        MemoryStorage::new("b"),
+        LoopbackTransport {
+            server: server.clone(),
+            user: "u".into(),
+            config: ServerConfig::default(),
+            validator: BasicValidator {
+                max_record_bytes: 200,
+            },
+            clock: clock.clone(),
+        },
+        clock.skewed(2 * HOUR as i64),
+        EngineConfig {
+            policies: PolicyConfig::uniform(ConflictPolicy::LastWriteWins),
+            ..EngineConfig::default()
+        },
+    );
+    // A creates the record with a value the server refuses (too large); it is sent
+    // (in flight), but the answer is lost ...
+    block_on(a.write(
+        &id(),
+        LocalOp::Create(rec(json!({"blob": "x".repeat(500)}))),
+    ))
+    .unwrap();
+    let mode = |_: &str| idb_sync_core::protocol::MergeMode::Strict;
+    let limits = idb_sync_core::outbox::BatchLimits::default();
+    let sent = block_on(a.storage().take_batch(&limits, &mode)).unwrap();
+    assert_eq!(sent.len(), 1);
+    // ... B creates it too, and syncs first.
+    block_on(b.write(&id(), LocalOp::Create(rec(json!({"title": "from b"}))))).unwrap();
+    block_on(b.sync_round()).unwrap();
+    let b_hlc = server_hlc(&server);
+    // A resends its create and it is rejected: A rolls back to B's record and shows it.
+    block_on(a.sync_round()).unwrap();
+    assert_eq!(block_on(a.storage().dead_letters()).unwrap().len(), 1);
+    assert_eq!(value(&a).unwrap()["title"], json!("from b"));
+    // The user edits what A shows, 10 s later.
+    clock.advance(10_000);
+    block_on(a.write(&id(), LocalOp::Update(rec(json!({"title": "a, after b"}))))).unwrap();
+    converge(&a, &b);
+    assert_eq!(server_value(&server).unwrap()["title"], json!("a, after b"));
+    let a_hlc = server_hlc(&server);
+    assert_eq!(a_hlc.node, "a");
+    assert!(
+        a_hlc > b_hlc,
+        "A's edit {a_hlc:?} must rank after the record it edited {b_hlc:?}"
+    );
+    assert_eq!(value(&b).unwrap()["title"], json!("a, after b"));
+}
+
+fn server_hlc(server: &MemoryServer) -> idb_sync_core::hlc::Hlc {
+    server
+        .user("u")
+        .records
+        .get(&("tasks".to_owned(), "t1".into()))
+        .and_then(|r| r.hlc.clone())
+        .expect("the server record has a timestamp")
+}
+
 #[test]
 fn dead_letter_retry_queues_the_change_again() {
     let server = MemoryServer::new();

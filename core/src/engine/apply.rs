@@ -231,6 +231,13 @@ pub fn apply_result<R: ConflictResolver + ?Sized>(
                     state.pending = pending;
                     state.version = server.version;
                     state.rebuild_value(server.data.as_ref());
+                    // The app now sees the server's record: a later local write is
+                    // stamped after it (else `lastWriteWins` would rank the edit of a
+                    // record as earlier than the record it edited).
+                    if let Some(h) = &server.hlc {
+                        meta.observe_hlc(h, ctx.local_now_ms);
+                    }
+                    state.hlc = server.hlc.clone().or(state.hlc.take());
                 }
             }
             let dl_id = meta.next_dead_letter_id;

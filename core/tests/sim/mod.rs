@@ -731,9 +731,11 @@ pub fn run(seed: u64, breakage: Breakage) -> RunReport {
         violations: RefCell::new(Vec::new()),
         oracles: oracles.clone(),
     };
-    // Off by default: with it, seed 1218 (IDB_SYNC_SIM_OLD_SCHEMA=1) still ends with a
-    // `tasks` record not converged after a resetRequired — under investigation.
-    let old_schema = rng.chance(25) && std::env::var("IDB_SYNC_SIM_OLD_SCHEMA").is_ok();
+    // Two schema versions (issue 9, defect 6) in a quarter of the seeds: the first
+    // client runs an older app without `notes`. On by default since seeds 1218 and 5606
+    // were fixed (20,000 seeds pass); `IDB_SYNC_SIM_OLD_SCHEMA=0` switches it off.
+    let old_schema =
+        rng.chance(25) && std::env::var("IDB_SYNC_SIM_OLD_SCHEMA").as_deref() != Ok("0");
     let clients: Vec<Client> = (0..n_clients)
         .map(|i| {
             let id = format!("c{i}");

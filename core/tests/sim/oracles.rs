@@ -15,7 +15,12 @@
 //!   the engine sends nothing, and the tombstone keeps the earlier delete's HLC.
 //! - `clientWins`: a `conflict` is never the server's last word on a record: the client
 //!   that got it pushes its record again — unless its local record already equals the
-//!   server's (both deleted it, or its change had cancelled out).
+//!   server's (both deleted it, or its change had cancelled out). Deliberate behaviour
+//!   this allows: when the record was gone on the server, the conflict re-queues the
+//!   client's record as a create; if the user deletes it before it is sent, the create
+//!   and the delete cancel out and nothing is pushed. The client's last write (the
+//!   record deleted) is then exactly what the server holds, so the conflict is not the
+//!   last word on the user's wish (simulation seed 7302).
 //! - `fieldMerge`: every field value a client writes reaches the server in a mutation
 //!   of that client — unless the same client wrote that field again (or replaced or
 //!   deleted the record), the mutation was rejected, or the record was deleted on the
@@ -163,6 +168,23 @@ impl Oracles {
                             value: value.clone(),
                         });
                     }
+                }
+            }
+            ConflictPolicy::ClientWins => {
+                // The client's newer write supersedes the one the conflict was about.
+                // If it leaves nothing to push (the create the conflict re-queued,
+                // deleted before it was sent) while the record is gone on the server,
+                // the server holds exactly the client's last write: no record.
+                let gone_there = server.is_none_or(|r| r.data.is_none());
+                let mut last = self.last_word.borrow_mut();
+                if cancelled
+                    && gone_there
+                    && last
+                        .get(id)
+                        .is_some_and(|w| w.client == client && w.conflict)
+                {
+                    last.remove(id);
+                    stat(&self.stats, "oracle_client_wins_superseded_locally");
                 }
             }
             _ => {}
