@@ -161,3 +161,18 @@ fn oracle_catches_a_second_manual_conflict_overwriting_the_parked_change() {
         "defect 7 went unnoticed"
     );
 }
+
+#[test]
+fn simulation_detects_a_server_that_answers_a_reused_client_id_with_duplicate() {
+    // A wiped database keeps its client id (1 seed of 8): its writes after the wipe
+    // reuse seqs the server processed. A server that ignores the content hashes answers
+    // them `duplicate`, and the writes never reach the server (I11).
+    let b = Breakage {
+        server_ignores_content_hash: true,
+        ..Breakage::default()
+    };
+    assert!(
+        first_catch(b, "lost write", 300).is_some(),
+        "a server answering a reused client id with duplicate went unnoticed"
+    );
+}

@@ -74,6 +74,10 @@ pub struct Breakage {
     pub server_wins_forgets_log: bool,
     /// A second manual conflict overwrites the parked one (issue 9, defect 7).
     pub manual_overwrites_parked: bool,
+    /// The server ignores the content hashes of stored outcomes and the acknowledged
+    /// mark: a reused `(clientId, seq)` is answered `duplicate` instead of
+    /// `client_id_reused` (against I11).
+    pub server_ignores_content_hash: bool,
 }
 
 /// Faults the network and storage inject (percent per event).
@@ -123,6 +127,7 @@ impl Faults {
 struct SimStore {
     inner: MemoryServerTx,
     forget_high_water: bool,
+    ignore_hashes: bool,
 }
 
 impl ServerStore for SimStore {
@@ -134,7 +139,14 @@ impl ServerStore for SimStore {
         if self.forget_high_water {
             return Ok(ClientState::default());
         }
-        self.inner.client_state(user, client_id).await
+        let mut state = self.inner.client_state(user, client_id).await?;
+        if self.ignore_hashes {
+            state.acked_below = 0;
+            for outcome in state.outcomes.values_mut() {
+                outcome.hash = None;
+            }
+        }
+        Ok(state)
     }
     async fn put_client_state(
         &mut self,
@@ -206,6 +218,11 @@ pub struct World {
     pub violations: RefCell<Vec<String>>,
     /// The policy oracles (I12).
     pub oracles: Rc<Oracles>,
+    /// Which simulated client sent under each client id (ids change on renewal, I11).
+    pub alias: RefCell<BTreeMap<String, String>>,
+    /// Client ids the server refused as `client_id_reused`: the client renumbers every
+    /// unanswered mutation sent under such an id and resends it under a new id (I11).
+    pub refused: RefCell<BTreeSet<String>>,
 }
 
 impl World {
@@ -214,12 +231,15 @@ impl World {
         let mut store = SimStore {
             inner: self.server.begin(),
             forget_high_water: self.breakage.server_forgets_high_water,
+            ignore_hashes: self.breakage.server_ignores_content_hash,
         };
+        let mut reused_push: Option<PushRequest> = None;
         let result: Result<String, ServerError> = block_on(async {
             match request.endpoint {
                 Endpoint::Push => {
                     let req: PushRequest = serde_json::from_str(&request.body)
                         .map_err(|e| ServerError::BadRequest(e.to_string()))?;
+                    reused_push = Some(req.clone());
                     let records = self.server.user(USER).records;
                     let before: BTreeMap<RecordId, ServerRecord> = req
                         .mutations
@@ -246,7 +266,9 @@ impl World {
                     )
                     .await?;
                     self.record_applied(&req, &resp);
-                    self.oracles.on_push(&req, &resp, &before);
+                    let name = self.alias.borrow().get(&req.client_id).cloned();
+                    let name = name.unwrap_or_else(|| req.client_id.clone());
+                    self.oracles.on_push(&name, &req, &resp, &before);
                     if std::env::var("IDB_SYNC_SIM_TRACE").is_ok() {
                         for (m, r) in req.mutations.iter().zip(&resp.results) {
                             eprintln!(
@@ -292,11 +314,16 @@ impl World {
                     body,
                 }
             }
-            Err(e) => TransportResponse {
-                status: e.status(),
-                retry_after_ms: None,
-                body: serde_json::to_string(&e.to_body()).unwrap_or_default(),
-            },
+            Err(e) => {
+                if let (ServerError::ClientIdReused(_), Some(req)) = (&e, reused_push) {
+                    self.refused.borrow_mut().insert(req.client_id);
+                }
+                TransportResponse {
+                    status: e.status(),
+                    retry_after_ms: None,
+                    body: serde_json::to_string(&e.to_body()).unwrap_or_default(),
+                }
+            }
         }
     }
 
@@ -309,13 +336,16 @@ impl World {
         }
     }
 
-    fn note_sent(&self, request: &TransportRequest) {
+    fn note_sent(&self, client: &str, request: &TransportRequest) {
         if request.endpoint != Endpoint::Push {
             return;
         }
         let Ok(req) = serde_json::from_str::<PushRequest>(&request.body) else {
             return;
         };
+        self.alias
+            .borrow_mut()
+            .insert(req.client_id.clone(), client.to_owned());
         let mut sent = self.sent.borrow_mut();
         let seqs = sent.entry(req.client_id.clone()).or_default();
         let max = seqs.iter().copied().max().unwrap_or(0);
@@ -578,7 +608,7 @@ impl Transport for SimTransport<'_> {
     async fn send(&self, request: TransportRequest) -> Result<TransportResponse, SyncError> {
         let world = self.world;
         let f = world.faults.get();
-        world.note_sent(&request);
+        world.note_sent(&self.client.id, &request);
         let roll = |p: u64| world.rng.borrow_mut().chance(p);
         // Reordering: a request held back earlier arrives now, before this one.
         if !world.delayed.borrow().is_empty() && roll(30) {
@@ -730,13 +760,15 @@ pub fn run(seed: u64, breakage: Breakage) -> RunReport {
         sent: RefCell::new(BTreeMap::new()),
         violations: RefCell::new(Vec::new()),
         oracles: oracles.clone(),
+        alias: RefCell::new(BTreeMap::new()),
+        refused: RefCell::new(BTreeSet::new()),
     };
     // Two schema versions (issue 9, defect 6) in a quarter of the seeds: the first
     // client runs an older app without `notes`. On by default since seeds 1218 and 5606
     // were fixed (20,000 seeds pass); `IDB_SYNC_SIM_OLD_SCHEMA=0` switches it off.
     let old_schema =
         rng.chance(25) && std::env::var("IDB_SYNC_SIM_OLD_SCHEMA").as_deref() != Ok("0");
-    let clients: Vec<Client> = (0..n_clients)
+    let mut clients: Vec<Client> = (0..n_clients)
         .map(|i| {
             let id = format!("c{i}");
             // Device clocks up to 4 hours off either way (skew must not decide, DESIGN §5).
@@ -825,7 +857,22 @@ pub fn run(seed: u64, breakage: Breakage) -> RunReport {
     };
 
     let steps = 40 + rng.below(40);
-    for _ in 0..steps {
+    // A wiped database keeping its client id (I11), in 1 seed of 8: drawn from a
+    // separate generator, so that the other seeds run exactly as before.
+    let mut wipe_rng = Rng::new(seed ^ 0x5749_5045);
+    let wipe = (wipe_rng.chance(12) && std::env::var("IDB_SYNC_SIM_WIPE").as_deref() != Ok("0"))
+        .then(|| {
+            (
+                wipe_rng.below(steps),
+                wipe_rng.below(n_clients as u64) as usize,
+            )
+        });
+    for step in 0..steps {
+        if wipe.is_some_and(|(at, _)| at == step) {
+            let (_, i) = wipe.unwrap_or_default();
+            wipe_database(&world, &mut clients[i]);
+            *stats.entry("wipes").or_default() += 1;
+        }
         let c = &clients[rng.below(n_clients as u64) as usize];
         match rng.below(10) {
             0..=4 => random_write(&world, c),
@@ -911,6 +958,43 @@ pub fn run(seed: u64, breakage: Breakage) -> RunReport {
         *stats.entry(k).or_default() += v;
     }
     RunReport { violations, stats }
+}
+
+/// Replaces the database of `client` with an empty one that keeps its current client
+/// id, next seq 1 (a cleared or restored database, a copied id). Its un-pushed writes
+/// are lost by the wipe itself: the harness stops expecting them; every write made
+/// after the wipe must still reach the server (I11).
+fn wipe_database(world: &World, client: &mut Client) {
+    let before = client.storage.inner.snapshot();
+    let wire_id = before.meta.client_id.clone();
+    let undeclared: Vec<&str> = before.undeclared.iter().map(String::as_str).collect();
+    client.storage.inner = MemoryStorage::without_tables(wire_id.clone(), &undeclared);
+    // The hybrid clock survives (as an id copied with its clock would): a database
+    // restarting its clock under a skewed device clock is a lastWriteWins question,
+    // not I11's (reported separately: IDB_SYNC_SIM_WIPE_HLC=0 shows it).
+    if std::env::var("IDB_SYNC_SIM_WIPE_HLC").as_deref() != Ok("0") {
+        let hlc = before.meta.hlc.clone();
+        let _ = block_on(client.storage.inner.transact(&[], |tx| {
+            tx.meta()?.hlc = hlc;
+            Ok(())
+        }));
+    }
+    // What the old database sent is no longer checked against this id: its answers
+    // died with it. Its applied seqs move aside, so that a reused seq counts afresh.
+    let archive = format!("{wire_id} (before a wipe)");
+    world.sent.borrow_mut().remove(&wire_id);
+    let mut applied = world.applied.borrow_mut();
+    let moved: Vec<((String, u64), u32)> = applied
+        .iter()
+        .filter(|((id, _), _)| *id == wire_id)
+        .map(|(k, v)| (k.clone(), *v))
+        .collect();
+    for ((_, seq), n) in moved {
+        applied.remove(&(wire_id.clone(), seq));
+        *applied.entry((archive.clone(), seq)).or_default() += n;
+    }
+    world.refused.borrow_mut().remove(&wire_id);
+    world.oracles.forget_client(&client.id);
 }
 
 /// The invariants after quiescence.
@@ -1000,12 +1084,27 @@ fn check(world: &World, clients: &[Client], violations: &mut Vec<String>) {
             .chain(data.dead_letters.values().map(|d| d.seq))
             .collect();
         let applied = world.applied.borrow();
-        for seq in world.sent.borrow().get(&c.id).cloned().unwrap_or_default() {
-            let n = applied.get(&(c.id.clone(), seq)).copied().unwrap_or(0);
+        let refused = world.refused.borrow();
+        let ids: Vec<String> = world
+            .alias
+            .borrow()
+            .iter()
+            .filter(|(_, name)| **name == c.id)
+            .map(|(id, _)| id.clone())
+            .collect();
+        let sent = world.sent.borrow();
+        for (wire_id, seq) in ids
+            .iter()
+            .flat_map(|id| sent.get(id).into_iter().flatten().map(move |s| (id, *s)))
+        {
+            let n = applied.get(&(wire_id.clone(), seq)).copied().unwrap_or(0);
+            // Unanswered under a refused id: renumbered and resent under the next id.
+            let renumbered = refused.contains(wire_id);
             match (n, logged.contains(&seq)) {
                 (1, false) | (0, true) => {}
+                (0, false) if renumbered => {}
                 (0, false) => violations.push(format!(
-                    "lost write: client {} seq {seq} neither applied nor logged",
+                    "lost write: client {} seq {seq} (id {wire_id}) neither applied nor logged",
                     c.id
                 )),
                 (_, true) => violations.push(format!(
@@ -1019,7 +1118,7 @@ fn check(world: &World, clients: &[Client], violations: &mut Vec<String>) {
         let max_sent = world
             .sent
             .borrow()
-            .get(&c.id)
+            .get(&data.meta.client_id)
             .and_then(|s| s.iter().max().copied())
             .unwrap_or(0);
         if data.meta.next_seq <= max_sent {

@@ -194,6 +194,7 @@ impl Oracles {
     /// A push the server answered; `before` holds the records as they were.
     pub fn on_push(
         &self,
+        client: &str,
         req: &PushRequest,
         resp: &PushResponse,
         before: &BTreeMap<RecordId, ServerRecord>,
@@ -217,7 +218,7 @@ impl Oracles {
                 self.last_word.borrow_mut().insert(
                     id.clone(),
                     LastWord {
-                        client: req.client_id.clone(),
+                        client: client.to_owned(),
                         seq: m.seq,
                         conflict,
                     },
@@ -237,7 +238,7 @@ impl Oracles {
                             if m.hlc <= *old {
                                 self.violations.borrow_mut().push(format!(
                                     "I12 lastWriteWins: ({}, {}) {} on {id} at {:?} overwrote the later write at {old:?}",
-                                    req.client_id, m.seq, m.op.kind(), m.hlc
+                                    client, m.seq, m.op.kind(), m.hlc
                                 ));
                             }
                         }
@@ -248,7 +249,7 @@ impl Oracles {
                         .retain(|d| !(d.id == id && (d.hlc <= m.hlc || (d.delete && deleted))));
                     let fields = m.op.fields();
                     self.fields.borrow_mut().retain(|d| {
-                        let landed = d.client == req.client_id
+                        let landed = d.client == client
                             && fields.and_then(|f| f.get(&d.field)) == Some(&d.value);
                         !(d.id == id && (deleted || landed))
                     });
@@ -256,14 +257,14 @@ impl Oracles {
                 MutationResult::Applied { .. } => {
                     // A delete of a deleted record: nothing changed, and the client's
                     // wish (deleted) holds, superseding its own earlier writes.
-                    let mine = |d: &LwwDue| d.client == req.client_id && d.hlc <= m.hlc;
+                    let mine = |d: &LwwDue| d.client == client && d.hlc <= m.hlc;
                     self.lww
                         .borrow_mut()
                         .retain(|d| !(d.id == id && (d.delete || mine(d))));
                     self.fields.borrow_mut().retain(|d| d.id != id);
                 }
                 MutationResult::Rejected { .. } => {
-                    let mine = |c: &str, i: &RecordId| c == req.client_id && *i == id;
+                    let mine = |c: &str, i: &RecordId| c == client && *i == id;
                     self.lww.borrow_mut().retain(|d| !mine(&d.client, &d.id));
                     self.fields.borrow_mut().retain(|d| !mine(&d.client, &d.id));
                 }
@@ -367,6 +368,17 @@ impl Oracles {
     /// conflict the client resolved, by its own account, to exactly the server's record
     /// (e.g. both sides deleted it, or its change had cancelled out): nothing was left
     /// to push. (A client that *took* the server's record does not count.)
+    /// Forgets what `client` still owed the server and what its log proved: its database
+    /// was wiped, and the wipe itself lost its un-pushed writes and its log (I11).
+    pub fn forget_client(&self, client: &str) {
+        self.lww.borrow_mut().retain(|d| d.client != client);
+        self.fields.borrow_mut().retain(|d| d.client != client);
+        // Its conflict log went with the wipe: a conflict it agreed to is no longer provable.
+        self.last_word
+            .borrow_mut()
+            .retain(|_, w| w.client != client);
+    }
+
     pub fn check_end(&self, agreed: &BTreeSet<(String, u64)>, violations: &mut Vec<String>) {
         for d in self.lww.borrow().iter() {
             violations.push(format!(
