@@ -7,45 +7,21 @@
 // Chromium. Also: a synced row overwritten that way does not stop pulls.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { ROOT, startServer } from '../../scripts/lib/stack.mjs';
-import { startPages, openPage } from './pages/server.mjs';
-import { launchBrowser } from './browser.mjs';
-import { serverRecords, uniqueName } from './harness.mjs';
+import { openPage } from './pages/server.mjs';
+import { serverRecords, startStack, uniqueName } from './harness.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const SERVER_BINARY = process.env.IDB_SYNC_SERVER_BIN ?? path.join(ROOT, 'target/debug/idb-sync-server');
-
-let dir, server, pages, browser;
-let users = 0;
+let stack, server, pages, browser;
 
 before(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'idb-sync-e2e-unencodable-'));
-  server = await startServer({ binary: SERVER_BINARY, database: path.join(dir, 'server.sqlite3') });
-  pages = await startPages({ root: path.join(here, 'adopt_pages') });
-  browser = await launchBrowser();
+  stack = await startStack('unencodable', { pagesDir: 'adopt_pages' });
+  ({ server, pages, browser } = stack);
 });
 
 after(async () => {
-  await browser?.close();
-  await pages?.close();
-  await server?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await stack?.stop();
 });
 
-async function signUp() {
-  users += 1;
-  const response = await fetch(`${server.url}/v1/auth/signup`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ email: `unencodable${users}-${Date.now()}@example.com`, password: 'correct horse battery' }),
-  });
-  assert.equal(response.status, 201, await response.clone().text());
-  return (await response.json()).token;
-}
+const signUp = () => stack.signUp();
 
 function openSync(page, { dbName, token }) {
   return page.evaluate(
