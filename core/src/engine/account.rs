@@ -55,7 +55,7 @@ pub async fn resolve_account_change<S: Storage, C: Clock>(
                 ];
                 for (op, seq) in outbox.into_iter().flatten() {
                     letters.push(DeadLetter {
-                        id: meta.next_dead_letter_id,
+                        id: meta.take_dead_letter_id(),
                         record: id.clone(),
                         op,
                         seq,
@@ -63,7 +63,6 @@ pub async fn resolve_account_change<S: Storage, C: Clock>(
                         reason: reason.clone(),
                         at_ms: now,
                     });
-                    meta.next_dead_letter_id += 1;
                 }
                 // What the old account's server knew means nothing to the new one.
                 state.version = 0;

@@ -240,10 +240,8 @@ pub fn apply_result<R: ConflictResolver + ?Sized>(
                     state.hlc = server.hlc.clone().or(state.hlc.take());
                 }
             }
-            let dl_id = meta.next_dead_letter_id;
-            meta.next_dead_letter_id += 1;
             tx.new_dead_letters.push(DeadLetter {
-                id: dl_id,
+                id: meta.take_dead_letter_id(),
                 record: id.clone(),
                 op: sent.op.clone(),
                 seq: sent.seq,

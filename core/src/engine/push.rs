@@ -230,18 +230,11 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
                     return Ok(());
                 }
                 state.in_flight = None;
-                let server_copy_known = state.version == 0 && !state.acked_unpulled;
-                state.rebuild_value(None);
-                if !server_copy_known {
-                    state.version = 0;
-                    state.acked_unpulled = true;
-                    meta.cursor = None;
-                }
-                let dl_id = meta.next_dead_letter_id;
-                meta.next_dead_letter_id += 1;
+                state.roll_back_to_server_copy(&mut meta);
+                let id = meta.take_dead_letter_id();
                 tx.meta = Some(meta);
                 tx.new_dead_letters.push(DeadLetter {
-                    id: dl_id,
+                    id,
                     record: op.id.clone(),
                     op: op.op.clone(),
                     seq: op.seq,

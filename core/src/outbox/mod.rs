@@ -142,6 +142,23 @@ impl KeyState {
         self.value = value;
     }
 
+    /// Rolls the record back to the server's copy after its local change became a dead
+    /// letter without the server's answer carrying that copy (the one dead-letter rule,
+    /// docs/SYNC_MANAGER.md): what is still pending stays on top of "absent"; if the
+    /// server may have the record, the key forgets its version and the cursor is
+    /// dropped, so the next pull brings the server's copy back. Returns whether the
+    /// server may have the record. The key must have nothing in flight.
+    pub fn roll_back_to_server_copy(&mut self, meta: &mut ClientMeta) -> bool {
+        let server_had_it = self.version > 0 || self.acked_unpulled;
+        self.rebuild_value(None);
+        if server_had_it {
+            self.version = 0;
+            self.acked_unpulled = true;
+            meta.cursor = None;
+        }
+        server_had_it
+    }
+
     /// The timestamp of the latest local write still outstanding.
     pub fn local_hlc(&self) -> Option<&Hlc> {
         match (&self.pending, &self.in_flight) {
@@ -213,6 +230,12 @@ impl ClientMeta {
             }
             _ => Ok(()),
         }
+    }
+
+    /// Takes the id of a new dead letter.
+    pub fn take_dead_letter_id(&mut self) -> u64 {
+        self.next_dead_letter_id += 1;
+        self.next_dead_letter_id - 1
     }
 
     /// Records a timestamp received from the server.

@@ -123,13 +123,7 @@ pub fn set_aside_unencodable(
     now_ms: u64,
 ) -> DeadLetter {
     state.pending = None;
-    let server_had_it = state.version > 0 || state.acked_unpulled;
-    state.value = None;
-    if server_had_it {
-        state.version = 0;
-        state.acked_unpulled = true;
-        meta.cursor = None;
-    }
+    let server_had_it = state.roll_back_to_server_copy(meta);
     let op = match kind {
         OpKind::Create => Op::Create { record: kept },
         OpKind::Put => Op::Put { record: kept },
@@ -158,15 +152,13 @@ pub fn set_aside_unencodable(
             format!(" (without {})", left_out.join(", "))
         },
     );
-    let letter = DeadLetter {
-        id: meta.next_dead_letter_id,
+    DeadLetter {
+        id: meta.take_dead_letter_id(),
         record: id.clone(),
         op,
         seq: 0,
         code: INVALID_VALUE.into(),
         reason,
         at_ms: now_ms,
-    };
-    meta.next_dead_letter_id += 1;
-    letter
+    }
 }
