@@ -85,7 +85,6 @@ pub(crate) fn optional_bool(
 }
 
 /// A dead letter's id: an integer ≥ 0.
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 pub(crate) fn id(v: &JsValue, argument: &'static str) -> Result<u64, SyncError> {
     match v.as_f64() {
         Some(n) if n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0 => Ok(n as u64),

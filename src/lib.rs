@@ -20,7 +20,6 @@ mod idb;
 mod query;
 mod server_check;
 mod storage;
-#[cfg(target_arch = "wasm32")]
 mod sync;
 mod table;
 #[doc(hidden)]
@@ -34,7 +33,6 @@ pub use error::SyncError;
 pub use query::{Collection, WhereClause};
 pub use server_check::{check_server, ServerHealth};
 pub use storage::IdbStorage;
-#[cfg(target_arch = "wasm32")]
 pub use sync::SyncManager;
 pub use table::Table;
 

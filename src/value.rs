@@ -254,14 +254,12 @@ pub(crate) fn record_to_js(record: &Record) -> JsValue {
 }
 
 /// An optional wire record as JavaScript (`null` when absent).
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 pub(crate) fn optional_record_to_js(record: Option<&Record>) -> JsValue {
     record.map_or(JsValue::NULL, record_to_js)
 }
 
 /// An outbox operation as JavaScript: `{ kind, record }`, `{ kind, patch }` or
 /// `{ kind: 'delete' }`, with the record or patch as the app wrote it.
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 pub(crate) fn op_to_js(op: &Op) -> JsValue {
     let out = Object::new();
     let _ = Reflect::set(&out, &"kind".into(), &op.kind().into());

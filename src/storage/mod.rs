@@ -4,7 +4,6 @@
 //! rows that have no sync state in [`adopt`]; setting aside a queued row that cannot be
 //! encoded in [`set_aside`]; pulled changes kept for undeclared tables in [`deferred`].
 
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))] // used by the wasm-only `sync` module
 pub(crate) mod adopt;
 mod deferred;
 pub(crate) mod keys;

@@ -8,9 +8,6 @@
 //! - [`leader`]: Web Locks leadership and the tabs' channel (I7).
 //! - [`triggers`]: owned timers and DOM listeners; online/visibility readers.
 //! - [`counts`], [`clock`], [`resolver`], [`error`], [`typescript`].
-//!
-//! Compiled for wasm32 only: it needs web-sys features that the root `Cargo.toml`
-//! enables for that target alone.
 
 mod clock;
 mod counts;
