@@ -1,4 +1,4 @@
-//! Browser tier, issue 9 defect 6: the IndexedDB port's store of kept (deferred)
+//! Browser tier (docs/STORAGE.md, "Layout"): the IndexedDB port's store of kept (deferred)
 //! pulled changes, `_idbsync_deferred`, against real IndexedDB in headless Chromium.
 //! What `declares_table` says follows the schema the database was opened with; kept
 //! changes wait for a schema that declares their table, the latest version per key;

@@ -16,6 +16,11 @@
 //! - [`sync_loop`]: when to run a round (scheduler), the sync status, round progress.
 //! - [`value`]: which values a record may hold, and the wire tags for the rest (Dates).
 //! - [`memory`]: in-memory implementations of every port, for tests.
+//!
+//! The design lives in the repository's `docs/`: `I1`…`I12` in comments name the
+//! data-safety invariants of `docs/INVARIANTS.md`; the merge table, the sync round and
+//! the conflict policies are described in `docs/ENGINE.md`, the wire format in
+//! `docs/PROTOCOL.md`.
 #![warn(missing_docs)]
 
 pub mod conflict;

@@ -1,4 +1,4 @@
-//! The outbox merge rules of DESIGN §3, as pure functions.
+//! The outbox merge rules of docs/ENGINE.md, as pure functions.
 //!
 //! The browser storage adapter calls [`merge_into_pending`] inside the IndexedDB
 //! transaction that writes the record, so the rules live here once. In-flight entries
@@ -45,7 +45,7 @@ pub enum MergeOutcome {
 }
 
 /// Merges `then` (later) into `first` (earlier), both not yet sent: the op that has
-/// the effect of both. This is the merge table of DESIGN §3:
+/// the effect of both. This is the merge table of docs/ENGINE.md:
 ///
 /// | first | then | result |
 /// |---|---|---|

@@ -1,6 +1,6 @@
 //! Records idb-sync did not write (a Dexie app's existing rows, rows Dexie writes
-//! later) are "never seen by the server", never "deleted on the server" (issue 9,
-//! defect 2): an update of one syncs as a create of the whole record, and adoption
+//! later) are "never seen by the server", never "deleted on the server" (docs/STORAGE.md,
+//! "Adopting a database another library wrote"): an update of one syncs as a create of the whole record, and adoption
 //! queues them so a second device sees them. Two real engines against the real server
 //! rules in memory; a row without sync state is made the way Dexie makes one: a value
 //! and nothing else.

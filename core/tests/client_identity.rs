@@ -1,5 +1,5 @@
 //! A client identity is never reused (I11), and the server's idempotency outcomes
-//! stay bounded (issue 9, defect 10): a wiped or restored database that comes back
+//! stay bounded (docs/INVARIANTS.md, "Server resources are bounded"): a wiped or restored database that comes back
 //! with its old client id loses no write, and a client's stored outcomes do not grow
 //! with the number of pushes.
 

@@ -1,4 +1,4 @@
-//! One test per outbox merge rule (DESIGN §3) and per local-write rule (I1, I2, I8).
+//! One test per outbox merge rule (docs/ENGINE.md, "Outbox merge rules") and per local-write rule (I1, I2, I8).
 
 use idb_sync_core::merge::{merge_into_pending, merge_ops, LocalOp, MergeOutcome};
 use idb_sync_core::outbox::{plan_local_write, ClientMeta, InFlightOp, KeyState};

@@ -1,5 +1,5 @@
-//! Regression tests for what `lastWriteWins` and `manual` promise (issue 9, defects 1
-//! and 7): the later write by skew-corrected HLC wins at pull time and at push time,
+//! Regression tests for what `lastWriteWins` and `manual` promise (I12 of
+//! docs/INVARIANTS.md): the later write by skew-corrected HLC wins at pull time and at push time,
 //! whatever the device clocks say; a parked manual conflict is never overwritten.
 //! Two real engines against the real server rules in memory.
 

@@ -1,4 +1,4 @@
-//! Two schema versions on one account (issue 9, defect 6): a client whose schema lacks
+//! Two schema versions on one account (docs/STORAGE.md, "Layout"): a client whose schema lacks
 //! a table another app version writes keeps syncing — the round goes on, its pending
 //! writes push — and the kept changes appear once its schema declares the table.
 

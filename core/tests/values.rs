@@ -1,4 +1,4 @@
-//! Record values (issue 9 defect 8; I8, I9): what a record may hold and how Dates
+//! Record values (docs/PROTOCOL.md "Values"; I8, I9): what a record may hold and how Dates
 //! travel. The walk runs over an in-memory fake of JavaScript values (with identity,
 //! so cycles are real cycles); decoding is checked by a fake decoder over
 //! `value::classify`, so "round-trips exactly" is checked end to end in core. The

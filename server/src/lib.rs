@@ -7,6 +7,9 @@
 //!
 //! No state that matters lives in memory (only rate-limit counters), so several
 //! instances over one PostgreSQL database serve the same users.
+//!
+//! `I1`…`I12` in comments name the invariants of `docs/INVARIANTS.md`; the server's
+//! layout and data model are described in `docs/SERVER.md`.
 #![warn(missing_docs)]
 
 pub mod auth;

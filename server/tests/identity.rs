@@ -1,6 +1,6 @@
 //! One account per local database (I10) and client identities never reused (I11),
 //! over HTTP on SQLite and PostgreSQL; and the stored idempotency outcomes stay
-//! bounded (rows counted in the database, issue 9 defect 10).
+//! bounded (rows counted in the database; docs/INVARIANTS.md, "Server resources are bounded").
 
 mod support;
 

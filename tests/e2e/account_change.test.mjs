@@ -1,4 +1,4 @@
-// End-to-end (issue 9, defect 3; invariant I10 "one account per local database"):
+// End-to-end (docs/INVARIANTS.md, I10 "one account per local database"):
 // Alice syncs on a browser database, writes while not syncing, signs out; Bob signs
 // in on the same dbName. Sync must refuse with `account_changed` (the live manager and
 // a freshly opened one), push nothing of Alice's into Bob's account and leave Alice's

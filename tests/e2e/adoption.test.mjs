@@ -1,4 +1,4 @@
-// End-to-end (issue 9, defects 2 and 5): a Dexie app's database opened with
+// End-to-end (docs/STORAGE.md, "Adopting a database another library wrote"): a Dexie app's database opened with
 // SyncManager — its existing rows reach the server and a second device, an update of
 // an old row syncs as an update (the record survives on both), rows Dexie writes
 // later are picked up at the next open; `adopt: 'pull'` and `'none'`; out-of-line

@@ -1,4 +1,4 @@
-// End-to-end, issue 9 defect 11 (I8): every public entry point of the package —
+// End-to-end (I8 of docs/INVARIANTS.md): every public entry point of the package —
 // SyncManager, LocalDatabase, Table, WhereClause, Collection, checkServer — called
 // with wrong types, circular and very deep values throws or rejects with a coded
 // SyncError (never a trap, a panic or a plain TypeError); afterwards nothing was

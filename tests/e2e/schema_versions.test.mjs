@@ -1,4 +1,4 @@
-// End-to-end, issue 9 defect 6: two schema versions of one app syncing one account.
+// End-to-end (docs/STORAGE.md, "Layout"): two schema versions of one app syncing one account.
 // Device B runs the app's v2 (tables `tasks` and `projects`); device A still runs v1
 // (only `tasks`). A pulled change for `projects` must not fail A's round: A's pending
 // writes still push, B's tasks still arrive, and the projects are kept in

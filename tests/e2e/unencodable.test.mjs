@@ -1,4 +1,4 @@
-// End-to-end (issue 9, invariant I9 "no mutation blocks another"): rows a Dexie app
+// End-to-end (docs/INVARIANTS.md, I9 "no mutation blocks another"): rows a Dexie app
 // wrote into a synced table holding values the wire cannot carry (a Map, a BigInt)
 // are adopted at open like any row; they must not block the queue. Each ends as one
 // dead letter (code invalid_value, the reason naming the field path), rolled back (a

@@ -1,4 +1,4 @@
-// End-to-end, issue 9 defect 8 (I8, I9): record values that JSON lacks. A Date goes
+// End-to-end (docs/PROTOCOL.md "Values"; I8, I9): record values that JSON lacks. A Date goes
 // device A → server → device B and comes back a real Date with the same time (as the
 // tagged `{"$date": ISO}` of docs/PROTOCOL.md on the wire); an object that looks like
 // a tag comes back as it was; every value that cannot round-trip is refused at write

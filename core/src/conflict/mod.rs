@@ -1,4 +1,4 @@
-//! Conflict policies (DESIGN §5), the conflict log, manual conflicts and dead letters.
+//! Conflict policies (docs/ENGINE.md, "Conflict policies"), the conflict log, manual conflicts and dead letters.
 //!
 //! A conflict is a local change (the *intent*: the key's unanswered ops merged) meeting
 //! a server state it was not based on — at pull time (a foreign change to a key with

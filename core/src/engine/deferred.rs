@@ -1,5 +1,5 @@
-//! Pulled changes for tables this database does not declare (issue 9, defect 6): an
-//! app's v2 adds a table while a v1 tab still syncs. They are kept, not applied — the
+//! Pulled changes for tables this database does not declare (docs/STORAGE.md,
+//! "Layout"): an app's v2 adds a table while a v1 tab still syncs. They are kept, not applied — the
 //! round goes on and pending writes still push — and applied once a schema declares
 //! the table (the next open with that schema).
 

@@ -1,4 +1,4 @@
-//! The client sync engine: the sync round of DESIGN §4 over the [`crate::ports`].
+//! The client sync engine: the sync round of docs/ENGINE.md over the [`crate::ports`].
 //!
 //! A round: resend in-flight entries (if a previous round or a crash left some), pull
 //! until `hasMore` is false, then repeatedly take a batch from pending, push it and
@@ -137,7 +137,7 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
         local::write(&self.storage, &self.clock, id, op).await
     }
 
-    /// One sync round (DESIGN §4). On error, nothing half-applied remains: the round
+    /// One sync round (docs/ENGINE.md, "The sync round"). On error, nothing half-applied remains: the round
     /// can simply be retried later (see [`crate::retry`]).
     pub async fn sync_round(&self) -> Result<RoundReport, SyncError> {
         let mut report = RoundReport::default();

@@ -1,5 +1,5 @@
 //! [`Scheduler`]: decides *when* the next sync round runs, from the triggers of
-//! DESIGN §4 — local writes (debounced), an interval, `online`/`offline`, page
+//! docs/SYNC_MANAGER.md, "When a round runs" — local writes (debounced), an interval, `online`/`offline`, page
 //! visibility, `syncNow()`, start/stop of auto sync, the outcome of the last round
 //! (backoff with full jitter, `Retry-After`, auth and fatal errors) and `close()`.
 //!

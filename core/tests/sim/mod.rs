@@ -64,7 +64,7 @@ pub struct Breakage {
     /// (merging into the frozen in-flight entry, against I2).
     pub client_cancels_in_flight_create: bool,
     /// `lastWriteWins` takes the server's record even when the local write is later
-    /// (issue 9, defect 1).
+    /// (I12).
     pub lww_takes_server: bool,
     /// `clientWins` takes the server's record.
     pub client_wins_takes_server: bool,
@@ -72,7 +72,7 @@ pub struct Breakage {
     pub field_merge_drops_local_fields: bool,
     /// `serverWins` discards local changes without logging them.
     pub server_wins_forgets_log: bool,
-    /// A second manual conflict overwrites the parked one (issue 9, defect 7).
+    /// A second manual conflict overwrites the parked one (I12).
     pub manual_overwrites_parked: bool,
     /// The server ignores the content hashes of stored outcomes and the acknowledged
     /// mark: a reused `(clientId, seq)` is answered `duplicate` instead of
@@ -763,7 +763,7 @@ pub fn run(seed: u64, breakage: Breakage) -> RunReport {
         alias: RefCell::new(BTreeMap::new()),
         refused: RefCell::new(BTreeSet::new()),
     };
-    // Two schema versions (issue 9, defect 6) in a quarter of the seeds: the first
+    // Two schema versions (docs/STORAGE.md, "Layout") in a quarter of the seeds: the first
     // client runs an older app without `notes`. On by default since seeds 1218 and 5606
     // were fixed (20,000 seeds pass); `IDB_SYNC_SIM_OLD_SCHEMA=0` switches it off.
     let old_schema =
@@ -771,7 +771,7 @@ pub fn run(seed: u64, breakage: Breakage) -> RunReport {
     let mut clients: Vec<Client> = (0..n_clients)
         .map(|i| {
             let id = format!("c{i}");
-            // Device clocks up to 4 hours off either way (skew must not decide, DESIGN §5).
+            // Device clocks up to 4 hours off either way (skew must not decide: I12).
             let skew = (rng.below(28_800_000) as i64) - 14_400_000;
             Client {
                 storage: CrashyStorage {
