@@ -1,13 +1,13 @@
 //! `LocalDatabase`: the app's IndexedDB database opened through idb-sync — its tables
 //! (Dexie schema syntax), idb-sync's own stores, and change events.
 
-use std::collections::BTreeMap;
-
-use js_sys::{Function, Object, Reflect};
+use idb_sync_core::options::DatabaseOptions;
+use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
 use crate::args;
 use crate::error::SyncError;
+use crate::options;
 use crate::storage::IdbStorage;
 use crate::table::Table;
 
@@ -28,63 +28,6 @@ pub struct LocalDatabase {
     storage: IdbStorage,
 }
 
-fn string_field(options: &JsValue, name: &'static str) -> Result<String, SyncError> {
-    Reflect::get(options, &name.into())
-        .ok()
-        .and_then(|v| v.as_string())
-        .filter(|s| !s.is_empty())
-        .ok_or(SyncError::InvalidArgument {
-            argument: name,
-            reason: "expected a non-empty string".into(),
-        })
-}
-
-fn parse_options(
-    options: &JsValue,
-) -> Result<(String, u32, idb_sync_core::schema::DatabaseSchema), SyncError> {
-    if !options.is_object() {
-        return Err(SyncError::InvalidArgument {
-            argument: "options",
-            reason: "expected { dbName, version, schema }".into(),
-        });
-    }
-    let name = string_field(options, "dbName")?;
-    let version = Reflect::get(options, &"version".into()).unwrap_or(JsValue::UNDEFINED);
-    let version = if version.is_undefined() {
-        1
-    } else {
-        match version.as_f64() {
-            Some(v) if v >= 1.0 && v.fract() == 0.0 && v <= (u32::MAX / 10) as f64 => v as u32,
-            _ => {
-                return Err(SyncError::InvalidArgument {
-                    argument: "version",
-                    reason: "expected a positive integer".into(),
-                })
-            }
-        }
-    };
-    let schema = Reflect::get(options, &"schema".into()).unwrap_or(JsValue::UNDEFINED);
-    if !schema.is_object() {
-        return Err(SyncError::InvalidArgument {
-            argument: "schema",
-            reason: "expected { table: 'primaryKey, index, ...' }".into(),
-        });
-    }
-    let mut tables = BTreeMap::new();
-    for entry in Object::entries(schema.unchecked_ref()).iter() {
-        let entry = js_sys::Array::from(&entry);
-        let (table, spec) = (entry.get(0).as_string().unwrap_or_default(), entry.get(1));
-        let spec = spec.as_string().ok_or(SyncError::InvalidArgument {
-            argument: "schema",
-            reason: format!("table `{table}`: expected a schema string"),
-        })?;
-        tables.insert(table, spec);
-    }
-    let schema =
-        idb_sync_core::schema::parse_schema(tables.iter().map(|(t, s)| (t.as_str(), s.as_str())))?;
-    Ok((name, version, schema))
-}
-
 #[wasm_bindgen]
 impl LocalDatabase {
     /// Opens (creating, upgrading or adopting) a database. `version` is the app's
@@ -92,20 +35,7 @@ impl LocalDatabase {
     /// stores and indexes. Rejects with `invalid_argument`, `invalid_schema` or
     /// `schema_conflict` (an existing store or index defined differently).
     pub async fn open(options: JsValue) -> Result<LocalDatabase, JsValue> {
-        let (name, version, schema) = parse_options(&options)?;
-        let storage = IdbStorage::open(&name, version, schema.clone()).await?;
-        storage.events().set_dexie_tables(
-            schema
-                .values()
-                .map(|t| {
-                    (
-                        t.name.clone(),
-                        t.indexes.iter().map(|i| i.name.clone()).collect(),
-                    )
-                })
-                .collect(),
-        );
-        Ok(LocalDatabase { storage })
+        Ok(Self::open_with(options::database(&options)?).await?)
     }
 
     /// Deletes the database `name` with everything in it (close it first).
@@ -157,6 +87,29 @@ impl LocalDatabase {
 }
 
 impl LocalDatabase {
+    /// Opens the database of validated options (`LocalDatabase.open`, and
+    /// `SyncManager.open`, whose options core validated more strictly).
+    pub(crate) async fn open_with(options: DatabaseOptions) -> Result<LocalDatabase, SyncError> {
+        let DatabaseOptions {
+            name,
+            version,
+            schema,
+        } = options;
+        let storage = IdbStorage::open(&name, version, schema.clone()).await?;
+        storage.events().set_dexie_tables(
+            schema
+                .values()
+                .map(|t| {
+                    (
+                        t.name.clone(),
+                        t.indexes.iter().map(|i| i.name.clone()).collect(),
+                    )
+                })
+                .collect(),
+        );
+        Ok(LocalDatabase { storage })
+    }
+
     /// A declared table (`unknown_table` otherwise).
     pub(crate) fn table_named(&self, name: String) -> Result<Table, SyncError> {
         self.storage.table(&name)?;

@@ -17,6 +17,7 @@ mod database;
 mod error;
 mod events;
 mod idb;
+mod options;
 mod query;
 mod server_check;
 mod storage;

@@ -9,6 +9,7 @@
 //! - [`protocol`]: protocol v1 wire types and the validation of server answers.
 //! - [`merge`] and [`outbox`]: the outbox (pending vs in-flight) and its merge rules.
 //! - [`conflict`]: conflict policies, the conflict log, manual conflicts.
+//! - [`options`]: the options of `SyncManager.open` and `LocalDatabase.open`, validated.
 //! - [`engine`]: the client sync round over the [`ports`].
 //! - [`server`]: the server rules (idempotency, versions, change sequence) over a
 //!   [`server::ServerStore`] port, run by the reference server and the simulation.
@@ -30,6 +31,7 @@ pub mod hlc;
 pub mod key;
 pub mod memory;
 pub mod merge;
+pub mod options;
 pub mod outbox;
 pub mod ports;
 pub mod protocol;

@@ -10,8 +10,8 @@ pub(crate) enum ManagerError {
     /// An option of `SyncManager.open` is invalid; each option has its own code.
     #[error("invalid option `{option}`: {reason}")]
     InvalidOption {
-        /// The option's name (`dbName`, `endpoint`, ...).
-        option: &'static str,
+        /// The option's path (`dbName`, `batch.maxCount`, ...).
+        option: String,
         /// Its stable code (`invalid_endpoint`, ...).
         code: &'static str,
         /// What is wrong.
@@ -59,16 +59,14 @@ impl ManagerError {
             ManagerError::Core(e) => e.code(),
         }
     }
+}
 
-    pub(crate) fn invalid(
-        option: &'static str,
-        code: &'static str,
-        reason: impl Into<String>,
-    ) -> Self {
+impl From<idb_sync_core::options::OptionError> for ManagerError {
+    fn from(e: idb_sync_core::options::OptionError) -> Self {
         ManagerError::InvalidOption {
-            option,
-            code,
-            reason: reason.into(),
+            option: e.option,
+            code: e.code,
+            reason: e.reason,
         }
     }
 }
@@ -88,9 +86,9 @@ impl From<ManagerError> for JsValue {
     fn from(error: ManagerError) -> JsValue {
         match error {
             ManagerError::Storage(e) => e.into(),
-            ManagerError::InvalidOption { option, .. } => {
+            ManagerError::InvalidOption { ref option, .. } => {
                 let js = js_error(error.code(), &error.to_string(), None);
-                let _ = js_sys::Reflect::set(&js, &"option".into(), &option.into());
+                let _ = js_sys::Reflect::set(&js, &"option".into(), &option.as_str().into());
                 js
             }
             _ => js_error(error.code(), &error.to_string(), None),

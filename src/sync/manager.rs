@@ -9,7 +9,7 @@ use idb_sync_core::conflict::ManualChoice;
 use idb_sync_core::engine::{self, EngineConfig};
 use idb_sync_core::outbox::{AdoptMode, AdoptTiming};
 use idb_sync_core::ports::Storage;
-use idb_sync_core::sync_loop::{Scheduler, SchedulerConfig, SyncStatus};
+use idb_sync_core::sync_loop::{Scheduler, SyncStatus};
 use idb_sync_core::RecordId;
 use js_sys::{Array, Function, Promise};
 use serde::Serialize;
@@ -122,8 +122,12 @@ impl SyncManager {
         if let Some(message) = panicked() {
             return Err(ManagerError::Panicked(message).into());
         }
-        let opts = options::parse(&options)?;
-        let db = LocalDatabase::open(options.clone()).await?;
+        let options::Options {
+            core: opts,
+            auth,
+            resolver,
+        } = options::parse(&options)?;
+        let db = LocalDatabase::open_with(opts.database).await?;
         let storage = db.storage().clone();
         let client_id = match storage.read_meta().await {
             Ok(meta) => meta.client_id,
@@ -139,7 +143,7 @@ impl SyncManager {
                 return Err(e.into());
             }
         };
-        let credentials = Rc::new(Credentials::new(opts.auth));
+        let credentials = Rc::new(Credentials::new(auth));
         let closed = Rc::new(Cell::new(false));
         let leading = Rc::new(Cell::new(false));
         let transport = FetchTransport::new(
@@ -153,18 +157,8 @@ impl SyncManager {
                 .leader_heartbeat_ms
                 .unwrap_or(Heartbeat::DEFAULT_PERIOD_MS),
         };
-        let defaults = SchedulerConfig::default();
-        let scheduler_config = SchedulerConfig {
-            interval_ms: opts.interval_ms,
-            hidden_interval_ms: opts
-                .hidden_interval_ms
-                .unwrap_or(defaults.hidden_interval_ms),
-            debounce_ms: opts.debounce_ms.unwrap_or(defaults.debounce_ms),
-            max_debounce_ms: defaults.max_debounce_ms.max(opts.debounce_ms.unwrap_or(0)),
-            retry: defaults.retry,
-        };
         let online = triggers::is_online();
-        let scheduler = Scheduler::new(scheduler_config, now_ms(), online, triggers::is_visible());
+        let scheduler = Scheduler::new(opts.scheduler, now_ms(), online, triggers::is_visible());
         let config = EngineConfig {
             policies: opts.conflict.policies,
             batch: opts.batch,
@@ -176,7 +170,7 @@ impl SyncManager {
             opts.auto_sync,
             heartbeat,
         );
-        let resolver = JsResolver(opts.conflict.resolver);
+        let resolver = JsResolver(resolver);
         let parts = Parts {
             db,
             transport,

@@ -3,7 +3,8 @@
 //!
 //! - [`manager`]: the exported class (thin, over [`inner::Inner`]).
 //! - [`inner`]: the loop — timer, rounds, status, subscribers, `syncNow()` answers.
-//! - [`options`]: `SyncManager.open` options, one error code per bad option.
+//! - [`options`]: `SyncManager.open` options: validated by core (`core/src/options/`),
+//!   the app's functions put back here.
 //! - [`transport`]: protocol v1 over `fetch`, with `getToken`/`apiKey`.
 //! - [`leader`]: Web Locks leadership and the tabs' channel (I7).
 //! - [`triggers`]: owned timers and DOM listeners; online/visibility readers.

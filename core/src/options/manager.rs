@@ -1,0 +1,100 @@
+//! The options object of `SyncManager.open` as a whole: which keys exist, the order
+//! they are checked in (the first bad one is reported), and the typed result.
+
+use super::auth::{auth, AuthOption};
+use super::batch::batch;
+use super::conflict::{conflict, ConflictOptions};
+use super::database::{read, Caller, DatabaseOptions};
+use super::endpoint::endpoint;
+use super::switches::{adopt, auto_sync, client_id};
+use super::timing::{leader_heartbeat, scheduler};
+use super::{OptionError, OptionValue};
+use crate::outbox::{AdoptMode, BatchLimits};
+use crate::sync_loop::SchedulerConfig;
+
+/// Every option `SyncManager.open` knows; any other key is `unknown_option`.
+pub const KNOWN_OPTIONS: &[&str] = &[
+    "dbName",
+    "version",
+    "schema",
+    "endpoint",
+    "auth",
+    "interval",
+    "hiddenInterval",
+    "debounce",
+    "conflict",
+    "batch",
+    "clientId",
+    "autoSync",
+    "leaderHeartbeat",
+    "adopt",
+];
+
+/// The options of `SyncManager.open`, validated, with their defaults filled in.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ManagerOptions {
+    /// `dbName`, `version`, `schema`.
+    pub database: DatabaseOptions,
+    /// `endpoint`, without trailing slashes.
+    pub endpoint: String,
+    /// `auth`.
+    pub auth: AuthOption,
+    /// `interval`, `hiddenInterval`, `debounce` (and the retry policy's defaults).
+    pub scheduler: SchedulerConfig,
+    /// `conflict`.
+    pub conflict: ConflictOptions,
+    /// `batch`.
+    pub batch: BatchLimits,
+    /// `autoSync`.
+    pub auto_sync: bool,
+    /// `leaderHeartbeat`, ms; `None`: the tab coordination's default.
+    pub leader_heartbeat_ms: Option<u64>,
+    /// `adopt`: what to do with rows of synced tables that have no sync state.
+    pub adopt: AdoptMode,
+}
+
+/// Validates the options object of `SyncManager.open`: the object, then unknown keys,
+/// then each option in the order of [`KNOWN_OPTIONS`]; the first error is returned.
+pub fn manager_options(options: &OptionValue) -> Result<ManagerOptions, OptionError> {
+    let entries = options.entries().ok_or_else(|| {
+        OptionError::new(
+            "invalid_options",
+            "options",
+            "expected { dbName, schema, endpoint, ... }",
+        )
+    })?;
+    if let Some((key, _)) = entries
+        .iter()
+        .find(|(key, _)| !KNOWN_OPTIONS.contains(&key.as_ref()))
+    {
+        return Err(OptionError::new(
+            "unknown_option",
+            key.as_ref(),
+            format!(
+                "unknown option `{key}` (known: {})",
+                KNOWN_OPTIONS.join(", ")
+            ),
+        ));
+    }
+    let database = read(options, Caller::SyncManager)?;
+    let endpoint = endpoint(options.get("endpoint"))?;
+    let auth = auth(options.get("auth"))?;
+    let scheduler = scheduler(options)?;
+    let conflict = conflict(options.get("conflict"), &database.schema)?;
+    let batch = batch(options.get("batch"))?;
+    client_id(options.get("clientId"))?;
+    let auto_sync = auto_sync(options.get("autoSync"))?;
+    let leader_heartbeat_ms = leader_heartbeat(options.get("leaderHeartbeat"))?;
+    let adopt = adopt(options.get("adopt"))?;
+    Ok(ManagerOptions {
+        database,
+        endpoint,
+        auth,
+        scheduler,
+        conflict,
+        batch,
+        auto_sync,
+        leader_heartbeat_ms,
+        adopt,
+    })
+}

@@ -1,0 +1,302 @@
+//! The options tables: every invalid option of `SyncManager.open` (code AND the key
+//! named in `option`), every kind of valid value (the whole typed result, defaults
+//! included), and the same for `LocalDatabase.open`. The tables are kept one case a
+//! line (`rustfmt::skip`).
+
+use serde_json::json;
+
+use super::*;
+use crate::conflict::{ConflictPolicy, PolicyConfig};
+use crate::outbox::{AdoptMode, BatchLimits};
+use crate::schema::{parse_schema, DatabaseSchema, SchemaError};
+use crate::sync_loop::SchedulerConfig;
+
+fn js(v: serde_json::Value) -> OptionValue {
+    v.into()
+}
+
+fn f(n: usize) -> OptionValue {
+    OptionValue::Function(FunctionId(n))
+}
+
+fn obj<const N: usize>(entries: [(&str, OptionValue); N]) -> OptionValue {
+    OptionValue::object(entries)
+}
+
+fn good() -> OptionValue {
+    js(
+        json!({ "dbName": "options-check", "schema": { "tasks": "id" }, "endpoint": "http://127.0.0.1:8080" }),
+    )
+}
+
+fn with(key: &str, value: OptionValue) -> OptionValue {
+    good().with(key, value)
+}
+
+fn withj(key: &str, value: serde_json::Value) -> OptionValue {
+    with(key, js(value))
+}
+
+fn two_tables() -> OptionValue {
+    withj("schema", json!({ "tasks": "id", "notes": "id, title" }))
+}
+
+fn schema(tables: &[(&str, &str)]) -> DatabaseSchema {
+    parse_schema(tables.iter().copied()).unwrap()
+}
+
+#[test]
+fn every_invalid_manager_option_names_its_code_and_key() {
+    let long_name = "x".repeat(201);
+    #[rustfmt::skip]
+    let cases: Vec<(&str, OptionValue, &str, &str)> = vec![
+        // The seventeen cases the e2e tier used to run one by one.
+        ("options", js(json!(42)), "invalid_options", "options"),
+        ("unknown", withj("intervall", json!(5)), "unknown_option", "intervall"),
+        ("dbName", withj("dbName", json!("")), "invalid_db_name", "dbName"),
+        ("version", withj("version", json!(0)), "invalid_version", "version"),
+        ("schema", withj("schema", json!({ "tasks": 42 })), "invalid_schema", "schema.tasks"),
+        ("endpoint", withj("endpoint", json!("ftp://nowhere")), "invalid_endpoint", "endpoint"),
+        ("auth", withj("auth", json!({ "getToken": "not a function" })), "invalid_auth", "auth.getToken"),
+        ("interval", withj("interval", json!(-5)), "invalid_interval", "interval"),
+        ("hiddenInterval", withj("hiddenInterval", json!("soon")), "invalid_hidden_interval", "hiddenInterval"),
+        ("debounce", withj("debounce", json!(1.5)), "invalid_debounce", "debounce"),
+        ("conflict", withj("conflict", json!("newestWins")), "invalid_conflict", "conflict"),
+        ("batch", withj("batch", json!(7)), "invalid_batch", "batch"),
+        ("batchCount", withj("batch", json!({ "maxCount": 0 })), "invalid_batch_count", "batch.maxCount"),
+        ("batchBytes", withj("batch", json!({ "maxBytes": -1 })), "invalid_batch_bytes", "batch.maxBytes"),
+        ("clientId", withj("clientId", json!("has spaces")), "invalid_client_id", "clientId"),
+        ("autoSync", withj("autoSync", json!("yes")), "invalid_auto_sync", "autoSync"),
+        ("leaderHeartbeat", withj("leaderHeartbeat", json!(10)), "invalid_leader_heartbeat", "leaderHeartbeat"),
+        // The object itself.
+        ("options: a string", js(json!("db")), "invalid_options", "options"),
+        ("options: null", js(json!(null)), "invalid_options", "options"),
+        ("options: a function", f(0), "invalid_options", "options"),
+        // Unknown keys name themselves, and come before any other check.
+        ("colour", withj("colour", json!("red")), "unknown_option", "colour"),
+        ("unknown before dbName", withj("dbName", json!(42)).with("colour", js(json!(1))), "unknown_option", "colour"),
+        // dbName, version.
+        ("dbName: a number", withj("dbName", json!(42)), "invalid_db_name", "dbName"),
+        ("dbName: missing", js(json!({ "schema": { "tasks": "id" }, "endpoint": "http://x" })), "invalid_db_name", "dbName"),
+        ("dbName: 201 bytes", withj("dbName", json!(long_name)), "invalid_db_name", "dbName"),
+        ("version: 1.5", withj("version", json!(1.5)), "invalid_version", "version"),
+        ("version: '2'", withj("version", json!("2")), "invalid_version", "version"),
+        ("version: too big", withj("version", json!(429_496_730)), "invalid_version", "version"),
+        // schema.
+        ("schema: missing", js(json!({ "dbName": "d", "endpoint": "http://x" })), "invalid_schema", "schema"),
+        ("schema: empty", withj("schema", json!({})), "invalid_schema", "schema"),
+        ("schema: an array", withj("schema", json!(["id"])), "invalid_schema", "schema"),
+        ("schema: a string", withj("schema", json!("id")), "invalid_schema", "schema"),
+        ("schema: Dexie syntax", withj("schema", json!({ "tasks": "id", "notes": "&&id" })), "invalid_schema", "schema.notes"),
+        ("schema: auto-increment", withj("schema", json!({ "tasks": "++id" })), "invalid_schema", "schema.tasks"),
+        ("schema: compound key", withj("schema", json!({ "tasks": "[a+b]" })), "invalid_schema", "schema.tasks"),
+        ("schema: nested too deep", with("schema", obj([("tasks", OptionValue::Other("object".into()))])), "invalid_schema", "schema.tasks"),
+        // endpoint.
+        ("endpoint: missing", js(json!({ "dbName": "d", "schema": { "tasks": "id" } })), "invalid_endpoint", "endpoint"),
+        ("endpoint: no host", withj("endpoint", json!("https:///")), "invalid_endpoint", "endpoint"),
+        ("endpoint: a space", withj("endpoint", json!("http://a b")), "invalid_endpoint", "endpoint"),
+        ("endpoint: a number", withj("endpoint", json!(80)), "invalid_endpoint", "endpoint"),
+        // auth.
+        ("auth: a string", withj("auth", json!("token")), "invalid_auth", "auth"),
+        ("auth: a function", with("auth", f(0)), "invalid_auth", "auth"),
+        ("auth: neither", withj("auth", json!({})), "invalid_auth", "auth"),
+        ("auth: both", with("auth", obj([("getToken", f(0)), ("apiKey", js(json!("k")))])), "invalid_auth", "auth"),
+        ("auth: empty apiKey", withj("auth", json!({ "apiKey": "" })), "invalid_auth", "auth.apiKey"),
+        ("auth: numeric apiKey", withj("auth", json!({ "apiKey": 7 })), "invalid_auth", "auth.apiKey"),
+        // Periods.
+        ("interval: true", withj("interval", json!(true)), "invalid_interval", "interval"),
+        ("interval: 99", withj("interval", json!(99)), "invalid_interval", "interval"),
+        ("interval: over a day", withj("interval", json!(86_400_001)), "invalid_interval", "interval"),
+        ("interval: NaN", with("interval", OptionValue::Number(f64::NAN)), "invalid_interval", "interval"),
+        ("interval: infinite", with("interval", OptionValue::Number(f64::INFINITY)), "invalid_interval", "interval"),
+        ("hiddenInterval: 0", withj("hiddenInterval", json!(0)), "invalid_hidden_interval", "hiddenInterval"),
+        ("debounce: -1", withj("debounce", json!(-1)), "invalid_debounce", "debounce"),
+        ("leaderHeartbeat: 'fast'", withj("leaderHeartbeat", json!("fast")), "invalid_leader_heartbeat", "leaderHeartbeat"),
+        // conflict.
+        ("conflict: a number", withj("conflict", json!(3)), "invalid_conflict", "conflict"),
+        ("conflict: bad default", withj("conflict", json!({ "default": "newest" })), "invalid_conflict", "conflict.default"),
+        ("conflict: tables not an object", withj("conflict", json!({ "tables": "tasks" })), "invalid_conflict", "conflict.tables"),
+        ("conflict: unknown table", withj("conflict", json!({ "tables": { "notes": "manual" } })), "invalid_conflict", "conflict.tables.notes"),
+        ("conflict: bad table policy", withj("conflict", json!({ "tables": { "tasks": 1 } })), "invalid_conflict", "conflict.tables.tasks"),
+        ("conflict: two functions", two_tables().with("conflict", obj([("default", f(0)), ("tables", obj([("notes", f(1))]))])), "invalid_conflict", "conflict.tables.notes"),
+        // batch.
+        ("batch: maxCount too big", withj("batch", json!({ "maxCount": 10_001 })), "invalid_batch_count", "batch.maxCount"),
+        ("batch: maxCount 2.5", withj("batch", json!({ "maxCount": 2.5 })), "invalid_batch_count", "batch.maxCount"),
+        ("batch: maxBytes too big", withj("batch", json!({ "maxBytes": 67_108_865 })), "invalid_batch_bytes", "batch.maxBytes"),
+        ("batch: maxBytes a string", withj("batch", json!({ "maxBytes": "1k" })), "invalid_batch_bytes", "batch.maxBytes"),
+        // The rest.
+        ("clientId: a UUID", withj("clientId", json!("0190a000-0000-7000-8000-000000000000")), "invalid_client_id", "clientId"),
+        ("autoSync: 1", withj("autoSync", json!(1)), "invalid_auto_sync", "autoSync"),
+        ("adopt", withj("adopt", json!("maybe")), "invalid_adopt", "adopt"),
+        ("adopt: true", withj("adopt", json!(true)), "invalid_adopt", "adopt"),
+        // The first bad option in the documented order is the one reported.
+        ("dbName before endpoint", withj("dbName", json!("")).with("endpoint", js(json!(1))), "invalid_db_name", "dbName"),
+        ("endpoint before adopt", withj("adopt", json!(1)).with("endpoint", js(json!(1))), "invalid_endpoint", "endpoint"),
+    ];
+    for (name, input, code, option) in cases {
+        match manager_options(&input) {
+            Ok(_) => panic!("{name}: accepted"),
+            Err(e) => assert_eq!((e.code, e.option.as_str()), (code, option), "{name}: {e}"),
+        }
+    }
+}
+
+#[test]
+fn valid_manager_options_give_typed_values_with_defaults() {
+    let defaults = ManagerOptions {
+        database: DatabaseOptions {
+            name: "options-check".into(),
+            version: 1,
+            schema: schema(&[("tasks", "id")]),
+        },
+        endpoint: "http://127.0.0.1:8080".into(),
+        auth: AuthOption::None,
+        scheduler: SchedulerConfig::default(),
+        conflict: ConflictOptions::default(),
+        batch: BatchLimits::default(),
+        auto_sync: true,
+        leader_heartbeat_ms: None,
+        adopt: AdoptMode::Push,
+    };
+    // The documented defaults (docs/SYNC_MANAGER.md, "Options").
+    let s = SchedulerConfig::default();
+    assert_eq!(s.interval_ms, Some(30_000));
+    assert_eq!(
+        (s.hidden_interval_ms, s.debounce_ms, s.max_debounce_ms),
+        (300_000, 250, 2_000)
+    );
+    let b = BatchLimits::default();
+    assert_eq!((b.max_count, b.max_bytes), (100, 256 * 1024));
+    assert_eq!(
+        ConflictOptions::default().policies.default,
+        ConflictPolicy::FieldMerge
+    );
+
+    let d = || defaults.clone();
+    let sched = |scheduler: SchedulerConfig| ManagerOptions { scheduler, ..d() };
+    let conflict = |default, tables: &[(&str, ConflictPolicy)], resolver: Option<usize>| {
+        let schema = schema(&[("tasks", "id"), ("notes", "id, title")]);
+        let tables = tables.iter().map(|(t, p)| (t.to_string(), *p)).collect();
+        ManagerOptions {
+            database: DatabaseOptions {
+                schema,
+                ..d().database
+            },
+            conflict: ConflictOptions {
+                policies: PolicyConfig { default, tables },
+                resolver: resolver.map(FunctionId),
+            },
+            ..d()
+        }
+    };
+    let nulls = [
+        "version",
+        "auth",
+        "interval",
+        "hiddenInterval",
+        "debounce",
+        "conflict",
+        "batch",
+        "clientId",
+        "autoSync",
+        "leaderHeartbeat",
+        "adopt",
+    ]
+    .into_iter()
+    .fold(good(), |o, key| o.with(key, OptionValue::Null));
+    let undefined = good()
+        .with("auth", OptionValue::Undefined)
+        .with("clientId", OptionValue::Undefined);
+    #[rustfmt::skip]
+    let cases: Vec<(&str, OptionValue, ManagerOptions)> = vec![
+        ("defaults", good(), d()),
+        ("null is absent", nulls, d()),
+        ("undefined is absent", undefined, d()),
+        ("dbName, version", withj("version", json!(3)).with("dbName", js(json!("app"))), ManagerOptions { database: DatabaseOptions { name: "app".into(), version: 3, ..d().database }, ..d() }),
+        ("200-byte dbName", withj("dbName", json!("é".repeat(100))), ManagerOptions { database: DatabaseOptions { name: "é".repeat(100), ..d().database }, ..d() }),
+        ("endpoint: slashes trimmed", withj("endpoint", json!("https://sync.example.com/api//")), ManagerOptions { endpoint: "https://sync.example.com/api".into(), ..d() }),
+        ("auth: getToken", with("auth", obj([("getToken", f(0))])), ManagerOptions { auth: AuthOption::GetToken(FunctionId(0)), ..d() }),
+        ("auth: apiKey", withj("auth", json!({ "apiKey": "k1" })), ManagerOptions { auth: AuthOption::ApiKey("k1".into()), ..d() }),
+        ("interval: 0 is off", withj("interval", json!(0)), sched(SchedulerConfig { interval_ms: None, ..s })),
+        ("interval: false is off", withj("interval", json!(false)), sched(SchedulerConfig { interval_ms: None, ..s })),
+        ("interval: 100", withj("interval", json!(100)), sched(SchedulerConfig { interval_ms: Some(100), ..s })),
+        ("interval: a day", withj("interval", json!(86_400_000)), sched(SchedulerConfig { interval_ms: Some(86_400_000), ..s })),
+        ("hiddenInterval", withj("hiddenInterval", json!(60_000)), sched(SchedulerConfig { hidden_interval_ms: 60_000, ..s })),
+        ("debounce: 0", withj("debounce", json!(0)), sched(SchedulerConfig { debounce_ms: 0, ..s })),
+        ("debounce: above the cap raises it", withj("debounce", json!(5_000)), sched(SchedulerConfig { debounce_ms: 5_000, max_debounce_ms: 5_000, ..s })),
+        ("conflict: a name", two_tables().with("conflict", js(json!("serverWins"))), conflict(ConflictPolicy::ServerWins, &[], None)),
+        ("conflict: a function", two_tables().with("conflict", f(2)), conflict(ConflictPolicy::Custom, &[], Some(2))),
+        ("conflict: {} is the default", two_tables().with("conflict", js(json!({}))), conflict(ConflictPolicy::FieldMerge, &[], None)),
+        ("conflict: default and tables", two_tables().with("conflict", js(json!({ "default": "manual", "tables": { "notes": "lastWriteWins", "tasks": "clientWins" } }))), conflict(ConflictPolicy::Manual, &[("notes", ConflictPolicy::LastWriteWins), ("tasks", ConflictPolicy::ClientWins)], None)),
+        ("conflict: one function used twice", two_tables().with("conflict", obj([("default", f(1)), ("tables", obj([("notes", f(1)), ("tasks", js(json!("fieldMerge")))]))])), conflict(ConflictPolicy::Custom, &[("notes", ConflictPolicy::Custom), ("tasks", ConflictPolicy::FieldMerge)], Some(1))),
+        ("batch: both", withj("batch", json!({ "maxCount": 10_000, "maxBytes": 67_108_864 })), ManagerOptions { batch: BatchLimits { max_count: 10_000, max_bytes: 64 << 20 }, ..d() }),
+        ("batch: one", withj("batch", json!({ "maxCount": 1 })), ManagerOptions { batch: BatchLimits { max_count: 1, ..b }, ..d() }),
+        ("autoSync: false", withj("autoSync", json!(false)), ManagerOptions { auto_sync: false, ..d() }),
+        ("leaderHeartbeat", withj("leaderHeartbeat", json!(100)), ManagerOptions { leader_heartbeat_ms: Some(100), ..d() }),
+        ("adopt: pull", withj("adopt", json!("pull")), ManagerOptions { adopt: AdoptMode::Pull, ..d() }),
+        ("adopt: none", withj("adopt", json!("none")), ManagerOptions { adopt: AdoptMode::None, ..d() }),
+    ];
+    for (name, input, expected) in cases {
+        match manager_options(&input) {
+            Ok(got) => assert_eq!(got, expected, "{name}"),
+            Err(e) => panic!("{name}: refused: {e}"),
+        }
+    }
+}
+
+#[test]
+fn local_database_options_keep_their_own_codes() {
+    let good = js(json!({ "dbName": "local", "schema": { "tasks": "id" } }));
+    let with = |key: &str, value: serde_json::Value| good.clone().with(key, js(value));
+    let circular = good.clone().with(
+        "schema",
+        obj([
+            ("tasks", js(json!("id"))),
+            ("x", OptionValue::Other("object".into())),
+        ]),
+    );
+    #[rustfmt::skip]
+    let refused: Vec<(&str, OptionValue, &str, &str)> = vec![
+        ("options: 42", js(json!(42)), "invalid_argument", "options"),
+        ("dbName: 42", js(json!({ "dbName": 42, "schema": {} })), "invalid_argument", "dbName"),
+        ("dbName: empty", with("dbName", json!("")), "invalid_argument", "dbName"),
+        ("version: null", with("version", json!(null)), "invalid_argument", "version"),
+        ("version: 0", with("version", json!(0)), "invalid_argument", "version"),
+        ("schema: missing", js(json!({ "dbName": "local" })), "invalid_argument", "schema"),
+        ("schema: a function", good.clone().with("schema", f(0)), "invalid_argument", "schema"),
+        ("schema: circular", circular, "invalid_argument", "schema.x"),
+        ("schema: Dexie syntax", with("schema", json!({ "tasks": "id, id" })), "invalid_schema", "schema.tasks"),
+    ];
+    for (name, input, code, option) in refused {
+        match database_options(&input) {
+            Ok(_) => panic!("{name}: accepted"),
+            Err(e) => assert_eq!((e.code, e.option.as_str()), (code, option), "{name}: {e}"),
+        }
+    }
+    // A Dexie syntax error is thrown as the schema parser's error, as it always was.
+    let dexie = database_options(&with("schema", json!({ "tasks": "id, id" }))).unwrap_err();
+    assert!(
+        matches!(dexie.schema_error(), Some(SchemaError::Invalid { ref table, .. }) if table == "tasks"),
+        "{dexie:?}"
+    );
+    let shape = database_options(&js(json!({ "dbName": 42 }))).unwrap_err();
+    assert_eq!(shape.schema_error(), None);
+
+    let local = |version, tables: &[(&str, &str)]| DatabaseOptions {
+        name: "local".into(),
+        version,
+        schema: schema(tables),
+    };
+    #[rustfmt::skip]
+    let accepted: Vec<(&str, OptionValue, DatabaseOptions)> = vec![
+        ("defaults", good.clone(), local(1, &[("tasks", "id")])),
+        ("what cannot sync, other keys", with("version", json!(4)).with("schema", js(json!({ "log": "++", "pairs": "[a+b]" }))).with("endpoint", js(json!(1))), local(4, &[("log", "++"), ("pairs", "[a+b]")])),
+        ("an empty schema", with("schema", json!({})), local(1, &[])),
+    ];
+    for (name, input, expected) in accepted {
+        match database_options(&input) {
+            Ok(got) => assert_eq!(got, expected, "{name}"),
+            Err(e) => panic!("{name}: refused: {e}"),
+        }
+    }
+}

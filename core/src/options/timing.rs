@@ -1,0 +1,69 @@
+//! The periods, in whole milliseconds: `interval`, `hiddenInterval` and `debounce`
+//! (the scheduler's settings, defaults filled in) and `leaderHeartbeat`.
+
+use super::{OptionError, OptionValue};
+use crate::sync_loop::SchedulerConfig;
+
+/// The longest period accepted: one day.
+const MAX_MS: f64 = 24.0 * 3_600_000.0;
+/// The shortest `interval`, `hiddenInterval` and `leaderHeartbeat`.
+const MIN_PERIOD_MS: f64 = 100.0;
+
+/// `interval`, `hiddenInterval` and `debounce` of `options` as the scheduler's
+/// settings. `interval: 0` or `false` turns periodic sync off; a `debounce` longer
+/// than the default cap raises the cap to it.
+pub(crate) fn scheduler(options: &OptionValue) -> Result<SchedulerConfig, OptionError> {
+    let defaults = SchedulerConfig::default();
+    let interval = options.get("interval");
+    let interval_ms = if interval.as_bool() == Some(false) || interval.as_f64() == Some(0.0) {
+        None
+    } else {
+        millis(interval, "interval", "invalid_interval", MIN_PERIOD_MS)?.or(defaults.interval_ms)
+    };
+    let hidden_interval_ms = millis(
+        options.get("hiddenInterval"),
+        "hiddenInterval",
+        "invalid_hidden_interval",
+        MIN_PERIOD_MS,
+    )?;
+    let debounce_ms = millis(options.get("debounce"), "debounce", "invalid_debounce", 0.0)?;
+    Ok(SchedulerConfig {
+        interval_ms,
+        hidden_interval_ms: hidden_interval_ms.unwrap_or(defaults.hidden_interval_ms),
+        debounce_ms: debounce_ms.unwrap_or(defaults.debounce_ms),
+        max_debounce_ms: defaults.max_debounce_ms.max(debounce_ms.unwrap_or(0)),
+        retry: defaults.retry,
+    })
+}
+
+/// `leaderHeartbeat`; `None` when absent (the tab coordination has the default).
+pub(crate) fn leader_heartbeat(v: &OptionValue) -> Result<Option<u64>, OptionError> {
+    millis(
+        v,
+        "leaderHeartbeat",
+        "invalid_leader_heartbeat",
+        MIN_PERIOD_MS,
+    )
+}
+
+/// A whole number of milliseconds from `min` to one day, or `None` when absent.
+fn millis(
+    v: &OptionValue,
+    option: &str,
+    code: &'static str,
+    min: f64,
+) -> Result<Option<u64>, OptionError> {
+    if v.is_absent() {
+        return Ok(None);
+    }
+    match v.as_f64() {
+        Some(ms) if ms.is_finite() && ms.fract() == 0.0 && ms >= min && ms <= MAX_MS => {
+            Ok(Some(ms as u64))
+        }
+        _ => Err(OptionError::new(
+            code,
+            option,
+            format!("expected whole milliseconds from {min} to {MAX_MS}"),
+        )),
+    }
+}
