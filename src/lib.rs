@@ -17,6 +17,7 @@ mod database;
 mod error;
 mod events;
 mod idb;
+mod interop;
 mod query;
 mod server_check;
 mod storage;
