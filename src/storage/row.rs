@@ -14,6 +14,7 @@ use idb_sync_core::hlc::Hlc;
 use idb_sync_core::outbox::{InFlightOp, KeyFacts, KeyState, OpKind, PendingOp};
 use idb_sync_core::{Op, Record, RecordId};
 use js_sys::Object;
+use serde::de::DeserializeOwned;
 use wasm_bindgen::JsValue;
 
 use crate::error::SyncError;
@@ -79,6 +80,20 @@ fn hlc(key: &dyn Display, name: &str, v: &JsValue) -> Result<Option<Hlc>, SyncEr
         .ok_or_else(|| corrupt(key, &format!("`{name}` is not a timestamp: {v:?}")))
 }
 
+/// A serde-encoded part of the row (`undefined` or `null`: absent).
+fn part<T: DeserializeOwned>(
+    key: &dyn Display,
+    name: &str,
+    v: JsValue,
+) -> Result<Option<T>, SyncError> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    interop::from_js(v)
+        .map(Some)
+        .map_err(|e| corrupt(key, &format!("`{name}` unreadable: {e}")))
+}
+
 impl StateRow {
     /// Decodes the row of `key` as read from IndexedDB (`undefined`: there is none).
     pub(crate) fn decode(f: &Fields, key: &dyn Display, row: &JsValue) -> Result<Self, SyncError> {
@@ -110,13 +125,12 @@ impl StateRow {
             None if acked.is_undefined() || acked.is_null() => false,
             None => return Err(corrupt(key, &format!("`a` is not a boolean: {acked:?}"))),
         };
-        let what = format!("sync state row of {key}");
         Ok(StateRow {
             version: count(key, "v", &get(row, &f.version))?,
             hlc: hlc(key, "h", &get(row, &f.hlc))?,
             pending,
-            in_flight: interop::decode_opt(&what, get(row, &f.in_flight))?,
-            conflict: interop::decode_opt(&what, get(row, &f.conflict))?,
+            in_flight: part(key, "f", get(row, &f.in_flight))?,
+            conflict: part(key, "c", get(row, &f.conflict))?,
             acked_unpulled,
         })
     }
