@@ -24,6 +24,7 @@ mod storage;
 #[cfg(target_arch = "wasm32")]
 mod sync;
 mod table;
+#[cfg(feature = "test-hooks")]
 #[doc(hidden)]
 pub mod testing;
 mod value;

@@ -311,6 +311,7 @@ async fn run(
     }
     let mut current: BTreeMap<RecordKey, Current> = BTreeMap::new();
     let mut written = Vec::with_capacity(items.len());
+    #[cfg(feature = "test-hooks")]
     let fault = crate::testing::take_fault();
     for (i, item) in items.iter().enumerate() {
         let key = item.key.clone().expect("every key is known now");
@@ -372,6 +373,7 @@ async fn run(
                 entry.record = JsValue::UNDEFINED;
             }
         }
+        #[cfg(feature = "test-hooks")]
         if fault {
             return Err(SyncError::Storage(
                 "injected fault between the data write and the outbox write".into(),

@@ -616,10 +616,12 @@ impl SyncManager {
         self.inner.close();
     }
 
-    /// Testing only (hidden from the docs and the typings): panics inside a manager
-    /// call, so that the e2e tests can check the panic hook. Refuses with
+    /// Testing only (cargo feature `test-hooks`, so never in the shipped package;
+    /// hidden from the docs and the typings): panics inside a manager call, so that
+    /// the e2e tests can check the panic hook. Refuses with
     /// `invalid_argument` unless `confirm` is exactly
     /// [`crate::testing::PANIC_CONFIRMATION`], so it cannot be reached by accident.
+    #[cfg(feature = "test-hooks")]
     #[doc(hidden)]
     #[wasm_bindgen(js_name = __panicForTests, skip_typescript)]
     pub fn panic_for_tests(&self, confirm: JsValue) -> Result<(), JsValue> {
