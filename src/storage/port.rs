@@ -3,9 +3,11 @@
 //! (Dates tagged; the sync path is not the hot path), while local writes from the app
 //! go through [`super::write`].
 //!
-//! A key's [`KeyState`] is its row in `_idbsync_state` plus its record in the app's
-//! table (`value`). A pending create/put is stored without its record — it is the
-//! record — unless core ever makes them differ, in which case `pr` holds it.
+//! A key's [`KeyState`] is its row in `_idbsync_state` (read and written by
+//! [`StateRow`]) plus its record in the app's table (`value`). A pending create/put is
+//! stored without its record — it is the record — unless core ever makes them differ,
+//! in which case `pr` holds it. The operations over every store (taking a batch,
+//! resetting, clearing) are in [`super::sweep`].
 
 use std::collections::BTreeMap;
 
@@ -66,6 +68,7 @@ fn out_of_line(mode: &KeyMode) -> bool {
     matches!(mode, KeyMode::OutOfLine | KeyMode::OutOfLineAuto)
 }
 
+/// The record id of a `[table, key]` state key (`None` if malformed).
 pub(super) fn record_id(state_key: &JsValue) -> Option<RecordId> {
     let arr = state_key.dyn_ref::<Array>()?;
     Some(RecordId {
