@@ -1,12 +1,13 @@
 //! The one place that talks to IndexedDB through web-sys: opening with an upgrade
-//! callback, awaiting requests, and [`Tx`], the transaction helper that aborts on
-//! `Err` and commits on `Ok` (DESIGN §6).
+//! callback, awaiting requests, and transactions: [`read_only`] and [`read_write`] run
+//! a body in a [`Tx`] and end it — commit on `Ok`, abort on `Err` — so a record and
+//! its outbox entry commit together or not at all (docs/INVARIANTS.md, I1).
 //!
 //! Why not rexie here: rexie has no upgrade callback (its builder deletes undeclared
 //! stores), cannot read an existing database's stores and indexes, and awaits every
 //! request on its own, while a bulk write must issue thousands of requests and wait for
-//! the last one only. Everything awaited between [`Tx::begin`] and [`Tx::finish`] is an
-//! IndexedDB request, so transactions never go inactive.
+//! the last one only. Everything a transaction's body awaits is an IndexedDB request, so
+//! transactions never go inactive.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -93,8 +94,41 @@ pub(crate) async fn all(requests: &[IdbRequest]) -> Result<Vec<JsValue>, SyncErr
         .collect()
 }
 
-/// A transaction. End it with [`Tx::finish`]: `Ok` commits, `Err` aborts. Dropped
-/// unfinished (a panic, a forgotten path), it aborts — never commits half a write.
+/// Runs `body` in a read-only transaction over `stores`; its results are final when
+/// it returns (nothing waits for the transaction to complete).
+pub(crate) async fn read_only<R>(
+    db: &IdbDatabase,
+    stores: &[impl AsRef<str>],
+    body: impl AsyncFnOnce(&Tx) -> Result<R, SyncError>,
+) -> Result<R, SyncError> {
+    run(db, stores, IdbTransactionMode::Readonly, body).await
+}
+
+/// Runs `body` in a read-write transaction over `stores`: commits and waits for the
+/// commit if it returns `Ok` (returning the abort cause if the commit fails after
+/// all), aborts if it returns `Err`.
+pub(crate) async fn read_write<R>(
+    db: &IdbDatabase,
+    stores: &[impl AsRef<str>],
+    body: impl AsyncFnOnce(&Tx) -> Result<R, SyncError>,
+) -> Result<R, SyncError> {
+    run(db, stores, IdbTransactionMode::Readwrite, body).await
+}
+
+async fn run<R>(
+    db: &IdbDatabase,
+    stores: &[impl AsRef<str>],
+    mode: IdbTransactionMode,
+    body: impl AsyncFnOnce(&Tx) -> Result<R, SyncError>,
+) -> Result<R, SyncError> {
+    let tx = Tx::begin(db, stores, mode)?;
+    let result = body(&tx).await;
+    tx.finish(result).await
+}
+
+/// A transaction, made and ended by [`read_only`] or [`read_write`]. Dropped
+/// unfinished (a panic, a future dropped mid-body), it aborts — never commits half a
+/// write.
 pub(crate) struct Tx {
     tx: IdbTransaction,
     done: Option<JsFuture>,
@@ -103,12 +137,15 @@ pub(crate) struct Tx {
 
 impl Tx {
     /// Starts a transaction over `stores`.
-    pub(crate) fn begin(
+    fn begin(
         db: &IdbDatabase,
-        stores: &[&str],
+        stores: &[impl AsRef<str>],
         mode: IdbTransactionMode,
     ) -> Result<Tx, SyncError> {
-        let names: Array = stores.iter().map(|s| JsValue::from_str(s)).collect();
+        let names: Array = stores
+            .iter()
+            .map(|s| JsValue::from_str(s.as_ref()))
+            .collect();
         let tx = db
             .transaction_with_str_sequence_and_mode(&names, mode)
             .map_err(|e| thrown("transaction", e))?;
@@ -117,8 +154,7 @@ impl Tx {
         Ok(tx)
     }
 
-    /// Wraps an existing transaction (the upgrade transaction).
-    pub(crate) fn from_raw(tx: IdbTransaction) -> Tx {
+    fn from_raw(tx: IdbTransaction) -> Tx {
         let promise = Promise::new(&mut |resolve: Function, reject: Function| {
             tx.set_oncomplete(Some(&resolve));
             tx.set_onabort(Some(&reject));
@@ -139,7 +175,7 @@ impl Tx {
 
     /// Ends the transaction: commits and waits for it to be durable if `result` is
     /// `Ok` (returning the abort cause if it fails after all), aborts if `Err`.
-    pub(crate) async fn finish<R>(mut self, result: Result<R, SyncError>) -> Result<R, SyncError> {
+    async fn finish<R>(mut self, result: Result<R, SyncError>) -> Result<R, SyncError> {
         let done = self.done.take().expect("finish is called once");
         match result {
             // A read-only transaction has nothing to make durable: its results are final.
@@ -167,7 +203,7 @@ impl Tx {
         }
     }
 
-    /// The cause of an abort, for callers that map it (`ConstraintError` ...).
+    /// The IndexedDB transaction itself.
     pub(crate) fn raw(&self) -> &IdbTransaction {
         &self.tx
     }

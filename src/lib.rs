@@ -17,12 +17,14 @@ mod database;
 mod error;
 mod events;
 mod idb;
+mod interop;
 mod options;
 mod query;
 mod server_check;
 mod storage;
 mod sync;
 mod table;
+#[cfg(feature = "test-hooks")]
 #[doc(hidden)]
 pub mod testing;
 mod value;

@@ -7,9 +7,7 @@
 use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{
-    IdbCursorDirection, IdbCursorWithValue, IdbKeyRange, IdbRequest, IdbTransactionMode,
-};
+use web_sys::{IdbCursorDirection, IdbCursorWithValue, IdbKeyRange, IdbRequest};
 
 use crate::args;
 use crate::error::SyncError;
@@ -215,13 +213,10 @@ impl Collection {
 
     /// Runs the query: `(values, primary keys)`; values only if `want_values`.
     async fn run(&self, want_values: bool) -> Result<(Vec<JsValue>, Vec<JsValue>), SyncError> {
-        let tx = Tx::begin(
-            &self.storage.db()?,
-            &[self.table.as_str()],
-            IdbTransactionMode::Readonly,
-        )?;
-        let result = self.run_in(&tx, want_values).await;
-        tx.finish(result).await
+        idb::read_only(&self.storage.db()?, &[self.table.as_str()], async |tx| {
+            self.run_in(tx, want_values).await
+        })
+        .await
     }
 
     async fn run_in(

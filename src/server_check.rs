@@ -30,10 +30,7 @@ pub async fn check_server(
 ) -> Result<JsValue, JsValue> {
     let endpoint = crate::args::string(&endpoint, "endpoint")?;
     let health = fetch_health(&endpoint).await?;
-    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
-    Ok(health
-        .serialize(&serializer)
-        .map_err(|e| SyncError::MalformedResponse(e.to_string()))?)
+    Ok(crate::interop::to_js(&health).map_err(|e| SyncError::MalformedResponse(e.to_string()))?)
 }
 
 async fn fetch_health(endpoint: &str) -> Result<ServerHealth, SyncError> {

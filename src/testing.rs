@@ -1,5 +1,7 @@
-//! Fault injection for the browser tests (hidden from the docs): proves I1 by failing
-//! a write after the record is written and before its outbox entry is; and the phrase
+//! Test hooks, compiled only with the cargo feature `test-hooks` and so never in the
+//! shipped package (`scripts/check-package` proves it). Fault injection for the
+//! browser tests (hidden from the docs): proves docs/INVARIANTS.md, I1 by failing a
+//! write after the record is written and before its outbox entry is; and the phrase
 //! that `SyncManager.__panicForTests` (hidden, not in the typings) requires before it
 //! panics, for the e2e test of the panic hook.
 

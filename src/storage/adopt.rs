@@ -11,15 +11,16 @@
 use std::collections::BTreeSet;
 
 use idb_sync_core::outbox::{plan_adoption, AdoptCandidate, AdoptDecision, ClientMeta};
-use js_sys::{Array, Object, Reflect};
-use serde::Serialize;
+use js_sys::Array;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{IdbKeyRange, IdbTransactionMode};
+use web_sys::IdbKeyRange;
 
 use crate::error::SyncError;
-use crate::idb::{self, thrown, Tx};
+use crate::idb::{self, thrown};
+use crate::interop;
 use crate::storage::keys::to_record_key;
-use crate::storage::layout::{hlc_to_js, state_key, Fields, META, META_KEY, STATE};
+use crate::storage::layout::{state_key, Fields, META, META_KEY, STATE};
+use crate::storage::row::{PendingRow, StateRow};
 use crate::storage::IdbStorage;
 
 /// Keys read per transaction.
@@ -65,12 +66,7 @@ impl IdbStorage {
 
     async fn adopt_chunk(&self, table: &str, after: Option<&JsValue>) -> Result<Chunk, SyncError> {
         let now = js_sys::Date::now() as u64;
-        let tx = Tx::begin(
-            &self.db()?,
-            &[table, STATE, META],
-            IdbTransactionMode::Readwrite,
-        )?;
-        let result = async {
+        idb::read_write(&self.db()?, &[table, STATE, META], async |tx| {
             let app = tx.store(table)?;
             let state = tx.store(STATE)?;
             let range: JsValue = match after {
@@ -115,8 +111,7 @@ impl IdbStorage {
                         .and_then(|a| to_record_key(&a.get(1)))
                 })
                 .collect();
-            let mut meta: ClientMeta = serde_wasm_bindgen::from_value(results[1].clone())
-                .map_err(|e| SyncError::Storage(format!("client metadata unreadable: {e}")))?;
+            let mut meta: ClientMeta = interop::decode("client metadata", results[1].clone())?;
             let fields = Fields::new();
             let mut report = AdoptReport::default();
             for key in keys.iter() {
@@ -132,20 +127,20 @@ impl IdbStorage {
                         let Some(pending) = plan.pending else {
                             continue;
                         };
-                        let row: JsValue = Object::new().into();
-                        let hlc = hlc_to_js(&plan.hlc);
-                        let _ = Reflect::set(&row, &fields.hlc, &hlc);
-                        let _ = Reflect::set(
-                            &row,
-                            &fields.pending_kind,
-                            &JsValue::from_str(pending.kind.as_str()),
-                        );
-                        let _ = Reflect::set(
-                            &row,
-                            &fields.pending_queued,
-                            &JsValue::from_f64(pending.queued as f64),
-                        );
-                        let _ = Reflect::set(&row, &fields.pending_hlc, &hlc);
+                        let row = StateRow {
+                            hlc: Some(plan.hlc.clone()),
+                            pending: Some(PendingRow {
+                                kind: pending.kind,
+                                queued: pending.queued,
+                                hlc: plan.hlc,
+                                patch: JsValue::UNDEFINED,
+                                record: JsValue::UNDEFINED,
+                            }),
+                            ..StateRow::default()
+                        };
+                        let Some(row) = row.encode(&fields)? else {
+                            continue;
+                        };
                         state
                             .put_with_key(&row, &state_key(&table_js, &key))
                             .map_err(|e| thrown("put state", e))?;
@@ -154,16 +149,15 @@ impl IdbStorage {
                 }
             }
             if report.queued > 0 {
-                let meta_js = meta
-                    .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-                    .map_err(|e| SyncError::Storage(format!("client metadata: {e}")))?;
                 tx.store(META)?
-                    .put_with_key(&meta_js, &META_KEY.into())
+                    .put_with_key(
+                        &interop::encode("client metadata", &meta)?,
+                        &META_KEY.into(),
+                    )
                     .map_err(|e| thrown("put meta", e))?;
             }
             Ok(Chunk { read, last, report })
-        }
-        .await;
-        tx.finish(result).await
+        })
+        .await
     }
 }

@@ -14,12 +14,11 @@ use idb_sync_core::engine::later_change;
 use idb_sync_core::protocol::Change;
 use idb_sync_core::RecordId;
 use js_sys::Array;
-use serde::Serialize;
 use wasm_bindgen::JsValue;
-use web_sys::IdbTransactionMode;
 
 use crate::error::SyncError;
 use crate::idb::{self, thrown, Tx};
+use crate::interop;
 use crate::storage::keys::from_record_key;
 use crate::storage::layout::{state_key, DEFERRED};
 use crate::storage::IdbStorage;
@@ -29,12 +28,7 @@ fn row_key(table: &str, key: &idb_sync_core::RecordKey) -> JsValue {
 }
 
 fn decode(row: JsValue) -> Result<Option<Change>, SyncError> {
-    if row.is_undefined() || row.is_null() {
-        return Ok(None);
-    }
-    serde_wasm_bindgen::from_value(row)
-        .map(Some)
-        .map_err(|e| SyncError::Storage(format!("decode kept change: {e}")))
+    interop::decode_opt("kept change", row)
 }
 
 /// In `tx` (which spans [`DEFERRED`]): deletes the kept changes now applied, then
@@ -74,7 +68,6 @@ pub(crate) async fn keep_and_drop(
         })
         .collect::<Result<Vec<_>, _>>()?;
     let stored = idb::all(&reads).await?;
-    let encoder = serde_wasm_bindgen::Serializer::json_compatible();
     for ((id, incoming), row) in latest.into_iter().zip(stored) {
         let kept = decode(row)?;
         let kept_version = kept.as_ref().map(|k| k.version);
@@ -82,11 +75,11 @@ pub(crate) async fn keep_and_drop(
         if Some(winner.version) == kept_version {
             continue; // what is stored is as new
         }
-        let js = winner
-            .serialize(&encoder)
-            .map_err(|e| SyncError::Storage(format!("encode kept change: {e}")))?;
         store
-            .put_with_key(&js, &row_key(&id.table, &id.key))
+            .put_with_key(
+                &interop::encode("kept change", &winner)?,
+                &row_key(&id.table, &id.key),
+            )
             .map_err(|e| thrown("put kept change", e))?;
     }
     Ok(())
@@ -95,8 +88,7 @@ pub(crate) async fn keep_and_drop(
 impl IdbStorage {
     /// The kept changes whose table this database declares, in version order.
     pub(crate) async fn declared_deferred(&self) -> Result<Vec<Change>, SyncError> {
-        let tx = Tx::begin(&self.db()?, &[DEFERRED], IdbTransactionMode::Readonly)?;
-        let result = async {
+        idb::read_only(&self.db()?, &[DEFERRED], async |tx| {
             let all = idb::request(
                 tx.store(DEFERRED)?
                     .get_all()
@@ -113,8 +105,7 @@ impl IdbStorage {
             }
             out.sort_by_key(|c| c.version);
             Ok(out)
-        }
-        .await;
-        tx.finish(result).await
+        })
+        .await
     }
 }

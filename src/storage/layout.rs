@@ -16,9 +16,8 @@
 //!   latest version per key, kept until a schema declares the table (issue 9, defect 6).
 
 use idb_sync_core::hlc::Hlc;
-use idb_sync_core::outbox::OpKind;
 use idb_sync_core::schema::{DatabaseSchema, IndexSpec, KeyPath, PrimaryKey, TableSchema};
-use js_sys::{Array, Object, Reflect};
+use js_sys::Array;
 use wasm_bindgen::JsValue;
 
 /// Per-record sync state and the outbox.
@@ -117,7 +116,8 @@ pub(crate) fn hlc_from_js(v: &JsValue) -> Option<Hlc> {
     })
 }
 
-/// Interned property names of state rows (created once per call, not per record).
+/// Interned property names of state rows (created once per call, not per record);
+/// rows are read and written by [`super::row::StateRow`].
 pub(crate) struct Fields {
     pub version: JsValue,
     pub hlc: JsValue,
@@ -150,65 +150,4 @@ impl Fields {
             acked: "a".into(),
         }
     }
-
-    fn get(row: &JsValue, field: &JsValue) -> JsValue {
-        Reflect::get(row, field).unwrap_or(JsValue::UNDEFINED)
-    }
-
-    /// The facts the local-write planner needs, from a row (`undefined` = no row).
-    pub(crate) fn facts(
-        &self,
-        row: &JsValue,
-        exists_locally: bool,
-    ) -> idb_sync_core::outbox::KeyFacts {
-        if !row.is_object() {
-            return idb_sync_core::outbox::KeyFacts {
-                exists_locally,
-                pending: None,
-                may_exist_on_server: false,
-            };
-        }
-        let pending = Self::get(row, &self.pending_kind)
-            .as_string()
-            .and_then(|k| OpKind::parse(&k))
-            .map(|k| {
-                (
-                    k,
-                    Self::get(row, &self.pending_queued).as_f64().unwrap_or(0.0) as u64,
-                )
-            });
-        let version = Self::get(row, &self.version).as_f64().unwrap_or(0.0);
-        let may_exist_on_server = version > 0.0
-            || !Self::get(row, &self.in_flight).is_undefined()
-            || Self::get(row, &self.acked).is_truthy();
-        idb_sync_core::outbox::KeyFacts {
-            exists_locally,
-            pending,
-            may_exist_on_server,
-        }
-    }
-
-    /// True if the row keeps nothing (no version, outbox entry, conflict or ack).
-    pub(crate) fn row_is_empty(&self, row: &JsValue) -> bool {
-        Self::get(row, &self.pending_kind).is_undefined()
-            && Self::get(row, &self.in_flight).is_undefined()
-            && Self::get(row, &self.conflict).is_undefined()
-            && Self::get(row, &self.version).as_f64().unwrap_or(0.0) == 0.0
-            && !Self::get(row, &self.acked).is_truthy()
-    }
-
-    /// Removes the pending entry's fields.
-    pub(crate) fn clear_pending(&self, row: &JsValue) {
-        for f in [
-            &self.pending_kind,
-            &self.pending_queued,
-            &self.pending_hlc,
-            &self.pending_patch,
-            &self.pending_record,
-        ] {
-            let _ = Reflect::delete_property(row.unchecked_ref::<Object>(), f);
-        }
-    }
 }
-
-use wasm_bindgen::JsCast;

@@ -2,7 +2,9 @@
 //! database, and the core's `Storage` port over them. Layout in [`layout`]; opening
 //! and adopting in [`open`]; local writes in [`write`]; the port in [`port`]; queueing
 //! rows that have no sync state in [`adopt`]; setting aside a queued row that cannot be
-//! encoded in [`set_aside`]; pulled changes kept for undeclared tables in [`deferred`].
+//! encoded in [`set_aside`]; pulled changes kept for undeclared tables in [`deferred`];
+//! the one codec of a key's sync-state row in [`row`]; the port's operations over every
+//! store (batch, reset, clear) in [`sweep`].
 
 pub(crate) mod adopt;
 mod deferred;
@@ -11,7 +13,9 @@ pub(crate) mod layout;
 mod open;
 mod port;
 pub(crate) mod read;
+pub(crate) mod row;
 mod set_aside;
+mod sweep;
 pub(crate) mod write;
 
 use std::cell::Cell;
@@ -20,13 +24,13 @@ use std::rc::Rc;
 
 use idb_sync_core::outbox::ClientMeta;
 use idb_sync_core::schema::{DatabaseSchema, TableSchema};
-use serde::Serialize;
 use wasm_bindgen::JsValue;
-use web_sys::{IdbDatabase, IdbTransactionMode};
+use web_sys::IdbDatabase;
 
 use crate::error::SyncError;
 use crate::events::{Events, Source};
-use crate::idb::{self, thrown, Tx};
+use crate::idb::{self, thrown};
+use crate::interop::encode;
 use keys::KeyMode;
 use layout::{META, META_KEY};
 
@@ -146,8 +150,7 @@ impl IdbStorage {
 }
 
 async fn ensure_meta(db: &IdbDatabase) -> Result<(), SyncError> {
-    let tx = Tx::begin(db, &[META], IdbTransactionMode::Readwrite)?;
-    let result = async {
+    idb::read_write(db, &[META], async |tx| {
         let store = tx.store(META)?;
         let existing = idb::request(
             store
@@ -157,15 +160,11 @@ async fn ensure_meta(db: &IdbDatabase) -> Result<(), SyncError> {
         .await?;
         if existing.is_undefined() {
             let meta = ClientMeta::new(uuid::Uuid::now_v7().to_string());
-            let js = meta
-                .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-                .map_err(|e| SyncError::Storage(e.to_string()))?;
             store
-                .put_with_key(&js, &META_KEY.into())
+                .put_with_key(&encode("client metadata", &meta)?, &META_KEY.into())
                 .map_err(|e| thrown("put meta", e))?;
         }
         Ok(())
-    }
-    .await;
-    tx.finish(result).await
+    })
+    .await
 }

@@ -14,11 +14,10 @@ use js_sys::Array;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{
     IdbDatabase, IdbIndexParameters, IdbObjectStore, IdbObjectStoreParameters, IdbTransaction,
-    IdbTransactionMode,
 };
 
 use crate::error::SyncError;
-use crate::idb::{self, thrown, Tx};
+use crate::idb::{self, thrown};
 use crate::storage::layout::own_stores;
 
 fn key_path_from_js(v: &JsValue) -> Option<KeyPath> {
@@ -150,9 +149,7 @@ async fn read_and_plan(
         DatabaseSchema::new()
     } else {
         let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-        let tx = Tx::begin(db, &refs, IdbTransactionMode::Readonly)?;
-        let read = read_schema(db, tx.raw());
-        tx.finish(read).await?
+        idb::read_only(db, &refs, async |tx| read_schema(db, tx.raw())).await?
     };
     Ok(plan_upgrade(&existing, wanted)?)
 }

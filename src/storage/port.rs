@@ -3,31 +3,30 @@
 //! (Dates tagged; the sync path is not the hot path), while local writes from the app
 //! go through [`super::write`].
 //!
-//! A key's [`KeyState`] is its row in `_idbsync_state` plus its record in the app's
-//! table (`value`). A pending create/put is stored without its record — it is the
-//! record — unless core ever makes them differ, in which case `pr` holds it.
+//! A key's [`KeyState`] is its row in `_idbsync_state` (read and written by
+//! [`StateRow`]) plus its record in the app's table (`value`). A pending create/put is
+//! stored without its record — it is the record — unless core ever makes them differ,
+//! in which case `pr` holds it. The operations over every store (taking a batch,
+//! resetting, clearing) are in [`super::sweep`].
 
 use std::collections::BTreeMap;
 
-use idb_sync_core::conflict::{ConflictLogEntry, DeadLetter, ManualConflict};
-use idb_sync_core::outbox::{
-    assign_in_flight, wire_size, BatchLimits, BatchSelector, ClientMeta, InFlightOp, KeyState,
-    OpKind, PendingOp,
-};
+use idb_sync_core::conflict::{ConflictLogEntry, DeadLetter};
+use idb_sync_core::outbox::{BatchLimits, ClientMeta, InFlightOp, KeyState};
 use idb_sync_core::ports::{Storage, StorageTx};
 use idb_sync_core::protocol::{Change, MergeMode};
-use idb_sync_core::{Op, Record, RecordId, SyncError as CoreError};
-use js_sys::{Array, Object, Reflect};
+use idb_sync_core::{Record, RecordId, SyncError as CoreError};
+use js_sys::{Array, Reflect};
 use serde::de::DeserializeOwned;
-use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::IdbTransactionMode;
 
 use crate::error::SyncError;
 use crate::events::Source;
 use crate::idb::{self, thrown, Tx};
+use crate::interop;
 use crate::storage::keys::{from_record_key, to_record_key, KeyMode};
 use crate::storage::layout::*;
+use crate::storage::row::StateRow;
 use crate::storage::IdbStorage;
 use crate::value;
 
@@ -38,151 +37,39 @@ fn core(e: SyncError) -> CoreError {
     }
 }
 
-pub(super) fn to_js<T: Serialize>(v: &T) -> Result<JsValue, SyncError> {
-    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| SyncError::Storage(format!("encode: {e}")))
-}
-
-fn from_js<T: DeserializeOwned>(v: JsValue) -> Result<T, SyncError> {
-    serde_wasm_bindgen::from_value(v).map_err(|e| SyncError::Storage(format!("decode: {e}")))
-}
-
-pub(super) fn opt_from_js<T: DeserializeOwned>(v: JsValue) -> Result<Option<T>, SyncError> {
-    if v.is_undefined() || v.is_null() {
-        Ok(None)
-    } else {
-        from_js(v).map(Some)
-    }
-}
-
-pub(super) fn get(row: &JsValue, f: &JsValue) -> JsValue {
-    if row.is_object() {
-        Reflect::get(row, f).unwrap_or(JsValue::UNDEFINED)
-    } else {
-        JsValue::UNDEFINED
-    }
-}
-
-/// A key's state from its row and its app record.
-fn decode(
-    f: &Fields,
-    id: &RecordId,
-    row: &JsValue,
-    record: JsValue,
-) -> Result<KeyState, SyncError> {
-    let value: Option<Record> = value::fields_from_js(&id.table, &record)?;
-    let pending = match get(row, &f.pending_kind)
-        .as_string()
-        .and_then(|k| OpKind::parse(&k))
-    {
-        None => None,
-        Some(kind) => {
-            let stored: Option<Record> =
-                value::fields_from_js(&id.table, &get(row, &f.pending_record))?;
-            let record = || {
-                stored.clone().or_else(|| value.clone()).ok_or_else(|| {
-                    SyncError::Storage(format!("{id}: pending {} without a record", kind.as_str()))
-                })
-            };
-            let op = match kind {
-                OpKind::Create => Op::Create { record: record()? },
-                OpKind::Put => Op::Put { record: record()? },
-                OpKind::Update => Op::Update {
-                    patch: value::fields_from_js(&id.table, &get(row, &f.pending_patch))?
-                        .unwrap_or_default(),
-                },
-                OpKind::Delete => Op::Delete,
-            };
-            Some(PendingOp {
-                op,
-                hlc: hlc_from_js(&get(row, &f.pending_hlc)).unwrap_or_default(),
-                queued: get(row, &f.pending_queued).as_f64().unwrap_or(0.0) as u64,
-            })
-        }
-    };
-    Ok(KeyState {
-        value,
-        version: get(row, &f.version).as_f64().unwrap_or(0.0) as u64,
-        hlc: hlc_from_js(&get(row, &f.hlc)),
-        pending,
-        in_flight: opt_from_js::<InFlightOp>(get(row, &f.in_flight))?,
-        conflict: opt_from_js::<ManualConflict>(get(row, &f.conflict))?,
-        acked_unpulled: get(row, &f.acked).is_truthy(),
-    })
-}
-
-/// [`decode`] for a sync transaction: a record that other code wrote past idb-sync's
-/// checks with a value that cannot be encoded (a `Map`, ...) reads as absent when no
-/// pending change needs it, so a pulled change for it is applied (the server's copy
-/// replaces it; it is rewritten only if the sync changes it) instead of failing every
-/// round (I9). A pending change is never dropped here: the next batch sets it aside
-/// ([`super::set_aside`]).
+/// A key's state from its row and its app record, for a sync transaction: a record
+/// that other code wrote past idb-sync's checks with a value that cannot be encoded
+/// (a `Map`, ...) reads as absent when no pending change needs it, so a pulled change
+/// for it is applied (the server's copy replaces it; it is rewritten only if the sync
+/// changes it) instead of failing every round (I9). A pending change is never dropped
+/// here: the next batch sets it aside ([`super::set_aside`]). A row that cannot be
+/// read at all is an error ([`StateRow::decode`]).
 fn decode_for_sync(
     f: &Fields,
     id: &RecordId,
     row: &JsValue,
     record: JsValue,
 ) -> Result<KeyState, SyncError> {
-    match decode(f, id, row, record) {
-        Err(SyncError::InvalidValue { .. }) if get(row, &f.pending_kind).is_undefined() => {
-            decode(f, id, row, JsValue::UNDEFINED)
+    let row = StateRow::decode(f, id, row)?;
+    match row.to_key_state(id, &record) {
+        Err(SyncError::InvalidValue { .. }) if row.pending.is_none() => {
+            row.to_key_state(id, &JsValue::UNDEFINED)
         }
         other => other,
     }
 }
 
-/// A key's row (`None` if nothing needs keeping).
+/// A key's row as stored (`None`: nothing to keep, delete it).
 pub(super) fn encode_row(f: &Fields, state: &KeyState) -> Result<Option<JsValue>, SyncError> {
-    if state.pending.is_none()
-        && state.in_flight.is_none()
-        && state.conflict.is_none()
-        && state.version == 0
-        && !state.acked_unpulled
-    {
-        return Ok(None);
-    }
-    let row: JsValue = Object::new().into();
-    let set = |k: &JsValue, v: &JsValue| {
-        let _ = Reflect::set(&row, k, v);
-    };
-    if state.version > 0 {
-        set(&f.version, &JsValue::from_f64(state.version as f64));
-    }
-    if let Some(h) = &state.hlc {
-        set(&f.hlc, &hlc_to_js(h));
-    }
-    if let Some(p) = &state.pending {
-        set(&f.pending_kind, &JsValue::from_str(p.op.kind()));
-        set(&f.pending_queued, &JsValue::from_f64(p.queued as f64));
-        set(&f.pending_hlc, &hlc_to_js(&p.hlc));
-        match &p.op {
-            // Pending data is kept as the app wrote it (Dates as Dates), like the records.
-            Op::Create { record } | Op::Put { record } if Some(record) != state.value.as_ref() => {
-                set(&f.pending_record, &value::record_to_js(record))
-            }
-            Op::Update { patch } => set(&f.pending_patch, &value::record_to_js(patch)),
-            _ => {}
-        }
-    }
-    if let Some(op) = &state.in_flight {
-        set(&f.in_flight, &to_js(op)?);
-        set(&f.in_flight_seq, &JsValue::from_f64(op.seq as f64));
-    }
-    if let Some(c) = &state.conflict {
-        set(&f.conflict, &to_js(c)?);
-        set(&f.conflict_flag, &JsValue::from_f64(1.0));
-    }
-    if state.acked_unpulled {
-        set(&f.acked, &JsValue::TRUE);
-    }
-    Ok(Some(row))
+    StateRow::of_key_state(state).encode(f)
 }
 
 fn out_of_line(mode: &KeyMode) -> bool {
     matches!(mode, KeyMode::OutOfLine | KeyMode::OutOfLineAuto)
 }
 
-fn record_id(state_key: &JsValue) -> Option<RecordId> {
+/// The record id of a `[table, key]` state key (`None` if malformed).
+pub(super) fn record_id(state_key: &JsValue) -> Option<RecordId> {
     let arr = state_key.dyn_ref::<Array>()?;
     Some(RecordId {
         table: arr.get(0).as_string()?,
@@ -199,27 +86,15 @@ impl IdbStorage {
         Ok(js)
     }
 
-    /// A read-write transaction over the sync state, the metadata, the dead letters, the
-    /// kept changes and every app table (taking a batch and resetting the replica touch
-    /// records of any table; taking a batch may set a change aside as a dead letter).
-    fn begin_over_everything(&self) -> Result<Tx, SyncError> {
-        let names: Vec<String> = [STATE, META, DEAD_LETTERS, DEFERRED]
-            .iter()
-            .map(|s| s.to_string())
-            .chain(self.table_names())
-            .collect();
-        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-        Tx::begin(&self.db()?, &refs, IdbTransactionMode::Readwrite)
-    }
-
-    async fn read_meta_in(tx: &Tx) -> Result<ClientMeta, SyncError> {
+    /// The client metadata, read in `tx`.
+    pub(super) async fn read_meta_in(tx: &Tx) -> Result<ClientMeta, SyncError> {
         let meta = idb::request(
             tx.store(META)?
                 .get(&META_KEY.into())
                 .map_err(|e| thrown("get meta", e))?,
         )
         .await?;
-        from_js(meta)
+        interop::decode("client metadata", meta)
     }
 
     async fn transact_inner<R>(
@@ -240,8 +115,7 @@ impl IdbStorage {
             }
         }
         let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-        let tx = Tx::begin(&self.db()?, &refs, IdbTransactionMode::Readwrite)?;
-        let result = async {
+        idb::read_write(&self.db()?, &refs, async |tx| {
             let fields = Fields::new();
             let state_store = tx.store(STATE)?;
             let mut reads = vec![tx
@@ -262,7 +136,10 @@ impl IdbStorage {
                 );
             }
             let mut results = idb::all(&reads).await?.into_iter();
-            let meta: ClientMeta = from_js(results.next().unwrap_or(JsValue::UNDEFINED))?;
+            let meta: ClientMeta = interop::decode(
+                "client metadata",
+                results.next().unwrap_or(JsValue::UNDEFINED),
+            )?;
             let mut before = BTreeMap::new();
             for id in keys {
                 let row = results.next().unwrap_or(JsValue::UNDEFINED);
@@ -278,7 +155,7 @@ impl IdbStorage {
             let mut changed = Vec::new();
             if let Some(meta) = &stx.meta {
                 tx.store(META)?
-                    .put_with_key(&to_js(meta)?, &META_KEY.into())
+                    .put_with_key(&interop::encode("client metadata", meta)?, &META_KEY.into())
                     .map_err(|e| thrown("put meta", e))?;
             }
             for (id, state) in &stx.states {
@@ -312,223 +189,25 @@ impl IdbStorage {
             let conflicts = tx.store(CONFLICTS)?;
             for entry in &stx.conflict_log {
                 conflicts
-                    .add(&to_js(entry)?)
+                    .add(&interop::encode("conflict log entry", entry)?)
                     .map_err(|e| thrown("add conflict", e))?;
             }
             let dead = tx.store(DEAD_LETTERS)?;
             for letter in &stx.new_dead_letters {
-                dead.put_with_key(&to_js(letter)?, &JsValue::from_f64(letter.id as f64))
-                    .map_err(|e| thrown("put dead letter", e))?;
+                dead.put_with_key(
+                    &interop::encode("dead letter", letter)?,
+                    &JsValue::from_f64(letter.id as f64),
+                )
+                .map_err(|e| thrown("put dead letter", e))?;
             }
             for id in &stx.removed_dead_letters {
                 dead.delete(&JsValue::from_f64(*id as f64))
                     .map_err(|e| thrown("delete dead letter", e))?;
             }
-            super::deferred::keep_and_drop(&tx, &stx.deferred, &stx.applied_deferred).await?;
+            super::deferred::keep_and_drop(tx, &stx.deferred, &stx.applied_deferred).await?;
             Ok((out, changed))
-        }
-        .await;
-        tx.finish(result).await
-    }
-
-    /// Takes the next batch: the in-flight entries, or else new ones from the pending
-    /// queue. A pending change whose stored data cannot be encoded is set aside as a
-    /// dead letter ([`super::set_aside`]); its key is returned with the batch (its
-    /// local record was removed).
-    async fn take_batch_inner(
-        &self,
-        limits: &BatchLimits,
-        mode: &dyn Fn(&str) -> MergeMode,
-    ) -> Result<(Vec<InFlightOp>, Vec<RecordId>), SyncError> {
-        let tx = self.begin_over_everything()?;
-        let result = async {
-            let fields = Fields::new();
-            let state_store = tx.store(STATE)?;
-            let inflight = state_store
-                .index(INFLIGHT_INDEX)
-                .map_err(|e| thrown("index", e))?;
-            let rows = Array::from(
-                &idb::request(inflight.get_all().map_err(|e| thrown("getAll", e))?).await?,
-            );
-            if rows.length() > 0 {
-                let mut ops = rows
-                    .iter()
-                    .map(|r| from_js::<InFlightOp>(get(&r, &fields.in_flight)))
-                    .collect::<Result<Vec<_>, _>>()?;
-                ops.sort_by_key(|o| o.seq);
-                return Ok((ops, Vec::new()));
-            }
-            if limits.max_count == 0 {
-                return Ok((Vec::new(), Vec::new()));
-            }
-            let pending = state_store
-                .index(PENDING_INDEX)
-                .map_err(|e| thrown("index", e))?;
-            let limit = limits.max_count.min(u32::MAX as usize) as u32;
-            let reads = [
-                pending
-                    .get_all_with_key_and_limit(&JsValue::UNDEFINED, limit)
-                    .map_err(|e| thrown("getAll", e))?,
-                pending
-                    .get_all_keys_with_key_and_limit(&JsValue::UNDEFINED, limit)
-                    .map_err(|e| thrown("getAllKeys", e))?,
-            ];
-            let read = idb::all(&reads).await?;
-            let (rows, skeys) = (Array::from(&read[0]), Array::from(&read[1]));
-            let mut records = Vec::new();
-            let mut ids = Vec::new();
-            for skey in skeys.iter() {
-                let id = record_id(&skey)
-                    .ok_or_else(|| SyncError::Storage("malformed state key".into()))?;
-                let store = tx.store(&id.table)?;
-                records.push(
-                    store
-                        .get(&from_record_key(&id.key))
-                        .map_err(|e| thrown("get record", e))?,
-                );
-                ids.push((id, skey));
-            }
-            let mut records = idb::all(&records).await?.into_iter();
-            let mut meta = Self::read_meta_in(&tx).await?;
-            let mut selector = BatchSelector::new(*limits);
-            let mut batch = Vec::new();
-            let mut set_aside = Vec::new();
-            for ((id, skey), row) in ids.into_iter().zip(rows.iter()) {
-                let record = records.next().unwrap_or(JsValue::UNDEFINED);
-                let mut state = match decode(&fields, &id, &row, record.clone()) {
-                    Ok(state) => state,
-                    // Written past idb-sync's checks: one dead letter, not a stuck queue.
-                    Err(SyncError::InvalidValue { .. }) => {
-                        let now = js_sys::Date::now() as u64;
-                        super::set_aside::set_aside(
-                            &tx, &fields, &id, &skey, &row, &record, &mut meta, now,
-                        )?;
-                        set_aside.push(id);
-                        continue;
-                    }
-                    Err(e) => return Err(e),
-                };
-                let Some(p) = &state.pending else { continue };
-                if !selector.offer(wire_size(&id, &p.op)) {
-                    break;
-                }
-                if let Some(entry) = assign_in_flight(&id, &mut state, &mut meta, mode(&id.table)) {
-                    batch.push(entry);
-                    match encode_row(&fields, &state)? {
-                        Some(row) => state_store
-                            .put_with_key(&row, &skey)
-                            .map_err(|e| thrown("put state", e))?,
-                        None => state_store
-                            .delete(&skey)
-                            .map_err(|e| thrown("delete state", e))?,
-                    };
-                }
-            }
-            tx.store(META)?
-                .put_with_key(&to_js(&meta)?, &META_KEY.into())
-                .map_err(|e| thrown("put meta", e))?;
-            Ok((batch, set_aside))
-        }
-        .await;
-        tx.finish(result).await
-    }
-
-    /// Drops every record without local changes and the cursor; returns the removed
-    /// records' ids.
-    async fn reset_inner(&self) -> Result<Vec<RecordId>, SyncError> {
-        let tx = self.begin_over_everything()?;
-        let result = async {
-            let mut removed = Vec::new();
-            let fields = Fields::new();
-            let state_store = tx.store(STATE)?;
-            let reads = [
-                state_store.get_all().map_err(|e| thrown("getAll", e))?,
-                state_store
-                    .get_all_keys()
-                    .map_err(|e| thrown("getAllKeys", e))?,
-            ];
-            let read = idb::all(&reads).await?;
-            for (row, skey) in Array::from(&read[0])
-                .iter()
-                .zip(Array::from(&read[1]).iter())
-            {
-                let keep = !get(&row, &fields.pending_kind).is_undefined()
-                    || !get(&row, &fields.in_flight).is_undefined()
-                    || !get(&row, &fields.conflict).is_undefined();
-                if keep {
-                    continue;
-                }
-                state_store
-                    .delete(&skey)
-                    .map_err(|e| thrown("delete state", e))?;
-                if let Some(id) = record_id(&skey) {
-                    if self.table(&id.table).is_ok() {
-                        tx.store(&id.table)?
-                            .delete(&from_record_key(&id.key))
-                            .map_err(|e| thrown("delete record", e))?;
-                        removed.push(id);
-                    }
-                }
-            }
-            // The full pull that follows brings kept changes again (or they are gone).
-            tx.store(DEFERRED)?
-                .clear()
-                .map_err(|e| thrown("clear", e))?;
-            let mut meta = Self::read_meta_in(&tx).await?;
-            meta.cursor = None;
-            tx.store(META)?
-                .put_with_key(&to_js(&meta)?, &META_KEY.into())
-                .map_err(|e| thrown("put meta", e))?;
-            Ok(removed)
-        }
-        .await;
-        tx.finish(result).await
-    }
-
-    /// Wipes the synced tables, the sync state, the dead letters and the kept changes,
-    /// and forgets the cursor and account, in one transaction (an account change,
-    /// "clear"). Returns the ids of the records removed, for the change events.
-    async fn clear_synced_inner(&self) -> Result<Vec<RecordId>, SyncError> {
-        let names: Vec<String> = [STATE, META, DEAD_LETTERS, DEFERRED]
-            .iter()
-            .map(|s| s.to_string())
-            .chain(self.table_names())
-            .collect();
-        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-        let tx = Tx::begin(&self.db()?, &refs, IdbTransactionMode::Readwrite)?;
-        let result = async {
-            let tables = self.table_names();
-            let mut reads = Vec::new();
-            for table in &tables {
-                reads.push(
-                    tx.store(table)?
-                        .get_all_keys()
-                        .map_err(|e| thrown("getAllKeys", e))?,
-                );
-            }
-            let keys = idb::all(&reads).await?;
-            let mut removed = Vec::new();
-            for (table, keys) in tables.iter().zip(keys) {
-                removed.extend(Array::from(&keys).iter().filter_map(|k| {
-                    Some(RecordId {
-                        table: table.clone(),
-                        key: to_record_key(&k)?,
-                    })
-                }));
-            }
-            for name in refs.iter().filter(|n| **n != META) {
-                tx.store(name)?.clear().map_err(|e| thrown("clear", e))?;
-            }
-            let mut meta = Self::read_meta_in(&tx).await?;
-            meta.cursor = None;
-            meta.account = None;
-            tx.store(META)?
-                .put_with_key(&to_js(&meta)?, &META_KEY.into())
-                .map_err(|e| thrown("put meta", e))?;
-            Ok(removed)
-        }
-        .await;
-        tx.finish(result).await
+        })
+        .await
     }
 
     /// Announces (source `remote`, in this tab and others) that the records of `ids`
@@ -548,57 +227,52 @@ impl IdbStorage {
 
     /// Every entry of one of our stores, in key order.
     async fn read_all<T: DeserializeOwned>(&self, store: &str) -> Result<Vec<T>, SyncError> {
-        self.read_only(&[store], async |tx| {
+        idb::read_only(&self.db()?, &[store], async |tx| {
             let all = idb::request(
                 tx.store(store)?
                     .get_all()
                     .map_err(|e| thrown("getAll", e))?,
             )
             .await?;
-            Array::from(&all).iter().map(from_js).collect()
+            Array::from(&all)
+                .iter()
+                .map(|v| interop::decode(store, v))
+                .collect()
         })
         .await
-    }
-
-    async fn read_only<R>(
-        &self,
-        stores: &[&str],
-        body: impl AsyncFnOnce(&Tx) -> Result<R, SyncError>,
-    ) -> Result<R, SyncError> {
-        let tx = Tx::begin(&self.db()?, stores, IdbTransactionMode::Readonly)?;
-        let result = body(&tx).await;
-        tx.finish(result).await
     }
 }
 
 impl Storage for IdbStorage {
     async fn read_meta(&self) -> Result<ClientMeta, CoreError> {
-        self.read_only(&[META], async |tx| Self::read_meta_in(tx).await)
-            .await
-            .map_err(core)
+        idb::read_only(&self.db().map_err(core)?, &[META], async |tx| {
+            Self::read_meta_in(tx).await
+        })
+        .await
+        .map_err(core)
     }
 
     async fn read_state(&self, id: &RecordId) -> Result<KeyState, CoreError> {
         self.table(&id.table).map_err(core)?;
-        self.read_only(&[STATE, id.table.as_str()], async |tx| {
-            let key = from_record_key(&id.key);
-            let reads = [
-                tx.store(STATE)?
-                    .get(&state_key(&id.table.as_str().into(), &key))
-                    .map_err(|e| thrown("get state", e))?,
-                tx.store(&id.table)?
-                    .get(&key)
-                    .map_err(|e| thrown("get record", e))?,
-            ];
-            let mut read = idb::all(&reads).await?.into_iter();
-            let row = read.next().unwrap_or(JsValue::UNDEFINED);
-            decode(
-                &Fields::new(),
-                id,
-                &row,
-                read.next().unwrap_or(JsValue::UNDEFINED),
-            )
-        })
+        idb::read_only(
+            &self.db().map_err(core)?,
+            &[STATE, id.table.as_str()],
+            async |tx| {
+                let key = from_record_key(&id.key);
+                let reads = [
+                    tx.store(STATE)?
+                        .get(&state_key(&id.table.as_str().into(), &key))
+                        .map_err(|e| thrown("get state", e))?,
+                    tx.store(&id.table)?
+                        .get(&key)
+                        .map_err(|e| thrown("get record", e))?,
+                ];
+                let mut read = idb::all(&reads).await?.into_iter();
+                let row = read.next().unwrap_or(JsValue::UNDEFINED);
+                let record = read.next().unwrap_or(JsValue::UNDEFINED);
+                StateRow::decode(&Fields::new(), id, &row)?.to_key_state(id, &record)
+            },
+        )
         .await
         .map_err(core)
     }
@@ -630,7 +304,7 @@ impl Storage for IdbStorage {
     }
 
     async fn conflict_keys(&self) -> Result<Vec<RecordId>, CoreError> {
-        self.read_only(&[STATE], async |tx| {
+        idb::read_only(&self.db().map_err(core)?, &[STATE], async |tx| {
             let index = tx
                 .store(STATE)?
                 .index(CONFLICT_INDEX)
@@ -655,7 +329,7 @@ impl Storage for IdbStorage {
     }
 
     async fn outbox_len(&self) -> Result<usize, CoreError> {
-        self.read_only(&[STATE], async |tx| {
+        idb::read_only(&self.db().map_err(core)?, &[STATE], async |tx| {
             let store = tx.store(STATE)?;
             let reads = [
                 store
@@ -680,7 +354,7 @@ impl Storage for IdbStorage {
     }
 
     async fn local_keys(&self) -> Result<Vec<RecordId>, CoreError> {
-        self.read_only(&[STATE], async |tx| {
+        idb::read_only(&self.db().map_err(core)?, &[STATE], async |tx| {
             let keys = idb::request(
                 tx.store(STATE)?
                     .get_all_keys()

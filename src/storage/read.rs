@@ -3,10 +3,9 @@
 
 use js_sys::Array;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::IdbTransactionMode;
 
 use crate::error::SyncError;
-use crate::idb::{self, thrown, Tx};
+use crate::idb::{self, thrown};
 use crate::storage::{keys, IdbStorage};
 
 impl IdbStorage {
@@ -20,36 +19,31 @@ impl IdbStorage {
         for key in wanted {
             keys::validate(table, key)?;
         }
-        let tx = Tx::begin(&self.db()?, &[table], IdbTransactionMode::Readonly)?;
-        let result = async {
+        idb::read_only(&self.db()?, &[table], async |tx| {
             let store = tx.store(table)?;
             let requests = wanted
                 .iter()
                 .map(|k| store.get(k).map_err(|e| thrown("get", e)))
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(idb::all(&requests).await?.into_iter().collect::<Array>())
-        }
-        .await;
-        tx.finish(result).await
+        })
+        .await
     }
 
     /// The number of records of `table`.
     pub(crate) async fn count(&self, table: &str) -> Result<u32, SyncError> {
         self.table(table)?;
-        let tx = Tx::begin(&self.db()?, &[table], IdbTransactionMode::Readonly)?;
-        let result = async {
+        idb::read_only(&self.db()?, &[table], async |tx| {
             let n = idb::request(tx.store(table)?.count().map_err(|e| thrown("count", e))?).await?;
             Ok(n.as_f64().unwrap_or(0.0) as u32)
-        }
-        .await;
-        tx.finish(result).await
+        })
+        .await
     }
 
     /// Every record of `table`, in key order.
     pub(crate) async fn all(&self, table: &str) -> Result<Array, SyncError> {
         self.table(table)?;
-        let tx = Tx::begin(&self.db()?, &[table], IdbTransactionMode::Readonly)?;
-        let result = async {
+        idb::read_only(&self.db()?, &[table], async |tx| {
             let all = idb::request(
                 tx.store(table)?
                     .get_all()
@@ -57,8 +51,7 @@ impl IdbStorage {
             )
             .await?;
             Ok(all.unchecked_into::<Array>())
-        }
-        .await;
-        tx.finish(result).await
+        })
+        .await
     }
 }

@@ -5,16 +5,17 @@
 //! file reads the row, and writes the outcome inside the batch's transaction, so the
 //! rest of the queue flows (I9).
 
-use idb_sync_core::conflict::ManualConflict;
-use idb_sync_core::outbox::{set_aside_unencodable, ClientMeta, InFlightOp, KeyState, OpKind};
+use idb_sync_core::outbox::{set_aside_unencodable, ClientMeta, KeyState, OpKind};
 use idb_sync_core::{Record, RecordId};
 use wasm_bindgen::JsValue;
 
 use super::keys::from_record_key;
-use super::layout::{hlc_from_js, Fields, DEAD_LETTERS, STATE};
-use super::port::{encode_row, get, opt_from_js, to_js};
+use super::layout::{Fields, DEAD_LETTERS, STATE};
+use super::port::encode_row;
+use super::row::StateRow;
 use crate::error::SyncError;
 use crate::idb::{thrown, Tx};
+use crate::interop;
 use crate::value;
 
 /// Sets aside the pending change of `id` (state row `row` under `skey`, app record
@@ -31,22 +32,18 @@ pub(super) fn set_aside(
     meta: &mut ClientMeta,
     now_ms: u64,
 ) -> Result<(), SyncError> {
-    let kind = get(row, &f.pending_kind)
-        .as_string()
-        .and_then(|k| OpKind::parse(&k))
+    let row = StateRow::decode(f, id, row)?;
+    let pending = row
+        .pending
+        .as_ref()
         .ok_or_else(|| SyncError::Storage(format!("{id}: no pending change to set aside")))?;
+    let kind = pending.kind;
     // What the change holds: its patch, its stored record, or else the row itself.
     let change = match kind {
-        OpKind::Update => get(row, &f.pending_patch),
+        OpKind::Update => pending.patch.clone(),
         OpKind::Delete => JsValue::UNDEFINED,
-        OpKind::Create | OpKind::Put => {
-            let stored = get(row, &f.pending_record);
-            if stored.is_undefined() {
-                record.clone()
-            } else {
-                stored
-            }
-        }
+        OpKind::Create | OpKind::Put if pending.record.is_undefined() => record.clone(),
+        OpKind::Create | OpKind::Put => pending.record.clone(),
     };
     let part = |v: &JsValue| {
         if value::is_plain_object(v) {
@@ -62,12 +59,12 @@ pub(super) fn set_aside(
     }
     let mut state = KeyState {
         value: None,
-        version: get(row, &f.version).as_f64().unwrap_or(0.0) as u64,
-        hlc: hlc_from_js(&get(row, &f.hlc)),
+        version: row.version,
+        hlc: row.hlc,
         pending: None,
-        in_flight: opt_from_js::<InFlightOp>(get(row, &f.in_flight))?,
-        conflict: opt_from_js::<ManualConflict>(get(row, &f.conflict))?,
-        acked_unpulled: get(row, &f.acked).is_truthy(),
+        in_flight: row.in_flight,
+        conflict: row.conflict,
+        acked_unpulled: row.acked_unpulled,
     };
     let letter = set_aside_unencodable(id, &mut state, kind, kept, &errors, meta, now_ms);
     tx.store(&id.table)?
@@ -81,7 +78,10 @@ pub(super) fn set_aside(
         None => states.delete(skey).map_err(|e| thrown("delete state", e))?,
     };
     tx.store(DEAD_LETTERS)?
-        .put_with_key(&to_js(&letter)?, &JsValue::from_f64(letter.id as f64))
+        .put_with_key(
+            &interop::encode("dead letter", &letter)?,
+            &JsValue::from_f64(letter.id as f64),
+        )
         .map_err(|e| thrown("put dead letter", e))?;
     Ok(())
 }

@@ -7,18 +7,21 @@
 //! update or delete needs), awaited on the last one; then every write, not awaited
 //! one by one — the commit reports the first failure and aborts everything.
 
+use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 
 use idb_sync_core::outbox::{plan_local_write_shape, ClientMeta, OpKind, PendingData};
-use idb_sync_core::RecordKey;
+use idb_sync_core::{RecordId, RecordKey};
 use js_sys::{Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{IdbObjectStore, IdbRequest, IdbTransactionMode};
+use web_sys::{IdbObjectStore, IdbRequest};
 
 use crate::error::SyncError;
 use crate::idb::{self, thrown, Tx};
+use crate::interop;
 use crate::storage::keys::{self, KeyMode};
-use crate::storage::layout::{hlc_to_js, state_key, Fields, META, META_KEY, STATE};
+use crate::storage::layout::{state_key, Fields, META, META_KEY, STATE};
+use crate::storage::row::{PendingRow, StateRow};
 use crate::storage::{IdbStorage, TableInfo};
 use crate::value::is_plain_object;
 
@@ -220,17 +223,11 @@ pub(crate) async fn write(
     }
     let any_add = items.iter().any(|i| i.kind == OpKind::Create);
     let now = js_sys::Date::now() as u64;
-    let tx = Tx::begin(
-        &storage.db()?,
-        &[table, STATE, META],
-        IdbTransactionMode::Readwrite,
-    )?;
-    let result = run(&tx, &info, items, now).await;
-    let out = tx
-        .finish(result)
-        .await
-        .map_err(|e| classify(table, any_add, e))?;
-    Ok(out)
+    idb::read_write(&storage.db()?, &[table, STATE, META], async |tx| {
+        run(tx, &info, items, now).await
+    })
+    .await
+    .map_err(|e| classify(table, any_add, e))
 }
 
 async fn run(
@@ -304,17 +301,17 @@ async fn run(
         }
     }
     let results = idb::all(&reads).await?;
-    let mut meta: ClientMeta = serde_wasm_bindgen::from_value(results[0].clone())
-        .map_err(|e| SyncError::Storage(format!("client metadata unreadable: {e}")))?;
+    let mut meta: ClientMeta = interop::decode("client metadata", results[0].clone())?;
 
     // Phase 2: plan each write in order (later writes to the same key see the earlier
     // ones), then issue every write.
     struct Current {
-        row: JsValue,
+        row: StateRow,
         record: JsValue,
     }
     let mut current: BTreeMap<RecordKey, Current> = BTreeMap::new();
     let mut written = Vec::with_capacity(items.len());
+    #[cfg(feature = "test-hooks")]
     let fault = crate::testing::take_fault();
     for (i, item) in items.iter().enumerate() {
         let key = item.key.clone().expect("every key is known now");
@@ -322,20 +319,28 @@ async fn run(
             table: name.clone(),
             reason: "generated key is not a string or number".into(),
         })?;
-        let entry = current.entry(record_key).or_insert_with(|| Current {
-            row: state_req[i]
-                .map(|r| results[r].clone())
-                .unwrap_or(JsValue::UNDEFINED),
-            record: record_req[i]
-                .map(|r| results[r].clone())
-                .unwrap_or(JsValue::UNDEFINED),
-        });
+        let entry = match current.entry(record_key) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => {
+                let id = RecordId {
+                    table: name.clone(),
+                    key: e.key().clone(),
+                };
+                let row = state_req[i].map_or(JsValue::UNDEFINED, |r| results[r].clone());
+                e.insert(Current {
+                    // A row that cannot be read is an error, never "no row" (which
+                    // would mean "never on the server").
+                    row: StateRow::decode(&fields, &id, &row)?,
+                    record: record_req[i].map_or(JsValue::UNDEFINED, |r| results[r].clone()),
+                })
+            }
+        };
         let exists = match item.kind {
             // IndexedDB's `add` refuses an existing key itself.
             OpKind::Create | OpKind::Put => false,
             _ => !entry.record.is_undefined(),
         };
-        let facts = fields.facts(&entry.row, exists);
+        let facts = entry.row.facts(exists);
         let plan = match plan_local_write_shape(facts, &mut meta, item.kind, now) {
             Ok(Some(plan)) => plan,
             Ok(None) => continue,
@@ -368,63 +373,41 @@ async fn run(
                 entry.record = JsValue::UNDEFINED;
             }
         }
+        #[cfg(feature = "test-hooks")]
         if fault {
             return Err(SyncError::Storage(
                 "injected fault between the data write and the outbox write".into(),
             ));
         }
         // Its state row (the outbox entry).
-        if !entry.row.is_object() {
-            entry.row = Object::new().into();
-        }
-        let row = &entry.row;
-        let hlc = hlc_to_js(&plan.hlc);
-        let _ = Reflect::set(row, &fields.hlc, &hlc);
-        match &plan.pending {
-            None => fields.clear_pending(row),
-            Some(p) => {
-                let patch = match p.data {
-                    PendingData::Patch => Some(merged_patch(&JsValue::UNDEFINED, &item.data)),
-                    PendingData::MergedPatch => Some(merged_patch(
-                        &Reflect::get(row, &fields.pending_patch).unwrap_or(JsValue::UNDEFINED),
-                        &item.data,
-                    )),
-                    PendingData::NewValue | PendingData::Nothing => None,
-                };
-                fields.clear_pending(row);
-                let _ = Reflect::set(
-                    row,
-                    &fields.pending_kind,
-                    &JsValue::from_str(p.kind.as_str()),
-                );
-                let _ = Reflect::set(
-                    row,
-                    &fields.pending_queued,
-                    &JsValue::from_f64(p.queued as f64),
-                );
-                let _ = Reflect::set(row, &fields.pending_hlc, &hlc);
-                if let Some(patch) = patch {
-                    let _ = Reflect::set(row, &fields.pending_patch, &patch);
-                }
-            }
-        }
+        let row = &mut entry.row;
+        let previous_patch = row.pending.take().map_or(JsValue::UNDEFINED, |p| p.patch);
+        row.hlc = Some(plan.hlc.clone());
+        row.pending = plan.pending.as_ref().map(|p| PendingRow {
+            kind: p.kind,
+            queued: p.queued,
+            hlc: plan.hlc.clone(),
+            patch: match p.data {
+                PendingData::Patch => merged_patch(&JsValue::UNDEFINED, &item.data),
+                PendingData::MergedPatch => merged_patch(&previous_patch, &item.data),
+                PendingData::NewValue | PendingData::Nothing => JsValue::UNDEFINED,
+            },
+            record: JsValue::UNDEFINED,
+        });
         let skey = state_key(&table_js, &key);
-        if fields.row_is_empty(row) {
-            state.delete(&skey).map_err(|e| thrown("delete state", e))?;
-        } else {
-            state
-                .put_with_key(row, &skey)
-                .map_err(|e| thrown("put state", e))?;
-        }
+        match row.encode(&fields)? {
+            None => state.delete(&skey).map_err(|e| thrown("delete state", e))?,
+            Some(js) => state
+                .put_with_key(&js, &skey)
+                .map_err(|e| thrown("put state", e))?,
+        };
         written.push(key);
     }
-    let meta_js = meta
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| SyncError::Storage(format!("client metadata: {e}")))?;
     meta_store
-        .put_with_key(&meta_js, &META_KEY.into())
+        .put_with_key(
+            &interop::encode("client metadata", &meta)?,
+            &META_KEY.into(),
+        )
         .map_err(|e| thrown("put meta", e))?;
     Ok(written)
 }
-
-use serde::Serialize;

@@ -6,10 +6,10 @@
 use idb_sync_core::outbox::ClientMeta;
 use idb_sync_core::sync_loop::OutboxCounts;
 use wasm_bindgen::JsValue;
-use web_sys::IdbTransactionMode;
 
 use crate::error::SyncError;
-use crate::idb::{self, thrown, Tx};
+use crate::idb::{self, thrown};
+use crate::interop;
 use crate::storage::layout::{
     CONFLICT_INDEX, DEAD_LETTERS, INFLIGHT_INDEX, META, META_KEY, PENDING_INDEX, STATE,
 };
@@ -25,12 +25,7 @@ pub(crate) struct Snapshot {
 
 /// Reads the counts and the client id.
 pub(crate) async fn read(storage: &IdbStorage) -> Result<Snapshot, SyncError> {
-    let tx = Tx::begin(
-        &storage.db()?,
-        &[STATE, DEAD_LETTERS, META],
-        IdbTransactionMode::Readonly,
-    )?;
-    let result = async {
+    idb::read_only(&storage.db()?, &[STATE, DEAD_LETTERS, META], async |tx| {
         let state = tx.store(STATE)?;
         let count = |index: &str| -> Result<web_sys::IdbRequest, SyncError> {
             state
@@ -53,7 +48,7 @@ pub(crate) async fn read(storage: &IdbStorage) -> Result<Snapshot, SyncError> {
         let n = idb::all(&requests).await?;
         let at = |i: usize| n.get(i).and_then(JsValue::as_f64).unwrap_or(0.0) as usize;
         let meta = n.get(4).cloned().unwrap_or(JsValue::UNDEFINED);
-        let client_id = serde_wasm_bindgen::from_value::<ClientMeta>(meta)
+        let client_id = interop::from_js::<ClientMeta>(meta)
             .ok()
             .map(|m| m.client_id);
         Ok(Snapshot {
@@ -65,7 +60,6 @@ pub(crate) async fn read(storage: &IdbStorage) -> Result<Snapshot, SyncError> {
             },
             client_id,
         })
-    }
-    .await;
-    tx.finish(result).await
+    })
+    .await
 }

@@ -18,7 +18,7 @@ use wasm_bindgen::prelude::*;
 use super::clock::{now_ms, BrowserClock};
 use super::counts;
 use super::error::ManagerError;
-use super::inner::{install_panic_hook, panicked, to_js, Inner, Parts, State};
+use super::inner::{install_panic_hook, panicked, Inner, Parts, State};
 use super::leader::{Heartbeat, Leadership};
 use super::options;
 use super::resolver::JsResolver;
@@ -26,6 +26,7 @@ use super::transport::{Credentials, FetchTransport};
 use super::triggers;
 use crate::args;
 use crate::database::LocalDatabase;
+use crate::interop;
 use crate::storage::keys::to_record_key;
 use crate::table::Table;
 use crate::value;
@@ -80,11 +81,6 @@ struct ConflictView {
     key: serde_json::Value,
     remote_version: u64,
     at: u64,
-}
-
-/// Sets `field` of the view object `on` to `value`.
-fn set_js(on: &JsValue, field: &str, value: &JsValue) {
-    let _ = js_sys::Reflect::set(on, &field.into(), value);
 }
 
 /// The table named by the argument `table` (`invalid_argument`, `unknown_table`).
@@ -363,7 +359,7 @@ impl SyncManager {
     /// The current status.
     #[wasm_bindgen(js_name = getSyncStatus, unchecked_return_type = "SyncStatus")]
     pub fn get_sync_status(&self) -> JsValue {
-        to_js(&self.inner.state.borrow().status)
+        interop::view(&self.inner.state.borrow().status)
     }
 
     /// Calls `listener(status)` after every status change (in every tab); returns a
@@ -402,20 +398,20 @@ impl SyncManager {
         for id in storage.conflict_keys().await.map_err(ManagerError::from)? {
             let state = storage.read_state(&id).await.map_err(ManagerError::from)?;
             if let Some(c) = state.conflict {
-                let view = to_js(&ConflictView {
+                let view = interop::view(&ConflictView {
                     table: id.table.clone(),
                     key: key_json(&id),
                     remote_version: c.remote_version,
                     at: c.at_ms,
                 });
-                set_js(
+                interop::set(
                     &view,
-                    "local",
+                    &"local".into(),
                     &value::optional_record_to_js(c.local.as_ref()),
                 );
-                set_js(
+                interop::set(
                     &view,
-                    "remote",
+                    &"remote".into(),
                     &value::optional_record_to_js(c.remote.as_ref()),
                 );
                 out.push(&view);
@@ -482,12 +478,12 @@ impl SyncManager {
         Ok(log
             .iter()
             .map(|e| {
-                let view = to_js(&serde_json::json!({
+                let view = interop::view(&serde_json::json!({
                     "table": e.id.table, "key": key_json(&e.id), "policy": e.policy, "outcome": e.outcome, "at": e.at_ms,
                 }));
-                set_js(&view, "local", &value::optional_record_to_js(e.local.as_ref()));
-                set_js(&view, "remote", &value::optional_record_to_js(e.remote.as_ref()));
-                set_js(&view, "resolved", &value::optional_record_to_js(e.resolved.as_ref()));
+                interop::set(&view, &"local".into(), &value::optional_record_to_js(e.local.as_ref()));
+                interop::set(&view, &"remote".into(), &value::optional_record_to_js(e.remote.as_ref()));
+                interop::set(&view, &"resolved".into(), &value::optional_record_to_js(e.resolved.as_ref()));
                 view
             })
             .collect())
@@ -506,7 +502,7 @@ impl SyncManager {
         Ok(letters
             .into_iter()
             .map(|l| {
-                let view = to_js(&DeadLetterView {
+                let view = interop::view(&DeadLetterView {
                     id: l.id,
                     table: l.record.table.clone(),
                     key: key_json(&l.record),
@@ -514,7 +510,7 @@ impl SyncManager {
                     reason: l.reason,
                     at: l.at_ms,
                 });
-                set_js(&view, "op", &value::op_to_js(&l.op));
+                interop::set(&view, &"op".into(), &value::op_to_js(&l.op));
                 view
             })
             .collect())
@@ -614,10 +610,12 @@ impl SyncManager {
         self.inner.close();
     }
 
-    /// Testing only (hidden from the docs and the typings): panics inside a manager
-    /// call, so that the e2e tests can check the panic hook. Refuses with
+    /// Testing only (cargo feature `test-hooks`, so never in the shipped package;
+    /// hidden from the docs and the typings): panics inside a manager call, so that
+    /// the e2e tests can check the panic hook. Refuses with
     /// `invalid_argument` unless `confirm` is exactly
     /// [`crate::testing::PANIC_CONFIRMATION`], so it cannot be reached by accident.
+    #[cfg(feature = "test-hooks")]
     #[doc(hidden)]
     #[wasm_bindgen(js_name = __panicForTests, skip_typescript)]
     pub fn panic_for_tests(&self, confirm: JsValue) -> Result<(), JsValue> {

@@ -1,0 +1,240 @@
+//! The port's operations over every store of the database: taking the next batch
+//! (setting aside what cannot be encoded), resetting the replica, and clearing the
+//! synced data on an account change. Each is one read-write transaction.
+
+use idb_sync_core::outbox::{assign_in_flight, wire_size, BatchLimits, BatchSelector, InFlightOp};
+use idb_sync_core::protocol::MergeMode;
+use idb_sync_core::RecordId;
+use js_sys::Array;
+use wasm_bindgen::JsValue;
+
+use super::port::{encode_row, record_id};
+use crate::error::SyncError;
+use crate::idb::{self, thrown};
+use crate::interop::{self, get};
+use crate::storage::keys::{from_record_key, to_record_key};
+use crate::storage::layout::*;
+use crate::storage::row::StateRow;
+use crate::storage::IdbStorage;
+
+impl IdbStorage {
+    /// The stores a sync-wide transaction spans: the sync state, the metadata, the
+    /// dead letters, the kept changes and every app table (taking a batch and
+    /// resetting the replica touch records of any table; taking a batch may set a
+    /// change aside as a dead letter).
+    fn sync_stores(&self) -> Vec<String> {
+        [STATE, META, DEAD_LETTERS, DEFERRED]
+            .iter()
+            .map(|s| s.to_string())
+            .chain(self.table_names())
+            .collect()
+    }
+
+    /// Takes the next batch: the in-flight entries, or else new ones from the pending
+    /// queue. A pending change whose stored data cannot be encoded is set aside as a
+    /// dead letter ([`super::set_aside`]); its key is returned with the batch (its
+    /// local record was removed).
+    pub(super) async fn take_batch_inner(
+        &self,
+        limits: &BatchLimits,
+        mode: &dyn Fn(&str) -> MergeMode,
+    ) -> Result<(Vec<InFlightOp>, Vec<RecordId>), SyncError> {
+        idb::read_write(&self.db()?, &self.sync_stores(), async |tx| {
+            let fields = Fields::new();
+            let state_store = tx.store(STATE)?;
+            let inflight = state_store
+                .index(INFLIGHT_INDEX)
+                .map_err(|e| thrown("index", e))?;
+            let rows = Array::from(
+                &idb::request(inflight.get_all().map_err(|e| thrown("getAll", e))?).await?,
+            );
+            if rows.length() > 0 {
+                let mut ops = rows
+                    .iter()
+                    .map(|r| {
+                        interop::decode::<InFlightOp>(
+                            "in-flight change",
+                            get(&r, &fields.in_flight),
+                        )
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                ops.sort_by_key(|o| o.seq);
+                return Ok((ops, Vec::new()));
+            }
+            if limits.max_count == 0 {
+                return Ok((Vec::new(), Vec::new()));
+            }
+            let pending = state_store
+                .index(PENDING_INDEX)
+                .map_err(|e| thrown("index", e))?;
+            let limit = limits.max_count.min(u32::MAX as usize) as u32;
+            let reads = [
+                pending
+                    .get_all_with_key_and_limit(&JsValue::UNDEFINED, limit)
+                    .map_err(|e| thrown("getAll", e))?,
+                pending
+                    .get_all_keys_with_key_and_limit(&JsValue::UNDEFINED, limit)
+                    .map_err(|e| thrown("getAllKeys", e))?,
+            ];
+            let read = idb::all(&reads).await?;
+            let (rows, skeys) = (Array::from(&read[0]), Array::from(&read[1]));
+            let mut records = Vec::new();
+            let mut ids = Vec::new();
+            for skey in skeys.iter() {
+                let id = record_id(&skey)
+                    .ok_or_else(|| SyncError::Storage("malformed state key".into()))?;
+                let store = tx.store(&id.table)?;
+                records.push(
+                    store
+                        .get(&from_record_key(&id.key))
+                        .map_err(|e| thrown("get record", e))?,
+                );
+                ids.push((id, skey));
+            }
+            let mut records = idb::all(&records).await?.into_iter();
+            let mut meta = Self::read_meta_in(tx).await?;
+            let mut selector = BatchSelector::new(*limits);
+            let mut batch = Vec::new();
+            let mut set_aside = Vec::new();
+            for ((id, skey), row) in ids.into_iter().zip(rows.iter()) {
+                let record = records.next().unwrap_or(JsValue::UNDEFINED);
+                let mut state =
+                    match StateRow::decode(&fields, &id, &row)?.to_key_state(&id, &record) {
+                        Ok(state) => state,
+                        // Written past idb-sync's checks: one dead letter, not a stuck queue.
+                        Err(SyncError::InvalidValue { .. }) => {
+                            let now = js_sys::Date::now() as u64;
+                            super::set_aside::set_aside(
+                                tx, &fields, &id, &skey, &row, &record, &mut meta, now,
+                            )?;
+                            set_aside.push(id);
+                            continue;
+                        }
+                        Err(e) => return Err(e),
+                    };
+                let Some(p) = &state.pending else { continue };
+                if !selector.offer(wire_size(&id, &p.op)) {
+                    break;
+                }
+                if let Some(entry) = assign_in_flight(&id, &mut state, &mut meta, mode(&id.table)) {
+                    batch.push(entry);
+                    match encode_row(&fields, &state)? {
+                        Some(row) => state_store
+                            .put_with_key(&row, &skey)
+                            .map_err(|e| thrown("put state", e))?,
+                        None => state_store
+                            .delete(&skey)
+                            .map_err(|e| thrown("delete state", e))?,
+                    };
+                }
+            }
+            tx.store(META)?
+                .put_with_key(
+                    &interop::encode("client metadata", &meta)?,
+                    &META_KEY.into(),
+                )
+                .map_err(|e| thrown("put meta", e))?;
+            Ok((batch, set_aside))
+        })
+        .await
+    }
+
+    /// Drops every record without local changes and the cursor; returns the removed
+    /// records' ids.
+    pub(super) async fn reset_inner(&self) -> Result<Vec<RecordId>, SyncError> {
+        idb::read_write(&self.db()?, &self.sync_stores(), async |tx| {
+            let mut removed = Vec::new();
+            let fields = Fields::new();
+            let state_store = tx.store(STATE)?;
+            let reads = [
+                state_store.get_all().map_err(|e| thrown("getAll", e))?,
+                state_store
+                    .get_all_keys()
+                    .map_err(|e| thrown("getAllKeys", e))?,
+            ];
+            let read = idb::all(&reads).await?;
+            for (row, skey) in Array::from(&read[0])
+                .iter()
+                .zip(Array::from(&read[1]).iter())
+            {
+                let id = record_id(&skey);
+                let name: &dyn std::fmt::Display = match &id {
+                    Some(id) => id,
+                    None => &"a malformed key",
+                };
+                // A row that cannot be read is kept, and reported.
+                if StateRow::decode(&fields, name, &row)?.has_local_changes() {
+                    continue;
+                }
+                state_store
+                    .delete(&skey)
+                    .map_err(|e| thrown("delete state", e))?;
+                if let Some(id) = id {
+                    if self.table(&id.table).is_ok() {
+                        tx.store(&id.table)?
+                            .delete(&from_record_key(&id.key))
+                            .map_err(|e| thrown("delete record", e))?;
+                        removed.push(id);
+                    }
+                }
+            }
+            // The full pull that follows brings kept changes again (or they are gone).
+            tx.store(DEFERRED)?
+                .clear()
+                .map_err(|e| thrown("clear", e))?;
+            let mut meta = Self::read_meta_in(tx).await?;
+            meta.cursor = None;
+            tx.store(META)?
+                .put_with_key(
+                    &interop::encode("client metadata", &meta)?,
+                    &META_KEY.into(),
+                )
+                .map_err(|e| thrown("put meta", e))?;
+            Ok(removed)
+        })
+        .await
+    }
+
+    /// Wipes the synced tables, the sync state, the dead letters and the kept changes,
+    /// and forgets the cursor and account, in one transaction (an account change,
+    /// "clear"). Returns the ids of the records removed, for the change events.
+    pub(super) async fn clear_synced_inner(&self) -> Result<Vec<RecordId>, SyncError> {
+        let names = self.sync_stores();
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        idb::read_write(&self.db()?, &refs, async |tx| {
+            let tables = self.table_names();
+            let mut reads = Vec::new();
+            for table in &tables {
+                reads.push(
+                    tx.store(table)?
+                        .get_all_keys()
+                        .map_err(|e| thrown("getAllKeys", e))?,
+                );
+            }
+            let keys = idb::all(&reads).await?;
+            let mut removed = Vec::new();
+            for (table, keys) in tables.iter().zip(keys) {
+                removed.extend(Array::from(&keys).iter().filter_map(|k| {
+                    Some(RecordId {
+                        table: table.clone(),
+                        key: to_record_key(&k)?,
+                    })
+                }));
+            }
+            for name in refs.iter().filter(|n| **n != META) {
+                tx.store(name)?.clear().map_err(|e| thrown("clear", e))?;
+            }
+            let mut meta = Self::read_meta_in(tx).await?;
+            meta.cursor = None;
+            meta.account = None;
+            tx.store(META)?
+                .put_with_key(
+                    &interop::encode("client metadata", &meta)?,
+                    &META_KEY.into(),
+                )
+                .map_err(|e| thrown("put meta", e))?;
+            Ok(removed)
+        })
+        .await
+    }
+}
