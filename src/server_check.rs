@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
+use idb_sync_core::SyncError as CoreError;
+
 use crate::error::SyncError;
 
 /// What a healthy server says about itself.
@@ -22,7 +24,7 @@ pub struct ServerHealth {
 
 /// Asks the sync server at `endpoint` (for example `http://127.0.0.1:8787`) whether it
 /// is healthy. Resolves to `{ status, version, protocolVersion, database }`; rejects
-/// with a `SyncError` (`invalid_argument`, `network`, `server_error` or
+/// with a `SyncError` (`invalid_argument`, `network_error`, `server_error` or
 /// `malformed_response`).
 #[wasm_bindgen(js_name = checkServer)]
 pub async fn check_server(
@@ -33,7 +35,7 @@ pub async fn check_server(
     let serializer = serde_wasm_bindgen::Serializer::json_compatible();
     Ok(health
         .serialize(&serializer)
-        .map_err(|e| SyncError::MalformedResponse(e.to_string()))?)
+        .map_err(|e| SyncError::Core(CoreError::MalformedResponse(e.to_string())))?)
 }
 
 async fn fetch_health(endpoint: &str) -> Result<ServerHealth, SyncError> {
@@ -47,22 +49,24 @@ async fn fetch_health(endpoint: &str) -> Result<ServerHealth, SyncError> {
     let response = gloo_net::http::Request::get(&format!("{base}/health"))
         .send()
         .await
-        .map_err(|e| SyncError::Network(e.to_string()))?;
+        .map_err(|e| CoreError::Network(e.to_string()))?;
     let status = response.status();
     let body = response
         .text()
         .await
-        .map_err(|e| SyncError::Network(e.to_string()))?;
+        .map_err(|e| CoreError::Network(e.to_string()))?;
     if !response.ok() {
         let (code, message) = server_error_fields(&body);
-        return Err(SyncError::Server {
+        return Err(CoreError::Server {
             status,
             code,
             message,
-        });
+            retry_after_ms: None,
+        }
+        .into());
     }
     serde_json::from_str(&body)
-        .map_err(|e| SyncError::MalformedResponse(format!("GET /health: {e}")))
+        .map_err(|e| CoreError::MalformedResponse(format!("GET /health: {e}")).into())
 }
 
 /// Reads `{ "error": { "code", "message" } }`, falling back to the raw body.

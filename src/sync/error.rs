@@ -1,8 +1,12 @@
 //! Errors the sync manager throws besides the storage layer's: one code per invalid
 //! option, and the manager's own states (closed, offline, panicked, no leader). Thrown
-//! to JavaScript as a `SyncError` like every other error of the package.
+//! to JavaScript as a `SyncError` like every other error of the package; every code
+//! is an [`ErrorCode`] (docs/ERRORS.md).
 
+use idb_sync_core::ErrorCode;
 use wasm_bindgen::{JsCast, JsValue};
+
+pub(crate) use crate::error::js_error;
 
 /// An error of the sync manager. [`ManagerError::code`] is stable.
 #[derive(Debug, thiserror::Error)]
@@ -13,7 +17,7 @@ pub(crate) enum ManagerError {
         /// The option's name (`dbName`, `endpoint`, ...).
         option: &'static str,
         /// Its stable code (`invalid_endpoint`, ...).
-        code: &'static str,
+        code: ErrorCode,
         /// What is wrong.
         reason: String,
     },
@@ -46,51 +50,51 @@ pub(crate) enum ManagerError {
 }
 
 impl ManagerError {
-    /// The stable code, seen by JavaScript as `error.code`.
-    pub(crate) fn code(&self) -> &str {
+    /// The code of this error in the package's one vocabulary.
+    pub(crate) fn error_code(&self) -> ErrorCode {
         match self {
-            ManagerError::InvalidOption { code, .. } => code,
-            ManagerError::InvalidArgument { .. } => "invalid_argument",
-            ManagerError::Closed => "manager_closed",
-            ManagerError::Offline => "offline",
-            ManagerError::LeaderUnavailable(_) => "leader_unavailable",
-            ManagerError::Panicked(_) => "panicked",
-            ManagerError::Storage(e) => e.code(),
-            ManagerError::Core(e) => e.code(),
+            ManagerError::InvalidOption { code, .. } => *code,
+            ManagerError::InvalidArgument { .. } => ErrorCode::InvalidArgument,
+            ManagerError::Closed => ErrorCode::ManagerClosed,
+            ManagerError::Offline => ErrorCode::Offline,
+            ManagerError::LeaderUnavailable(_) => ErrorCode::LeaderUnavailable,
+            ManagerError::Panicked(_) => ErrorCode::Panicked,
+            ManagerError::Storage(e) => e.error_code(),
+            ManagerError::Core(e) => e.error_code(),
         }
     }
 
+    /// The stable code, seen by JavaScript as `error.code`.
+    pub(crate) fn code(&self) -> &'static str {
+        self.error_code().as_str()
+    }
+
+    /// An invalid option. `code` must be one of [`ErrorCode`]'s option codes
+    /// (`invalid_endpoint`, ...); a code missing from the list is a bug, reported as
+    /// `invalid_options` (and caught by a debug assertion in tests).
     pub(crate) fn invalid(
         option: &'static str,
         code: &'static str,
         reason: impl Into<String>,
     ) -> Self {
+        let parsed = ErrorCode::parse(code);
+        debug_assert!(parsed.is_some(), "option code {code} is not in ErrorCode");
         ManagerError::InvalidOption {
             option,
-            code,
+            code: parsed.unwrap_or(ErrorCode::InvalidOptions),
             reason: reason.into(),
         }
     }
-}
-
-/// Builds a JS `Error` named `SyncError` with `code`, `message` and `cause`.
-pub(crate) fn js_error(code: &str, message: &str, cause: Option<&JsValue>) -> JsValue {
-    let error = js_sys::Error::new(message);
-    error.set_name("SyncError");
-    let _ = js_sys::Reflect::set(&error, &"code".into(), &code.into());
-    if let Some(cause) = cause {
-        let _ = js_sys::Reflect::set(&error, &"cause".into(), cause);
-    }
-    error.unchecked_into()
 }
 
 impl From<ManagerError> for JsValue {
     fn from(error: ManagerError) -> JsValue {
         match error {
             ManagerError::Storage(e) => e.into(),
+            ManagerError::Core(e) => crate::error::SyncError::Core(e).into(),
             ManagerError::InvalidOption { option, .. } => {
                 let js = js_error(error.code(), &error.to_string(), None);
-                let _ = js_sys::Reflect::set(&js, &"option".into(), &option.into());
+                crate::error::set(&js, "option", &option.into());
                 js
             }
             _ => js_error(error.code(), &error.to_string(), None),

@@ -95,10 +95,10 @@ impl FetchTransport {
     /// Refuses to go on after `close()` or once another tab leads.
     fn may_send(&self) -> Result<(), CoreError> {
         if self.closed.get() {
-            return Err(CoreError::Network("the sync manager is closed".into()));
+            return Err(CoreError::Closed("the sync manager is closed".into()));
         }
         if !self.leading.get() {
-            return Err(CoreError::Network(
+            return Err(CoreError::NotLeader(
                 "another tab runs the sync loop now".into(),
             ));
         }
