@@ -6,7 +6,8 @@
 //! callback macro. This crate expands it into [`ErrorCode`]; the wasm crate expands
 //! the same list under `#[wasm_bindgen]` into the string enum `SyncErrorCode`, so the
 //! TypeScript union of codes is generated from it and can never drift. The table of
-//! codes in `docs/ERRORS.md` is checked against it by a test.
+//! codes in `docs/ERRORS.md` is checked against it by a test
+//! (`core/tests/error_codes_doc.rs`, which prints the table to paste when they differ).
 
 /// Calls `$callback! { $( #[doc] Variant = "code", )* }` with every error code.
 ///
@@ -20,7 +21,7 @@ macro_rules! for_each_error_code {
             // Options of `SyncManager.open` / `LocalDatabase.open` (`error.option` names the key).
             /// The options are not an object.
             InvalidOptions = "invalid_options",
-            /// The options hold a key no version of idb-sync knows.
+            /// The options hold a key idb-sync does not know.
             UnknownOption = "unknown_option",
             /// `dbName` is not a non-empty string.
             InvalidDbName = "invalid_db_name",
@@ -120,6 +121,8 @@ macro_rules! for_each_error_code {
             BadRequest = "bad_request",
             /// Server: the body is not JSON.
             MalformedJson = "malformed_json",
+            /// Server: JSON of the wrong shape (a missing field, a wrong type, ...).
+            InvalidRequest = "invalid_request",
             /// Server: the pull cursor is not one it issued (the client starts over).
             BadCursor = "bad_cursor",
             /// Server: the body or the number of mutations is over its limit.
@@ -147,13 +150,13 @@ macro_rules! for_each_error_code {
 }
 
 macro_rules! define_error_code {
-    ($( $(#[$doc:meta])* $variant:ident = $code:literal, )*) => {
+    ($( $(#[doc = $doc:literal])* $variant:ident = $code:literal, )*) => {
         /// Every error code of idb-sync. [`ErrorCode::as_str`] is the stable
         /// `snake_case` code JavaScript sees; the list is [`for_each_error_code!`].
         #[non_exhaustive]
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum ErrorCode {
-            $( $(#[$doc])* $variant, )*
+            $( $(#[doc = $doc])* $variant, )*
         }
 
         impl ErrorCode {
@@ -164,6 +167,14 @@ macro_rules! define_error_code {
             pub const fn as_str(self) -> &'static str {
                 match self {
                     $(ErrorCode::$variant => $code,)*
+                }
+            }
+
+            /// What the code means: its documentation in the list (the text of
+            /// the table in `docs/ERRORS.md`).
+            pub fn meaning(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => concat!($($doc),*).trim(),)*
                 }
             }
         }
