@@ -190,6 +190,19 @@ pub(crate) fn js_error(code: &str, message: &str, cause: Option<&JsValue>) -> Js
     error.unchecked_into()
 }
 
+/// The error-mapping extension for the core's errors: `fetch(..).await.or_network()?`
+/// says the request got no answer (`network_error`), keeping the failure's text.
+pub(crate) trait OrNetwork<T> {
+    /// The failure as [`idb_sync_core::SyncError::Network`].
+    fn or_network(self) -> Result<T, idb_sync_core::SyncError>;
+}
+
+impl<T, E: std::fmt::Display> OrNetwork<T> for Result<T, E> {
+    fn or_network(self) -> Result<T, idb_sync_core::SyncError> {
+        self.map_err(|e| idb_sync_core::SyncError::Network(e.to_string()))
+    }
+}
+
 /// Sets a data property of a fresh error object (which cannot fail).
 pub(crate) fn set(error: &JsValue, name: &str, value: &JsValue) {
     let _ = js_sys::Reflect::set(error, &name.into(), value);

@@ -29,3 +29,23 @@ idb_sync_core::for_each_error_code!(js_error_code);
 pub fn error_codes() -> Vec<SyncErrorCode> {
     ALL.to_vec()
 }
+
+#[cfg(test)]
+mod tests {
+    use wasm_bindgen::JsValue;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    /// The list JavaScript gets is the core's list, code for code, in order.
+    #[wasm_bindgen_test]
+    fn the_js_list_is_the_core_list() {
+        let js: Vec<String> = super::error_codes()
+            .into_iter()
+            .map(|c| JsValue::from(c).as_string().expect("a string enum"))
+            .collect();
+        let core: Vec<&str> = idb_sync_core::ErrorCode::ALL
+            .iter()
+            .map(|c| c.as_str())
+            .collect();
+        assert_eq!(js, core);
+    }
+}

@@ -6,7 +6,7 @@ use wasm_bindgen::prelude::*;
 
 use idb_sync_core::SyncError as CoreError;
 
-use crate::error::SyncError;
+use crate::error::{OrNetwork, SyncError};
 
 /// What a healthy server says about itself.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -49,12 +49,9 @@ async fn fetch_health(endpoint: &str) -> Result<ServerHealth, SyncError> {
     let response = gloo_net::http::Request::get(&format!("{base}/health"))
         .send()
         .await
-        .map_err(|e| CoreError::Network(e.to_string()))?;
+        .or_network()?;
     let status = response.status();
-    let body = response
-        .text()
-        .await
-        .map_err(|e| CoreError::Network(e.to_string()))?;
+    let body = response.text().await.or_network()?;
     if !response.ok() {
         let (code, message) = server_error_fields(&body);
         return Err(CoreError::Server {

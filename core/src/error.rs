@@ -47,9 +47,17 @@ pub enum SyncError {
         /// The `Retry-After` the server asked for, in milliseconds.
         retry_after_ms: Option<u64>,
     },
-    /// The server refused our credentials (after one refresh).
+    /// No credentials could be had (`getToken()` threw or returned no token).
     #[error("authentication failed: {0}")]
     Auth(String),
+    /// The server refused our credentials (401/403, after one refresh).
+    #[error("authentication failed: {message}")]
+    Unauthorized {
+        /// The server's error code (`missing_token`, `invalid_token`, `token_expired`, ...).
+        code: String,
+        /// The server's message.
+        message: String,
+    },
     /// The server no longer speaks our protocol version.
     #[error("protocol upgrade required: {0}")]
     UpgradeRequired(String),
@@ -86,7 +94,7 @@ impl SyncError {
             SyncError::Closed(_) => ErrorCode::ManagerClosed,
             SyncError::NotLeader(_) => ErrorCode::LeaderUnavailable,
             SyncError::Server { .. } => ErrorCode::ServerError,
-            SyncError::Auth(_) => ErrorCode::AuthFailed,
+            SyncError::Auth(_) | SyncError::Unauthorized { .. } => ErrorCode::AuthFailed,
             SyncError::UpgradeRequired(_) => ErrorCode::UpgradeRequired,
             SyncError::MalformedResponse(_) => ErrorCode::MalformedResponse,
             SyncError::InvalidOperation(_) => ErrorCode::InvalidOperation,
@@ -103,10 +111,13 @@ impl SyncError {
     }
 
     /// The code of the server's JSON error body, for an error the server answered
-    /// (`rate_limited`, `payload_too_large`, `internal`, ...; any string a server sends).
+    /// (`rate_limited`, `payload_too_large`, `token_expired`, `internal`, ...; any
+    /// string a server sends).
     pub fn server_code(&self) -> Option<&str> {
         match self {
-            SyncError::Server { code, .. } | SyncError::RequestRejected { code, .. } => Some(code),
+            SyncError::Server { code, .. }
+            | SyncError::Unauthorized { code, .. }
+            | SyncError::RequestRejected { code, .. } => Some(code),
             _ => None,
         }
     }
@@ -114,7 +125,7 @@ impl SyncError {
     /// How the sync loop should react to this error.
     pub fn class(&self) -> ErrorClass {
         match self {
-            SyncError::Auth(_) => ErrorClass::Auth,
+            SyncError::Auth(_) | SyncError::Unauthorized { .. } => ErrorClass::Auth,
             SyncError::RequestRejected { .. } => ErrorClass::Rejected,
             SyncError::InvalidOperation(_) | SyncError::NotFound(_) => ErrorClass::Rejected,
             SyncError::UpgradeRequired(_) | SyncError::AccountChanged(_) => ErrorClass::Fatal,
@@ -250,6 +261,11 @@ mod tests {
         ] {
             assert_eq!(server(500, code).server_code(), Some(code));
         }
+        let expired = SyncError::Unauthorized {
+            code: "token_expired".into(),
+            message: "x".into(),
+        };
+        assert_eq!(expired.server_code(), Some("token_expired"));
         assert_eq!(SyncError::Auth("x".into()).server_code(), None);
         assert_eq!(SyncError::Network("x".into()).server_code(), None);
     }

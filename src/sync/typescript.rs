@@ -79,7 +79,8 @@ export interface SyncStatus {
   /** Local changes sent and not yet answered. */
   inFlight: number;
   lastSyncAt: number | null;
-  lastError: { code: SyncErrorCode; message: string; class: SyncErrorClass } | null;
+  /** `serverCode`: the code of the server's error body, when the server answered. */
+  lastError: { code: SyncErrorCode; message: string; class: SyncErrorClass; serverCode?: string } | null;
   online: boolean;
   progress: { pushed: number; total: number; pulled: number };
   nextRetryAt: number | null;
@@ -149,8 +150,8 @@ export interface SyncError extends Error {
   option?: string;
   /** For `server_error`: the HTTP status. */
   status?: number;
-  /** For `server_error` and `request_rejected`: the code of the server's error body
-   * (`rate_limited`, `payload_too_large`, ...; a server may send its own). */
+  /** For `server_error`, `auth_failed` and `request_rejected`: the code of the server's
+   * error body (`rate_limited`, `token_expired`, ...; a server may send its own). */
   serverCode?: SyncErrorCode | (string & {});
   /** For `invalid_value`: the field path of the value that cannot be synced (`meta.size`, `tags[2]`). */
   path?: string;
