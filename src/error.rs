@@ -1,8 +1,13 @@
 //! `SyncError`: the one error type thrown to JavaScript. In JS it is an `Error` whose
-//! `name` is `"SyncError"`, with a stable machine-readable `code` and, where there is
-//! one, a `cause`, an HTTP `status` (`server_error`) or a field `path` (`invalid_value`).
+//! `name` is `"SyncError"`, with a stable machine-readable `code` (an
+//! [`ErrorCode`], the package's one vocabulary: docs/ERRORS.md) and, where there is
+//! one, a `cause` (the browser's `DOMException`), an HTTP `status` and the server's
+//! `serverCode` (`server_error`), or a field `path` (`invalid_value`). Also owns
+//! [`OrStorage`], the one way a failed browser call becomes a `SyncError`.
 
+use idb_sync_core::ErrorCode;
 use wasm_bindgen::{JsCast, JsValue};
+use web_sys::DomException;
 
 /// Everything that can go wrong in a call from JavaScript. Each variant has a stable
 /// code (see [`SyncError::code`]) that apps can match on.
@@ -16,22 +21,6 @@ pub enum SyncError {
         argument: &'static str,
         /// What is wrong with it.
         reason: String,
-    },
-    /// The server could not be reached (offline, refused, DNS, CORS).
-    #[error("network error: {0}")]
-    Network(String),
-    /// The server answered, but not with what the protocol says.
-    #[error("malformed server response: {0}")]
-    MalformedResponse(String),
-    /// The server answered with an error status.
-    #[error("server answered {status} ({code}): {message}")]
-    Server {
-        /// The HTTP status.
-        status: u16,
-        /// The server's error code.
-        code: String,
-        /// The server's message.
-        message: String,
     },
     /// The table is not declared in the database's schema.
     #[error("unknown table `{0}`: declare it in the schema passed to open()")]
@@ -72,21 +61,22 @@ pub enum SyncError {
         /// What is wrong.
         reason: String,
     },
-    /// `add` of a key that exists.
-    #[error("a record with this key already exists in `{table}`: {detail}")]
+    /// `add` of a key that exists (known from reading the key, not from the browser's
+    /// message).
+    #[error("a record with key {key} already exists in `{table}`")]
     KeyExists {
         /// The table.
         table: String,
-        /// The browser's message.
-        detail: String,
+        /// The key, as JSON-ish text.
+        key: String,
     },
-    /// A unique index would hold the same value twice.
-    #[error("unique index violated in `{table}`: {detail}")]
+    /// A unique index would hold the same value twice: the write's `ConstraintError`.
+    #[error("unique index violated in `{table}`: {}: {}", .exception.name(), .exception.message())]
     UniqueViolation {
         /// The table.
         table: String,
-        /// The browser's message.
-        detail: String,
+        /// The browser's `ConstraintError` (the JS error's `cause`).
+        exception: DomException,
     },
     /// `update` of a key that does not exist.
     #[error("not found: {0}")]
@@ -94,9 +84,18 @@ pub enum SyncError {
     /// The schema passed to open() is malformed, or cannot be applied.
     #[error("{0}")]
     Schema(#[from] idb_sync_core::schema::SchemaError),
-    /// IndexedDB failed (the DOMException's name and message are included).
+    /// Storage failed for a reason of ours (a row that cannot be decoded, ...).
     #[error("storage error: {0}")]
     Storage(String),
+    /// The browser refused a call: a `DOMException`, kept whole. Its `name` decides
+    /// what it stands for (never its message); it is the JS error's `cause`.
+    #[error("storage error: {context}: {}: {}", .exception.name(), .exception.message())]
+    Browser {
+        /// What we were doing (`open`, `put state`, ...).
+        context: String,
+        /// The browser's exception.
+        exception: DomException,
+    },
     /// The database was closed.
     #[error("the database is closed")]
     Closed,
@@ -106,42 +105,126 @@ pub enum SyncError {
 }
 
 impl SyncError {
-    /// The stable code of this error, as seen by JavaScript in `error.code`.
-    pub fn code(&self) -> &str {
+    /// The code of this error in the package's one vocabulary.
+    pub fn error_code(&self) -> ErrorCode {
         match self {
-            SyncError::InvalidArgument { .. } => "invalid_argument",
-            SyncError::Network(_) => "network",
-            SyncError::MalformedResponse(_) => "malformed_response",
-            SyncError::Server { .. } => "server_error",
-            SyncError::UnknownTable(_) => "unknown_table",
-            SyncError::UnknownIndex { .. } => "unknown_index",
-            SyncError::InvalidRecord { .. } => "invalid_record",
-            SyncError::InvalidValue { .. } => "invalid_value",
-            SyncError::MissingKey(_) => "missing_key",
-            SyncError::InvalidKey { .. } => "invalid_key",
-            SyncError::KeyExists { .. } => "key_exists",
-            SyncError::UniqueViolation { .. } => "unique_violation",
-            SyncError::NotFound(_) => "not_found",
-            SyncError::Schema(e) => e.code(),
-            SyncError::Storage(_) => "storage_error",
-            SyncError::Closed => "database_closed",
-            SyncError::Core(e) => e.code(),
+            SyncError::InvalidArgument { .. } => ErrorCode::InvalidArgument,
+            SyncError::UnknownTable(_) => ErrorCode::UnknownTable,
+            SyncError::UnknownIndex { .. } => ErrorCode::UnknownIndex,
+            SyncError::InvalidRecord { .. } => ErrorCode::InvalidRecord,
+            SyncError::InvalidValue { .. } => ErrorCode::InvalidValue,
+            SyncError::MissingKey(_) => ErrorCode::MissingKey,
+            SyncError::InvalidKey { .. } => ErrorCode::InvalidKey,
+            SyncError::KeyExists { .. } => ErrorCode::KeyExists,
+            SyncError::UniqueViolation { .. } => ErrorCode::UniqueViolation,
+            SyncError::NotFound(_) => ErrorCode::NotFound,
+            SyncError::Schema(e) => e.error_code(),
+            SyncError::Storage(_) | SyncError::Browser { .. } => ErrorCode::StorageError,
+            SyncError::Closed => ErrorCode::DatabaseClosed,
+            SyncError::Core(e) => e.error_code(),
+        }
+    }
+
+    /// The stable code of this error, as seen by JavaScript in `error.code`.
+    pub fn code(&self) -> &'static str {
+        self.error_code().as_str()
+    }
+
+    /// A value thrown by a browser call, `context` naming the call: a `DOMException`
+    /// stays whole ([`SyncError::Browser`]); anything else is described.
+    pub(crate) fn thrown(context: &str, thrown: JsValue) -> SyncError {
+        match thrown.dyn_into::<DomException>() {
+            Ok(exception) => SyncError::Browser {
+                context: context.into(),
+                exception,
+            },
+            Err(other) => SyncError::Storage(format!("{context}: {other:?}")),
+        }
+    }
+
+    /// The `error` of a failed IndexedDB request or transaction (`None`: unknown).
+    pub(crate) fn failed(context: &str, exception: Option<DomException>) -> SyncError {
+        match exception {
+            Some(exception) => SyncError::Browser {
+                context: context.into(),
+                exception,
+            },
+            None => SyncError::Storage(format!("{context}: unknown IndexedDB error")),
+        }
+    }
+
+    /// The JS value that caused this error, for `error.cause`.
+    fn cause(&self) -> Option<&JsValue> {
+        match self {
+            SyncError::Browser { exception, .. } | SyncError::UniqueViolation { exception, .. } => {
+                Some(exception)
+            }
+            _ => None,
         }
     }
 }
 
+/// The error-mapping extension: `call().or_storage("while …")?` turns what a browser
+/// call threw into a [`SyncError`] (see [`SyncError::thrown`]), instead of a
+/// hand-written `map_err` closure at every call.
+pub(crate) trait OrStorage<T> {
+    /// The thrown value as a [`SyncError`], `context` naming the call.
+    fn or_storage(self, context: &str) -> Result<T, SyncError>;
+}
+
+impl<T> OrStorage<T> for Result<T, JsValue> {
+    fn or_storage(self, context: &str) -> Result<T, SyncError> {
+        self.map_err(|e| SyncError::thrown(context, e))
+    }
+}
+
+/// Builds a JS `Error` named `SyncError` with `code`, `message` and `cause`.
+pub(crate) fn js_error(code: &str, message: &str, cause: Option<&JsValue>) -> JsValue {
+    let error = js_sys::Error::new(message);
+    error.set_name("SyncError");
+    // Setting plain data properties on a fresh Error object cannot fail.
+    set(&error, "code", &code.into());
+    if let Some(cause) = cause {
+        set(&error, "cause", cause);
+    }
+    error.unchecked_into()
+}
+
+/// The error-mapping extension for the core's errors: `fetch(..).await.or_network()?`
+/// says the request got no answer (`network_error`), keeping the failure's text.
+pub(crate) trait OrNetwork<T> {
+    /// The failure as [`idb_sync_core::SyncError::Network`].
+    fn or_network(self) -> Result<T, idb_sync_core::SyncError>;
+}
+
+impl<T, E: std::fmt::Display> OrNetwork<T> for Result<T, E> {
+    fn or_network(self) -> Result<T, idb_sync_core::SyncError> {
+        self.map_err(|e| idb_sync_core::SyncError::Network(e.to_string()))
+    }
+}
+
+/// Sets a data property of a fresh error object (which cannot fail).
+pub(crate) fn set(error: &JsValue, name: &str, value: &JsValue) {
+    let _ = js_sys::Reflect::set(error, &name.into(), value);
+}
+
 impl From<SyncError> for JsValue {
     fn from(error: SyncError) -> JsValue {
-        let js_error = js_sys::Error::new(&error.to_string());
-        js_error.set_name("SyncError");
-        // Setting plain data properties on a fresh Error object cannot fail.
-        let _ = js_sys::Reflect::set(&js_error, &"code".into(), &error.code().into());
-        if let SyncError::Server { status, .. } = &error {
-            let _ = js_sys::Reflect::set(&js_error, &"status".into(), &JsValue::from(*status));
+        let js = js_error(error.code(), &error.to_string(), error.cause());
+        match &error {
+            SyncError::Core(core) => {
+                if let idb_sync_core::SyncError::Server { status, .. } = core {
+                    set(&js, "status", &JsValue::from(*status));
+                }
+                if let Some(code) = core.server_code() {
+                    set(&js, "serverCode", &code.into());
+                }
+            }
+            SyncError::InvalidValue { error, .. } => {
+                set(&js, "path", &error.path.to_string().into());
+            }
+            _ => {}
         }
-        if let SyncError::InvalidValue { error, .. } = &error {
-            let _ = js_sys::Reflect::set(&js_error, &"path".into(), &error.path.to_string().into());
-        }
-        js_error.unchecked_into()
+        js
     }
 }

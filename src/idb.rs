@@ -17,8 +17,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    DomException, IdbDatabase, IdbFactory, IdbOpenDbRequest, IdbRequest, IdbTransaction,
-    IdbTransactionMode,
+    IdbDatabase, IdbFactory, IdbOpenDbRequest, IdbRequest, IdbTransaction, IdbTransactionMode,
 };
 
 use crate::error::SyncError;
@@ -31,20 +30,10 @@ pub(crate) fn factory() -> Result<IdbFactory, SyncError> {
         .ok_or_else(|| SyncError::Storage("IndexedDB is not available here".into()))
 }
 
-/// A DOMException as `Name: message`.
-pub(crate) fn describe(error: Option<DomException>) -> String {
-    match error {
-        Some(e) => format!("{}: {}", e.name(), e.message()),
-        None => "unknown IndexedDB error".into(),
-    }
-}
-
-/// A JS exception thrown by an IndexedDB call (a DOMException) as a storage error.
+/// A JS exception thrown by an IndexedDB call (a DOMException, kept whole) as a
+/// storage error; see [`SyncError::thrown`].
 pub(crate) fn thrown(context: &str, e: JsValue) -> SyncError {
-    match e.dyn_into::<DomException>() {
-        Ok(d) => SyncError::Storage(format!("{context}: {}: {}", d.name(), d.message())),
-        Err(e) => SyncError::Storage(format!("{context}: {e:?}")),
-    }
+    SyncError::thrown(context, e)
 }
 
 /// A promise settled by the request's success or error event.
@@ -57,7 +46,7 @@ fn settled(request: &IdbRequest) -> JsFuture {
 }
 
 fn request_error(request: &IdbRequest) -> SyncError {
-    SyncError::Storage(describe(request.error().ok().flatten()))
+    SyncError::failed("request", request.error().ok().flatten())
 }
 
 /// Awaits one request and returns its result. Await a request before awaiting any
@@ -84,9 +73,10 @@ pub(crate) async fn all(requests: &[IdbRequest]) -> Result<Vec<JsValue>, SyncErr
                 .flatten()
                 .filter(|e| e.name() != "AbortError")
         });
-        return Err(SyncError::Storage(describe(
+        return Err(SyncError::failed(
+            "request",
             cause.or_else(|| last.error().ok().flatten()),
-        )));
+        ));
     }
     requests
         .iter()
@@ -192,7 +182,7 @@ impl Tx {
                 let _ = self.tx.commit();
                 match done.await {
                     Ok(_) => Ok(value),
-                    Err(_) => Err(SyncError::Storage(describe(self.tx.error()))),
+                    Err(_) => Err(SyncError::failed("transaction", self.tx.error())),
                 }
             }
             Err(e) => {

@@ -15,6 +15,7 @@
 mod args;
 mod database;
 mod error;
+mod error_code;
 mod events;
 mod idb;
 mod interop;

@@ -10,8 +10,8 @@ use wasm_bindgen::JsCast;
 use web_sys::{IdbCursorDirection, IdbCursorWithValue, IdbKeyRange, IdbRequest};
 
 use crate::args;
-use crate::error::SyncError;
-use crate::idb::{self, thrown, Tx};
+use crate::error::{OrStorage, SyncError};
+use crate::idb::{self, Tx};
 use crate::storage::IdbStorage;
 
 #[derive(Clone)]
@@ -226,7 +226,7 @@ impl Collection {
     ) -> Result<(Vec<JsValue>, Vec<JsValue>), SyncError> {
         let store = tx.store(&self.table)?;
         let index = match &self.index {
-            Some(name) => Some(store.index(name).map_err(|e| thrown("index", e))?),
+            Some(name) => Some(store.index(name).or_storage("index")?),
             None => None,
         };
         let ranges: Vec<JsValue> = match &self.range {
@@ -249,7 +249,7 @@ impl Collection {
                     .map(|v| {
                         IdbKeyRange::only(v)
                             .map(JsValue::from)
-                            .map_err(|e| thrown("key range", e))
+                            .or_storage("key range")
                     })
                     .collect::<Result<_, _>>()?
             }
@@ -274,10 +274,10 @@ impl Collection {
                 ),
             };
             let mut requests: Vec<IdbRequest> = Vec::new();
-            if let Some(v) = values.map_err(|e| thrown("getAll", e))? {
+            if let Some(v) = values.or_storage("getAll")? {
                 requests.push(v);
             }
-            requests.push(keys.map_err(|e| thrown("getAllKeys", e))?);
+            requests.push(keys.or_storage("getAllKeys")?);
             let mut out = idb::all(&requests).await?;
             let keys = Array::from(&out.pop().unwrap_or_default()).to_vec();
             let values = out
@@ -299,13 +299,13 @@ impl Collection {
                 Some(i) => i.open_cursor_with_range_and_direction(r, direction),
                 None => store.open_cursor_with_range_and_direction(r, direction),
             }
-            .map_err(|e| thrown("openCursor", e))?;
+            .or_storage("openCursor")?;
             loop {
                 let cursor = idb::request(request.clone()).await?;
                 let Ok(cursor) = cursor.dyn_into::<IdbCursorWithValue>() else {
                     break;
                 };
-                let value = cursor.value().map_err(|e| thrown("cursor value", e))?;
+                let value = cursor.value().or_storage("cursor value")?;
                 let mut keep = true;
                 for f in &self.filters {
                     match f.call1(&JsValue::NULL, &value) {
@@ -326,7 +326,7 @@ impl Collection {
                     if skip > 0 {
                         skip -= 1;
                     } else {
-                        keys.push(cursor.primary_key().map_err(|e| thrown("cursor key", e))?);
+                        keys.push(cursor.primary_key().or_storage("cursor key")?);
                         if want_values {
                             values.push(value);
                         }
@@ -335,7 +335,7 @@ impl Collection {
                         }
                     }
                 }
-                cursor.continue_().map_err(|e| thrown("continue", e))?;
+                cursor.continue_().or_storage("continue")?;
             }
         }
         Ok((values, keys))

@@ -4,7 +4,9 @@
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
-use crate::error::SyncError;
+use idb_sync_core::SyncError as CoreError;
+
+use crate::error::{OrNetwork, SyncError};
 
 /// What a healthy server says about itself.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -22,7 +24,7 @@ pub struct ServerHealth {
 
 /// Asks the sync server at `endpoint` (for example `http://127.0.0.1:8787`) whether it
 /// is healthy. Resolves to `{ status, version, protocolVersion, database }`; rejects
-/// with a `SyncError` (`invalid_argument`, `network`, `server_error` or
+/// with a `SyncError` (`invalid_argument`, `network_error`, `server_error` or
 /// `malformed_response`).
 #[wasm_bindgen(js_name = checkServer)]
 pub async fn check_server(
@@ -30,7 +32,8 @@ pub async fn check_server(
 ) -> Result<JsValue, JsValue> {
     let endpoint = crate::args::string(&endpoint, "endpoint")?;
     let health = fetch_health(&endpoint).await?;
-    Ok(crate::interop::to_js(&health).map_err(|e| SyncError::MalformedResponse(e.to_string()))?)
+    Ok(crate::interop::to_js(&health)
+        .map_err(|e| SyncError::Core(CoreError::MalformedResponse(e.to_string())))?)
 }
 
 async fn fetch_health(endpoint: &str) -> Result<ServerHealth, SyncError> {
@@ -44,22 +47,21 @@ async fn fetch_health(endpoint: &str) -> Result<ServerHealth, SyncError> {
     let response = gloo_net::http::Request::get(&format!("{base}/health"))
         .send()
         .await
-        .map_err(|e| SyncError::Network(e.to_string()))?;
+        .or_network()?;
     let status = response.status();
-    let body = response
-        .text()
-        .await
-        .map_err(|e| SyncError::Network(e.to_string()))?;
+    let body = response.text().await.or_network()?;
     if !response.ok() {
         let (code, message) = server_error_fields(&body);
-        return Err(SyncError::Server {
+        return Err(CoreError::Server {
             status,
             code,
             message,
-        });
+            retry_after_ms: None,
+        }
+        .into());
     }
     serde_json::from_str(&body)
-        .map_err(|e| SyncError::MalformedResponse(format!("GET /health: {e}")))
+        .map_err(|e| CoreError::MalformedResponse(format!("GET /health: {e}")).into())
 }
 
 /// Reads `{ "error": { "code", "message" } }`, falling back to the raw body.

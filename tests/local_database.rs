@@ -334,6 +334,51 @@ async fn a_unique_index_violation_aborts_the_write() {
     finish(db, name).await;
 }
 
+/// key-exists vs unique-violation is decided from facts (the key was read), never from
+/// the browser's message; a browser refusal keeps its DOMException as `error.cause`.
+#[wasm_bindgen_test]
+async fn constraint_errors_are_classified_from_facts_and_keep_their_dom_exception() {
+    let (db, name) = open("constraint-facts").await;
+    let users = db.table("users".into()).unwrap();
+    users
+        .put(js(r#"{"id": "u1", "email": "a@x"}"#), JsValue::UNDEFINED)
+        .await
+        .unwrap();
+    // An add of an existing key (whose unique email collides too): the key decides.
+    let err = users
+        .add(js(r#"{"id": "u1", "email": "a@x"}"#), JsValue::UNDEFINED)
+        .await
+        .unwrap_err();
+    assert_eq!(code(err.clone()), "key_exists");
+    assert!(Reflect::get(&err, &"cause".into()).unwrap().is_undefined());
+    // An add of a new key whose unique email collides: the browser's ConstraintError.
+    let err = users
+        .add(js(r#"{"id": "u2", "email": "a@x"}"#), JsValue::UNDEFINED)
+        .await
+        .unwrap_err();
+    assert_eq!(code(err.clone()), "unique_violation");
+    let cause = Reflect::get(&err, &"cause".into()).unwrap();
+    let cause: web_sys::DomException = cause.dyn_into().expect("the cause is a DOMException");
+    assert_eq!(cause.name(), "ConstraintError");
+    // The same new key twice in one bulkAdd: key_exists, and nothing is written.
+    let err = users
+        .bulk_add(
+            js(r#"[{"id": "u3", "email": "c@x"}, {"id": "u3", "email": "d@x"}]"#),
+            JsValue::UNDEFINED,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(code(err), "key_exists");
+    // The refusals wrote nothing: a later good write is the second record.
+    users
+        .bulk_put(js(r#"[{"id": "u4", "email": "e@x"}]"#), JsValue::UNDEFINED)
+        .await
+        .unwrap();
+    assert_eq!(users.count().await.unwrap(), 2);
+    assert_eq!(outbox_len(&db).await, 2);
+    finish(db, name).await;
+}
+
 #[wasm_bindgen_test]
 async fn a_failure_between_the_data_write_and_the_outbox_write_leaves_neither() {
     let (db, name) = open("i1").await;

@@ -13,6 +13,7 @@
 //! - [`engine`]: the client sync round over the [`ports`].
 //! - [`server`]: the server rules (idempotency, versions, change sequence) over a
 //!   [`server::ServerStore`] port, run by the reference server and the simulation.
+//! - [`error_code`]: [`ErrorCode`], every error code the package shows to an app.
 //! - [`retry`]: backoff with full jitter, error classes, wake-early signal.
 //! - [`sync_loop`]: when to run a round (scheduler), the sync status, round progress.
 //! - [`value`]: which values a record may hold, and the wire tags for the rest (Dates).
@@ -27,6 +28,7 @@
 pub mod conflict;
 pub mod engine;
 pub mod error;
+pub mod error_code;
 pub mod hlc;
 pub mod key;
 pub mod memory;
@@ -43,6 +45,7 @@ pub mod sync_loop;
 pub mod value;
 
 pub use error::{ErrorClass, SyncError};
+pub use error_code::ErrorCode;
 pub use key::{RecordId, RecordKey};
 pub use record::{Op, Patch, Record};
 

@@ -141,7 +141,8 @@ pub struct TransportResponse {
 }
 
 /// The network: one request, one answer. Errors are only for "no answer"
-/// ([`SyncError::Network`]); HTTP error statuses are answers.
+/// ([`SyncError::Network`], or a refusal to send: [`SyncError::Closed`],
+/// [`SyncError::NotLeader`]); HTTP error statuses are answers.
 #[allow(async_fn_in_trait)]
 pub trait Transport {
     /// Sends one request (adding credentials) and returns the answer.

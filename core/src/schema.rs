@@ -117,9 +117,14 @@ pub enum SchemaError {
 impl SchemaError {
     /// `invalid_schema` or `schema_conflict`.
     pub fn code(&self) -> &'static str {
+        self.error_code().as_str()
+    }
+
+    /// The code in the package's one vocabulary.
+    pub fn error_code(&self) -> crate::ErrorCode {
         match self {
-            SchemaError::Invalid { .. } => "invalid_schema",
-            SchemaError::Conflict { .. } => "schema_conflict",
+            SchemaError::Invalid { .. } => crate::ErrorCode::InvalidSchema,
+            SchemaError::Conflict { .. } => crate::ErrorCode::SchemaConflict,
         }
     }
 }

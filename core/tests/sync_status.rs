@@ -152,6 +152,30 @@ fn the_status_serializes_in_camel_case_with_nulls() {
 }
 
 #[test]
+fn a_server_answer_shows_the_servers_code_in_last_error() {
+    let mut s = SyncStatus::new(true);
+    s.round_started(1);
+    let limited = SyncError::Server {
+        status: 429,
+        code: "rate_limited".into(),
+        message: "slow down".into(),
+        retry_after_ms: Some(1_000),
+    };
+    s.round_failed(&limited, None);
+    let v = serde_json::to_value(&s).unwrap();
+    assert_eq!(
+        v["lastError"],
+        json!({ "code": "server_error", "message": "server error (HTTP 429, rate_limited): slow down",
+                "class": "transient", "serverCode": "rate_limited" })
+    );
+    let back: SyncStatus = serde_json::from_value(v).unwrap();
+    assert_eq!(back, s, "the server code is relayed to the other tabs");
+    s.round_failed(&SyncError::Network("down".into()), None);
+    let v = serde_json::to_value(&s).unwrap();
+    assert!(v["lastError"].get("serverCode").is_none(), "{v}");
+}
+
+#[test]
 fn sync_now_result_counts_accepted_pulled_conflicts_and_rejected() {
     let report = RoundReport {
         sent: 9,

@@ -163,21 +163,15 @@ fn check(table: &TableInfo, writes: Vec<Write>) -> Result<Vec<Checked>, SyncErro
         .collect()
 }
 
-/// Maps an aborted write's `ConstraintError` to the bad-input error it stands for.
-fn classify(table: &str, any_add: bool, e: SyncError) -> SyncError {
+/// Maps an aborted write's `ConstraintError` (by `DOMException.name`, never by its
+/// message) to the bad-input error it stands for: a unique index violation. An `add`
+/// of an existing key never gets here: [`run`] reads the key first and refuses it.
+fn classify(table: &str, e: SyncError) -> SyncError {
     match e {
-        SyncError::Storage(msg) if msg.starts_with("ConstraintError") => {
-            let about_index = msg.contains("index");
-            if any_add && !about_index {
-                SyncError::KeyExists {
-                    table: table.into(),
-                    detail: msg,
-                }
-            } else {
-                SyncError::UniqueViolation {
-                    table: table.into(),
-                    detail: msg,
-                }
+        SyncError::Browser { exception, .. } if exception.name() == "ConstraintError" => {
+            SyncError::UniqueViolation {
+                table: table.into(),
+                exception,
             }
         }
         other => other,
@@ -221,13 +215,12 @@ pub(crate) async fn write(
     if items.is_empty() {
         return Ok(Vec::new());
     }
-    let any_add = items.iter().any(|i| i.kind == OpKind::Create);
     let now = js_sys::Date::now() as u64;
     idb::read_write(&storage.db()?, &[table, STATE, META], async |tx| {
         run(tx, &info, items, now).await
     })
     .await
-    .map_err(|e| classify(table, any_add, e))
+    .map_err(|e| classify(table, e))
 }
 
 async fn run(
@@ -295,7 +288,15 @@ async fn run(
             );
             state_req[i] = Some(reads.len() - 1);
         }
-        if matches!(item.kind, OpKind::Update | OpKind::Delete) {
+        // A create reads its key too: an `add` of an existing key is refused from
+        // that fact (`key_exists`), not guessed from the browser's message. (A
+        // prewritten record got its key from IndexedDB: it is new.)
+        let reads_record = match item.kind {
+            OpKind::Update | OpKind::Delete => true,
+            OpKind::Create => !item.prewritten,
+            OpKind::Put => false,
+        };
+        if reads_record {
             reads.push(app.get(key).map_err(|e| thrown("get record", e))?);
             record_req[i] = Some(reads.len() - 1);
         }
@@ -335,6 +336,13 @@ async fn run(
                 })
             }
         };
+        if item.kind == OpKind::Create && !entry.record.is_undefined() {
+            let key = keys::to_record_key(&key).map_or_else(String::new, |k| k.to_string());
+            return Err(SyncError::KeyExists {
+                table: name.clone(),
+                key,
+            });
+        }
         let exists = match item.kind {
             // IndexedDB's `add` refuses an existing key itself.
             OpKind::Create | OpKind::Put => false,

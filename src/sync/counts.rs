@@ -7,8 +7,8 @@ use idb_sync_core::outbox::ClientMeta;
 use idb_sync_core::sync_loop::OutboxCounts;
 use wasm_bindgen::JsValue;
 
-use crate::error::SyncError;
-use crate::idb::{self, thrown};
+use crate::error::{OrStorage, SyncError};
+use crate::idb;
 use crate::interop;
 use crate::storage::layout::{
     CONFLICT_INDEX, DEAD_LETTERS, INFLIGHT_INDEX, META, META_KEY, PENDING_INDEX, STATE,
@@ -30,20 +30,18 @@ pub(crate) async fn read(storage: &IdbStorage) -> Result<Snapshot, SyncError> {
         let count = |index: &str| -> Result<web_sys::IdbRequest, SyncError> {
             state
                 .index(index)
-                .map_err(|e| thrown("index", e))?
+                .or_storage("index")?
                 .count()
-                .map_err(|e| thrown("count", e))
+                .or_storage("count")
         };
         let requests = [
             count(PENDING_INDEX)?,
             count(INFLIGHT_INDEX)?,
             count(CONFLICT_INDEX)?,
-            tx.store(DEAD_LETTERS)?
-                .count()
-                .map_err(|e| thrown("count", e))?,
+            tx.store(DEAD_LETTERS)?.count().or_storage("count")?,
             tx.store(META)?
                 .get(&META_KEY.into())
-                .map_err(|e| thrown("get meta", e))?,
+                .or_storage("get meta")?,
         ];
         let n = idb::all(&requests).await?;
         let at = |i: usize| n.get(i).and_then(JsValue::as_f64).unwrap_or(0.0) as usize;

@@ -1,8 +1,12 @@
 //! Errors the sync manager throws besides the storage layer's: one code per invalid
 //! option, and the manager's own states (closed, offline, panicked, no leader). Thrown
-//! to JavaScript as a `SyncError` like every other error of the package.
+//! to JavaScript as a `SyncError` like every other error of the package; every code
+//! is an [`ErrorCode`] (docs/ERRORS.md).
 
+use idb_sync_core::ErrorCode;
 use wasm_bindgen::{JsCast, JsValue};
+
+pub(crate) use crate::error::js_error;
 
 /// An error of the sync manager. [`ManagerError::code`] is stable.
 #[derive(Debug, thiserror::Error)]
@@ -13,7 +17,7 @@ pub(crate) enum ManagerError {
         /// The option's path (`dbName`, `batch.maxCount`, ...).
         option: String,
         /// Its stable code (`invalid_endpoint`, ...).
-        code: &'static str,
+        code: ErrorCode,
         /// What is wrong.
         reason: String,
     },
@@ -46,18 +50,23 @@ pub(crate) enum ManagerError {
 }
 
 impl ManagerError {
-    /// The stable code, seen by JavaScript as `error.code`.
-    pub(crate) fn code(&self) -> &str {
+    /// The code of this error in the package's one vocabulary.
+    pub(crate) fn error_code(&self) -> ErrorCode {
         match self {
-            ManagerError::InvalidOption { code, .. } => code,
-            ManagerError::InvalidArgument { .. } => "invalid_argument",
-            ManagerError::Closed => "manager_closed",
-            ManagerError::Offline => "offline",
-            ManagerError::LeaderUnavailable(_) => "leader_unavailable",
-            ManagerError::Panicked(_) => "panicked",
-            ManagerError::Storage(e) => e.code(),
-            ManagerError::Core(e) => e.code(),
+            ManagerError::InvalidOption { code, .. } => *code,
+            ManagerError::InvalidArgument { .. } => ErrorCode::InvalidArgument,
+            ManagerError::Closed => ErrorCode::ManagerClosed,
+            ManagerError::Offline => ErrorCode::Offline,
+            ManagerError::LeaderUnavailable(_) => ErrorCode::LeaderUnavailable,
+            ManagerError::Panicked(_) => ErrorCode::Panicked,
+            ManagerError::Storage(e) => e.error_code(),
+            ManagerError::Core(e) => e.error_code(),
         }
+    }
+
+    /// The stable code, seen by JavaScript as `error.code`.
+    pub(crate) fn code(&self) -> &'static str {
+        self.error_code().as_str()
     }
 }
 
@@ -71,24 +80,14 @@ impl From<idb_sync_core::options::OptionError> for ManagerError {
     }
 }
 
-/// Builds a JS `Error` named `SyncError` with `code`, `message` and `cause`.
-pub(crate) fn js_error(code: &str, message: &str, cause: Option<&JsValue>) -> JsValue {
-    let error = js_sys::Error::new(message);
-    error.set_name("SyncError");
-    let _ = js_sys::Reflect::set(&error, &"code".into(), &code.into());
-    if let Some(cause) = cause {
-        let _ = js_sys::Reflect::set(&error, &"cause".into(), cause);
-    }
-    error.unchecked_into()
-}
-
 impl From<ManagerError> for JsValue {
     fn from(error: ManagerError) -> JsValue {
         match error {
             ManagerError::Storage(e) => e.into(),
+            ManagerError::Core(e) => crate::error::SyncError::Core(e).into(),
             ManagerError::InvalidOption { ref option, .. } => {
                 let js = js_error(error.code(), &error.to_string(), None);
-                let _ = js_sys::Reflect::set(&js, &"option".into(), &option.as_str().into());
+                crate::error::set(&js, "option", &option.as_str().into());
                 js
             }
             _ => js_error(error.code(), &error.to_string(), None),

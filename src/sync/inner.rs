@@ -203,7 +203,11 @@ pub(crate) fn to_js<T: Serialize>(value: &T) -> JsValue {
 }
 
 fn status_error_js(error: &StatusError) -> JsValue {
-    js_error(&error.code, &error.message, None)
+    let js = js_error(&error.code, &error.message, None);
+    if let Some(code) = &error.server_code {
+        crate::error::set(&js, "serverCode", &code.into());
+    }
+    js
 }
 
 impl Inner {
@@ -439,6 +443,7 @@ impl Inner {
                 code: e.code().to_owned(),
                 message: e.to_string(),
                 class: ErrorClass::Transient,
+                server_code: None,
             };
             self.post(&Message::SyncNowDone {
                 id,
@@ -870,6 +875,7 @@ impl Inner {
                         code: e.code().to_owned(),
                         message: e.to_string(),
                         class: ErrorClass::Transient,
+                        server_code: None,
                     };
                     i.answer_call(&id, None, Some(error));
                 })
@@ -961,6 +967,7 @@ impl Inner {
                             code: e.code().to_owned(),
                             message: e.to_string(),
                             class: ErrorClass::Transient,
+                            server_code: None,
                         };
                         self.post(&Message::SyncNowDone {
                             id,
@@ -1037,6 +1044,7 @@ impl Inner {
                 code: "panicked".into(),
                 message: format!("idb-sync panicked: {message}"),
                 class: ErrorClass::Fatal,
+                server_code: None,
             });
             if let Some(leadership) = st.leadership.take() {
                 leadership.release();

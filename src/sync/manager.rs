@@ -311,14 +311,16 @@ impl SyncManager {
     }
 
     /// Seed-compatible: syncs now (a round covers every table; `table` is checked).
+    /// A bad `table` or a closed manager rejects the promise (never throws).
     #[wasm_bindgen(js_name = fullSync, unchecked_return_type = "Promise<SyncNowResult>")]
     pub fn full_sync(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] table: JsValue,
-    ) -> Result<Promise, JsValue> {
-        check(&self.inner)?;
-        table_arg(&self.inner, &table)?;
-        Ok(self.sync_now())
+    ) -> Promise {
+        match check(&self.inner).and_then(|()| table_arg(&self.inner, &table)) {
+            Ok(_) => self.sync_now(),
+            Err(e) => Promise::reject(&e.into()),
+        }
     }
 
     /// The number of local changes not yet acknowledged by the server.

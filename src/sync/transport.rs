@@ -15,6 +15,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use super::error::message_of;
 use super::options::AuthOption;
+use crate::error::OrNetwork;
 
 /// Credentials, shared by the transport and the manager (`refreshAuth()`).
 pub(crate) struct Credentials {
@@ -95,10 +96,10 @@ impl FetchTransport {
     /// Refuses to go on after `close()` or once another tab leads.
     fn may_send(&self) -> Result<(), CoreError> {
         if self.closed.get() {
-            return Err(CoreError::Network("the sync manager is closed".into()));
+            return Err(CoreError::Closed("the sync manager is closed".into()));
         }
         if !self.leading.get() {
-            return Err(CoreError::Network(
+            return Err(CoreError::NotLeader(
                 "another tab runs the sync loop now".into(),
             ));
         }
@@ -131,16 +132,13 @@ impl Transport for FetchTransport {
         }
         let response = builder
             .body(request.body)
-            .map_err(|e| CoreError::Network(e.to_string()))?
+            .or_network()?
             .send()
             .await
-            .map_err(|e| CoreError::Network(e.to_string()))?;
+            .or_network()?;
         let status = response.status();
         let retry_after_ms = retry_after_ms(response.headers().get("retry-after"));
-        let body = response
-            .text()
-            .await
-            .map_err(|e| CoreError::Network(e.to_string()))?;
+        let body = response.text().await.or_network()?;
         // Robbed of the lead while waiting: the new leader resends (I2, I3) and pulls.
         self.may_send()?;
         Ok(TransportResponse {

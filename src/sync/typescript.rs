@@ -79,7 +79,8 @@ export interface SyncStatus {
   /** Local changes sent and not yet answered. */
   inFlight: number;
   lastSyncAt: number | null;
-  lastError: { code: SyncErrorCode | string; message: string; class: SyncErrorClass } | null;
+  /** `serverCode`: the code of the server's error body, when the server answered. */
+  lastError: { code: SyncErrorCode; message: string; class: SyncErrorClass; serverCode?: string } | null;
   online: boolean;
   progress: { pushed: number; total: number; pulled: number };
   nextRetryAt: number | null;
@@ -134,33 +135,27 @@ export interface DeadLetter {
   table: string;
   key: string | number;
   op: unknown;
-  code: string;
+  /** `poison`, `invalid_value`, `account_changed`, or the server's rejection code. */
+  code: SyncErrorCode | (string & {});
   reason: string;
   at: number;
 }
 
-/** Stable error codes (`SyncError.code`). */
-export type SyncErrorCode =
-  | 'invalid_options' | 'unknown_option' | 'invalid_db_name' | 'invalid_version' | 'invalid_schema'
-  | 'invalid_endpoint' | 'invalid_auth' | 'invalid_interval' | 'invalid_hidden_interval' | 'invalid_debounce' | 'invalid_leader_heartbeat'
-  | 'invalid_conflict' | 'invalid_batch' | 'invalid_batch_count' | 'invalid_batch_bytes' | 'invalid_client_id'
-  | 'invalid_auto_sync' | 'invalid_adopt' | 'account_changed' | 'invalid_argument' | 'manager_closed' | 'offline'
-  | 'leader_unavailable' | 'panicked' | 'callback_failed'
-  | 'network_error' | 'network' | 'server_error' | 'auth_failed' | 'upgrade_required' | 'malformed_response'
-  | 'invalid_operation' | 'not_found' | 'request_rejected' | 'storage_error'
-  | 'unknown_table' | 'unknown_index' | 'invalid_record' | 'invalid_value' | 'missing_key' | 'invalid_key' | 'key_exists'
-  | 'unique_violation' | 'database_closed' | 'schema_conflict';
-
 /** Every error idb-sync throws: a JS `Error` with `name === 'SyncError'`. */
 export interface SyncError extends Error {
   name: 'SyncError';
+  /** The stable code; the union `SyncErrorCode` is generated from the core's list. */
   code: SyncErrorCode;
   /** For `invalid_*` option errors: the option's name. */
   option?: string;
   /** For `server_error`: the HTTP status. */
   status?: number;
+  /** For `server_error`, `auth_failed` and `request_rejected`: the code of the server's
+   * error body (`rate_limited`, `token_expired`, ...; a server may send its own). */
+  serverCode?: SyncErrorCode | (string & {});
   /** For `invalid_value`: the field path of the value that cannot be synced (`meta.size`, `tags[2]`). */
   path?: string;
+  /** For `storage_error`, `unique_violation`: the browser's `DOMException`. */
   cause?: unknown;
 }
 "#;

@@ -1,7 +1,8 @@
 // End-to-end (I8 of docs/INVARIANTS.md): every public entry point of the package —
 // SyncManager, LocalDatabase, Table, WhereClause, Collection, checkServer — called
 // with wrong types, circular and very deep values throws or rejects with a coded
-// SyncError (never a trap, a panic or a plain TypeError); afterwards nothing was
+// SyncError (never a trap, a panic or a plain TypeError) — a method that returns a
+// Promise rejects it, never throws synchronously; afterwards nothing was
 // written or queued and the same manager still syncs a normal write to the real
 // server. Also a circular record no longer poisons the database across a reload.
 import { test, before, after } from 'node:test';
@@ -115,6 +116,13 @@ test('every public entry point refuses wrong types with a coded SyncError, and t
     const outcomes = await callEverythingWrongly(a, uniqueName('args-local'));
     const wrong = outcomes.filter(({ expected, outcome }) => outcome === 'ok' || outcome.name !== 'SyncError' || outcome.code !== expected);
     assert.deepEqual(wrong, [], 'each call throws or rejects with a SyncError of the expected code');
+    // A method that returns a Promise rejects it and never throws synchronously; the
+    // methods that return a value (a Table, a Collection, an unsubscribe function) throw.
+    const returnsValue = /^(sync\.(table|onChange|subscribe)\(|tasks\.(where|orderBy|offset|limit|filter)\(|where\.|all\.)/;
+    const how = outcomes.map(({ call, outcome }) => ({ call, how: outcome.how }));
+    const expectedHow = outcomes.map(({ call }) => ({ call, how: returnsValue.test(call) ? 'threw' : 'rejected' }));
+    assert.deepEqual(how, expectedHow, 'promise methods reject, value methods throw');
+    assert.ok(expectedHow.filter((c) => c.how === 'rejected').length >= 25, 'most entry points return a promise');
 
     const after = await a.evaluate(async () => ({
       records: await window.sync.table('tasks').count(),

@@ -56,7 +56,7 @@ test('an unreachable server shows a SyncError with the network code', async () =
     await page.goto(deadDemo.url);
     const serverInfo = page.locator('#server[data-state="error"]');
     await serverInfo.waitFor({ timeout: 20_000 });
-    assert.match(await serverInfo.textContent(), /does not answer \(network\)/);
+    assert.match(await serverInfo.textContent(), /does not answer \(network_error\)/);
   } finally {
     await page.close();
     await deadDemo.close();

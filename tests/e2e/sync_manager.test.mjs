@@ -286,12 +286,15 @@ test('a persistent 401 shows an auth error and stops retrying until syncNow()', 
     const status = await page.evaluate(() => window.sync.getSyncStatus());
     assert.equal(status.phase, 'error');
     assert.equal(status.lastError.class, 'auth');
+    assert.equal(status.lastError.serverCode, 'invalid_token', 'the server\'s code reaches the app');
     assert.equal(status.nextRetryAt, null);
     const before = counts.pull + counts.push;
     await new Promise((r) => setTimeout(r, 1_000));
     assert.equal(counts.pull + counts.push, before, 'no retry while blocked, even with a 200 ms interval');
     const error = await page.evaluate(() => window.sync.syncNow().then(() => 'resolved', (e) => e.code));
     assert.equal(error, 'auth_failed');
+    const serverCode = await page.evaluate(() => window.sync.syncNow().then(() => 'resolved', (e) => e.serverCode));
+    assert.equal(serverCode, 'invalid_token');
     assert.ok(counts.pull + counts.push > before, 'syncNow() tried again');
     await page.evaluate(() => window.sync.close());
   } finally {

@@ -93,6 +93,15 @@ export async function example(token: string): Promise<void> {
     const error = e as SyncError;
     const code: SyncErrorCode = error.code;
     if (code === 'offline' || code === 'auth_failed' || error.name === 'SyncError') void error.message;
+    // The union is generated from the core's list: server codes are in it, and the
+    // old second name of the network failure is not.
+    const limited: SyncErrorCode[] = ['rate_limited', 'payload_too_large', 'token_expired', 'network_error'];
+    // @ts-expect-error: `network` is not a code (one name per failure: `network_error`)
+    const old: SyncErrorCode = 'network';
+    // @ts-expect-error: `callback_failed` was never produced
+    const never: SyncErrorCode = 'callback_failed';
+    const server: string | undefined = error.serverCode;
+    void [limited, old, never, server];
   }
   sync.close();
 }

@@ -21,7 +21,7 @@ pub enum LocalDataChoice {
 }
 
 /// The dead-letter code of a change set aside by [`LocalDataChoice::Keep`].
-pub const ACCOUNT_CHANGED: &str = "account_changed";
+pub const ACCOUNT_CHANGED: &str = crate::ErrorCode::AccountChanged.as_str();
 
 /// Applies the app's decision, atomically; the next round pulls the new account's
 /// data from scratch and records the new account.

@@ -24,7 +24,7 @@ use crate::error::SyncError;
 pub const STRIKES: u32 = 3;
 
 /// The dead-letter code of a mutation isolated this way.
-pub const POISON_CODE: &str = "poison";
+pub const POISON_CODE: &str = crate::ErrorCode::Poison.as_str();
 
 /// True if `error` may be caused by the request's content (so it counts as a strike).
 pub fn counts(error: &SyncError) -> bool {

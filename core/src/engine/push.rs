@@ -35,7 +35,7 @@ pub(super) fn http_error(response: &TransportResponse) -> SyncError {
         ),
     };
     match response.status {
-        401 | 403 => SyncError::Auth(message),
+        401 | 403 => SyncError::Unauthorized { code, message },
         409 if code == "account_changed" => SyncError::AccountChanged(message),
         426 => SyncError::UpgradeRequired(message),
         status => SyncError::Server {
@@ -247,5 +247,41 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
                 Ok(())
             })
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::http_error;
+    use crate::error::SyncError;
+    use crate::ports::TransportResponse;
+    use crate::ErrorCode;
+
+    fn answer(status: u16, code: &str) -> SyncError {
+        http_error(&TransportResponse {
+            status,
+            retry_after_ms: Some(2_000),
+            body: format!(r#"{{"error":{{"code":"{code}","message":"m"}}}}"#),
+        })
+    }
+
+    /// The server's code reaches the app (`serverCode`) next to the package's code.
+    #[test]
+    fn an_http_error_keeps_the_servers_code() {
+        let cases = [
+            (401, "token_expired", ErrorCode::AuthFailed),
+            (403, "invalid_token", ErrorCode::AuthFailed),
+            (429, "rate_limited", ErrorCode::ServerError),
+            (413, "payload_too_large", ErrorCode::ServerError),
+            (503, "database_unavailable", ErrorCode::ServerError),
+        ];
+        for (status, code, expected) in cases {
+            let error = answer(status, code);
+            assert_eq!(error.error_code(), expected, "{status} {code}");
+            assert_eq!(error.server_code(), Some(code), "{status} {code}");
+            assert!(ErrorCode::parse(code).is_some(), "{code} is in the list");
+        }
+        assert_eq!(answer(429, "rate_limited").retry_after_ms(), Some(2_000));
+        assert_eq!(answer(426, "upgrade_required").server_code(), None);
     }
 }

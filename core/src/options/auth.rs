@@ -2,6 +2,7 @@
 //! wasm side) or `{ apiKey }`, exactly one of the two.
 
 use super::{path, FunctionId, OptionError, OptionValue};
+use crate::ErrorCode;
 
 /// How requests are authenticated.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -23,7 +24,7 @@ pub(crate) fn auth(v: &OptionValue) -> Result<AuthOption, OptionError> {
     if v.is_absent() {
         return Ok(AuthOption::None);
     }
-    let bad = |option: String| OptionError::new("invalid_auth", option, EXPECTED);
+    let bad = |option: String| OptionError::new(ErrorCode::InvalidAuth, option, EXPECTED);
     if !v.is_object() {
         return Err(bad("auth".into()));
     }

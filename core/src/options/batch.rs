@@ -2,6 +2,7 @@
 
 use super::{path, OptionError, OptionValue};
 use crate::outbox::BatchLimits;
+use crate::ErrorCode;
 
 /// The most mutations one request may carry.
 const MAX_COUNT: f64 = 10_000.0;
@@ -16,15 +17,15 @@ pub(crate) fn batch(v: &OptionValue) -> Result<BatchLimits, OptionError> {
     }
     if !v.is_object() {
         return Err(OptionError::new(
-            "invalid_batch",
+            ErrorCode::InvalidBatch,
             "batch",
             "expected { maxCount, maxBytes }",
         ));
     }
-    if let Some(n) = whole(v, "maxCount", "invalid_batch_count", MAX_COUNT)? {
+    if let Some(n) = whole(v, "maxCount", ErrorCode::InvalidBatchCount, MAX_COUNT)? {
         limits.max_count = n;
     }
-    if let Some(n) = whole(v, "maxBytes", "invalid_batch_bytes", MAX_BYTES)? {
+    if let Some(n) = whole(v, "maxBytes", ErrorCode::InvalidBatchBytes, MAX_BYTES)? {
         limits.max_bytes = n;
     }
     Ok(limits)
@@ -34,7 +35,7 @@ pub(crate) fn batch(v: &OptionValue) -> Result<BatchLimits, OptionError> {
 fn whole(
     batch: &OptionValue,
     name: &str,
-    code: &'static str,
+    code: ErrorCode,
     max: f64,
 ) -> Result<Option<usize>, OptionError> {
     let v = batch.get(name);

@@ -2,6 +2,7 @@
 //! per-table overrides. At most one function per manager (it becomes the resolver);
 //! `tables` may only name tables of the schema.
 
+use crate::ErrorCode;
 use std::collections::BTreeMap;
 
 use super::{path, FunctionId, OptionError, OptionValue};
@@ -49,7 +50,7 @@ pub(crate) fn conflict(
     }
     if !v.is_object() {
         return Err(OptionError::new(
-            "invalid_conflict",
+            ErrorCode::InvalidConflict,
             "conflict",
             format!("expected {POLICIES}, or {{ default, tables }}"),
         ));
@@ -65,7 +66,7 @@ pub(crate) fn conflict(
     if !per_table.is_absent() {
         let entries = per_table.entries().ok_or_else(|| {
             OptionError::new(
-                "invalid_conflict",
+                ErrorCode::InvalidConflict,
                 path("conflict", "tables"),
                 "`tables` must map table names to policies",
             )
@@ -74,7 +75,7 @@ pub(crate) fn conflict(
             let option = path("conflict.tables", &table);
             if !schema.contains_key(table.as_ref()) {
                 return Err(OptionError::new(
-                    "invalid_conflict",
+                    ErrorCode::InvalidConflict,
                     option,
                     format!("table `{table}` is not in the schema"),
                 ));
@@ -99,7 +100,7 @@ fn policy(
     if let OptionValue::Function(f) = v {
         if resolver.is_some_and(|r| r != *f) {
             return Err(OptionError::new(
-                "invalid_conflict",
+                ErrorCode::InvalidConflict,
                 option,
                 "only one conflict function per manager",
             ));
@@ -107,7 +108,11 @@ fn policy(
         *resolver = Some(*f);
         return Ok(ConflictPolicy::Custom);
     }
-    v.as_str()
-        .and_then(named)
-        .ok_or_else(|| OptionError::new("invalid_conflict", option, format!("expected {POLICIES}")))
+    v.as_str().and_then(named).ok_or_else(|| {
+        OptionError::new(
+            ErrorCode::InvalidConflict,
+            option,
+            format!("expected {POLICIES}"),
+        )
+    })
 }

@@ -4,6 +4,7 @@
 //! answers one code per option and refuses what cannot sync (an empty schema,
 //! auto-increment or compound keys).
 
+use crate::ErrorCode;
 use std::collections::BTreeMap;
 
 use super::{path, OptionError, OptionValue};
@@ -30,9 +31,9 @@ pub(crate) enum Caller {
 }
 
 impl Caller {
-    fn code(self, own: &'static str) -> &'static str {
+    fn code(self, own: ErrorCode) -> ErrorCode {
         match self {
-            Caller::LocalDatabase => "invalid_argument",
+            Caller::LocalDatabase => ErrorCode::InvalidArgument,
             Caller::SyncManager => own,
         }
     }
@@ -43,7 +44,7 @@ impl Caller {
 pub fn database_options(options: &OptionValue) -> Result<DatabaseOptions, OptionError> {
     if !options.is_object() {
         return Err(OptionError::new(
-            "invalid_argument",
+            ErrorCode::InvalidArgument,
             "options",
             "expected { dbName, version, schema }",
         ));
@@ -71,7 +72,7 @@ fn name(v: &OptionValue, caller: Caller) -> Result<String, OptionError> {
     match v.as_str() {
         Some(s) if !s.is_empty() && s.len() <= limit => Ok(s.to_owned()),
         _ => Err(OptionError::new(
-            caller.code("invalid_db_name"),
+            caller.code(ErrorCode::InvalidDbName),
             "dbName",
             match caller {
                 Caller::LocalDatabase => "expected a non-empty string".to_owned(),
@@ -97,7 +98,7 @@ fn version(v: &OptionValue, caller: Caller) -> Result<u32, OptionError> {
     match v.as_f64() {
         Some(n) if n >= 1.0 && n.fract() == 0.0 && n <= MAX_VERSION => Ok(n as u32),
         _ => Err(OptionError::new(
-            caller.code("invalid_version"),
+            caller.code(ErrorCode::InvalidVersion),
             "version",
             "expected a positive integer",
         )),
@@ -105,7 +106,7 @@ fn version(v: &OptionValue, caller: Caller) -> Result<u32, OptionError> {
 }
 
 fn schema(v: &OptionValue, caller: Caller) -> Result<DatabaseSchema, OptionError> {
-    let code = caller.code("invalid_schema");
+    let code = caller.code(ErrorCode::InvalidSchema);
     let shape_ok = match caller {
         Caller::LocalDatabase => v.is_object(),
         Caller::SyncManager => matches!(v, OptionValue::Object(_)),
@@ -144,7 +145,7 @@ fn schema(v: &OptionValue, caller: Caller) -> Result<DatabaseSchema, OptionError
 
 /// The schema parser's refusal, about one table (`schema.<table>`).
 fn refused(e: SchemaError) -> OptionError {
-    let code = e.code();
+    let code = e.error_code();
     match e {
         SchemaError::Invalid { table, reason } | SchemaError::Conflict { table, reason } => {
             OptionError::new(code, path("schema", &table), reason)

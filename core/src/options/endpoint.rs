@@ -1,6 +1,7 @@
 //! `endpoint`: the sync server's http(s) base URL, without trailing slashes.
 
 use super::{OptionError, OptionValue};
+use crate::ErrorCode;
 
 /// The base URL the requests go to (`<endpoint>/v1/...`).
 pub(crate) fn endpoint(v: &OptionValue) -> Result<String, OptionError> {
@@ -11,7 +12,7 @@ pub(crate) fn endpoint(v: &OptionValue) -> Result<String, OptionError> {
         .unwrap_or("");
     if host.is_empty() || host.contains(char::is_whitespace) {
         return Err(OptionError::new(
-            "invalid_endpoint",
+            ErrorCode::InvalidEndpoint,
             "endpoint",
             "expected the sync server's http(s) base URL",
         ));

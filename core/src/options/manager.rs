@@ -11,6 +11,7 @@ use super::timing::{leader_heartbeat, scheduler};
 use super::{OptionError, OptionValue};
 use crate::outbox::{AdoptMode, BatchLimits};
 use crate::sync_loop::SchedulerConfig;
+use crate::ErrorCode;
 
 /// Every option `SyncManager.open` knows; any other key is `unknown_option`.
 pub const KNOWN_OPTIONS: &[&str] = &[
@@ -58,7 +59,7 @@ pub struct ManagerOptions {
 pub fn manager_options(options: &OptionValue) -> Result<ManagerOptions, OptionError> {
     let entries = options.entries().ok_or_else(|| {
         OptionError::new(
-            "invalid_options",
+            ErrorCode::InvalidOptions,
             "options",
             "expected { dbName, schema, endpoint, ... }",
         )
@@ -68,7 +69,7 @@ pub fn manager_options(options: &OptionValue) -> Result<ManagerOptions, OptionEr
         .find(|(key, _)| !KNOWN_OPTIONS.contains(&key.as_ref()))
     {
         return Err(OptionError::new(
-            "unknown_option",
+            ErrorCode::UnknownOption,
             key.as_ref(),
             format!(
                 "unknown option `{key}` (known: {})",

@@ -33,6 +33,7 @@ pub use manager::{manager_options, ManagerOptions, KNOWN_OPTIONS};
 pub use value::{FunctionId, OptionValue};
 
 use crate::schema::SchemaError;
+use crate::ErrorCode;
 
 /// Why an options object was refused: a stable `code` (`invalid_endpoint`,
 /// `unknown_option`, ...), the `option` at fault (a path, see the module docs) and
@@ -41,7 +42,7 @@ use crate::schema::SchemaError;
 #[error("invalid option `{option}`: {reason}")]
 pub struct OptionError {
     /// The stable code, shown to JavaScript as `error.code`.
-    pub code: &'static str,
+    pub code: ErrorCode,
     /// The option at fault, as a path (`batch.maxCount`), shown as `error.option`.
     pub option: String,
     /// What is wrong.
@@ -50,7 +51,7 @@ pub struct OptionError {
 
 impl OptionError {
     /// An error of `code` about `option`.
-    pub fn new(code: &'static str, option: impl Into<String>, reason: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, option: impl Into<String>, reason: impl Into<String>) -> Self {
         OptionError {
             code,
             option: option.into(),
@@ -62,7 +63,7 @@ impl OptionError {
     /// table, `schema.<table>`): `LocalDatabase.open` throws it as it always has.
     pub fn schema_error(&self) -> Option<SchemaError> {
         let table = self.option.strip_prefix("schema.")?;
-        (self.code == "invalid_schema").then(|| SchemaError::Invalid {
+        (self.code == ErrorCode::InvalidSchema).then(|| SchemaError::Invalid {
             table: table.to_owned(),
             reason: self.reason.clone(),
         })

@@ -2,6 +2,7 @@
 
 use super::{OptionError, OptionValue};
 use crate::outbox::AdoptMode;
+use crate::ErrorCode;
 
 /// `clientId` may not be given: a chosen id is reused by a fresh database and its
 /// writes are lost (docs/INVARIANTS.md, I11).
@@ -10,7 +11,7 @@ pub(crate) fn client_id(v: &OptionValue) -> Result<(), OptionError> {
         return Ok(());
     }
     Err(OptionError::new(
-        "invalid_client_id",
+        ErrorCode::InvalidClientId,
         "clientId",
         "the client id is minted by idb-sync for each database and cannot be set",
     ))
@@ -21,8 +22,9 @@ pub(crate) fn auto_sync(v: &OptionValue) -> Result<bool, OptionError> {
     if v.is_absent() {
         return Ok(true);
     }
-    v.as_bool()
-        .ok_or_else(|| OptionError::new("invalid_auto_sync", "autoSync", "expected a boolean"))
+    v.as_bool().ok_or_else(|| {
+        OptionError::new(ErrorCode::InvalidAutoSync, "autoSync", "expected a boolean")
+    })
 }
 
 /// `adopt`: `'push'` (default), `'pull'` or `'none'` (see `docs/STORAGE.md`).
@@ -32,7 +34,7 @@ pub(crate) fn adopt(v: &OptionValue) -> Result<AdoptMode, OptionError> {
     }
     v.as_str().and_then(AdoptMode::parse).ok_or_else(|| {
         OptionError::new(
-            "invalid_adopt",
+            ErrorCode::InvalidAdopt,
             "adopt",
             "expected 'push', 'pull' or 'none'",
         )

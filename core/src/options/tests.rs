@@ -136,7 +136,11 @@ fn every_invalid_manager_option_names_its_code_and_key() {
     for (name, input, code, option) in cases {
         match manager_options(&input) {
             Ok(_) => panic!("{name}: accepted"),
-            Err(e) => assert_eq!((e.code, e.option.as_str()), (code, option), "{name}: {e}"),
+            Err(e) => assert_eq!(
+                (e.code.as_str(), e.option.as_str()),
+                (code, option),
+                "{name}: {e}"
+            ),
         }
     }
 }
@@ -270,7 +274,11 @@ fn local_database_options_keep_their_own_codes() {
     for (name, input, code, option) in refused {
         match database_options(&input) {
             Ok(_) => panic!("{name}: accepted"),
-            Err(e) => assert_eq!((e.code, e.option.as_str()), (code, option), "{name}: {e}"),
+            Err(e) => assert_eq!(
+                (e.code.as_str(), e.option.as_str()),
+                (code, option),
+                "{name}: {e}"
+            ),
         }
     }
     // A Dexie syntax error is thrown as the schema parser's error, as it always was.

@@ -3,6 +3,7 @@
 
 use super::{OptionError, OptionValue};
 use crate::sync_loop::SchedulerConfig;
+use crate::ErrorCode;
 
 /// The longest period accepted: one day.
 const MAX_MS: f64 = 24.0 * 3_600_000.0;
@@ -18,15 +19,26 @@ pub(crate) fn scheduler(options: &OptionValue) -> Result<SchedulerConfig, Option
     let interval_ms = if interval.as_bool() == Some(false) || interval.as_f64() == Some(0.0) {
         None
     } else {
-        millis(interval, "interval", "invalid_interval", MIN_PERIOD_MS)?.or(defaults.interval_ms)
+        millis(
+            interval,
+            "interval",
+            ErrorCode::InvalidInterval,
+            MIN_PERIOD_MS,
+        )?
+        .or(defaults.interval_ms)
     };
     let hidden_interval_ms = millis(
         options.get("hiddenInterval"),
         "hiddenInterval",
-        "invalid_hidden_interval",
+        ErrorCode::InvalidHiddenInterval,
         MIN_PERIOD_MS,
     )?;
-    let debounce_ms = millis(options.get("debounce"), "debounce", "invalid_debounce", 0.0)?;
+    let debounce_ms = millis(
+        options.get("debounce"),
+        "debounce",
+        ErrorCode::InvalidDebounce,
+        0.0,
+    )?;
     Ok(SchedulerConfig {
         interval_ms,
         hidden_interval_ms: hidden_interval_ms.unwrap_or(defaults.hidden_interval_ms),
@@ -41,7 +53,7 @@ pub(crate) fn leader_heartbeat(v: &OptionValue) -> Result<Option<u64>, OptionErr
     millis(
         v,
         "leaderHeartbeat",
-        "invalid_leader_heartbeat",
+        ErrorCode::InvalidLeaderHeartbeat,
         MIN_PERIOD_MS,
     )
 }
@@ -50,7 +62,7 @@ pub(crate) fn leader_heartbeat(v: &OptionValue) -> Result<Option<u64>, OptionErr
 fn millis(
     v: &OptionValue,
     option: &str,
-    code: &'static str,
+    code: ErrorCode,
     min: f64,
 ) -> Result<Option<u64>, OptionError> {
     if v.is_absent() {

@@ -19,7 +19,7 @@ use crate::record::{Op, Record};
 use crate::value::{encode_fields, ArrayItems, Shape, Step, Text, ValueError, ValueSource};
 
 /// The dead-letter code of a change set aside this way.
-pub const INVALID_VALUE: &str = "invalid_value";
+pub const INVALID_VALUE: &str = crate::ErrorCode::InvalidValue.as_str();
 
 /// A value source that hides some top-level fields of the object it wraps.
 #[derive(Clone)]

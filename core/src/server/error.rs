@@ -1,6 +1,7 @@
 //! Errors of the server rules, each with its HTTP status and stable code.
 
 use crate::protocol::ErrorBody;
+use crate::ErrorCode;
 
 /// A request the server answers with an HTTP error.
 #[non_exhaustive]
@@ -48,14 +49,19 @@ impl ServerError {
 
     /// The stable error code of the JSON body.
     pub fn code(&self) -> &'static str {
+        self.error_code().as_str()
+    }
+
+    /// The code in the package's one vocabulary (`crate::ErrorCode`).
+    pub fn error_code(&self) -> ErrorCode {
         match self {
-            ServerError::BadRequest(_) => "bad_request",
-            ServerError::BadCursor(_) => "bad_cursor",
-            ServerError::UpgradeRequired(_) => "upgrade_required",
-            ServerError::PayloadTooLarge(_) => "payload_too_large",
-            ServerError::AccountChanged { .. } => "account_changed",
-            ServerError::ClientIdReused(_) => "client_id_reused",
-            ServerError::Store(_) => "internal",
+            ServerError::BadRequest(_) => ErrorCode::BadRequest,
+            ServerError::BadCursor(_) => ErrorCode::BadCursor,
+            ServerError::UpgradeRequired(_) => ErrorCode::UpgradeRequired,
+            ServerError::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
+            ServerError::AccountChanged { .. } => ErrorCode::AccountChanged,
+            ServerError::ClientIdReused(_) => ErrorCode::ClientIdReused,
+            ServerError::Store(_) => ErrorCode::Internal,
         }
     }
 

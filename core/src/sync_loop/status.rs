@@ -36,6 +36,11 @@ pub struct StatusError {
     /// How the loop reacts: `transient` (retrying), `auth` (waiting for a new token
     /// or `syncNow()`), `fatal` (waiting for `syncNow()`), `rejected`.
     pub class: ErrorClass,
+    /// The code of the server's error body when the server answered
+    /// (`rate_limited`, `token_expired`, ...: [`SyncError::server_code`]); shown as
+    /// `lastError.serverCode` and as `serverCode` on the `syncNow()` rejection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_code: Option<String>,
 }
 
 impl From<&SyncError> for StatusError {
@@ -44,6 +49,7 @@ impl From<&SyncError> for StatusError {
             code: error.code().to_owned(),
             message: error.to_string(),
             class: error.class(),
+            server_code: error.server_code().map(str::to_owned),
         }
     }
 }

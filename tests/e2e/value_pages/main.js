@@ -55,15 +55,22 @@ window.refusedValues = () => {
 
 /**
  * Runs `fn` and describes what happened: `'ok'`, or the thrown/rejected error's
- * `{ name, code, message, path }` (a trap shows as `name: 'RuntimeError'`).
+ * `{ name, code, message, path, how }` (a trap shows as `name: 'RuntimeError'`);
+ * `how` is `'threw'` (synchronously) or `'rejected'` (a promise the call returned).
  */
 window.outcome = async (fn) => {
+  const describe = (e, how) => ({ name: e?.name, code: e?.code, message: String(e?.message ?? e), path: e?.path, how });
+  let result;
   try {
-    const result = fn();
+    result = fn();
+  } catch (e) {
+    return describe(e, 'threw');
+  }
+  try {
     if (result && typeof result.then === 'function') await result;
     return 'ok';
   } catch (e) {
-    return { name: e?.name, code: e?.code, message: String(e?.message ?? e), path: e?.path };
+    return describe(e, 'rejected');
   }
 };
 
