@@ -1,6 +1,6 @@
 //! `SyncManager`: the class apps import. A thin wrapper over [`Inner`] — opening,
 //! the seed-compatible methods, status and subscriptions, conflicts and dead letters.
-//! The loop itself is in [`super::inner`].
+//! The loop itself is in [`super::inner`] (an executor of the core's tab machine).
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -9,19 +9,23 @@ use idb_sync_core::conflict::ManualChoice;
 use idb_sync_core::engine::{self, EngineConfig};
 use idb_sync_core::outbox::{AdoptMode, AdoptTiming};
 use idb_sync_core::ports::Storage;
-use idb_sync_core::sync_loop::{Scheduler, SchedulerConfig, SyncStatus};
+use idb_sync_core::sync_loop::tabs::Heartbeat;
+use idb_sync_core::sync_loop::{Scheduler, SchedulerConfig, SyncStatus, Tabs};
 use idb_sync_core::RecordId;
 use js_sys::{Array, Function, Promise};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
+use super::clock::monotonic_ms;
 use super::clock::{now_ms, BrowserClock};
 use super::counts;
+use super::election::Leadership;
 use super::error::ManagerError;
-use super::inner::{install_panic_hook, panicked, to_js, Inner, Parts, State};
-use super::leader::{Heartbeat, Leadership};
+use super::inner::{Inner, Parts};
 use super::options;
+use super::panic::{install_panic_hook, panicked};
 use super::resolver::JsResolver;
+use super::status::to_js;
 use super::transport::{Credentials, FetchTransport};
 use super::triggers;
 use crate::args;
@@ -170,12 +174,15 @@ impl SyncManager {
             batch: opts.batch,
             ..EngineConfig::default()
         };
-        let state = State::new(
+        let mut tabs = Tabs::new(
             scheduler,
             SyncStatus::new(online),
             opts.auto_sync,
             heartbeat,
+            uuid::Uuid::now_v7().to_string(),
+            monotonic_ms(),
         );
+        tabs.set_adopt_after_pull(adopt_after_pull);
         let resolver = JsResolver(opts.conflict.resolver);
         let parts = Parts {
             db,
@@ -183,14 +190,12 @@ impl SyncManager {
             credentials,
             closed,
             leading,
-            heartbeat,
             client_id,
             resolver,
             config,
-            state,
+            tabs,
         };
         let inner = Inner::new(parts);
-        inner.adopt_after_pull.set(adopt_after_pull);
         inner.wire();
         let weak = Rc::downgrade(&inner);
         let (leadership, leads) = Leadership::join(inner.storage.name(), move |leads| {
@@ -203,13 +208,7 @@ impl SyncManager {
             }
         })
         .await;
-        inner.state.borrow_mut().leadership = Some(Rc::new(leadership));
-        if leads {
-            inner.became_leader();
-        } else {
-            inner.refresh_counts();
-            inner.greet();
-        }
+        inner.joined(leadership, leads);
         Ok(SyncManager { inner })
     }
 
@@ -232,7 +231,7 @@ impl SyncManager {
     /// leader robbed while frozen follows again.
     #[wasm_bindgen(getter, js_name = isLeader)]
     pub fn is_leader(&self) -> bool {
-        self.inner.state.borrow().leader
+        self.inner.tabs.borrow().is_leader()
     }
 
     /// A table of the schema (Dexie-style API: `add`, `put`, `update`, `where`, ...).
@@ -353,23 +352,14 @@ impl SyncManager {
 
     fn set_auto_sync(&self, on: bool) -> Result<(), JsValue> {
         check(&self.inner)?;
-        {
-            let mut st = self.inner.state.borrow_mut();
-            st.wants_auto = on;
-            if on {
-                st.scheduler.start();
-            } else {
-                st.scheduler.stop();
-            }
-        }
-        self.inner.pump();
+        self.inner.set_auto(on);
         Ok(())
     }
 
     /// The current status.
     #[wasm_bindgen(js_name = getSyncStatus, unchecked_return_type = "SyncStatus")]
     pub fn get_sync_status(&self) -> JsValue {
-        to_js(&self.inner.state.borrow().status)
+        to_js(self.inner.tabs.borrow().status())
     }
 
     /// Calls `listener(status)` after every status change (in every tab); returns a
@@ -380,11 +370,11 @@ impl SyncManager {
         #[wasm_bindgen(unchecked_param_type = "(status: SyncStatus) => void")] listener: JsValue,
     ) -> Result<Function, JsValue> {
         let listener = args::function(&listener, "listener").map_err(ManagerError::from)?;
-        let id = self.inner.subscribe(listener);
+        let id = self.inner.subscribers.subscribe(listener);
         let weak = Rc::downgrade(&self.inner);
         Ok(Closure::once_into_js(move || {
             if let Some(inner) = weak.upgrade() {
-                inner.unsubscribe(id);
+                inner.subscribers.unsubscribe(id);
             }
         })
         .unchecked_into())
@@ -651,7 +641,7 @@ async fn adopt_at_open(
         AdoptTiming::Never => Ok(false),
         AdoptTiming::AfterFirstPull => Ok(true),
         AdoptTiming::Now => {
-            super::inner::report_adoption(storage.adopt_unsynced().await?);
+            super::round::report_adoption(storage.adopt_unsynced().await?);
             Ok(false)
         }
     }
