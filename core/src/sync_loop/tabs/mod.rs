@@ -12,27 +12,25 @@
 //! outcome with the term it started in, and a round of an old term changes nothing —
 //! so a robbed or closed tab never writes a status or answers a call for it.
 
+mod app;
+mod calls;
 mod heartbeat;
 mod message;
+mod round;
 #[cfg(test)]
 mod tests;
 
 pub use heartbeat::{Heartbeat, Watch};
 pub use message::{Answer, Effect, Message, Rejection, WaiterId};
 
-use crate::engine::RoundReport;
-use crate::error::SyncError;
-use crate::sync_loop::{
-    Blocked, Decision, IdleReason, OutboxCounts, RoundProgress, Scheduler, StatusError,
-    SyncNowResult, SyncStatus,
-};
+use calls::{refusal, settle_err, LOST_LEAD};
+
+use crate::sync_loop::{Scheduler, StatusError, SyncNowResult, SyncStatus};
 use crate::ErrorClass;
 
 /// How long a follower waits for the leader's answer to a relayed `syncNow()`, ms.
 pub const CALL_TIMEOUT_MS: u64 = 60_000;
 
-const NO_ANSWER: &str = "the tab that runs the sync loop did not answer within 60 s";
-const LOST_LEAD: &str = "the tab that ran the sync loop lost the lead before its round; try again";
 const ROBBED: &str = "idb-sync: another tab took over the sync loop";
 
 /// The wall-clock and monotonic time of an input.
@@ -224,192 +222,6 @@ impl Tabs {
         effects
     }
 
-    /// `syncNow()` of this tab, settled later through `waiter`. `online`: the
-    /// browser's `navigator.onLine` (a follower asks the leader only when online).
-    pub fn sync_now(&mut self, waiter: WaiterId, online: bool) -> Vec<Effect> {
-        let mut effects = Vec::new();
-        if self.closed {
-            effects.push(settle_err(waiter, Rejection::Closed));
-        } else if self.leader {
-            self.wait_for_round(waiter, &mut effects, true);
-        } else {
-            self.call_leader(waiter, online, &mut effects);
-        }
-        effects
-    }
-
-    /// Asks the scheduler for a round for `waiter` (after an auth block the cached
-    /// token is forgotten first, so that `getToken()` is asked again).
-    fn wait_for_round(&mut self, waiter: WaiterId, effects: &mut Vec<Effect>, pump: bool) {
-        match self.request_round(effects) {
-            Ok(ticket) => {
-                self.waiters.push((ticket, waiter));
-                if pump {
-                    effects.push(Effect::Pump);
-                }
-            }
-            Err(reason) => effects.push(settle_err(waiter, refusal(reason))),
-        }
-    }
-
-    fn request_round(&mut self, effects: &mut Vec<Effect>) -> Result<u64, IdleReason> {
-        if self.scheduler.blocked() == Some(Blocked::Auth) {
-            effects.push(Effect::ForgetCredentials);
-        }
-        self.scheduler.request_sync_now()
-    }
-
-    /// A follower's `syncNow()`: asks the leader, which answers with its next round.
-    fn call_leader(&mut self, waiter: WaiterId, online: bool, effects: &mut Vec<Effect>) {
-        if !online {
-            effects.push(settle_err(waiter, Rejection::Offline));
-            return;
-        }
-        self.next_call += 1;
-        let id = format!("{}:{}", self.call_prefix, self.next_call);
-        self.calls.push(Call {
-            id: id.clone(),
-            waiter,
-        });
-        effects.push(Effect::ArmCallTimer {
-            call: id.clone(),
-            after_ms: CALL_TIMEOUT_MS,
-        });
-        effects.push(Effect::Post(Message::SyncNow { id }));
-    }
-
-    /// The timeout of relayed call `call` fired: the leader did not answer.
-    pub fn timed_out(&mut self, call: &str) -> Vec<Effect> {
-        let error = Rejection::LeaderUnavailable(NO_ANSWER);
-        self.answer_call(call, Err(error))
-    }
-
-    fn answer_call(&mut self, id: &str, answer: Answer) -> Vec<Effect> {
-        let Some(at) = self.calls.iter().position(|c| c.id == id) else {
-            return Vec::new();
-        };
-        let call = self.calls.remove(at);
-        vec![
-            Effect::StopCallTimer { call: call.id },
-            Effect::Settle {
-                waiter: call.waiter,
-                answer,
-            },
-        ]
-    }
-
-    /// Decides what the loop does at `now` (after [`Effect::Pump`] and the loop's
-    /// timer): start a round, arm the timer, or idle.
-    pub fn pump(&mut self, now: u64) -> Vec<Effect> {
-        if self.frozen {
-            return Vec::new(); // decided again on resume
-        }
-        if !self.leader || self.closed {
-            return vec![Effect::StopLoopTimer];
-        }
-        match self.scheduler.decide(now) {
-            Decision::RunNow => {
-                let round = self.scheduler.round_started(now);
-                vec![
-                    Effect::StopLoopTimer,
-                    Effect::RunRound {
-                        round,
-                        term: self.term,
-                    },
-                ]
-            }
-            Decision::SleepUntil(at) => vec![Effect::ArmLoopTimer {
-                after_ms: at.saturating_sub(now),
-            }],
-            Decision::Busy => Vec::new(),
-            Decision::Idle(_) => vec![Effect::StopLoopTimer],
-        }
-    }
-
-    /// Whether a round of `term` still counts (its tab still leads in that term).
-    pub fn in_term(&self, term: u64) -> bool {
-        self.term == term && self.leader && !self.closed
-    }
-
-    /// Round of `term` starts (the lead verified) with these counts: the status says
-    /// so. False (and nothing changes) when the term is over.
-    pub fn round_starting(&mut self, term: u64, counts: Option<OutboxCounts>) -> bool {
-        if !self.in_term(term) {
-            return false;
-        }
-        if let Some(counts) = counts {
-            self.status.set_counts(counts);
-        }
-        let total = self.status.pending + self.status.in_flight;
-        self.status.round_started(total);
-        true
-    }
-
-    /// The running round made progress; true when the status changed (publish).
-    pub fn round_progress(&mut self, step: RoundProgress) -> bool {
-        if !self.leader || self.closed {
-            return false; // an abandoned round
-        }
-        self.status.round_progress(step);
-        true
-    }
-
-    /// Round `round` of `term` ended at `now` with `result` (and these counts read
-    /// after it; `random` for the backoff's jitter). It answers the waiters whose
-    /// ticket it covers. A round of an old term changes nothing.
-    pub fn round_finished(
-        &mut self,
-        term: u64,
-        round: u64,
-        counts: Option<OutboxCounts>,
-        result: Result<&RoundReport, &SyncError>,
-        now: u64,
-        random: u64,
-    ) -> Vec<Effect> {
-        if !self.in_term(term) {
-            return Vec::new();
-        }
-        if let Some(counts) = counts {
-            self.status.set_counts(counts);
-        }
-        let answer = match result {
-            Ok(report) => {
-                let more = report.sent > 0 && self.status.pending > 0;
-                self.scheduler.round_succeeded(now, more);
-                self.status.round_succeeded(now, report);
-                Ok(SyncNowResult::from(report))
-            }
-            Err(error) => {
-                let next = self.scheduler.round_failed(now, error, random);
-                self.status.round_failed(error, next);
-                Err(Rejection::Failed(StatusError::from(error)))
-            }
-        };
-        let mut effects = Vec::new();
-        let (done, rest) = std::mem::take(&mut self.waiters)
-            .into_iter()
-            .partition::<Vec<_>, _>(|(ticket, _)| *ticket <= round);
-        self.waiters = rest;
-        for (_, waiter) in done {
-            let answer = answer.clone();
-            effects.push(Effect::Settle { waiter, answer });
-        }
-        let (done, rest) = std::mem::take(&mut self.remote)
-            .into_iter()
-            .partition::<Vec<_>, _>(|(ticket, _)| *ticket <= round);
-        self.remote = rest;
-        for (_, id) in done {
-            let answer = answer.clone();
-            effects.push(Effect::Answer { id, answer });
-        }
-        effects.push(Effect::Publish);
-        if answer.is_ok() && std::mem::take(&mut self.adopt_after_pull) {
-            effects.push(Effect::AdoptRows);
-        }
-        effects.push(Effect::Pump);
-        effects
-    }
-
     /// A message from another tab, heard at `now`.
     pub fn message(&mut self, message: Message, now: Now) -> Vec<Effect> {
         if self.closed {
@@ -490,92 +302,6 @@ impl Tabs {
         !self.leader && !self.closed && self.watch.last_heard() <= since
     }
 
-    /// A local write at `now` (in this tab or another, or a decision that queued
-    /// something).
-    pub fn local_write(&mut self, now: u64) -> Vec<Effect> {
-        if self.closed {
-            return Vec::new();
-        }
-        self.scheduler.local_write(now);
-        vec![Effect::RefreshCounts, Effect::Pump]
-    }
-
-    /// Something this tab changed in the outbox outside the table API (a conflict or
-    /// dead-letter decision): the leader syncs soon; a follower tells the leader.
-    pub fn poke(&mut self, now: u64) -> Vec<Effect> {
-        if self.leader {
-            self.local_write(now)
-        } else {
-            vec![Effect::Post(Message::Poke), Effect::RefreshCounts]
-        }
-    }
-
-    /// New credentials: forget the cached token and end an auth block (in the leader,
-    /// wherever this is called).
-    pub fn credentials_changed(&mut self) -> Vec<Effect> {
-        self.scheduler.credentials_changed();
-        let next = if self.leader {
-            Effect::Pump
-        } else {
-            Effect::Post(Message::Reauth)
-        };
-        vec![Effect::ForgetCredentials, next]
-    }
-
-    /// The app decided what to do after `account_changed`: a round runs at once, in
-    /// the leader tab (a follower asks it, as the relayed call `<client_id>:account-resolved`
-    /// that nobody waits for).
-    pub fn account_resolved(&mut self, client_id: &str) -> Vec<Effect> {
-        if self.leader {
-            let _ = self.scheduler.request_sync_now();
-            vec![Effect::Pump]
-        } else {
-            let id = format!("{client_id}:account-resolved");
-            vec![Effect::Post(Message::SyncNow { id })]
-        }
-    }
-
-    /// `startAutoSync()` (`true`) or `stopAutoSync()`.
-    pub fn set_auto(&mut self, on: bool) -> Vec<Effect> {
-        self.wants_auto = on;
-        if on {
-            self.scheduler.start();
-        } else {
-            self.scheduler.stop();
-        }
-        vec![Effect::Pump]
-    }
-
-    /// The browser went online or offline.
-    pub fn set_online(&mut self, online: bool) -> Vec<Effect> {
-        self.scheduler.set_online(online);
-        self.status.set_online(online);
-        vec![Effect::Publish, Effect::Pump]
-    }
-
-    /// The page became visible or hidden.
-    pub fn set_visible(&mut self, visible: bool) -> Vec<Effect> {
-        self.scheduler.set_visible(visible);
-        vec![Effect::Pump]
-    }
-
-    /// The page is frozen (`true`) or resumed. A frozen page's IndexedDB transactions
-    /// never finish and block every other tab's, so a frozen manager starts no round
-    /// and reads nothing; on resume it rereads the counts and decides again.
-    pub fn set_frozen(&mut self, frozen: bool) -> Vec<Effect> {
-        self.frozen = frozen;
-        if frozen {
-            Vec::new()
-        } else {
-            vec![Effect::RefreshCounts, Effect::Pump]
-        }
-    }
-
-    /// New outbox counts, read from storage.
-    pub fn set_counts(&mut self, counts: OutboxCounts) {
-        self.status.set_counts(counts);
-    }
-
     /// `close()`: the term ends (a running round changes nothing any more), every
     /// timer stops and this tab's waiters and calls are refused `manager_closed`.
     /// Calls other tabs relayed here are left to them: the tab that takes over turns
@@ -613,20 +339,5 @@ impl Tabs {
         self.scheduler.close();
         self.leader = false;
         self.term += 1;
-    }
-}
-
-fn settle_err(waiter: WaiterId, rejection: Rejection) -> Effect {
-    Effect::Settle {
-        waiter,
-        answer: Err(rejection),
-    }
-}
-
-/// Why the scheduler refused a round, as a `syncNow()` refusal.
-fn refusal(reason: IdleReason) -> Rejection {
-    match reason {
-        IdleReason::Offline => Rejection::Offline,
-        _ => Rejection::Closed,
     }
 }

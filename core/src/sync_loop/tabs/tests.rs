@@ -1,7 +1,10 @@
 //! Native tests of every transition of [`Tabs`].
 
+use super::calls::{LOST_LEAD, NO_ANSWER};
 use super::*;
-use crate::sync_loop::SchedulerConfig;
+use crate::engine::RoundReport;
+use crate::error::SyncError;
+use crate::sync_loop::{OutboxCounts, RoundProgress, SchedulerConfig};
 
 const UP: Browser = Browser {
     online: true,
