@@ -45,6 +45,7 @@ pub(crate) struct Parts {
     pub(crate) client_id: String,
     pub(crate) resolver: JsResolver,
     pub(crate) config: idb_sync_core::engine::EngineConfig,
+    /// The tab machine, as built by `SyncManager.open`.
     pub(crate) tabs: Tabs,
 }
 
@@ -73,9 +74,11 @@ pub(crate) struct Inner {
     /// The decisions.
     pub(crate) tabs: RefCell<Tabs>,
     handles: RefCell<Handles>,
+    /// The status listeners.
     pub(crate) subscribers: Subscribers,
     /// This tab's `syncNow()` promises.
     pub(crate) promises: Promises,
+    /// Coalesces count rereads.
     pub(crate) recount: Recount,
 }
 
@@ -94,6 +97,7 @@ fn timer(inner: &Rc<Inner>, ms: u64, f: impl FnOnce(&Rc<Inner>) + 'static) -> Ti
 }
 
 impl Inner {
+    /// Builds the manager's shared part (registered with the panic hook).
     pub(crate) fn new(parts: Parts) -> Rc<Inner> {
         let Parts {
             db,
@@ -213,7 +217,8 @@ impl Inner {
         }
     }
 
-    fn post(&self, message: &Message) {
+    /// Sends `message` to the other tabs (if the channel is open).
+    pub(crate) fn post(&self, message: &Message) {
         if let Ok(handles) = self.handles.try_borrow() {
             if let Some(relay) = handles.wiring.as_ref().and_then(Wiring::relay) {
                 relay.post(message);
@@ -221,7 +226,7 @@ impl Inner {
         }
     }
 
-    /// This tab's place in the election.
+    /// This tab's place in the election, once it joined.
     pub(crate) fn leadership(&self) -> Option<Rc<Leadership>> {
         self.handles.borrow().leadership.clone()
     }
@@ -255,24 +260,6 @@ impl Inner {
         if let Some(id) = id {
             *self.client_id.borrow_mut() = id;
         }
-    }
-
-    /// Tells subscribers (and, from the leader, the other tabs) about a changed status.
-    pub(crate) fn publish(&self) {
-        let Ok(tabs) = self.tabs.try_borrow() else {
-            return;
-        };
-        let (status, leader) = (tabs.status().clone(), tabs.is_leader());
-        drop(tabs);
-        if !self.subscribers.changed(&status) {
-            return;
-        }
-        if leader {
-            self.post(&Message::Status {
-                status: status.clone(),
-            });
-        }
-        self.subscribers.tell(&status);
     }
 
     /// `close()`: stops everything this manager owns. Idempotent.

@@ -62,10 +62,12 @@ impl Inner {
         self.input(|t| t.poke(now_ms()));
     }
 
+    /// The browser went online (`true`) or offline.
     pub(crate) fn set_online(self: &Rc<Self>, online: bool) {
         self.input(|t| t.set_online(online));
     }
 
+    /// The page's visibility changed.
     pub(crate) fn visibility_changed(self: &Rc<Self>) {
         self.input(|t| t.set_visible(triggers::is_visible()));
     }

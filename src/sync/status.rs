@@ -1,14 +1,17 @@
 //! The status subscribers of one manager (`subscribe(listener)`): who listens, and
-//! telling them once per change of the status (the status itself, and how rounds and
+//! telling them (and, from the leader, the other tabs) once per change of the status (the status itself, and how rounds and
 //! messages change it, are in core: `idb_sync_core::sync_loop`). Also [`to_js`], the
 //! serializer of values handed to JavaScript as plain objects.
 
 use std::cell::{Cell, RefCell};
 
+use idb_sync_core::sync_loop::tabs::Message;
 use idb_sync_core::sync_loop::SyncStatus;
 use js_sys::Function;
 use serde::Serialize;
 use wasm_bindgen::JsValue;
+
+use super::inner::Inner;
 
 /// `value` as a plain JavaScript value (maps as objects; `undefined` if it cannot be).
 pub(crate) fn to_js<T: Serialize>(value: &T) -> JsValue {
@@ -71,5 +74,25 @@ impl Subscribers {
                 web_sys::console::error_2(&"idb-sync: a status subscriber threw".into(), &e);
             }
         }
+    }
+}
+
+impl Inner {
+    /// Tells subscribers (and, from the leader, the other tabs) about a changed status.
+    pub(crate) fn publish(&self) {
+        let Ok(tabs) = self.tabs.try_borrow() else {
+            return;
+        };
+        let (status, leader) = (tabs.status().clone(), tabs.is_leader());
+        drop(tabs);
+        if !self.subscribers.changed(&status) {
+            return;
+        }
+        if leader {
+            self.post(&Message::Status {
+                status: status.clone(),
+            });
+        }
+        self.subscribers.tell(&status);
     }
 }

@@ -45,6 +45,7 @@ impl Tabs {
         }
     }
 
+    /// Asks the scheduler for a round on behalf of a call; its ticket, or why not.
     pub(super) fn request_round(&mut self, effects: &mut Vec<Effect>) -> Result<u64, IdleReason> {
         if self.scheduler.blocked() == Some(Blocked::Auth) {
             effects.push(Effect::ForgetCredentials);
@@ -82,6 +83,7 @@ impl Tabs {
         self.answer_call(call, Err(error))
     }
 
+    /// Settles relayed call `id` (and disarms its timeout), if it still waits.
     pub(super) fn answer_call(&mut self, id: &str, answer: Answer) -> Vec<Effect> {
         let Some(at) = self.calls.iter().position(|c| c.id == id) else {
             return Vec::new();
