@@ -1,11 +1,9 @@
-//! [`BrowserClock`]: the core's `Clock` port over `Date.now()` and `setTimeout`,
+//! [`BrowserClock`]: the core's `Clock` port over `Date.now()` and a `gloo` timer,
 //! [`monotonic_ms`] for the leader's heartbeat, and [`random_u64`] for the backoff's
 //! jitter.
 
 use idb_sync_core::ports::Clock;
-use js_sys::Promise;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 
 /// The browser's wall clock.
 #[derive(Clone, Copy, Default)]
@@ -48,14 +46,6 @@ impl Clock for BrowserClock {
     }
 
     async fn sleep(&self, ms: u64) {
-        let promise = Promise::new(&mut |resolve, _| {
-            if let Some(window) = web_sys::window() {
-                let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
-                    &resolve,
-                    ms.min(i32::MAX as u64) as i32,
-                );
-            }
-        });
-        let _ = JsFuture::from(promise).await;
+        gloo_timers::future::TimeoutFuture::new(ms.min(i32::MAX as u64) as u32).await;
     }
 }

@@ -1,6 +1,6 @@
 //! `SyncManager`: the class apps import. A thin wrapper over [`Inner`] — opening,
 //! the seed-compatible methods, status and subscriptions, conflicts and dead letters.
-//! The loop itself is in [`super::inner`].
+//! The loop itself is in [`super::inner`] (an executor of the core's tab machine).
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -9,18 +9,21 @@ use idb_sync_core::conflict::ManualChoice;
 use idb_sync_core::engine::{self, EngineConfig};
 use idb_sync_core::outbox::{AdoptMode, AdoptTiming};
 use idb_sync_core::ports::Storage;
-use idb_sync_core::sync_loop::{Scheduler, SyncStatus};
+use idb_sync_core::sync_loop::tabs::Heartbeat;
+use idb_sync_core::sync_loop::{Scheduler, SyncStatus, Tabs};
 use idb_sync_core::RecordId;
 use js_sys::{Array, Function, Promise};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
+use super::clock::monotonic_ms;
 use super::clock::{now_ms, BrowserClock};
 use super::counts;
+use super::election::Leadership;
 use super::error::ManagerError;
-use super::inner::{install_panic_hook, panicked, Inner, Parts, State};
-use super::leader::{Heartbeat, Leadership};
+use super::inner::{Inner, Parts};
 use super::options;
+use super::panic::{install_panic_hook, panicked};
 use super::resolver::JsResolver;
 use super::transport::{Credentials, FetchTransport};
 use super::triggers;
@@ -160,12 +163,15 @@ impl SyncManager {
             batch: opts.batch,
             ..EngineConfig::default()
         };
-        let state = State::new(
+        let mut tabs = Tabs::new(
             scheduler,
             SyncStatus::new(online),
             opts.auto_sync,
             heartbeat,
+            uuid::Uuid::now_v7().to_string(),
+            monotonic_ms(),
         );
+        tabs.set_adopt_after_pull(adopt_after_pull);
         let resolver = JsResolver(resolver);
         let parts = Parts {
             db,
@@ -173,14 +179,12 @@ impl SyncManager {
             credentials,
             closed,
             leading,
-            heartbeat,
             client_id,
             resolver,
             config,
-            state,
+            tabs,
         };
         let inner = Inner::new(parts);
-        inner.adopt_after_pull.set(adopt_after_pull);
         inner.wire();
         let weak = Rc::downgrade(&inner);
         let (leadership, leads) = Leadership::join(inner.storage.name(), move |leads| {
@@ -193,13 +197,7 @@ impl SyncManager {
             }
         })
         .await;
-        inner.state.borrow_mut().leadership = Some(Rc::new(leadership));
-        if leads {
-            inner.became_leader();
-        } else {
-            inner.refresh_counts();
-            inner.greet();
-        }
+        inner.joined(leadership, leads);
         Ok(SyncManager { inner })
     }
 
@@ -222,7 +220,7 @@ impl SyncManager {
     /// leader robbed while frozen follows again.
     #[wasm_bindgen(getter, js_name = isLeader)]
     pub fn is_leader(&self) -> bool {
-        self.inner.state.borrow().leader
+        self.inner.tabs.borrow().is_leader()
     }
 
     /// A table of the schema (Dexie-style API: `add`, `put`, `update`, `where`, ...).
@@ -345,23 +343,14 @@ impl SyncManager {
 
     fn set_auto_sync(&self, on: bool) -> Result<(), JsValue> {
         check(&self.inner)?;
-        {
-            let mut st = self.inner.state.borrow_mut();
-            st.wants_auto = on;
-            if on {
-                st.scheduler.start();
-            } else {
-                st.scheduler.stop();
-            }
-        }
-        self.inner.pump();
+        self.inner.set_auto(on);
         Ok(())
     }
 
     /// The current status.
     #[wasm_bindgen(js_name = getSyncStatus, unchecked_return_type = "SyncStatus")]
     pub fn get_sync_status(&self) -> JsValue {
-        interop::view(&self.inner.state.borrow().status)
+        interop::view(self.inner.tabs.borrow().status())
     }
 
     /// Calls `listener(status)` after every status change (in every tab); returns a
@@ -372,11 +361,11 @@ impl SyncManager {
         #[wasm_bindgen(unchecked_param_type = "(status: SyncStatus) => void")] listener: JsValue,
     ) -> Result<Function, JsValue> {
         let listener = args::function(&listener, "listener").map_err(ManagerError::from)?;
-        let id = self.inner.subscribe(listener);
+        let id = self.inner.subscribers.subscribe(listener);
         let weak = Rc::downgrade(&self.inner);
         Ok(Closure::once_into_js(move || {
             if let Some(inner) = weak.upgrade() {
-                inner.unsubscribe(id);
+                inner.subscribers.unsubscribe(id);
             }
         })
         .unchecked_into())
@@ -645,7 +634,7 @@ async fn adopt_at_open(
         AdoptTiming::Never => Ok(false),
         AdoptTiming::AfterFirstPull => Ok(true),
         AdoptTiming::Now => {
-            super::inner::report_adoption(storage.adopt_unsynced().await?);
+            super::round::report_adoption(storage.adopt_unsynced().await?);
             Ok(false)
         }
     }

@@ -1,25 +1,42 @@
-//! `SyncManager` (issue 6): the sync loop in the browser. The core decides (the
-//! scheduler, the status, the round); this module binds it to the browser:
+//! `SyncManager`: the sync loop in the browser. The core decides (the scheduler, the
+//! status, the round, and which tab runs the loop: `idb_sync_core::sync_loop::tabs`);
+//! this module binds it to the browser:
 //!
 //! - [`manager`]: the exported class (thin, over [`inner::Inner`]).
-//! - [`inner`]: the loop — timer, rounds, status, subscribers, `syncNow()` answers.
+//! - [`inner`]: the executor of the tab machine's effects; [`inputs`]: the events it
+//!   feeds the machine; [`round`]: rounds, lead checks, counts and adoption.
+//! - [`status`]: status subscribers; [`answer`]: `syncNow()` promises and answers;
+//!   [`panic`]: the panic registry; [`wiring`]: DOM listeners and the channel.
+//! - [`election`]: Web Locks leadership (docs/INVARIANTS.md, I7) over the typed
+//!   bindings of [`web_locks`]; [`relay`]: the tabs' `BroadcastChannel`.
 //! - [`options`]: `SyncManager.open` options: validated by core (`core/src/options/`),
 //!   the app's functions put back here.
 //! - [`transport`]: protocol v1 over `fetch`, with `getToken`/`apiKey`.
-//! - [`leader`]: Web Locks leadership and the tabs' channel (I7).
-//! - [`triggers`]: owned timers and DOM listeners; online/visibility readers.
+//! - [`triggers`]: online/visibility readers through `globalThis`.
 //! - [`counts`], [`clock`], [`resolver`], [`error`], [`typescript`].
+//!
+//! Timers and listeners use `globalThis`; the loop itself does not need `window`, but `SyncManager.open` needs IndexedDB,
+//! `BroadcastChannel` and (for one leader per database) Web Locks, all of which
+//! dedicated workers have.
 
+mod answer;
 mod clock;
 mod counts;
+mod election;
 mod error;
 mod inner;
-mod leader;
+mod inputs;
 mod manager;
 mod options;
+mod panic;
+mod relay;
 mod resolver;
+mod round;
+mod status;
 mod transport;
 mod triggers;
 mod typescript;
+mod web_locks;
+mod wiring;
 
 pub use manager::SyncManager;

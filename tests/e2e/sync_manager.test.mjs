@@ -1,7 +1,7 @@
 // End-to-end: SyncManager in headless Chromium against the real server on 127.0.0.1 —
 // two devices converging, offline then online, debounced bursts, token refresh, an
 // auth block, batch limits, leader election across two pages, a frozen leader replaced,
-// close(), the panic hook, and option validation.
+// close() (also during a round), the panic hook, and option validation.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -464,6 +464,39 @@ test('after close() no request reaches the server', async () => {
     assert.deepEqual(after, { syncNow: 'manager_closed', write: 'manager_closed' });
     await new Promise((r) => setTimeout(r, 800));
     assert.deepEqual(counts, { push: 0, pull: 0 });
+  } finally {
+    await context.close();
+  }
+});
+
+test('close() during a round ends it: no error status and no answer from it afterwards', async () => {
+  const token = await signUp();
+  const context = await browser.newContext();
+  try {
+    const page = await openPage(context, pages.url);
+    let release;
+    const held = new Promise((resolve) => (release = resolve));
+    let reached;
+    const pulling = new Promise((resolve) => (reached = resolve));
+    await page.route(/\/v1\/pull$/, async (route) => {
+      reached();
+      await held;
+      await route.continue().catch(() => {});
+    });
+    await openManager(page, { dbName: uniqueName('close-round'), tokens: [token], options: { autoSync: false } });
+    const outcome = page.evaluate(() => window.sync.syncNow().then(() => 'resolved', (e) => e.code));
+    await pulling;
+    const before = await page.evaluate(() => {
+      window.sync.close();
+      return window.sync.getSyncStatus();
+    });
+    assert.equal(before.syncing, true);
+    assert.equal(await outcome, 'manager_closed');
+    release();
+    await new Promise((r) => setTimeout(r, 800));
+    const status = await page.evaluate(() => window.sync.getSyncStatus());
+    assert.equal(status.lastError, null);
+    assert.deepEqual(status, before);
   } finally {
     await context.close();
   }

@@ -1,14 +1,18 @@
 //! The sync loop's decisions, apart from its timers and events: the [`Scheduler`]
 //! (when to run a round), the [`SyncStatus`] the app sees and how rounds change it,
-//! and the [`ProgressTransport`] that reports a round's progress. The browser
-//! `SyncManager` feeds them DOM events and timer ticks; tests feed them numbers.
+//! the [`ProgressTransport`] that reports a round's progress, and [`Tabs`] (which tab
+//! runs the loop, the heartbeat, the messages between tabs, `syncNow()` answers).
+//! The browser `SyncManager` feeds them DOM events and timer ticks; tests feed them
+//! numbers.
 
 mod progress;
 mod scheduler;
 mod status;
+pub mod tabs;
 
 pub use progress::ProgressTransport;
 pub use scheduler::{Blocked, Decision, IdleReason, Scheduler, SchedulerConfig};
 pub use status::{
     OutboxCounts, Phase, Progress, RoundProgress, StatusError, SyncNowResult, SyncStatus,
 };
+pub use tabs::Tabs;

@@ -1,4 +1,5 @@
-//! Multi-tab leadership (invariant I7): one tab per database runs the sync loop.
+//! Multi-tab leadership (docs/INVARIANTS.md, I7): one tab per database runs the sync
+//! loop. This file is the election over Web Locks.
 //!
 //! - [`Leadership`]: the Web Lock `idb-sync-leader:<dbName>`. The leader holds it for as
 //!   long as it lives; other tabs queue for it in the background, so when the leader's
@@ -6,11 +7,9 @@
 //!   follower can also *steal* it (`steal: true`) from a frozen leader; the robbed tab
 //!   learns it when its request promise rejects, stops leading and queues again.
 //!   Without Web Locks (very old browsers) every tab leads.
-//! - [`Watch`]: a follower's view of the leader's heartbeat: when to call it frozen.
-//! - [`Relay`]: the manager's own `BroadcastChannel` (`idb-sync-loop:<dbName>`): the
-//!   leader broadcasts its heartbeat and status, followers ask it to `syncNow()` and
-//!   poke it after a conflict or dead-letter decision. (Local writes reach it through
-//!   the change events' channel.)
+//!   The heartbeat, its watch and what the tabs tell each other are decided in core
+//!   (`idb_sync_core::sync_loop::tabs`); the channel is in `relay.rs`, the typed Web
+//!   Locks bindings in `web_locks.rs`.
 //!
 //! A takeover, one follower at a time: several followers notice the silence at about
 //! the same time. Each notes which tab holds the leader's lock (`navigator.locks.query()`
@@ -25,84 +24,13 @@ use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::rc::Rc;
 
-use idb_sync_core::sync_loop::{StatusError, SyncNowResult, SyncStatus};
-use js_sys::{Array, Function, Object, Promise, Reflect};
-use serde::{Deserialize, Serialize};
+use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{future_to_promise, spawn_local, JsFuture};
-use web_sys::{AbortController, BroadcastChannel, MessageEvent};
+use web_sys::AbortController;
 
-/// How often the leader says it is alive, and when followers call it frozen.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Heartbeat {
-    /// The leader's heartbeat period, ms (followers check at the same pace).
-    pub(crate) period_ms: u64,
-}
-
-impl Heartbeat {
-    /// The default period: 2 s, so a frozen leader is replaced after about 8 s.
-    pub(crate) const DEFAULT_PERIOD_MS: u64 = 2_000;
-
-    /// Silence longer than this means the leader is frozen: four periods, well above
-    /// timer jitter and the 1 s timer alignment of hidden pages.
-    pub(crate) fn stale_after_ms(&self) -> f64 {
-        (self.period_ms * 4) as f64
-    }
-}
-
-impl Default for Heartbeat {
-    fn default() -> Self {
-        Heartbeat {
-            period_ms: Self::DEFAULT_PERIOD_MS,
-        }
-    }
-}
-
-/// A follower's watch over the leader's heartbeat (times from a monotonic clock).
-#[derive(Debug)]
-pub(crate) struct Watch {
-    heartbeat: Heartbeat,
-    last_heard: f64,
-    last_tick: f64,
-}
-
-impl Watch {
-    pub(crate) fn new(heartbeat: Heartbeat, now: f64) -> Watch {
-        Watch {
-            heartbeat,
-            last_heard: now,
-            last_tick: now,
-        }
-    }
-
-    /// The leader (or a tab that just became it) spoke.
-    pub(crate) fn heard(&mut self, now: f64) {
-        self.last_heard = now;
-    }
-
-    /// When the leader last spoke (or the window last started again).
-    pub(crate) fn last_heard(&self) -> f64 {
-        self.last_heard
-    }
-
-    /// The follower's periodic check: whether the leader has been silent too long.
-    /// When this tab's own timer ran late by half a window it was frozen or heavily
-    /// throttled itself: the silence it saw says nothing about the leader, so the
-    /// window starts again (this also keeps hidden tabs, whose timers Chrome may run
-    /// once a minute, from stealing from each other in turn).
-    pub(crate) fn tick(&mut self, now: f64) -> bool {
-        let stale = self.heartbeat.stale_after_ms();
-        let asleep = now - self.last_tick > stale / 2.0;
-        self.last_tick = now;
-        if asleep {
-            self.last_heard = now;
-            return false;
-        }
-        now - self.last_heard > stale
-    }
-}
-
+use super::web_locks::{lock_manager, LockManager, LockOptions, LockSnapshot};
 /// The Web Locks of a database: the leader's, and the one serializing takeovers.
 struct Names {
     leader: String,
@@ -128,7 +56,7 @@ struct Held {
 
 /// This tab's part in the election (shared by the lock callbacks).
 struct Election {
-    locks: JsValue,
+    locks: LockManager,
     names: Names,
     /// This tab's id in `navigator.locks.query()`, learnt when joining.
     me: Option<String>,
@@ -150,67 +78,30 @@ pub(crate) struct Leadership {
     election: Option<Rc<Election>>,
 }
 
-fn lock_manager() -> Option<JsValue> {
-    let navigator = web_sys::window()?.navigator();
-    let locks = Reflect::get(&navigator, &"locks".into()).ok()?;
-    (!locks.is_undefined() && !locks.is_null()).then_some(locks)
-}
-
-/// `navigator.locks.request(name, options, callback)`; its promise rejects when the
-/// request is withdrawn or the lock stolen.
-fn request(
-    locks: &JsValue,
-    name: &str,
-    options: &Object,
-    callback: &JsValue,
-) -> Result<Promise, JsValue> {
-    let request: Function = Reflect::get(locks, &"request".into())?.dyn_into()?;
-    request
-        .call3(locks, &name.into(), options, callback)?
-        .dyn_into()
-}
-
-/// [`request`] whose outcome nobody needs: a rejection is expected, not unhandled.
+/// `locks.request` whose outcome nobody needs: a rejection is expected, not unhandled.
 fn request_quietly(
-    locks: &JsValue,
+    locks: &LockManager,
     name: &str,
-    options: &Object,
+    options: &LockOptions,
     callback: &JsValue,
 ) -> Result<(), JsValue> {
-    let promise = request(locks, name, options, callback)?;
+    let promise = locks.request(name, options, callback.unchecked_ref())?;
     spawn_local(async move {
         let _ = JsFuture::from(promise).await;
     });
     Ok(())
 }
 
-fn options(flag: &str) -> Object {
-    let options = Object::new();
-    let _ = Reflect::set(&options, &flag.into(), &true.into());
-    options
-}
-
 /// The `clientId` of the tab holding lock `name`, from `navigator.locks.query()`;
 /// `Err` when the browser cannot say.
-async fn holder(locks: &JsValue, name: &str) -> Result<Option<String>, JsValue> {
-    let query: Function = Reflect::get(locks, &"query".into())?.dyn_into()?;
-    let snapshot = JsFuture::from(query.call0(locks)?.dyn_into::<Promise>()?).await?;
-    let held: Array = Reflect::get(&snapshot, &"held".into())?.dyn_into()?;
-    Ok(held
-        .iter()
-        .find(|lock| {
-            Reflect::get(lock, &"name".into())
-                .ok()
-                .and_then(|n| n.as_string())
-                .as_deref()
-                == Some(name)
-        })
-        .and_then(|lock| Reflect::get(&lock, &"clientId".into()).ok()?.as_string()))
+async fn holder(locks: &LockManager, name: &str) -> Result<Option<String>, JsValue> {
+    let snapshot: LockSnapshot = JsFuture::from(locks.query()?).await?.unchecked_into();
+    Ok(snapshot.holder(name))
 }
 
 /// This tab's `clientId` as the lock manager knows it: the holder of a lock only this
 /// tab asks for.
-async fn own_client_id(locks: &JsValue) -> Option<String> {
+async fn own_client_id(locks: &LockManager) -> Option<String> {
     let name = format!("idb-sync-probe:{}", super::clock::random_u64());
     let mut done = None;
     let finished = Promise::new(&mut |resolve, _| done = Some(resolve));
@@ -232,7 +123,7 @@ async fn own_client_id(locks: &JsValue) -> Option<String> {
         })
         .into()
     });
-    request_quietly(locks, &name, &options("ifAvailable"), &callback).ok()?;
+    request_quietly(locks, &name, &LockOptions::if_available(), &callback).ok()?;
     JsFuture::from(finished).await.ok()?.as_string()
 }
 
@@ -243,12 +134,11 @@ impl Election {
         let id = self.next_request.get() + 1;
         self.next_request.set(id);
         let options = match mode {
-            Mode::IfAvailable => options("ifAvailable"),
-            Mode::Steal => options("steal"),
+            Mode::IfAvailable => LockOptions::if_available(),
+            Mode::Steal => LockOptions::steal(),
             Mode::Queue => {
-                let options = Object::new();
                 let abort = AbortController::new().ok()?;
-                let _ = Reflect::set(&options, &"signal".into(), &abort.signal());
+                let options = LockOptions::queue(&abort.signal());
                 if let Some(old) = self.queued.borrow_mut().replace(abort) {
                     old.abort();
                 }
@@ -275,7 +165,10 @@ impl Election {
             }
             hold.map(JsValue::from).unwrap_or(JsValue::UNDEFINED)
         });
-        let promise = request(&self.locks, &self.names.leader, &options, &callback).ok()?;
+        let promise = self
+            .locks
+            .request(&self.names.leader, &options, callback.unchecked_ref())
+            .ok()?;
         let this = self.clone();
         spawn_local(async move {
             // Settles when the lock is released, stolen, or the request withdrawn.
@@ -442,10 +335,10 @@ impl Leadership {
         let this = e.clone();
         spawn_local(async move {
             let silent_holder = holder(&this.locks, &this.names.leader).await.ok().flatten();
-            let mode = if this.candidate_misses.get() >= 3 {
-                "steal"
+            let options = if this.candidate_misses.get() >= 3 {
+                LockOptions::steal()
             } else {
-                "ifAvailable"
+                LockOptions::if_available()
             };
             let mut done = None;
             let finished = Promise::new(&mut |resolve, _| done = Some(resolve));
@@ -466,19 +359,15 @@ impl Leadership {
                 })
                 .into()
             });
-            let stolen = match request_quietly(
-                &this.locks,
-                &this.names.candidate,
-                &options(mode),
-                &callback,
-            ) {
-                Ok(_) => JsFuture::from(finished)
-                    .await
-                    .ok()
-                    .and_then(|v| v.as_bool())
-                    .unwrap_or(false),
-                Err(_) => false,
-            };
+            let stolen =
+                match request_quietly(&this.locks, &this.names.candidate, &options, &callback) {
+                    Ok(_) => JsFuture::from(finished)
+                        .await
+                        .ok()
+                        .and_then(|v| v.as_bool())
+                        .unwrap_or(false),
+                    Err(_) => false,
+                };
             this.taking_over.set(false);
             if stolen && !this.closed.get() {
                 (this.on_change)(true);
@@ -499,122 +388,5 @@ impl Leadership {
 impl Drop for Leadership {
     fn drop(&mut self) {
         self.release();
-    }
-}
-
-/// A message between the tabs of one database.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "camelCase")]
-pub(crate) enum Message {
-    /// The leader is alive (every heartbeat period, and when a tab takes over).
-    Heartbeat,
-    /// The leader's status.
-    Status {
-        /// The status.
-        status: SyncStatus,
-    },
-    /// A new tab asks the leader for its status.
-    Hello,
-    /// Something changed that the leader should sync soon.
-    Poke,
-    /// The app has new credentials (`refreshAuth()` in a follower).
-    Reauth,
-    /// A follower's `syncNow()`.
-    SyncNow {
-        /// The request's id.
-        id: String,
-    },
-    /// The leader's answer to `SyncNow`.
-    SyncNowDone {
-        /// The request's id.
-        id: String,
-        /// The result, on success.
-        result: Option<SyncNowResult>,
-        /// The error, on failure.
-        error: Option<StatusError>,
-    },
-}
-
-/// The manager's channel to the other tabs; closed when dropped.
-pub(crate) struct Relay {
-    channel: BroadcastChannel,
-    _on_message: Closure<dyn FnMut(MessageEvent)>,
-}
-
-impl Relay {
-    /// Opens the channel of `db_name`; `on_message` gets every message from other tabs.
-    pub(crate) fn open(
-        db_name: &str,
-        mut on_message: impl FnMut(Message) + 'static,
-    ) -> Option<Relay> {
-        let channel = BroadcastChannel::new(&format!("idb-sync-loop:{db_name}")).ok()?;
-        let closure = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            if let Some(message) = event
-                .data()
-                .as_string()
-                .and_then(|s| serde_json::from_str(&s).ok())
-            {
-                on_message(message);
-            }
-        });
-        channel.set_onmessage(Some(closure.as_ref().unchecked_ref()));
-        Some(Relay {
-            channel,
-            _on_message: closure,
-        })
-    }
-
-    /// Sends `message` to the other tabs.
-    pub(crate) fn post(&self, message: &Message) {
-        if let Ok(json) = serde_json::to_string(message) {
-            let _ = self.channel.post_message(&json.into());
-        }
-    }
-}
-
-impl Drop for Relay {
-    fn drop(&mut self) {
-        self.channel.set_onmessage(None);
-        self.channel.close();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{Heartbeat, Watch};
-    use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
-
-    wasm_bindgen_test_configure!(run_in_browser);
-
-    const BEAT: Heartbeat = Heartbeat { period_ms: 1_000 };
-
-    #[wasm_bindgen_test]
-    fn a_leader_heard_every_period_is_never_stale() {
-        let mut watch = Watch::new(BEAT, 0.0);
-        for t in (1..100).map(|i| f64::from(i) * 1_000.0) {
-            watch.heard(t - 10.0);
-            assert!(!watch.tick(t), "stale at {t}");
-        }
-    }
-
-    #[wasm_bindgen_test]
-    fn a_silent_leader_is_stale_after_four_periods() {
-        let mut watch = Watch::new(BEAT, 0.0);
-        let stale: Vec<bool> = (1..=5)
-            .map(|i| watch.tick(f64::from(i) * 1_000.0))
-            .collect();
-        assert_eq!(stale, [false, false, false, false, true]);
-    }
-
-    #[wasm_bindgen_test]
-    fn a_follower_that_slept_itself_starts_the_window_again() {
-        let mut watch = Watch::new(BEAT, 0.0);
-        assert!(!watch.tick(1_000.0));
-        // Frozen (or throttled to once a minute) for 60 s: no verdict on the leader.
-        assert!(!watch.tick(61_000.0));
-        for t in [62_000.0, 63_000.0, 64_000.0, 65_000.0] {
-            assert!(!watch.tick(t), "stale at {t}");
-        }
-        assert!(watch.tick(65_500.0));
     }
 }

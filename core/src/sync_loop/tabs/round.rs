@@ -1,0 +1,122 @@
+//! The loop in the tab machine: what to do now ([`Tabs::pump`]: run a round, sleep,
+//! idle), and how a round's start, progress and outcome change the status and answer
+//! the waiters — only within the leadership term the round started in.
+
+use super::{Effect, Rejection, Tabs};
+use crate::engine::RoundReport;
+use crate::error::SyncError;
+use crate::sync_loop::{Decision, OutboxCounts, RoundProgress, StatusError, SyncNowResult};
+
+impl Tabs {
+    /// Decides what the loop does at `now` (after [`Effect::Pump`] and the loop's
+    /// timer): start a round, arm the timer, or idle.
+    pub fn pump(&mut self, now: u64) -> Vec<Effect> {
+        if self.frozen {
+            return Vec::new(); // decided again on resume
+        }
+        if !self.leader || self.closed {
+            return vec![Effect::StopLoopTimer];
+        }
+        match self.scheduler.decide(now) {
+            Decision::RunNow => {
+                let round = self.scheduler.round_started(now);
+                vec![
+                    Effect::StopLoopTimer,
+                    Effect::RunRound {
+                        round,
+                        term: self.term,
+                    },
+                ]
+            }
+            Decision::SleepUntil(at) => vec![Effect::ArmLoopTimer {
+                after_ms: at.saturating_sub(now),
+            }],
+            Decision::Busy => Vec::new(),
+            Decision::Idle(_) => vec![Effect::StopLoopTimer],
+        }
+    }
+
+    /// Whether a round of `term` still counts (its tab still leads in that term).
+    pub fn in_term(&self, term: u64) -> bool {
+        self.term == term && self.leader && !self.closed
+    }
+
+    /// Round of `term` starts (the lead verified) with these counts: the status says
+    /// so. False (and nothing changes) when the term is over.
+    pub fn round_starting(&mut self, term: u64, counts: Option<OutboxCounts>) -> bool {
+        if !self.in_term(term) {
+            return false;
+        }
+        if let Some(counts) = counts {
+            self.status.set_counts(counts);
+        }
+        let total = self.status.pending + self.status.in_flight;
+        self.status.round_started(total);
+        true
+    }
+
+    /// The running round made progress; true when the status changed (publish).
+    pub fn round_progress(&mut self, step: RoundProgress) -> bool {
+        if !self.leader || self.closed {
+            return false; // an abandoned round
+        }
+        self.status.round_progress(step);
+        true
+    }
+
+    /// Round `round` of `term` ended at `now` with `result` (and these counts read
+    /// after it; `random` for the backoff's jitter). It answers the waiters whose
+    /// ticket it covers. A round of an old term changes nothing.
+    pub fn round_finished(
+        &mut self,
+        term: u64,
+        round: u64,
+        counts: Option<OutboxCounts>,
+        result: Result<&RoundReport, &SyncError>,
+        now: u64,
+        random: u64,
+    ) -> Vec<Effect> {
+        if !self.in_term(term) {
+            return Vec::new();
+        }
+        if let Some(counts) = counts {
+            self.status.set_counts(counts);
+        }
+        let answer = match result {
+            Ok(report) => {
+                let more = report.sent > 0 && self.status.pending > 0;
+                self.scheduler.round_succeeded(now, more);
+                self.status.round_succeeded(now, report);
+                Ok(SyncNowResult::from(report))
+            }
+            Err(error) => {
+                let next = self.scheduler.round_failed(now, error, random);
+                self.status.round_failed(error, next);
+                Err(Rejection::Failed(StatusError::from(error)))
+            }
+        };
+        let mut effects = Vec::new();
+        let (done, rest) = std::mem::take(&mut self.waiters)
+            .into_iter()
+            .partition::<Vec<_>, _>(|(ticket, _)| *ticket <= round);
+        self.waiters = rest;
+        for (_, waiter) in done {
+            let answer = answer.clone();
+            effects.push(Effect::Settle { waiter, answer });
+        }
+        let (done, rest) = std::mem::take(&mut self.remote)
+            .into_iter()
+            .partition::<Vec<_>, _>(|(ticket, _)| *ticket <= round);
+        self.remote = rest;
+        for (_, id) in done {
+            let answer = answer.clone();
+            effects.push(Effect::Answer { id, answer });
+        }
+        effects.push(Effect::Publish);
+        if answer.is_ok() && std::mem::take(&mut self.adopt_after_pull) {
+            effects.push(Effect::AdoptRows);
+        }
+        effects.push(Effect::Pump);
+        effects
+    }
+}
