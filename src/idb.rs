@@ -20,7 +20,7 @@ use web_sys::{
     IdbDatabase, IdbFactory, IdbOpenDbRequest, IdbRequest, IdbTransaction, IdbTransactionMode,
 };
 
-use crate::error::SyncError;
+use crate::error::{OrStorage, SyncError};
 
 /// `indexedDB` of the window or worker.
 pub(crate) fn factory() -> Result<IdbFactory, SyncError> {
@@ -28,12 +28,6 @@ pub(crate) fn factory() -> Result<IdbFactory, SyncError> {
         .ok()
         .and_then(|f| f.dyn_into::<IdbFactory>().ok())
         .ok_or_else(|| SyncError::Storage("IndexedDB is not available here".into()))
-}
-
-/// A JS exception thrown by an IndexedDB call (a DOMException, kept whole) as a
-/// storage error; see [`SyncError::thrown`].
-pub(crate) fn thrown(context: &str, e: JsValue) -> SyncError {
-    SyncError::thrown(context, e)
 }
 
 /// A promise settled by the request's success or error event.
@@ -54,7 +48,7 @@ fn request_error(request: &IdbRequest) -> SyncError {
 /// event already fired would never wake the caller.
 pub(crate) async fn request(request: IdbRequest) -> Result<JsValue, SyncError> {
     match settled(&request).await {
-        Ok(_) => request.result().map_err(|e| thrown("request result", e)),
+        Ok(_) => request.result().or_storage("request result"),
         Err(_) => Err(request_error(&request)),
     }
 }
@@ -80,7 +74,7 @@ pub(crate) async fn all(requests: &[IdbRequest]) -> Result<Vec<JsValue>, SyncErr
     }
     requests
         .iter()
-        .map(|r| r.result().map_err(|e| thrown("request result", e)))
+        .map(|r| r.result().or_storage("request result"))
         .collect()
 }
 
@@ -138,7 +132,7 @@ impl Tx {
             .collect();
         let tx = db
             .transaction_with_str_sequence_and_mode(&names, mode)
-            .map_err(|e| thrown("transaction", e))?;
+            .or_storage("transaction")?;
         let mut tx = Tx::from_raw(tx);
         tx.read_only = mode == IdbTransactionMode::Readonly;
         Ok(tx)
@@ -160,7 +154,7 @@ impl Tx {
     pub(crate) fn store(&self, name: &str) -> Result<web_sys::IdbObjectStore, SyncError> {
         self.tx
             .object_store(name)
-            .map_err(|e| thrown(&format!("object store `{name}`"), e))
+            .or_storage(&format!("object store `{name}`"))
     }
 
     /// Ends the transaction: commits and waits for it to be durable if `result` is
@@ -223,7 +217,7 @@ pub(crate) async fn open(
         Some(v) => factory.open_with_u32(name, v),
         None => factory.open(name),
     }
-    .map_err(|e| thrown("open", e))?;
+    .or_storage("open")?;
     let failure: Rc<RefCell<Option<SyncError>>> = Rc::default();
     let upgrade = RefCell::new(upgrade);
     let on_upgrade = {
@@ -262,7 +256,7 @@ pub(crate) async fn open(
     match outcome {
         Ok(_) => request
             .result()
-            .map_err(|e| thrown("open result", e))?
+            .or_storage("open result")?
             .dyn_into::<IdbDatabase>()
             .map_err(|_| SyncError::Storage("open did not return a database".into())),
         Err(_) => Err(request_error(&request)),
@@ -273,7 +267,7 @@ pub(crate) async fn open(
 pub(crate) async fn delete(name: &str) -> Result<(), SyncError> {
     let request = factory()?
         .delete_database(name)
-        .map_err(|e| thrown("deleteDatabase", e))?;
+        .or_storage("deleteDatabase")?;
     request_done(request.unchecked_into()).await
 }
 

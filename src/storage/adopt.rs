@@ -15,8 +15,8 @@ use js_sys::Array;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::IdbKeyRange;
 
-use crate::error::SyncError;
-use crate::idb::{self, thrown};
+use crate::error::{OrStorage, SyncError};
+use crate::idb;
 use crate::interop;
 use crate::storage::keys::to_record_key;
 use crate::storage::layout::{state_key, Fields, META, META_KEY, STATE};
@@ -71,13 +71,13 @@ impl IdbStorage {
             let state = tx.store(STATE)?;
             let range: JsValue = match after {
                 Some(k) => IdbKeyRange::lower_bound_with_open(k, true)
-                    .map_err(|e| thrown("key range", e))?
+                    .or_storage("key range")?
                     .into(),
                 None => JsValue::UNDEFINED,
             };
             let keys = idb::request(
                 app.get_all_keys_with_key_and_limit(&range, CHUNK)
-                    .map_err(|e| thrown("getAllKeys", e))?,
+                    .or_storage("getAllKeys")?,
             )
             .await?
             .unchecked_into::<Array>();
@@ -93,14 +93,14 @@ impl IdbStorage {
             let (first, last) = (keys.get(0), keys.get(read - 1));
             let state_range =
                 IdbKeyRange::bound(&state_key(&table_js, &first), &state_key(&table_js, &last))
-                    .map_err(|e| thrown("key range", e))?;
+                    .or_storage("key range")?;
             let reads = [
                 state
                     .get_all_keys_with_key(&state_range)
-                    .map_err(|e| thrown("getAllKeys state", e))?,
+                    .or_storage("getAllKeys state")?,
                 tx.store(META)?
                     .get(&META_KEY.into())
-                    .map_err(|e| thrown("get meta", e))?,
+                    .or_storage("get meta")?,
             ];
             let results = idb::all(&reads).await?;
             let known: BTreeSet<_> = results[0]
@@ -143,7 +143,7 @@ impl IdbStorage {
                         };
                         state
                             .put_with_key(&row, &state_key(&table_js, &key))
-                            .map_err(|e| thrown("put state", e))?;
+                            .or_storage("put state")?;
                         report.queued += 1;
                     }
                 }
@@ -154,7 +154,7 @@ impl IdbStorage {
                         &interop::encode("client metadata", &meta)?,
                         &META_KEY.into(),
                     )
-                    .map_err(|e| thrown("put meta", e))?;
+                    .or_storage("put meta")?;
             }
             Ok(Chunk { read, last, report })
         })

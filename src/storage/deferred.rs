@@ -16,8 +16,8 @@ use idb_sync_core::RecordId;
 use js_sys::Array;
 use wasm_bindgen::JsValue;
 
-use crate::error::SyncError;
-use crate::idb::{self, thrown, Tx};
+use crate::error::{OrStorage, SyncError};
+use crate::idb::{self, Tx};
 use crate::interop;
 use crate::storage::keys::from_record_key;
 use crate::storage::layout::{state_key, DEFERRED};
@@ -45,7 +45,7 @@ pub(crate) async fn keep_and_drop(
     for id in applied {
         store
             .delete(&row_key(&id.table, &id.key))
-            .map_err(|e| thrown("delete kept change", e))?;
+            .or_storage("delete kept change")?;
     }
     let mut latest: BTreeMap<RecordId, Change> = BTreeMap::new();
     for change in changes {
@@ -64,7 +64,7 @@ pub(crate) async fn keep_and_drop(
         .map(|id| {
             store
                 .get(&row_key(&id.table, &id.key))
-                .map_err(|e| thrown("get kept change", e))
+                .or_storage("get kept change")
         })
         .collect::<Result<Vec<_>, _>>()?;
     let stored = idb::all(&reads).await?;
@@ -80,7 +80,7 @@ pub(crate) async fn keep_and_drop(
                 &interop::encode("kept change", &winner)?,
                 &row_key(&id.table, &id.key),
             )
-            .map_err(|e| thrown("put kept change", e))?;
+            .or_storage("put kept change")?;
     }
     Ok(())
 }
@@ -89,12 +89,7 @@ impl IdbStorage {
     /// The kept changes whose table this database declares, in version order.
     pub(crate) async fn declared_deferred(&self) -> Result<Vec<Change>, SyncError> {
         idb::read_only(&self.db()?, &[DEFERRED], async |tx| {
-            let all = idb::request(
-                tx.store(DEFERRED)?
-                    .get_all()
-                    .map_err(|e| thrown("getAll", e))?,
-            )
-            .await?;
+            let all = idb::request(tx.store(DEFERRED)?.get_all().or_storage("getAll")?).await?;
             let mut out = Vec::new();
             for row in Array::from(&all).iter() {
                 if let Some(change) = decode(row)? {

@@ -27,9 +27,9 @@ use idb_sync_core::schema::{DatabaseSchema, TableSchema};
 use wasm_bindgen::JsValue;
 use web_sys::IdbDatabase;
 
-use crate::error::SyncError;
+use crate::error::{OrStorage, SyncError};
 use crate::events::{Events, Source};
-use crate::idb::{self, thrown};
+use crate::idb;
 use crate::interop::encode;
 use keys::KeyMode;
 use layout::{META, META_KEY};
@@ -152,17 +152,12 @@ impl IdbStorage {
 async fn ensure_meta(db: &IdbDatabase) -> Result<(), SyncError> {
     idb::read_write(db, &[META], async |tx| {
         let store = tx.store(META)?;
-        let existing = idb::request(
-            store
-                .get(&META_KEY.into())
-                .map_err(|e| thrown("get meta", e))?,
-        )
-        .await?;
+        let existing = idb::request(store.get(&META_KEY.into()).or_storage("get meta")?).await?;
         if existing.is_undefined() {
             let meta = ClientMeta::new(uuid::Uuid::now_v7().to_string());
             store
                 .put_with_key(&encode("client metadata", &meta)?, &META_KEY.into())
-                .map_err(|e| thrown("put meta", e))?;
+                .or_storage("put meta")?;
         }
         Ok(())
     })

@@ -16,8 +16,8 @@ use web_sys::{
     IdbDatabase, IdbIndexParameters, IdbObjectStore, IdbObjectStoreParameters, IdbTransaction,
 };
 
-use crate::error::SyncError;
-use crate::idb::{self, thrown};
+use crate::error::{OrStorage, SyncError};
+use crate::idb;
 use crate::storage::layout::own_stores;
 
 fn key_path_from_js(v: &JsValue) -> Option<KeyPath> {
@@ -46,14 +46,13 @@ fn key_path_to_js(k: &KeyPath) -> JsValue {
 }
 
 fn read_store(store: &IdbObjectStore) -> Result<TableSchema, SyncError> {
-    let key_path = store.key_path().map_err(|e| thrown("keyPath", e))?;
+    let key_path = store.key_path().or_storage("keyPath")?;
     let names = store.index_names();
     let mut indexes = Vec::new();
     for i in 0..names.length() {
         let Some(name) = names.get(i) else { continue };
-        let index = store.index(&name).map_err(|e| thrown("index", e))?;
-        let Some(key_path) =
-            key_path_from_js(&index.key_path().map_err(|e| thrown("index keyPath", e))?)
+        let index = store.index(&name).or_storage("index")?;
+        let Some(key_path) = key_path_from_js(&index.key_path().or_storage("index keyPath")?)
         else {
             continue;
         };
@@ -83,9 +82,7 @@ fn store_names(db: &IdbDatabase) -> Vec<String> {
 fn read_schema(db: &IdbDatabase, tx: &IdbTransaction) -> Result<DatabaseSchema, SyncError> {
     let mut out = DatabaseSchema::new();
     for name in store_names(db) {
-        let store = tx
-            .object_store(&name)
-            .map_err(|e| thrown("object store", e))?;
+        let store = tx.object_store(&name).or_storage("object store")?;
         out.insert(name, read_store(&store)?);
     }
     Ok(out)
@@ -107,7 +104,7 @@ fn create_index(store: &IdbObjectStore, index: &IndexSpec) -> Result<(), SyncErr
     };
     created
         .map(|_| ())
-        .map_err(|e| thrown(&format!("create index `{}`", index.name), e))
+        .or_storage(&format!("create index `{}`", index.name))
 }
 
 /// Creates what `wanted` lists and the database lacks, inside the upgrade transaction.
@@ -126,15 +123,13 @@ fn apply_upgrade(
         params.set_auto_increment(table.primary.auto_increment);
         let store = db
             .create_object_store_with_optional_parameters(&table.name, &params)
-            .map_err(|e| thrown(&format!("create store `{}`", table.name), e))?;
+            .or_storage(&format!("create store `{}`", table.name))?;
         for index in &table.indexes {
             create_index(&store, index)?;
         }
     }
     for (name, index) in &plan.new_indexes {
-        let store = tx
-            .object_store(name)
-            .map_err(|e| thrown("object store", e))?;
+        let store = tx.object_store(name).or_storage("object store")?;
         create_index(&store, index)?;
     }
     Ok(())

@@ -20,9 +20,9 @@ use js_sys::{Array, Reflect};
 use serde::de::DeserializeOwned;
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::error::SyncError;
+use crate::error::{OrStorage, SyncError};
 use crate::events::Source;
-use crate::idb::{self, thrown, Tx};
+use crate::idb::{self, Tx};
 use crate::interop;
 use crate::storage::keys::{from_record_key, to_record_key, KeyMode};
 use crate::storage::layout::*;
@@ -91,7 +91,7 @@ impl IdbStorage {
         let meta = idb::request(
             tx.store(META)?
                 .get(&META_KEY.into())
-                .map_err(|e| thrown("get meta", e))?,
+                .or_storage("get meta")?,
         )
         .await?;
         interop::decode("client metadata", meta)
@@ -121,19 +121,15 @@ impl IdbStorage {
             let mut reads = vec![tx
                 .store(META)?
                 .get(&META_KEY.into())
-                .map_err(|e| thrown("get meta", e))?];
+                .or_storage("get meta")?];
             for id in keys {
                 let key = from_record_key(&id.key);
                 reads.push(
                     state_store
                         .get(&state_key(&id.table.as_str().into(), &key))
-                        .map_err(|e| thrown("get state", e))?,
+                        .or_storage("get state")?,
                 );
-                reads.push(
-                    tx.store(&id.table)?
-                        .get(&key)
-                        .map_err(|e| thrown("get record", e))?,
-                );
+                reads.push(tx.store(&id.table)?.get(&key).or_storage("get record")?);
             }
             let mut results = idb::all(&reads).await?.into_iter();
             let meta: ClientMeta = interop::decode(
@@ -156,7 +152,7 @@ impl IdbStorage {
             if let Some(meta) = &stx.meta {
                 tx.store(META)?
                     .put_with_key(&interop::encode("client metadata", meta)?, &META_KEY.into())
-                    .map_err(|e| thrown("put meta", e))?;
+                    .or_storage("put meta")?;
             }
             for (id, state) in &stx.states {
                 let key = from_record_key(&id.key);
@@ -168,11 +164,11 @@ impl IdbStorage {
                         // records, rollbacks and conflict resolutions alike.
                         Some(v) if out_of_line(&self.table(&id.table)?.key_mode) => app
                             .put_with_key(&self.record_to_js(id, v)?, &key)
-                            .map_err(|e| thrown("put record", e))?,
+                            .or_storage("put record")?,
                         Some(v) => app
                             .put(&self.record_to_js(id, v)?)
-                            .map_err(|e| thrown("put record", e))?,
-                        None => app.delete(&key).map_err(|e| thrown("delete record", e))?,
+                            .or_storage("put record")?,
+                        None => app.delete(&key).or_storage("delete record")?,
                     };
                     changed.push(id.clone());
                 }
@@ -180,17 +176,15 @@ impl IdbStorage {
                 match encode_row(&fields, state)? {
                     Some(row) => state_store
                         .put_with_key(&row, &skey)
-                        .map_err(|e| thrown("put state", e))?,
-                    None => state_store
-                        .delete(&skey)
-                        .map_err(|e| thrown("delete state", e))?,
+                        .or_storage("put state")?,
+                    None => state_store.delete(&skey).or_storage("delete state")?,
                 };
             }
             let conflicts = tx.store(CONFLICTS)?;
             for entry in &stx.conflict_log {
                 conflicts
                     .add(&interop::encode("conflict log entry", entry)?)
-                    .map_err(|e| thrown("add conflict", e))?;
+                    .or_storage("add conflict")?;
             }
             let dead = tx.store(DEAD_LETTERS)?;
             for letter in &stx.new_dead_letters {
@@ -198,11 +192,11 @@ impl IdbStorage {
                     &interop::encode("dead letter", letter)?,
                     &JsValue::from_f64(letter.id as f64),
                 )
-                .map_err(|e| thrown("put dead letter", e))?;
+                .or_storage("put dead letter")?;
             }
             for id in &stx.removed_dead_letters {
                 dead.delete(&JsValue::from_f64(*id as f64))
-                    .map_err(|e| thrown("delete dead letter", e))?;
+                    .or_storage("delete dead letter")?;
             }
             super::deferred::keep_and_drop(tx, &stx.deferred, &stx.applied_deferred).await?;
             Ok((out, changed))
@@ -228,12 +222,7 @@ impl IdbStorage {
     /// Every entry of one of our stores, in key order.
     async fn read_all<T: DeserializeOwned>(&self, store: &str) -> Result<Vec<T>, SyncError> {
         idb::read_only(&self.db()?, &[store], async |tx| {
-            let all = idb::request(
-                tx.store(store)?
-                    .get_all()
-                    .map_err(|e| thrown("getAll", e))?,
-            )
-            .await?;
+            let all = idb::request(tx.store(store)?.get_all().or_storage("getAll")?).await?;
             Array::from(&all)
                 .iter()
                 .map(|v| interop::decode(store, v))
@@ -262,10 +251,8 @@ impl Storage for IdbStorage {
                 let reads = [
                     tx.store(STATE)?
                         .get(&state_key(&id.table.as_str().into(), &key))
-                        .map_err(|e| thrown("get state", e))?,
-                    tx.store(&id.table)?
-                        .get(&key)
-                        .map_err(|e| thrown("get record", e))?,
+                        .or_storage("get state")?,
+                    tx.store(&id.table)?.get(&key).or_storage("get record")?,
                 ];
                 let mut read = idb::all(&reads).await?.into_iter();
                 let row = read.next().unwrap_or(JsValue::UNDEFINED);
@@ -305,12 +292,8 @@ impl Storage for IdbStorage {
 
     async fn conflict_keys(&self) -> Result<Vec<RecordId>, CoreError> {
         idb::read_only(&self.db().map_err(core)?, &[STATE], async |tx| {
-            let index = tx
-                .store(STATE)?
-                .index(CONFLICT_INDEX)
-                .map_err(|e| thrown("index", e))?;
-            let keys =
-                idb::request(index.get_all_keys().map_err(|e| thrown("getAllKeys", e))?).await?;
+            let index = tx.store(STATE)?.index(CONFLICT_INDEX).or_storage("index")?;
+            let keys = idb::request(index.get_all_keys().or_storage("getAllKeys")?).await?;
             Ok(Array::from(&keys)
                 .iter()
                 .filter_map(|k| record_id(&k))
@@ -334,14 +317,14 @@ impl Storage for IdbStorage {
             let reads = [
                 store
                     .index(PENDING_INDEX)
-                    .map_err(|e| thrown("index", e))?
+                    .or_storage("index")?
                     .count()
-                    .map_err(|e| thrown("count", e))?,
+                    .or_storage("count")?,
                 store
                     .index(INFLIGHT_INDEX)
-                    .map_err(|e| thrown("index", e))?
+                    .or_storage("index")?
                     .count()
-                    .map_err(|e| thrown("count", e))?,
+                    .or_storage("count")?,
             ];
             let counts = idb::all(&reads).await?;
             Ok(counts
@@ -355,12 +338,8 @@ impl Storage for IdbStorage {
 
     async fn local_keys(&self) -> Result<Vec<RecordId>, CoreError> {
         idb::read_only(&self.db().map_err(core)?, &[STATE], async |tx| {
-            let keys = idb::request(
-                tx.store(STATE)?
-                    .get_all_keys()
-                    .map_err(|e| thrown("getAllKeys", e))?,
-            )
-            .await?;
+            let keys =
+                idb::request(tx.store(STATE)?.get_all_keys().or_storage("getAllKeys")?).await?;
             Ok(Array::from(&keys)
                 .iter()
                 .filter_map(|k| record_id(&k))

@@ -4,8 +4,8 @@
 use js_sys::Array;
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::error::SyncError;
-use crate::idb::{self, thrown};
+use crate::error::{OrStorage, SyncError};
+use crate::idb;
 use crate::storage::{keys, IdbStorage};
 
 impl IdbStorage {
@@ -23,7 +23,7 @@ impl IdbStorage {
             let store = tx.store(table)?;
             let requests = wanted
                 .iter()
-                .map(|k| store.get(k).map_err(|e| thrown("get", e)))
+                .map(|k| store.get(k).or_storage("get"))
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(idb::all(&requests).await?.into_iter().collect::<Array>())
         })
@@ -34,7 +34,7 @@ impl IdbStorage {
     pub(crate) async fn count(&self, table: &str) -> Result<u32, SyncError> {
         self.table(table)?;
         idb::read_only(&self.db()?, &[table], async |tx| {
-            let n = idb::request(tx.store(table)?.count().map_err(|e| thrown("count", e))?).await?;
+            let n = idb::request(tx.store(table)?.count().or_storage("count")?).await?;
             Ok(n.as_f64().unwrap_or(0.0) as u32)
         })
         .await
@@ -44,12 +44,7 @@ impl IdbStorage {
     pub(crate) async fn all(&self, table: &str) -> Result<Array, SyncError> {
         self.table(table)?;
         idb::read_only(&self.db()?, &[table], async |tx| {
-            let all = idb::request(
-                tx.store(table)?
-                    .get_all()
-                    .map_err(|e| thrown("getAll", e))?,
-            )
-            .await?;
+            let all = idb::request(tx.store(table)?.get_all().or_storage("getAll")?).await?;
             Ok(all.unchecked_into::<Array>())
         })
         .await

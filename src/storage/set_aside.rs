@@ -13,8 +13,8 @@ use super::keys::from_record_key;
 use super::layout::{Fields, DEAD_LETTERS, STATE};
 use super::port::encode_row;
 use super::row::StateRow;
-use crate::error::SyncError;
-use crate::idb::{thrown, Tx};
+use crate::error::{OrStorage, SyncError};
+use crate::idb::Tx;
 use crate::interop;
 use crate::value;
 
@@ -69,19 +69,17 @@ pub(super) fn set_aside(
     let letter = set_aside_unencodable(id, &mut state, kind, kept, &errors, meta, now_ms);
     tx.store(&id.table)?
         .delete(&from_record_key(&id.key))
-        .map_err(|e| thrown("delete record", e))?;
+        .or_storage("delete record")?;
     let states = tx.store(STATE)?;
     match encode_row(f, &state)? {
-        Some(r) => states
-            .put_with_key(&r, skey)
-            .map_err(|e| thrown("put state", e))?,
-        None => states.delete(skey).map_err(|e| thrown("delete state", e))?,
+        Some(r) => states.put_with_key(&r, skey).or_storage("put state")?,
+        None => states.delete(skey).or_storage("delete state")?,
     };
     tx.store(DEAD_LETTERS)?
         .put_with_key(
             &interop::encode("dead letter", &letter)?,
             &JsValue::from_f64(letter.id as f64),
         )
-        .map_err(|e| thrown("put dead letter", e))?;
+        .or_storage("put dead letter")?;
     Ok(())
 }

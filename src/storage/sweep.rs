@@ -9,8 +9,8 @@ use js_sys::Array;
 use wasm_bindgen::JsValue;
 
 use super::port::{encode_row, record_id};
-use crate::error::SyncError;
-use crate::idb::{self, thrown};
+use crate::error::{OrStorage, SyncError};
+use crate::idb;
 use crate::interop::{self, get};
 use crate::storage::keys::{from_record_key, to_record_key};
 use crate::storage::layout::*;
@@ -42,12 +42,8 @@ impl IdbStorage {
         idb::read_write(&self.db()?, &self.sync_stores(), async |tx| {
             let fields = Fields::new();
             let state_store = tx.store(STATE)?;
-            let inflight = state_store
-                .index(INFLIGHT_INDEX)
-                .map_err(|e| thrown("index", e))?;
-            let rows = Array::from(
-                &idb::request(inflight.get_all().map_err(|e| thrown("getAll", e))?).await?,
-            );
+            let inflight = state_store.index(INFLIGHT_INDEX).or_storage("index")?;
+            let rows = Array::from(&idb::request(inflight.get_all().or_storage("getAll")?).await?);
             if rows.length() > 0 {
                 let mut ops = rows
                     .iter()
@@ -64,17 +60,15 @@ impl IdbStorage {
             if limits.max_count == 0 {
                 return Ok((Vec::new(), Vec::new()));
             }
-            let pending = state_store
-                .index(PENDING_INDEX)
-                .map_err(|e| thrown("index", e))?;
+            let pending = state_store.index(PENDING_INDEX).or_storage("index")?;
             let limit = limits.max_count.min(u32::MAX as usize) as u32;
             let reads = [
                 pending
                     .get_all_with_key_and_limit(&JsValue::UNDEFINED, limit)
-                    .map_err(|e| thrown("getAll", e))?,
+                    .or_storage("getAll")?,
                 pending
                     .get_all_keys_with_key_and_limit(&JsValue::UNDEFINED, limit)
-                    .map_err(|e| thrown("getAllKeys", e))?,
+                    .or_storage("getAllKeys")?,
             ];
             let read = idb::all(&reads).await?;
             let (rows, skeys) = (Array::from(&read[0]), Array::from(&read[1]));
@@ -87,7 +81,7 @@ impl IdbStorage {
                 records.push(
                     store
                         .get(&from_record_key(&id.key))
-                        .map_err(|e| thrown("get record", e))?,
+                        .or_storage("get record")?,
                 );
                 ids.push((id, skey));
             }
@@ -121,10 +115,8 @@ impl IdbStorage {
                     match encode_row(&fields, &state)? {
                         Some(row) => state_store
                             .put_with_key(&row, &skey)
-                            .map_err(|e| thrown("put state", e))?,
-                        None => state_store
-                            .delete(&skey)
-                            .map_err(|e| thrown("delete state", e))?,
+                            .or_storage("put state")?,
+                        None => state_store.delete(&skey).or_storage("delete state")?,
                     };
                 }
             }
@@ -133,7 +125,7 @@ impl IdbStorage {
                     &interop::encode("client metadata", &meta)?,
                     &META_KEY.into(),
                 )
-                .map_err(|e| thrown("put meta", e))?;
+                .or_storage("put meta")?;
             Ok((batch, set_aside))
         })
         .await
@@ -147,10 +139,8 @@ impl IdbStorage {
             let fields = Fields::new();
             let state_store = tx.store(STATE)?;
             let reads = [
-                state_store.get_all().map_err(|e| thrown("getAll", e))?,
-                state_store
-                    .get_all_keys()
-                    .map_err(|e| thrown("getAllKeys", e))?,
+                state_store.get_all().or_storage("getAll")?,
+                state_store.get_all_keys().or_storage("getAllKeys")?,
             ];
             let read = idb::all(&reads).await?;
             for (row, skey) in Array::from(&read[0])
@@ -166,22 +156,18 @@ impl IdbStorage {
                 if StateRow::decode(&fields, name, &row)?.has_local_changes() {
                     continue;
                 }
-                state_store
-                    .delete(&skey)
-                    .map_err(|e| thrown("delete state", e))?;
+                state_store.delete(&skey).or_storage("delete state")?;
                 if let Some(id) = id {
                     if self.table(&id.table).is_ok() {
                         tx.store(&id.table)?
                             .delete(&from_record_key(&id.key))
-                            .map_err(|e| thrown("delete record", e))?;
+                            .or_storage("delete record")?;
                         removed.push(id);
                     }
                 }
             }
             // The full pull that follows brings kept changes again (or they are gone).
-            tx.store(DEFERRED)?
-                .clear()
-                .map_err(|e| thrown("clear", e))?;
+            tx.store(DEFERRED)?.clear().or_storage("clear")?;
             let mut meta = Self::read_meta_in(tx).await?;
             meta.cursor = None;
             tx.store(META)?
@@ -189,7 +175,7 @@ impl IdbStorage {
                     &interop::encode("client metadata", &meta)?,
                     &META_KEY.into(),
                 )
-                .map_err(|e| thrown("put meta", e))?;
+                .or_storage("put meta")?;
             Ok(removed)
         })
         .await
@@ -205,11 +191,7 @@ impl IdbStorage {
             let tables = self.table_names();
             let mut reads = Vec::new();
             for table in &tables {
-                reads.push(
-                    tx.store(table)?
-                        .get_all_keys()
-                        .map_err(|e| thrown("getAllKeys", e))?,
-                );
+                reads.push(tx.store(table)?.get_all_keys().or_storage("getAllKeys")?);
             }
             let keys = idb::all(&reads).await?;
             let mut removed = Vec::new();
@@ -222,7 +204,7 @@ impl IdbStorage {
                 }));
             }
             for name in refs.iter().filter(|n| **n != META) {
-                tx.store(name)?.clear().map_err(|e| thrown("clear", e))?;
+                tx.store(name)?.clear().or_storage("clear")?;
             }
             let mut meta = Self::read_meta_in(tx).await?;
             meta.cursor = None;
@@ -232,7 +214,7 @@ impl IdbStorage {
                     &interop::encode("client metadata", &meta)?,
                     &META_KEY.into(),
                 )
-                .map_err(|e| thrown("put meta", e))?;
+                .or_storage("put meta")?;
             Ok(removed)
         })
         .await

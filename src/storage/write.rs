@@ -16,8 +16,8 @@ use js_sys::{Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{IdbObjectStore, IdbRequest};
 
-use crate::error::SyncError;
-use crate::idb::{self, thrown, Tx};
+use crate::error::{OrStorage, SyncError};
+use crate::idb::{self, Tx};
 use crate::interop;
 use crate::storage::keys::{self, KeyMode};
 use crate::storage::layout::{state_key, Fields, META, META_KEY, STATE};
@@ -96,8 +96,7 @@ fn check(table: &TableInfo, writes: Vec<Write>) -> Result<Vec<Checked>, SyncErro
                                 (None, false)
                             } else if let Some(field) = mode.inline_field() {
                                 let generated = keys::generate();
-                                Reflect::set(&record, field, &generated)
-                                    .map_err(|e| thrown("set key", e))?;
+                                Reflect::set(&record, field, &generated).or_storage("set key")?;
                                 (Some(generated), true)
                             } else {
                                 return Err(SyncError::MissingKey(name.clone()));
@@ -191,7 +190,7 @@ fn put_in(
         (_, true, Some(k)) => store.put_with_key(record, k),
         _ => store.put(record),
     };
-    r.map_err(|e| thrown("write", e))
+    r.or_storage("write")
 }
 
 fn merged_patch(previous: &JsValue, changes: &JsValue) -> JsValue {
@@ -258,23 +257,15 @@ async fn run(
     let has_state = if items.len() > 1 {
         let lower = js_sys::Array::of1(&table_js);
         let upper = js_sys::Array::of2(&table_js, &js_sys::Array::new());
-        let range =
-            web_sys::IdbKeyRange::bound(&lower, &upper).map_err(|e| thrown("key range", e))?;
-        let n = idb::request(
-            state
-                .count_with_key(&range)
-                .map_err(|e| thrown("count state", e))?,
-        )
-        .await?;
+        let range = web_sys::IdbKeyRange::bound(&lower, &upper).or_storage("key range")?;
+        let n = idb::request(state.count_with_key(&range).or_storage("count state")?).await?;
         n.as_f64().unwrap_or(1.0) > 0.0
     } else {
         true
     };
     // (Issued after the count: a request that finished before we awaited it never
     // wakes us.)
-    let mut reads = vec![meta_store
-        .get(&META_KEY.into())
-        .map_err(|e| thrown("get meta", e))?];
+    let mut reads = vec![meta_store.get(&META_KEY.into()).or_storage("get meta")?];
 
     let mut state_req = vec![None; items.len()];
     let mut record_req = vec![None; items.len()];
@@ -284,7 +275,7 @@ async fn run(
             reads.push(
                 state
                     .get(&state_key(&table_js, key))
-                    .map_err(|e| thrown("get state", e))?,
+                    .or_storage("get state")?,
             );
             state_req[i] = Some(reads.len() - 1);
         }
@@ -297,7 +288,7 @@ async fn run(
             OpKind::Put => false,
         };
         if reads_record {
-            reads.push(app.get(key).map_err(|e| thrown("get record", e))?);
+            reads.push(app.get(key).or_storage("get record")?);
             record_req[i] = Some(reads.len() - 1);
         }
     }
@@ -372,12 +363,12 @@ async fn run(
                 let changes = Object::keys(item.data.unchecked_ref::<Object>());
                 for field in changes.iter() {
                     let value = Reflect::get(&item.data, &field).unwrap_or(JsValue::UNDEFINED);
-                    Reflect::set(record, &field, &value).map_err(|e| thrown("apply update", e))?;
+                    Reflect::set(record, &field, &value).or_storage("apply update")?;
                 }
                 put_in(&app, OpKind::Put, record, Some(&key), out_of_line)?;
             }
             OpKind::Delete => {
-                app.delete(&key).map_err(|e| thrown("delete", e))?;
+                app.delete(&key).or_storage("delete")?;
                 entry.record = JsValue::UNDEFINED;
             }
         }
@@ -404,10 +395,8 @@ async fn run(
         });
         let skey = state_key(&table_js, &key);
         match row.encode(&fields)? {
-            None => state.delete(&skey).map_err(|e| thrown("delete state", e))?,
-            Some(js) => state
-                .put_with_key(&js, &skey)
-                .map_err(|e| thrown("put state", e))?,
+            None => state.delete(&skey).or_storage("delete state")?,
+            Some(js) => state.put_with_key(&js, &skey).or_storage("put state")?,
         };
         written.push(key);
     }
@@ -416,6 +405,6 @@ async fn run(
             &interop::encode("client metadata", &meta)?,
             &META_KEY.into(),
         )
-        .map_err(|e| thrown("put meta", e))?;
+        .or_storage("put meta")?;
     Ok(written)
 }
