@@ -2,8 +2,10 @@
 //!
 //! The WebAssembly package apps import from npm. It binds the pure-Rust engine in
 //! `idb-sync-core` to the browser: IndexedDB storage (web-sys, `src/idb.rs`), HTTP transport
-//! (gloo-net), timers and DOM events. This crate holds adapters and bindings only —
-//! the sync rules live in the core.
+//! (gloo-net), timers and DOM events (gloo-timers, gloo-events), Web Locks and
+//! `BroadcastChannel`. This crate holds adapters and bindings only — the sync rules
+//! live in the core. `docs/ARCHITECTURE.md` has a "where does X live" table; `I1`…`I12`
+//! in comments name the invariants of `docs/INVARIANTS.md`.
 //!
 //! ```js
 //! import init, { version, checkServer } from 'idb-sync';

@@ -1,5 +1,5 @@
 //! The kept (deferred) pulled changes of tables this database's schema does not
-//! declare (issue 9, defect 6): an app's v2 adds a table while a v1 tab still syncs.
+//! declare (docs/STORAGE.md, "Layout"): an app's v2 adds a table while a v1 tab still syncs.
 //! The core decides what is kept and when it is applied (`idb_sync_core::engine`'s
 //! `split_by_declared`, `later_change`); this module only stores them in
 //! [`DEFERRED`], one row per `[table, key]` holding the change as pulled (its wire

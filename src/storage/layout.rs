@@ -13,7 +13,7 @@
 //! - `_idbsync_dead_letters`: rejected mutations by id.
 //! - `_idbsync_deferred`: pulled changes for tables this database's schema does not
 //!   declare (an app's v2 added them while this v1 tab syncs), key `[table, key]`, the
-//!   latest version per key, kept until a schema declares the table (issue 9, defect 6).
+//!   latest version per key, kept until a schema declares the table (docs/STORAGE.md, "Layout").
 
 use idb_sync_core::hlc::Hlc;
 use idb_sync_core::schema::{DatabaseSchema, IndexSpec, KeyPath, PrimaryKey, TableSchema};
