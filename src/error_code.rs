@@ -33,7 +33,10 @@ pub fn error_codes() -> Vec<SyncErrorCode> {
 #[cfg(test)]
 mod tests {
     use wasm_bindgen::JsValue;
-    use wasm_bindgen_test::wasm_bindgen_test;
+    use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+    // The browser tier runs browser tests only: without this the test is skipped.
+    wasm_bindgen_test_configure!(run_in_browser);
 
     /// The list JavaScript gets is the core's list, code for code, in order.
     #[wasm_bindgen_test]
