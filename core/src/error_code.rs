@@ -87,6 +87,8 @@ macro_rules! for_each_error_code {
             StorageError = "storage_error",
             /// The database was closed.
             DatabaseClosed = "database_closed",
+            /// A dead letter: the record's sync state could not be read; the reason shows the stored row.
+            CorruptState = "corrupt_state",
 
             // The sync manager.
             /// `close()` was called on the sync manager.

@@ -4,7 +4,9 @@
 //!
 //! A row that is there but cannot be read (not an object, or a field of the wrong
 //! type) is a `storage_error`, never read as "no row": a missing row means the key
-//! was never on the server, so a delete or update of it would never be sent.
+//! was never on the server, so a delete or update of it would never be sent. (Taking
+//! a batch sets such a row aside as a `corrupt_state` dead letter instead of failing
+//! the round: [`super::set_aside`].)
 //! Fields that are absent read as their default (as every writer so far wrote them).
 
 use std::fmt::Display;

@@ -2,7 +2,9 @@
 //! (setting aside what cannot be encoded), resetting the replica, and clearing the
 //! synced data on an account change. Each is one read-write transaction.
 
-use idb_sync_core::outbox::{assign_in_flight, wire_size, BatchLimits, BatchSelector, InFlightOp};
+use idb_sync_core::outbox::{
+    assign_in_flight, wire_size, BatchLimits, BatchSelector, ClientMeta, InFlightOp,
+};
 use idb_sync_core::protocol::MergeMode;
 use idb_sync_core::RecordId;
 use js_sys::Array;
@@ -11,7 +13,7 @@ use wasm_bindgen::JsValue;
 use super::port::{encode_row, record_id};
 use crate::error::{OrStorage, SyncError};
 use crate::idb;
-use crate::interop::{self, get};
+use crate::interop;
 use crate::storage::keys::{from_record_key, to_record_key};
 use crate::storage::layout::*;
 use crate::storage::row::StateRow;
@@ -31,9 +33,10 @@ impl IdbStorage {
     }
 
     /// Takes the next batch: the in-flight entries, or else new ones from the pending
-    /// queue. A pending change whose stored data cannot be encoded is set aside as a
-    /// dead letter ([`super::set_aside`]); its key is returned with the batch (its
-    /// local record was removed).
+    /// queue. A change the batch cannot take is set aside as a dead letter
+    /// ([`super::set_aside`]): a pending change whose stored data cannot be encoded,
+    /// or a pending or in-flight key whose state row cannot be decoded. The keys set
+    /// aside are returned with the batch (their local records were removed).
     pub(super) async fn take_batch_inner(
         &self,
         limits: &BatchLimits,
@@ -42,93 +45,146 @@ impl IdbStorage {
         idb::read_write(&self.db()?, &self.sync_stores(), async |tx| {
             let fields = Fields::new();
             let state_store = tx.store(STATE)?;
+            let mut meta = Self::read_meta_in(tx).await?;
+            let meta_before = meta.clone();
+            let mut set_aside = Vec::new();
             let inflight = state_store.index(INFLIGHT_INDEX).or_storage("index")?;
-            let rows = Array::from(&idb::request(inflight.get_all().or_storage("getAll")?).await?);
-            if rows.length() > 0 {
-                let mut ops = rows
-                    .iter()
-                    .map(|r| {
-                        interop::decode::<InFlightOp>(
-                            "in-flight change",
-                            get(&r, &fields.in_flight),
-                        )
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
-                ops.sort_by_key(|o| o.seq);
-                return Ok((ops, Vec::new()));
-            }
-            if limits.max_count == 0 {
-                return Ok((Vec::new(), Vec::new()));
-            }
-            let pending = state_store.index(PENDING_INDEX).or_storage("index")?;
-            let limit = limits.max_count.min(u32::MAX as usize) as u32;
             let reads = [
-                pending
-                    .get_all_with_key_and_limit(&JsValue::UNDEFINED, limit)
-                    .or_storage("getAll")?,
-                pending
-                    .get_all_keys_with_key_and_limit(&JsValue::UNDEFINED, limit)
-                    .or_storage("getAllKeys")?,
+                inflight.get_all().or_storage("getAll")?,
+                inflight.get_all_keys().or_storage("getAllKeys")?,
             ];
             let read = idb::all(&reads).await?;
-            let (rows, skeys) = (Array::from(&read[0]), Array::from(&read[1]));
-            let mut records = Vec::new();
-            let mut ids = Vec::new();
-            for skey in skeys.iter() {
+            let mut ops = Vec::new();
+            for (row, skey) in Array::from(&read[0])
+                .iter()
+                .zip(Array::from(&read[1]).iter())
+            {
                 let id = record_id(&skey)
                     .ok_or_else(|| SyncError::Storage("malformed state key".into()))?;
-                let store = tx.store(&id.table)?;
-                records.push(
-                    store
+                let problem = match StateRow::decode(&fields, &id, &row) {
+                    Ok(StateRow {
+                        in_flight: Some(op),
+                        ..
+                    }) => {
+                        ops.push(op);
+                        continue;
+                    }
+                    Ok(_) => "an in-flight seq without an in-flight change".to_owned(),
+                    Err(e) => e.to_string(),
+                };
+                let record = idb::request(
+                    tx.store(&id.table)?
                         .get(&from_record_key(&id.key))
                         .or_storage("get record")?,
-                );
-                ids.push((id, skey));
-            }
-            let mut records = idb::all(&records).await?.into_iter();
-            let mut meta = Self::read_meta_in(tx).await?;
-            let mut selector = BatchSelector::new(*limits);
-            let mut batch = Vec::new();
-            let mut set_aside = Vec::new();
-            for ((id, skey), row) in ids.into_iter().zip(rows.iter()) {
-                let record = records.next().unwrap_or(JsValue::UNDEFINED);
-                let mut state =
-                    match StateRow::decode(&fields, &id, &row)?.to_key_state(&id, &record) {
-                        Ok(state) => state,
-                        // Written past idb-sync's checks: one dead letter, not a stuck queue.
-                        Err(SyncError::InvalidValue { .. }) => {
-                            let now = js_sys::Date::now() as u64;
-                            super::set_aside::set_aside(
-                                tx, &fields, &id, &skey, &row, &record, &mut meta, now,
-                            )?;
-                            set_aside.push(id);
-                            continue;
-                        }
-                        Err(e) => return Err(e),
-                    };
-                let Some(p) = &state.pending else { continue };
-                if !selector.offer(wire_size(&id, &p.op)) {
-                    break;
-                }
-                if let Some(entry) = assign_in_flight(&id, &mut state, &mut meta, mode(&id.table)) {
-                    batch.push(entry);
-                    match encode_row(&fields, &state)? {
-                        Some(row) => state_store
-                            .put_with_key(&row, &skey)
-                            .or_storage("put state")?,
-                        None => state_store.delete(&skey).or_storage("delete state")?,
-                    };
-                }
-            }
-            tx.store(META)?
-                .put_with_key(
-                    &interop::encode("client metadata", &meta)?,
-                    &META_KEY.into(),
                 )
-                .or_storage("put meta")?;
+                .await?;
+                let now = js_sys::Date::now() as u64;
+                super::set_aside::set_aside_corrupt(
+                    tx, &fields, &id, &skey, &row, &record, &problem, &mut meta, now,
+                )?;
+                set_aside.push(id);
+            }
+            let batch = if !ops.is_empty() {
+                ops.sort_by_key(|o| o.seq);
+                ops
+            } else {
+                self.take_pending(tx, &fields, limits, mode, &mut meta, &mut set_aside)
+                    .await?
+            };
+            if meta != meta_before {
+                tx.store(META)?
+                    .put_with_key(
+                        &interop::encode("client metadata", &meta)?,
+                        &META_KEY.into(),
+                    )
+                    .or_storage("put meta")?;
+            }
             Ok((batch, set_aside))
         })
         .await
+    }
+
+    /// Takes new entries from the pending queue (nothing is in flight), setting aside
+    /// what cannot be taken into `set_aside`.
+    async fn take_pending(
+        &self,
+        tx: &idb::Tx,
+        fields: &Fields,
+        limits: &BatchLimits,
+        mode: &dyn Fn(&str) -> MergeMode,
+        meta: &mut ClientMeta,
+        set_aside: &mut Vec<RecordId>,
+    ) -> Result<Vec<InFlightOp>, SyncError> {
+        if limits.max_count == 0 {
+            return Ok(Vec::new());
+        }
+        let state_store = tx.store(STATE)?;
+        let pending = state_store.index(PENDING_INDEX).or_storage("index")?;
+        let limit = limits.max_count.min(u32::MAX as usize) as u32;
+        let reads = [
+            pending
+                .get_all_with_key_and_limit(&JsValue::UNDEFINED, limit)
+                .or_storage("getAll")?,
+            pending
+                .get_all_keys_with_key_and_limit(&JsValue::UNDEFINED, limit)
+                .or_storage("getAllKeys")?,
+        ];
+        let read = idb::all(&reads).await?;
+        let (rows, skeys) = (Array::from(&read[0]), Array::from(&read[1]));
+        let mut records = Vec::new();
+        let mut ids = Vec::new();
+        for skey in skeys.iter() {
+            let id =
+                record_id(&skey).ok_or_else(|| SyncError::Storage("malformed state key".into()))?;
+            let store = tx.store(&id.table)?;
+            records.push(
+                store
+                    .get(&from_record_key(&id.key))
+                    .or_storage("get record")?,
+            );
+            ids.push((id, skey));
+        }
+        let mut records = idb::all(&records).await?.into_iter();
+        let mut selector = BatchSelector::new(*limits);
+        let mut batch = Vec::new();
+        for ((id, skey), row) in ids.into_iter().zip(rows.iter()) {
+            let record = records.next().unwrap_or(JsValue::UNDEFINED);
+            let now = js_sys::Date::now() as u64;
+            let decoded = StateRow::decode(fields, &id, &row);
+            let mut state = match decoded.and_then(|r| r.to_key_state(&id, &record)) {
+                Ok(state) => state,
+                // Written past idb-sync's checks: one dead letter, not a stuck queue.
+                Err(SyncError::InvalidValue { .. }) => {
+                    super::set_aside::set_aside(tx, fields, &id, &skey, &row, &record, meta, now)?;
+                    set_aside.push(id);
+                    continue;
+                }
+                // A row that cannot be read (or a pending create or put without its
+                // record): one dead letter too, never "never on the server".
+                Err(e) => {
+                    let problem = e.to_string();
+                    super::set_aside::set_aside_corrupt(
+                        tx, fields, &id, &skey, &row, &record, &problem, meta, now,
+                    )?;
+                    set_aside.push(id);
+                    continue;
+                }
+            };
+            let Some(p) = &state.pending else { continue };
+            if !selector.offer(wire_size(&id, &p.op)) {
+                break;
+            }
+            if let Some(entry) = assign_in_flight(&id, &mut state, meta, mode(&id.table)) {
+                batch.push(entry);
+                match encode_row(fields, &state)? {
+                    Some(row) => state_store
+                        .put_with_key(&row, &skey)
+                        .or_storage("put state")?,
+                    None => state_store.delete(&skey).or_storage("delete state")?,
+                };
+            }
+        }
+        Ok(batch)
     }
 
     /// Drops every record without local changes and the cursor; returns the removed

@@ -6,6 +6,7 @@
 
 mod adopt;
 mod batch;
+mod corrupt_state;
 mod local_shape;
 mod local_write;
 mod unencodable;
@@ -14,6 +15,10 @@ pub use adopt::{
     adopt_state, plan_adoption, AdoptCandidate, AdoptDecision, AdoptMode, AdoptTiming,
 };
 pub use batch::{assign_in_flight, wire_size, BatchLimits, BatchSelector};
+pub use corrupt_state::{
+    set_aside_corrupt_state, shown_row, CorruptRow, CorruptStateOutcome, CORRUPT_STATE,
+    MAX_SHOWN_ROW_CHARS,
+};
 pub use local_shape::{
     plan_local_write_shape, KeyFacts, LocalWritePlan, OpKind, PendingData, PlannedPending,
 };
