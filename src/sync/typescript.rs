@@ -135,7 +135,7 @@ export interface DeadLetter {
   table: string;
   key: string | number;
   op: unknown;
-  /** `poison`, `invalid_value`, `account_changed`, or the server's rejection code. */
+  /** `poison`, `invalid_value`, `corrupt_state`, `account_changed`, or the server's rejection code. */
   code: SyncErrorCode | (string & {});
   reason: string;
   at: number;
