@@ -149,12 +149,7 @@ impl IdbStorage {
                 }
             }
             if report.queued > 0 {
-                tx.store(META)?
-                    .put_with_key(
-                        &interop::encode("client metadata", &meta)?,
-                        &META_KEY.into(),
-                    )
-                    .or_storage("put meta")?;
+                Self::write_meta_in(tx, &meta)?;
             }
             Ok(Chunk { read, last, report })
         })

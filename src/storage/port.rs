@@ -97,6 +97,14 @@ impl IdbStorage {
         interop::decode("client metadata", meta)
     }
 
+    /// Writes the client metadata in `tx` (the one place it is encoded and put).
+    pub(super) fn write_meta_in(tx: &Tx, meta: &ClientMeta) -> Result<(), SyncError> {
+        tx.store(META)?
+            .put_with_key(&interop::encode("client metadata", meta)?, &META_KEY.into())
+            .or_storage("put meta")?;
+        Ok(())
+    }
+
     async fn transact_inner<R>(
         &self,
         keys: &[RecordId],
@@ -150,9 +158,7 @@ impl IdbStorage {
             let out = f(&mut stx).map_err(SyncError::Core)?;
             let mut changed = Vec::new();
             if let Some(meta) = &stx.meta {
-                tx.store(META)?
-                    .put_with_key(&interop::encode("client metadata", meta)?, &META_KEY.into())
-                    .or_storage("put meta")?;
+                Self::write_meta_in(tx, meta)?;
             }
             for (id, state) in &stx.states {
                 let key = from_record_key(&id.key);

@@ -13,7 +13,6 @@ use wasm_bindgen::JsValue;
 use super::port::{encode_row, record_id};
 use crate::error::{OrStorage, SyncError};
 use crate::idb;
-use crate::interop;
 use crate::storage::keys::{from_record_key, to_record_key};
 use crate::storage::layout::*;
 use crate::storage::row::StateRow;
@@ -92,12 +91,7 @@ impl IdbStorage {
                     .await?
             };
             if meta != meta_before {
-                tx.store(META)?
-                    .put_with_key(
-                        &interop::encode("client metadata", &meta)?,
-                        &META_KEY.into(),
-                    )
-                    .or_storage("put meta")?;
+                Self::write_meta_in(tx, &meta)?;
             }
             Ok((batch, set_aside))
         })
@@ -226,12 +220,7 @@ impl IdbStorage {
             tx.store(DEFERRED)?.clear().or_storage("clear")?;
             let mut meta = Self::read_meta_in(tx).await?;
             meta.cursor = None;
-            tx.store(META)?
-                .put_with_key(
-                    &interop::encode("client metadata", &meta)?,
-                    &META_KEY.into(),
-                )
-                .or_storage("put meta")?;
+            Self::write_meta_in(tx, &meta)?;
             Ok(removed)
         })
         .await
@@ -265,12 +254,7 @@ impl IdbStorage {
             let mut meta = Self::read_meta_in(tx).await?;
             meta.cursor = None;
             meta.account = None;
-            tx.store(META)?
-                .put_with_key(
-                    &interop::encode("client metadata", &meta)?,
-                    &META_KEY.into(),
-                )
-                .or_storage("put meta")?;
+            Self::write_meta_in(tx, &meta)?;
             Ok(removed)
         })
         .await
