@@ -102,6 +102,15 @@ pub struct OutboxCounts {
     pub dead_letters: usize,
 }
 
+impl OutboxCounts {
+    /// The local changes the server has not acknowledged (`getPendingCount()`):
+    /// never sent, or sent and not answered. Conflicts and dead letters are not
+    /// counted: they wait for the app, not for the server.
+    pub fn unacknowledged(&self) -> usize {
+        self.pending + self.in_flight
+    }
+}
+
 /// The sync status (`getSyncStatus()`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -259,5 +268,22 @@ impl From<&RoundReport> for SyncNowResult {
             conflicts: report.conflicts,
             rejected: report.rejected,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::OutboxCounts;
+
+    #[test]
+    fn unacknowledged_counts_pending_and_in_flight_only() {
+        let counts = OutboxCounts {
+            pending: 2,
+            in_flight: 3,
+            conflicts: 5,
+            dead_letters: 7,
+        };
+        assert_eq!(counts.unacknowledged(), 5);
+        assert_eq!(OutboxCounts::default().unacknowledged(), 0);
     }
 }

@@ -38,16 +38,15 @@ impl SyncManager {
         } else {
             None
         };
-        let choice = match local_data.as_deref() {
-            Some("clear") => engine::LocalDataChoice::Clear,
-            Some("keep") => engine::LocalDataChoice::Keep,
-            _ => {
-                return Err(ManagerError::InvalidArgument {
-                    argument: "decision",
-                    reason: "expected { localData: 'clear' } or { localData: 'keep' }".into(),
-                }
-                .into())
+        let Some(choice) = local_data
+            .as_deref()
+            .and_then(engine::LocalDataChoice::named)
+        else {
+            return Err(ManagerError::InvalidArgument {
+                argument: "decision",
+                reason: "expected { localData: 'clear' } or { localData: 'keep' }".into(),
             }
+            .into());
         };
         engine::resolve_account_change(&self.inner.storage, &BrowserClock, choice)
             .await

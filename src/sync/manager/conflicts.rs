@@ -78,10 +78,13 @@ impl SyncManager {
         check(&self.inner)?;
         let table = table_arg(&self.inner, &table)?.name();
         let id = record_id(&table, &key)?;
-        let choice = match resolution.as_string().as_deref() {
-            Some("local") => ManualChoice::KeepLocal,
-            Some("server") => ManualChoice::KeepServer,
-            _ if resolution.is_object() => {
+        let named = resolution
+            .as_string()
+            .as_deref()
+            .and_then(ManualChoice::named);
+        let choice = match named {
+            Some(choice) => choice,
+            None if resolution.is_object() => {
                 let merged = js_sys::Reflect::get(&resolution, &"merged".into())
                     .unwrap_or(JsValue::UNDEFINED);
                 if merged.is_null() {
@@ -96,7 +99,7 @@ impl SyncManager {
                     .into());
                 }
             }
-            _ => {
+            None => {
                 return Err(ManagerError::InvalidArgument {
                     argument: "resolution",
                     reason: "expected 'local', 'server' or { merged: record | null }".into(),

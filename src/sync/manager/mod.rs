@@ -140,7 +140,7 @@ impl SyncManager {
     pub async fn get_pending_count(&self) -> Result<u32, JsValue> {
         check(&self.inner)?;
         let c = counts::read(&self.inner.storage).await?;
-        Ok((c.counts.pending + c.counts.in_flight) as u32)
+        Ok(c.counts.unacknowledged() as u32)
     }
 
     /// Starts the automatic loop (interval, events, writes); runs a round at once.
