@@ -18,11 +18,13 @@ mod counts;
 mod heartbeat;
 mod message;
 mod round;
+mod takeover;
 #[cfg(test)]
 mod tests;
 
 pub use heartbeat::{Heartbeat, Watch};
 pub use message::{Answer, Effect, Message, Rejection, WaiterId, CLOSED, OFFLINE};
+pub use takeover::{may_steal, still_holds, CandidateLock, Takeover};
 
 use calls::{refusal, settle_err, LOST_LEAD};
 
