@@ -102,6 +102,22 @@ pub struct OutboxCounts {
     pub dead_letters: usize,
 }
 
+/// The status last told to the app's subscribers: a status is published (to them,
+/// and from the leader to the other tabs) only when it differs from it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Published(Option<SyncStatus>);
+
+impl Published {
+    /// Whether `status` differs from the one last published; if so, it now is.
+    pub fn changed(&mut self, status: &SyncStatus) -> bool {
+        if self.0.as_ref() == Some(status) {
+            return false;
+        }
+        self.0 = Some(status.clone());
+        true
+    }
+}
+
 impl OutboxCounts {
     /// The local changes the server has not acknowledged (`getPendingCount()`):
     /// never sent, or sent and not answered. Conflicts and dead letters are not
@@ -273,7 +289,18 @@ impl From<&RoundReport> for SyncNowResult {
 
 #[cfg(test)]
 mod tests {
-    use super::OutboxCounts;
+    use super::{OutboxCounts, Published, SyncStatus};
+
+    #[test]
+    fn a_status_is_published_once_per_change() {
+        let mut published = Published::default();
+        let mut status = SyncStatus::new(true);
+        assert!(published.changed(&status), "the first one");
+        assert!(!published.changed(&status), "the same again");
+        status.set_online(false);
+        assert!(published.changed(&status), "changed");
+        assert!(!published.changed(&status.clone()));
+    }
 
     #[test]
     fn unacknowledged_counts_pending_and_in_flight_only() {
