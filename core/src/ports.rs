@@ -140,6 +140,19 @@ pub struct TransportResponse {
     pub body: String,
 }
 
+impl TransportResponse {
+    /// A `Retry-After` header's value in ms: delay-seconds; an HTTP date (or anything
+    /// else that is not a number of seconds) counts as 1 s from now. `None` without
+    /// the header.
+    pub fn retry_after_header_ms(value: Option<&str>) -> Option<u64> {
+        let value = value?;
+        match value.trim().parse::<u64>() {
+            Ok(seconds) => Some(seconds.saturating_mul(1_000)),
+            Err(_) => Some(1_000),
+        }
+    }
+}
+
 /// The network: one request, one answer. Errors are only for "no answer"
 /// ([`SyncError::Network`], or a refusal to send: [`SyncError::Closed`],
 /// [`SyncError::NotLeader`]); HTTP error statuses are answers.
@@ -182,5 +195,22 @@ pub trait Clock {
             0x8000 | ((h >> 36) & 0x3fff),
             h & 0xffff_ffff_ffff
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TransportResponse;
+
+    #[test]
+    fn retry_after_is_seconds_and_a_date_counts_as_one() {
+        let ms = TransportResponse::retry_after_header_ms;
+        assert_eq!(ms(None), None);
+        assert_eq!(ms(Some("2")), Some(2_000));
+        assert_eq!(ms(Some(" 30 ")), Some(30_000));
+        assert_eq!(ms(Some("0")), Some(0));
+        assert_eq!(ms(Some("Wed, 21 Oct 2015 07:28:00 GMT")), Some(1_000));
+        assert_eq!(ms(Some("-1")), Some(1_000));
+        assert_eq!(ms(Some(&u64::MAX.to_string())), Some(u64::MAX));
     }
 }

@@ -8,11 +8,10 @@ use std::collections::HashMap;
 
 use idb_sync_core::sync_loop::tabs::{Answer, Rejection, WaiterId};
 use idb_sync_core::sync_loop::{StatusError, SyncNowResult};
-use idb_sync_core::ErrorClass;
 use js_sys::Function;
 use wasm_bindgen::JsValue;
 
-use super::error::{js_error, ManagerError};
+use super::error::js_error;
 use crate::interop::view;
 
 /// This tab's `syncNow()` promises waiting for an answer.
@@ -43,42 +42,21 @@ impl Promises {
     }
 }
 
-/// A refusal as the `SyncError` it rejects with.
+/// A refusal as the `SyncError` it rejects with (code and message chosen in core:
+/// [`Rejection::status_error`]), with the server's code when the server answered.
 fn rejection_js(rejection: &Rejection) -> JsValue {
-    match rejection {
-        Rejection::Failed(e) => {
-            let js = js_error(&e.code, &e.message, None);
-            if let Some(code) = &e.server_code {
-                crate::error::set(&js, "serverCode", &code.into());
-            }
-            js
-        }
-        other => manager_error(other).into(),
+    let e = rejection.status_error();
+    let js = js_error(&e.code, &e.message, None);
+    if let Some(code) = &e.server_code {
+        crate::error::set(&js, "serverCode", &code.into());
     }
-}
-
-fn manager_error(rejection: &Rejection) -> ManagerError {
-    match rejection {
-        Rejection::Offline => ManagerError::Offline,
-        Rejection::LeaderUnavailable(why) => ManagerError::LeaderUnavailable(why),
-        _ => ManagerError::Closed,
-    }
+    js
 }
 
 /// An answer as it travels to another tab (`SyncNowDone`'s result and error).
 pub(crate) fn relayed(answer: Answer) -> (Option<SyncNowResult>, Option<StatusError>) {
     match answer {
         Ok(result) => (Some(result), None),
-        Err(Rejection::Failed(e)) => (None, Some(e)),
-        Err(other) => {
-            let e = manager_error(&other);
-            let error = StatusError {
-                code: e.code().to_owned(),
-                message: e.to_string(),
-                class: ErrorClass::Transient,
-                server_code: None,
-            };
-            (None, Some(error))
-        }
+        Err(rejection) => (None, Some(rejection.status_error())),
     }
 }

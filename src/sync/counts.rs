@@ -61,30 +61,3 @@ pub(crate) async fn read(storage: &IdbStorage) -> Result<Snapshot, SyncError> {
     })
     .await
 }
-
-/// Coalesces count refreshes: one read at a time, and one more after it when asked
-/// meanwhile (a burst of writes is two reads, not one per write).
-#[derive(Default)]
-pub(crate) struct Recount {
-    counting: std::cell::Cell<bool>,
-    again: std::cell::Cell<bool>,
-}
-
-impl Recount {
-    /// Whether to start a read now (false: one is running, and will read again).
-    pub(crate) fn begin(&self) -> bool {
-        if self.counting.get() {
-            self.again.set(true);
-            return false;
-        }
-        self.counting.set(true);
-        true
-    }
-
-    /// A read finished: whether to read again (not after `close()`).
-    pub(crate) fn finished(&self, closed: bool) -> bool {
-        let again = self.again.replace(false) && !closed;
-        self.counting.set(again);
-        again
-    }
-}

@@ -30,7 +30,10 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{future_to_promise, spawn_local, JsFuture};
 use web_sys::AbortController;
 
+use idb_sync_core::sync_loop::tabs::{may_steal, still_holds, CandidateLock, Takeover};
+
 use super::web_locks::{lock_manager, LockManager, LockOptions, LockSnapshot};
+
 /// The Web Locks of a database: the leader's, and the one serializing takeovers.
 struct Names {
     leader: String,
@@ -63,9 +66,8 @@ struct Election {
     held: RefCell<Option<Held>>,
     queued: RefCell<Option<AbortController>>,
     next_request: Cell<u64>,
-    taking_over: Cell<bool>,
-    /// Takeovers given up because another tab held the candidate lock.
-    candidate_misses: Cell<u32>,
+    /// The takeover attempts (their rules are core's [`Takeover`]).
+    takeover: Cell<Takeover>,
     closed: Cell<bool>,
     /// Told `true` when this tab is granted the lock after waiting or stealing, and
     /// `false` when it is robbed.
@@ -128,6 +130,14 @@ async fn own_client_id(locks: &LockManager) -> Option<String> {
 }
 
 impl Election {
+    /// Updates the takeover attempts with `f`.
+    fn takeover<R>(&self, f: impl FnOnce(&mut Takeover) -> R) -> R {
+        let mut t = self.takeover.get();
+        let r = f(&mut t);
+        self.takeover.set(t);
+        r
+    }
+
     /// Asks for the leader's lock. The future tells whether the callback got it (it
     /// never resolves for a queued request that is withdrawn).
     fn acquire(self: &Rc<Self>, mode: Mode) -> Option<impl Future<Output = bool>> {
@@ -223,17 +233,24 @@ impl Election {
         }
     }
 
-    /// The takeover itself, under the candidate lock: steal only if the tab seen
-    /// holding the lock when the silence was noticed (`silent_holder`) still holds it
-    /// (so two followers never rob each other) and nothing was heard since.
+    /// The takeover itself, under the candidate lock: steal only if core's
+    /// [`may_steal`] says so (the same silent holder, still silent).
     async fn steal_from(
         self: &Rc<Self>,
         silent_holder: Option<String>,
         still_silent: impl FnOnce() -> bool,
     ) -> bool {
         let now_holder = holder(&self.locks, &self.names.leader).await.ok().flatten();
-        let same = now_holder.is_some() && now_holder == silent_holder && now_holder != self.me;
-        if !same || self.closed.get() || self.held.borrow().is_some() || !still_silent() {
+        let holds = self.held.borrow().is_some();
+        let steal = may_steal(
+            silent_holder.as_deref(),
+            now_holder.as_deref(),
+            self.me.as_deref(),
+            self.closed.get(),
+            holds,
+            still_silent,
+        );
+        if !steal {
             return false;
         }
         self.withdraw();
@@ -270,8 +287,7 @@ impl Leadership {
             held: RefCell::new(None),
             queued: RefCell::new(None),
             next_request: Cell::new(0),
-            taking_over: Cell::new(false),
-            candidate_misses: Cell::new(0),
+            takeover: Cell::new(Takeover::default()),
             closed: Cell::new(false),
             on_change: Box::new(on_change),
         });
@@ -305,11 +321,9 @@ impl Leadership {
         if e.held.borrow().is_none() {
             return false;
         }
-        let Some(me) = &e.me else { return true };
-        match holder(&e.locks, &e.names.leader).await {
-            Ok(holder) => holder.as_ref() == Some(me),
-            Err(_) => true,
-        }
+        let holder = holder(&e.locks, &e.names.leader).await;
+        let holder = holder.as_ref().map(Option::as_deref).map_err(|_| ());
+        still_holds(e.me.as_deref(), holder)
     }
 
     /// Gives the lead up (this tab found it was robbed before being told): lets the
@@ -324,34 +338,30 @@ impl Leadership {
     /// Takes the lead from a leader that went silent. Only one follower at a time
     /// tries (the candidate lock, asked `ifAvailable`); `still_silent` is asked again
     /// under it. After three tries that found the candidate lock taken (a tab frozen
-    /// in the middle of a takeover), the candidate lock is stolen too. Success is
+    /// in the middle of a takeover), the candidate lock is stolen too (the rules:
+    /// core's [`Takeover`]). Success is
     /// told through `on_change(true)`.
     pub(crate) fn take_over(&self, still_silent: impl FnOnce() -> bool + 'static) {
         let Some(e) = &self.election else { return };
-        if e.closed.get() || e.held.borrow().is_some() || e.taking_over.get() {
+        let holds = e.held.borrow().is_some();
+        let Some(mode) = e.takeover(|t| t.begin(e.closed.get(), holds)) else {
             return;
-        }
-        e.taking_over.set(true);
+        };
         let this = e.clone();
         spawn_local(async move {
             let silent_holder = holder(&this.locks, &this.names.leader).await.ok().flatten();
-            let options = if this.candidate_misses.get() >= 3 {
-                LockOptions::steal()
-            } else {
-                LockOptions::if_available()
+            let options = match mode {
+                CandidateLock::Steal => LockOptions::steal(),
+                CandidateLock::IfAvailable => LockOptions::if_available(),
             };
             let mut done = None;
             let finished = Promise::new(&mut |resolve, _| done = Some(resolve));
             let inner = this.clone();
             let callback = Closure::once_into_js(move |lock: JsValue| -> JsValue {
                 future_to_promise(async move {
-                    let stolen = if lock.is_null() {
-                        inner.candidate_misses.set(inner.candidate_misses.get() + 1);
-                        false
-                    } else {
-                        inner.candidate_misses.set(0);
-                        inner.steal_from(silent_holder, still_silent).await
-                    };
+                    let granted = !lock.is_null();
+                    inner.takeover(|t| t.candidate(granted));
+                    let stolen = granted && inner.steal_from(silent_holder, still_silent).await;
                     if let Some(done) = done {
                         let _ = done.call1(&JsValue::UNDEFINED, &stolen.into());
                     }
@@ -368,8 +378,7 @@ impl Leadership {
                         .unwrap_or(false),
                     Err(_) => false,
                 };
-            this.taking_over.set(false);
-            if stolen && !this.closed.get() {
+            if this.takeover(|t| t.finished(stolen, this.closed.get())) {
                 (this.on_change)(true);
             }
         });

@@ -1,8 +1,9 @@
 //! Errors the sync manager throws besides the storage layer's: one code per invalid
-//! option, and the manager's own states (closed, offline, panicked, no leader). Thrown
-//! to JavaScript as a `SyncError` like every other error of the package; every code
+//! option, and the manager's own states (closed, panicked); a refused `syncNow()`
+//! (offline, no leader) is core's `Rejection`, see `answer.rs`. Thrown to JavaScript as a `SyncError` like every other error of the package; every code
 //! is an [`ErrorCode`] (docs/ERRORS.md).
 
+use idb_sync_core::sync_loop::tabs;
 use idb_sync_core::ErrorCode;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -30,14 +31,8 @@ pub(crate) enum ManagerError {
         reason: String,
     },
     /// `close()` was called.
-    #[error("the sync manager is closed")]
+    #[error("{}", tabs::CLOSED)]
     Closed,
-    /// The browser is offline: no request is attempted.
-    #[error("the browser is offline; changes stay queued and sync when it is back online")]
-    Offline,
-    /// The tab that ran the sync loop did not answer a `syncNow()` (says why).
-    #[error("{0}")]
-    LeaderUnavailable(&'static str),
     /// A panic happened inside the package; the manager no longer works.
     #[error("idb-sync panicked: {0}; reload the page")]
     Panicked(String),
@@ -56,8 +51,6 @@ impl ManagerError {
             ManagerError::InvalidOption { code, .. } => *code,
             ManagerError::InvalidArgument { .. } => ErrorCode::InvalidArgument,
             ManagerError::Closed => ErrorCode::ManagerClosed,
-            ManagerError::Offline => ErrorCode::Offline,
-            ManagerError::LeaderUnavailable(_) => ErrorCode::LeaderUnavailable,
             ManagerError::Panicked(_) => ErrorCode::Panicked,
             ManagerError::Storage(e) => e.error_code(),
             ManagerError::Core(e) => e.error_code(),

@@ -20,7 +20,6 @@ use wasm_bindgen_futures::spawn_local;
 
 use super::answer::{relayed, Promises};
 use super::clock::{monotonic_ms, BrowserClock};
-use super::counts::Recount;
 use super::election::Leadership;
 use super::resolver::JsResolver;
 use super::status::Subscribers;
@@ -78,8 +77,6 @@ pub(crate) struct Inner {
     pub(crate) subscribers: Subscribers,
     /// This tab's `syncNow()` promises.
     pub(crate) promises: Promises,
-    /// Coalesces count rereads.
-    pub(crate) recount: Recount,
 }
 
 /// `ms` as a timer's delay.
@@ -139,7 +136,6 @@ impl Inner {
                 handles: RefCell::new(Handles::default()),
                 subscribers: Subscribers::default(),
                 promises: Promises::default(),
-                recount: Recount::default(),
             }
         });
         super::panic::register(&inner);

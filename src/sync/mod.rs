@@ -2,7 +2,8 @@
 //! status, the round, and which tab runs the loop: `idb_sync_core::sync_loop::tabs`);
 //! this module binds it to the browser:
 //!
-//! - [`manager`]: the exported class (thin, over [`inner::Inner`]).
+//! - [`manager`]: the exported class (thin, over [`inner::Inner`]), one file per
+//!   group of methods (`manager/{open,records,conflicts,dead_letters,account}.rs`).
 //! - [`inner`]: the executor of the tab machine's effects; [`inputs`]: the events it
 //!   feeds the machine; [`round`]: rounds, lead checks, counts and adoption.
 //! - [`status`]: status subscribers; [`answer`]: `syncNow()` promises and answers;

@@ -68,20 +68,20 @@ impl Inner {
         }
     }
 
-    /// Rereads the counts (coalescing bursts) and publishes them. Not while frozen:
-    /// reread on resume.
+    /// Rereads the counts and publishes them, as the tab machine says (not while
+    /// frozen; bursts coalesced: `Tabs::recount_wanted`, `Tabs::counts_read`).
     pub(crate) fn refresh_counts(self: &Rc<Self>) {
-        if self.tabs.borrow().is_frozen() || !self.recount.begin() {
+        if !self.tabs.borrow_mut().recount_wanted() {
             return;
         }
         let inner = self.clone();
         spawn_local(async move {
             loop {
-                if let Ok(c) = counts::read(&inner.storage).await {
+                let counts = counts::read(&inner.storage).await.ok().map(|c| {
                     inner.saw_client_id(c.client_id);
-                    inner.tabs.borrow_mut().set_counts(c.counts);
-                }
-                if !inner.recount.finished(inner.closed.get()) {
+                    c.counts
+                });
+                if !inner.tabs.borrow_mut().counts_read(counts) {
                     break;
                 }
             }
@@ -89,9 +89,10 @@ impl Inner {
         });
     }
 
-    /// Rereads the client id from the database (a follower, after the leader's round).
+    /// Rereads the client id from the database (a follower, after the leader's
+    /// round), unless the tab machine says not now (`Tabs::rereads_client_id`).
     pub(crate) fn reread_client_id(self: &Rc<Self>) {
-        if self.tabs.borrow().is_frozen() || self.closed.get() {
+        if !self.tabs.borrow().rereads_client_id() {
             return;
         }
         let weak = Rc::downgrade(self);
@@ -104,7 +105,8 @@ impl Inner {
     }
 
     /// Adopts the rows without sync state (`adopt: 'pull'`, after the first complete
-    /// pull) and schedules a round for what it queued.
+    /// pull) and tells the tab machine how it went (`Tabs::adopted`,
+    /// `Tabs::adoption_failed`).
     pub(crate) fn adopt_now(self: &Rc<Self>) {
         let weak = Rc::downgrade(self);
         spawn_local(async move {
@@ -112,16 +114,13 @@ impl Inner {
             match inner.storage.adopt_unsynced().await {
                 Ok(report) => {
                     report_adoption(report);
-                    if report.queued > 0 {
-                        inner.local_write();
-                    }
+                    inner.input(|t| t.adopted(report.queued, now_ms()));
                 }
                 Err(e) => {
                     web_sys::console::error_1(
                         &format!("idb-sync: adopting existing rows failed: {e}").into(),
                     );
-                    // Again after the next round.
-                    inner.tabs.borrow_mut().set_adopt_after_pull(true);
+                    inner.tabs.borrow_mut().adoption_failed();
                 }
             }
         });

@@ -6,7 +6,7 @@
 use std::cell::{Cell, RefCell};
 
 use idb_sync_core::sync_loop::tabs::Message;
-use idb_sync_core::sync_loop::SyncStatus;
+use idb_sync_core::sync_loop::{Published, SyncStatus};
 use js_sys::Function;
 use wasm_bindgen::JsValue;
 
@@ -17,7 +17,7 @@ use super::inner::Inner;
 pub(crate) struct Subscribers {
     listeners: RefCell<Vec<(u32, Function)>>,
     next: Cell<u32>,
-    published: RefCell<Option<SyncStatus>>,
+    published: RefCell<Published>,
 }
 
 impl Subscribers {
@@ -39,16 +39,13 @@ impl Subscribers {
         self.listeners.borrow_mut().clear();
     }
 
-    /// Whether `status` differs from the one last published (which it now is).
+    /// Whether `status` differs from the one last published (which it now is:
+    /// core's [`Published`]).
     pub(crate) fn changed(&self, status: &SyncStatus) -> bool {
-        let Ok(mut published) = self.published.try_borrow_mut() else {
-            return false;
-        };
-        if published.as_ref() == Some(status) {
-            return false;
+        match self.published.try_borrow_mut() {
+            Ok(mut published) => published.changed(status),
+            Err(_) => false,
         }
-        *published = Some(status.clone());
-        true
     }
 
     /// Calls every listener with `status`; a listener that throws is logged.

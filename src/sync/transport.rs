@@ -107,15 +107,6 @@ impl FetchTransport {
     }
 }
 
-/// `Retry-After` in ms: delay-seconds (an HTTP date counts as 1 s from now).
-fn retry_after_ms(value: Option<String>) -> Option<u64> {
-    let value = value?;
-    match value.trim().parse::<u64>() {
-        Ok(seconds) => Some(seconds.saturating_mul(1_000)),
-        Err(_) => Some(1_000),
-    }
-}
-
 impl Transport for FetchTransport {
     async fn send(&self, request: TransportRequest) -> Result<TransportResponse, CoreError> {
         self.may_send()?;
@@ -137,7 +128,8 @@ impl Transport for FetchTransport {
             .await
             .or_network()?;
         let status = response.status();
-        let retry_after_ms = retry_after_ms(response.headers().get("retry-after"));
+        let retry_after = response.headers().get("retry-after");
+        let retry_after_ms = TransportResponse::retry_after_header_ms(retry_after.as_deref());
         let body = response.text().await.or_network()?;
         // Robbed of the lead while waiting: the new leader resends (I2, I3) and pulls.
         self.may_send()?;

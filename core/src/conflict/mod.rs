@@ -176,6 +176,19 @@ pub enum ManualChoice {
     Merged(Option<Record>),
 }
 
+impl ManualChoice {
+    /// The choice the app names in `resolveConflict(table, key, name)`: `"local"` or
+    /// `"server"`; `None` for anything else (a merged record is not named but given:
+    /// `{ merged: record | null }`).
+    pub fn named(name: &str) -> Option<ManualChoice> {
+        match name {
+            "local" => Some(ManualChoice::KeepLocal),
+            "server" => Some(ManualChoice::KeepServer),
+            _ => None,
+        }
+    }
+}
+
 /// A mutation the server rejected, parked for the app to inspect, retry or discard.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DeadLetter {
@@ -193,4 +206,21 @@ pub struct DeadLetter {
     pub reason: String,
     /// When (local clock, ms).
     pub at_ms: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ManualChoice;
+
+    #[test]
+    fn the_app_names_local_or_server() {
+        assert_eq!(ManualChoice::named("local"), Some(ManualChoice::KeepLocal));
+        assert_eq!(
+            ManualChoice::named("server"),
+            Some(ManualChoice::KeepServer)
+        );
+        for bad in ["", "merged", "Local", "remote"] {
+            assert_eq!(ManualChoice::named(bad), None, "{bad:?}");
+        }
+    }
 }

@@ -20,6 +20,18 @@ pub enum LocalDataChoice {
     Keep,
 }
 
+impl LocalDataChoice {
+    /// The choice the app names in `resolveAccountChange({ localData })`: `"clear"`
+    /// or `"keep"`; `None` for anything else (`invalid_argument`).
+    pub fn named(name: &str) -> Option<LocalDataChoice> {
+        match name {
+            "clear" => Some(LocalDataChoice::Clear),
+            "keep" => Some(LocalDataChoice::Keep),
+            _ => None,
+        }
+    }
+}
+
 /// The dead-letter code of a change set aside by [`LocalDataChoice::Keep`].
 pub const ACCOUNT_CHANGED: &str = crate::ErrorCode::AccountChanged.as_str();
 
@@ -75,4 +87,21 @@ pub async fn resolve_account_change<S: Storage, C: Clock>(
             Ok(())
         })
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LocalDataChoice;
+
+    #[test]
+    fn the_app_names_clear_or_keep() {
+        assert_eq!(
+            LocalDataChoice::named("clear"),
+            Some(LocalDataChoice::Clear)
+        );
+        assert_eq!(LocalDataChoice::named("keep"), Some(LocalDataChoice::Keep));
+        for bad in ["", "Clear", "delete", "keep "] {
+            assert_eq!(LocalDataChoice::named(bad), None, "{bad:?}");
+        }
+    }
 }

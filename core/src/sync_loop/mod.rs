@@ -13,6 +13,6 @@ pub mod tabs;
 pub use progress::ProgressTransport;
 pub use scheduler::{Blocked, Decision, IdleReason, Scheduler, SchedulerConfig};
 pub use status::{
-    OutboxCounts, Phase, Progress, RoundProgress, StatusError, SyncNowResult, SyncStatus,
+    OutboxCounts, Phase, Progress, Published, RoundProgress, StatusError, SyncNowResult, SyncStatus,
 };
 pub use tabs::Tabs;

@@ -102,6 +102,31 @@ pub struct OutboxCounts {
     pub dead_letters: usize,
 }
 
+/// The status last told to the app's subscribers: a status is published (to them,
+/// and from the leader to the other tabs) only when it differs from it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Published(Option<SyncStatus>);
+
+impl Published {
+    /// Whether `status` differs from the one last published; if so, it now is.
+    pub fn changed(&mut self, status: &SyncStatus) -> bool {
+        if self.0.as_ref() == Some(status) {
+            return false;
+        }
+        self.0 = Some(status.clone());
+        true
+    }
+}
+
+impl OutboxCounts {
+    /// The local changes the server has not acknowledged (`getPendingCount()`):
+    /// never sent, or sent and not answered. Conflicts and dead letters are not
+    /// counted: they wait for the app, not for the server.
+    pub fn unacknowledged(&self) -> usize {
+        self.pending + self.in_flight
+    }
+}
+
 /// The sync status (`getSyncStatus()`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -259,5 +284,33 @@ impl From<&RoundReport> for SyncNowResult {
             conflicts: report.conflicts,
             rejected: report.rejected,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{OutboxCounts, Published, SyncStatus};
+
+    #[test]
+    fn a_status_is_published_once_per_change() {
+        let mut published = Published::default();
+        let mut status = SyncStatus::new(true);
+        assert!(published.changed(&status), "the first one");
+        assert!(!published.changed(&status), "the same again");
+        status.set_online(false);
+        assert!(published.changed(&status), "changed");
+        assert!(!published.changed(&status.clone()));
+    }
+
+    #[test]
+    fn unacknowledged_counts_pending_and_in_flight_only() {
+        let counts = OutboxCounts {
+            pending: 2,
+            in_flight: 3,
+            conflicts: 5,
+            dead_letters: 7,
+        };
+        assert_eq!(counts.unacknowledged(), 5);
+        assert_eq!(OutboxCounts::default().unacknowledged(), 0);
     }
 }

@@ -87,6 +87,21 @@ impl Tabs {
         }
     }
 
+    /// Adopting the rows without sync state ([`Effect::AdoptRows`]) queued `queued`
+    /// changes at `now`: a round is scheduled for them, as for a local write.
+    pub fn adopted(&mut self, queued: usize, now: u64) -> Vec<Effect> {
+        if queued > 0 {
+            self.local_write(now)
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// Adopting the rows failed: it is tried again after the next round that succeeds.
+    pub fn adoption_failed(&mut self) {
+        self.adopt_after_pull = true;
+    }
+
     /// New outbox counts, read from storage.
     pub fn set_counts(&mut self, counts: OutboxCounts) {
         self.status.set_counts(counts);

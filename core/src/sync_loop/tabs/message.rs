@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::sync_loop::{StatusError, SyncNowResult, SyncStatus};
+use crate::{ErrorClass, ErrorCode};
 
 /// A message between the tabs of one database.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -55,6 +56,33 @@ pub enum Rejection {
     LeaderUnavailable(&'static str),
     /// The round failed with this error.
     Failed(StatusError),
+}
+
+/// The message of a `syncNow()` refused while offline ([`Rejection::Offline`]).
+pub const OFFLINE: &str =
+    "the browser is offline; changes stay queued and sync when it is back online";
+/// The message of a `syncNow()` refused after `close()` ([`Rejection::Closed`]).
+pub const CLOSED: &str = "the sync manager is closed";
+
+impl Rejection {
+    /// The error JavaScript sees for this refusal (`SyncError.code` and message), and
+    /// what a leader sends back to the tab that relayed the call (`SyncNowDone`): a
+    /// failed round keeps its own error; a refusal is `offline`, `manager_closed` or
+    /// `leader_unavailable`, of class `transient` (the call may be tried again).
+    pub fn status_error(&self) -> StatusError {
+        let (code, message) = match self {
+            Rejection::Failed(e) => return e.clone(),
+            Rejection::Offline => (ErrorCode::Offline, OFFLINE),
+            Rejection::Closed => (ErrorCode::ManagerClosed, CLOSED),
+            Rejection::LeaderUnavailable(why) => (ErrorCode::LeaderUnavailable, *why),
+        };
+        StatusError {
+            code: code.as_str().to_owned(),
+            message: message.to_owned(),
+            class: ErrorClass::Transient,
+            server_code: None,
+        }
+    }
 }
 
 /// The answer to a `syncNow()`.
@@ -135,4 +163,39 @@ pub enum Effect {
     AdoptRows,
     /// Tell the developer (console warning).
     Warn(&'static str),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_have_their_own_codes_and_are_transient() {
+        let cases = [
+            (Rejection::Offline, "offline", OFFLINE),
+            (Rejection::Closed, "manager_closed", CLOSED),
+            (
+                Rejection::LeaderUnavailable("gone"),
+                "leader_unavailable",
+                "gone",
+            ),
+        ];
+        for (rejection, code, message) in cases {
+            let e = rejection.status_error();
+            assert_eq!((e.code.as_str(), e.message.as_str()), (code, message));
+            assert_eq!(e.class, ErrorClass::Transient, "{code}");
+            assert_eq!(e.server_code, None, "{code}");
+        }
+    }
+
+    #[test]
+    fn a_failed_round_keeps_its_error() {
+        let error = StatusError {
+            code: "server_error".into(),
+            message: "boom".into(),
+            class: ErrorClass::Fatal,
+            server_code: Some("internal".into()),
+        };
+        assert_eq!(Rejection::Failed(error.clone()).status_error(), error);
+    }
 }

@@ -14,14 +14,17 @@
 
 mod app;
 mod calls;
+mod counts;
 mod heartbeat;
 mod message;
 mod round;
+mod takeover;
 #[cfg(test)]
 mod tests;
 
 pub use heartbeat::{Heartbeat, Watch};
-pub use message::{Answer, Effect, Message, Rejection, WaiterId};
+pub use message::{Answer, Effect, Message, Rejection, WaiterId, CLOSED, OFFLINE};
+pub use takeover::{may_steal, still_holds, CandidateLock, Takeover};
 
 use calls::{refusal, settle_err, LOST_LEAD};
 
@@ -70,6 +73,8 @@ pub struct Tabs {
     closed: bool,
     frozen: bool,
     adopt_after_pull: bool,
+    /// The count rereads in progress.
+    recount: counts::Recount,
     /// This tab's `syncNow()` calls, by the ticket of the round that answers them.
     waiters: Vec<(u64, WaiterId)>,
     /// Calls other tabs relayed to this leader, by ticket.
@@ -102,6 +107,7 @@ impl Tabs {
             closed: false,
             frozen: false,
             adopt_after_pull: false,
+            recount: counts::Recount::default(),
             waiters: Vec::new(),
             remote: Vec::new(),
             calls: Vec::new(),

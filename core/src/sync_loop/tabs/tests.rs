@@ -546,6 +546,46 @@ fn adoption_waits_for_the_first_round_that_succeeds() {
 }
 
 #[test]
+fn a_failed_adoption_is_tried_again_after_the_next_good_round() {
+    let mut t = leader();
+    t.set_adopt_after_pull(true);
+    t.sync_now(1, true);
+    let (round, term) = start_round(&mut t, 10);
+    let effects = t.round_finished(term, round, None, Ok(&report()), 20, 0);
+    assert!(effects.contains(&Effect::AdoptRows));
+    t.adoption_failed();
+    t.sync_now(2, true);
+    let (round, term) = start_round(&mut t, 30);
+    let effects = t.round_finished(term, round, None, Ok(&report()), 40, 0);
+    assert!(effects.contains(&Effect::AdoptRows), "tried again");
+    t.sync_now(3, true);
+    let (round, term) = start_round(&mut t, 50);
+    let effects = t.round_finished(term, round, None, Ok(&report()), 60, 0);
+    assert!(
+        !effects.contains(&Effect::AdoptRows),
+        "adopted: once is enough"
+    );
+}
+
+#[test]
+fn adopted_rows_are_synced_like_a_local_write() {
+    let mut t = leader();
+    assert_eq!(t.adopted(0, 10), Vec::<Effect>::new(), "nothing queued");
+    assert_eq!(
+        t.adopted(3, 10),
+        vec![Effect::RefreshCounts, Effect::Pump],
+        "queued: counts and a round"
+    );
+    let mut follower = tabs(false);
+    assert_eq!(
+        follower.adopted(3, 10),
+        vec![Effect::RefreshCounts, Effect::Pump]
+    );
+    follower.close();
+    assert_eq!(follower.adopted(3, 10), Vec::<Effect>::new(), "closed");
+}
+
+#[test]
 fn counts_before_and_after_a_round_reach_the_status() {
     let mut t = leader();
     t.sync_now(1, true);

@@ -1,0 +1,138 @@
+//! `SyncManager.open`: validates the options (in core), opens the database, adopts
+//! existing rows as the `adopt` option says, builds the tab machine and joins the
+//! election.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use idb_sync_core::engine::EngineConfig;
+use idb_sync_core::outbox::{AdoptMode, AdoptTiming};
+use idb_sync_core::ports::Storage;
+use idb_sync_core::sync_loop::tabs::Heartbeat;
+use idb_sync_core::sync_loop::{Scheduler, SyncStatus, Tabs};
+use wasm_bindgen::prelude::*;
+
+use super::SyncManager;
+use crate::database::LocalDatabase;
+use crate::sync::clock::{monotonic_ms, now_ms};
+use crate::sync::election::Leadership;
+use crate::sync::error::ManagerError;
+use crate::sync::inner::{Inner, Parts};
+use crate::sync::options;
+use crate::sync::panic::{install_panic_hook, panicked};
+use crate::sync::resolver::JsResolver;
+use crate::sync::transport::{Credentials, FetchTransport};
+use crate::sync::triggers;
+
+#[wasm_bindgen]
+impl SyncManager {
+    /// Opens the database and starts syncing (unless `autoSync: false`). Rejects with a
+    /// `SyncError` whose code names the bad option (`invalid_db_name`,
+    /// `invalid_version`, `invalid_schema`, `invalid_endpoint`, `invalid_auth`,
+    /// `invalid_interval`, `invalid_conflict`, `invalid_batch_count`, ...).
+    #[wasm_bindgen(unchecked_return_type = "SyncManager")]
+    pub async fn open(
+        #[wasm_bindgen(unchecked_param_type = "SyncManagerOptions")] options: JsValue,
+    ) -> Result<SyncManager, JsValue> {
+        install_panic_hook();
+        if let Some(message) = panicked() {
+            return Err(ManagerError::Panicked(message).into());
+        }
+        let options::Options {
+            core: opts,
+            auth,
+            resolver,
+        } = options::parse(&options)?;
+        let db = LocalDatabase::open_with(opts.database).await?;
+        let storage = db.storage().clone();
+        let client_id = match storage.read_meta().await {
+            Ok(meta) => meta.client_id,
+            Err(e) => {
+                db.close();
+                return Err(ManagerError::from(e).into());
+            }
+        };
+        let adopt_after_pull = match adopt_at_open(&storage, opts.adopt).await {
+            Ok(later) => later,
+            Err(e) => {
+                db.close();
+                return Err(e.into());
+            }
+        };
+        let credentials = Rc::new(Credentials::new(auth));
+        let closed = Rc::new(Cell::new(false));
+        let leading = Rc::new(Cell::new(false));
+        let transport = FetchTransport::new(
+            opts.endpoint,
+            credentials.clone(),
+            closed.clone(),
+            leading.clone(),
+        );
+        let heartbeat = Heartbeat {
+            period_ms: opts
+                .leader_heartbeat_ms
+                .unwrap_or(Heartbeat::DEFAULT_PERIOD_MS),
+        };
+        let online = triggers::is_online();
+        let scheduler = Scheduler::new(opts.scheduler, now_ms(), online, triggers::is_visible());
+        let config = EngineConfig {
+            policies: opts.conflict.policies,
+            batch: opts.batch,
+            ..EngineConfig::default()
+        };
+        let mut tabs = Tabs::new(
+            scheduler,
+            SyncStatus::new(online),
+            opts.auto_sync,
+            heartbeat,
+            uuid::Uuid::now_v7().to_string(),
+            monotonic_ms(),
+        );
+        tabs.set_adopt_after_pull(adopt_after_pull);
+        let resolver = JsResolver(resolver);
+        let parts = Parts {
+            db,
+            transport,
+            credentials,
+            closed,
+            leading,
+            client_id,
+            resolver,
+            config,
+            tabs,
+        };
+        let inner = Inner::new(parts);
+        inner.wire();
+        let weak = Rc::downgrade(&inner);
+        let (leadership, leads) = Leadership::join(inner.storage.name(), move |leads| {
+            if let Some(inner) = weak.upgrade() {
+                if leads {
+                    inner.became_leader();
+                } else {
+                    inner.lost_leadership();
+                }
+            }
+        })
+        .await;
+        inner.joined(leadership, leads);
+        Ok(SyncManager { inner })
+    }
+}
+
+/// Adopts the rows of synced tables that have no sync state, as the `adopt` option
+/// says (core decides when: `AdoptMode::timing`). Returns whether to adopt after the
+/// first complete pull instead (`'pull'` on a database that never pulled).
+async fn adopt_at_open(
+    storage: &crate::storage::IdbStorage,
+    mode: AdoptMode,
+) -> Result<bool, ManagerError> {
+    let meta = storage.read_meta().await?;
+    match mode.timing(meta.cursor.is_some()) {
+        AdoptTiming::Never => Ok(false),
+        AdoptTiming::AfterFirstPull => Ok(true),
+        AdoptTiming::Now => {
+            crate::sync::round::report_adoption(storage.adopt_unsynced().await?);
+            Ok(false)
+        }
+    }
+}
