@@ -10,6 +10,7 @@ use super::switches::{adopt, auto_sync, client_id};
 use super::timing::{leader_heartbeat, scheduler};
 use super::{OptionError, OptionValue};
 use crate::outbox::{AdoptMode, BatchLimits};
+use crate::sync_loop::tabs::Heartbeat;
 use crate::sync_loop::SchedulerConfig;
 use crate::ErrorCode;
 
@@ -48,8 +49,8 @@ pub struct ManagerOptions {
     pub batch: BatchLimits,
     /// `autoSync`.
     pub auto_sync: bool,
-    /// `leaderHeartbeat`, ms; `None`: the tab coordination's default.
-    pub leader_heartbeat_ms: Option<u64>,
+    /// `leaderHeartbeat`: the leader's heartbeat period, default filled in.
+    pub heartbeat: Heartbeat,
     /// `adopt`: what to do with rows of synced tables that have no sync state.
     pub adopt: AdoptMode,
 }
@@ -85,7 +86,7 @@ pub fn manager_options(options: &OptionValue) -> Result<ManagerOptions, OptionEr
     let batch = batch(options.get("batch"))?;
     client_id(options.get("clientId"))?;
     let auto_sync = auto_sync(options.get("autoSync"))?;
-    let leader_heartbeat_ms = leader_heartbeat(options.get("leaderHeartbeat"))?;
+    let heartbeat = leader_heartbeat(options.get("leaderHeartbeat"))?;
     let adopt = adopt(options.get("adopt"))?;
     Ok(ManagerOptions {
         database,
@@ -95,7 +96,7 @@ pub fn manager_options(options: &OptionValue) -> Result<ManagerOptions, OptionEr
         conflict,
         batch,
         auto_sync,
-        leader_heartbeat_ms,
+        heartbeat,
         adopt,
     })
 }

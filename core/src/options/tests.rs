@@ -3,6 +3,7 @@
 //! included), and the same for `LocalDatabase.open`. The tables are kept one case a
 //! line (`rustfmt::skip`).
 
+use crate::sync_loop::tabs::Heartbeat;
 use serde_json::json;
 
 use super::*;
@@ -159,7 +160,7 @@ fn valid_manager_options_give_typed_values_with_defaults() {
         conflict: ConflictOptions::default(),
         batch: BatchLimits::default(),
         auto_sync: true,
-        leader_heartbeat_ms: None,
+        heartbeat: Heartbeat::default(),
         adopt: AdoptMode::Push,
     };
     // The documented defaults (docs/SYNC_MANAGER.md, "Options").
@@ -236,7 +237,7 @@ fn valid_manager_options_give_typed_values_with_defaults() {
         ("batch: both", withj("batch", json!({ "maxCount": 10_000, "maxBytes": 67_108_864 })), ManagerOptions { batch: BatchLimits { max_count: 10_000, max_bytes: 64 << 20 }, ..d() }),
         ("batch: one", withj("batch", json!({ "maxCount": 1 })), ManagerOptions { batch: BatchLimits { max_count: 1, ..b }, ..d() }),
         ("autoSync: false", withj("autoSync", json!(false)), ManagerOptions { auto_sync: false, ..d() }),
-        ("leaderHeartbeat", withj("leaderHeartbeat", json!(100)), ManagerOptions { leader_heartbeat_ms: Some(100), ..d() }),
+        ("leaderHeartbeat", withj("leaderHeartbeat", json!(100)), ManagerOptions { heartbeat: Heartbeat { period_ms: 100 }, ..d() }),
         ("adopt: pull", withj("adopt", json!("pull")), ManagerOptions { adopt: AdoptMode::Pull, ..d() }),
         ("adopt: none", withj("adopt", json!("none")), ManagerOptions { adopt: AdoptMode::None, ..d() }),
     ];

@@ -2,6 +2,7 @@
 //! (the scheduler's settings, defaults filled in) and `leaderHeartbeat`.
 
 use super::{OptionError, OptionValue};
+use crate::sync_loop::tabs::Heartbeat;
 use crate::sync_loop::SchedulerConfig;
 use crate::ErrorCode;
 
@@ -48,14 +49,15 @@ pub(crate) fn scheduler(options: &OptionValue) -> Result<SchedulerConfig, Option
     })
 }
 
-/// `leaderHeartbeat`; `None` when absent (the tab coordination has the default).
-pub(crate) fn leader_heartbeat(v: &OptionValue) -> Result<Option<u64>, OptionError> {
-    millis(
+/// `leaderHeartbeat`, or the tab coordination's default period when absent.
+pub(crate) fn leader_heartbeat(v: &OptionValue) -> Result<Heartbeat, OptionError> {
+    let period_ms = millis(
         v,
         "leaderHeartbeat",
         ErrorCode::InvalidLeaderHeartbeat,
         MIN_PERIOD_MS,
-    )
+    )?;
+    Ok(period_ms.map_or_else(Heartbeat::default, |period_ms| Heartbeat { period_ms }))
 }
 
 /// A whole number of milliseconds from `min` to one day, or `None` when absent.

@@ -8,7 +8,6 @@ use std::rc::Rc;
 use idb_sync_core::engine::EngineConfig;
 use idb_sync_core::outbox::{AdoptMode, AdoptTiming};
 use idb_sync_core::ports::Storage;
-use idb_sync_core::sync_loop::tabs::Heartbeat;
 use idb_sync_core::sync_loop::{Scheduler, SyncStatus, Tabs};
 use wasm_bindgen::prelude::*;
 
@@ -68,11 +67,6 @@ impl SyncManager {
             closed.clone(),
             leading.clone(),
         );
-        let heartbeat = Heartbeat {
-            period_ms: opts
-                .leader_heartbeat_ms
-                .unwrap_or(Heartbeat::DEFAULT_PERIOD_MS),
-        };
         let online = triggers::is_online();
         let scheduler = Scheduler::new(opts.scheduler, now_ms(), online, triggers::is_visible());
         let config = EngineConfig {
@@ -84,7 +78,7 @@ impl SyncManager {
             scheduler,
             SyncStatus::new(online),
             opts.auto_sync,
-            heartbeat,
+            opts.heartbeat,
             uuid::Uuid::now_v7().to_string(),
             monotonic_ms(),
         );
