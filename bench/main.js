@@ -348,6 +348,7 @@ const cases = {
     out.rows = await sm.table('tasks').count();
     out.wasmBytes = wasm.memory.buffer.byteLength;
     await drop(sm);
+    if (out.rows !== n) throw new Error(`idb-sync pull stored ${out.rows} of ${n}`);
     return out;
   },
   async 'pull/dexie'({ n, tag }) {

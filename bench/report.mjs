@@ -110,7 +110,7 @@ export function renderSection(run, summary, results, notes) {
     const m = run.million;
     lines.push(
       `**${sizes.million.toLocaleString('en')}-record first sync** (one run, \`--million\`): idb-sync ${(m['pull/manager'].ms / 1000).toFixed(1)} s` +
-        ` (peak JS heap ${mib(m['pull/manager'].peakHeap)}, wasm memory ${mib(m['pull/manager'].wasmBytes)}, renderer RSS ${mib(m['pull/manager'].peakRss)}, ${m['pull/manager'].longTasks} long tasks, longest ${m['pull/manager'].longestTask} ms);` +
+        ` (peak JS heap ${mib(m['pull/manager'].peakHeap)}, wasm memory ${mib(m['pull/manager'].wasmBytes)}, renderer RSS summed over processes ${mib(m['pull/manager'].peakRss)}, ${m['pull/manager'].longTasks} long tasks, longest ${m['pull/manager'].longestTask} ms);` +
         ` batched Dexie ${(m['pull/batched'].ms / 1000).toFixed(1)} s (peak JS heap ${mib(m['pull/batched'].peakHeap)}, renderer RSS ${mib(m['pull/batched'].peakRss)}).` +
         ` PowerSync publishes 61.6 s for 1M rows with its Rust client on a phone; this machine is the one named above.`,
       '',
