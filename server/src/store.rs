@@ -134,7 +134,8 @@ impl SqlStore {
         };
         if store.kind == DatabaseKind::Postgres {
             // Lock the user's row before anything else; its value opens the block.
-            (store.change_seqs)
+            store
+                .change_seqs
                 .open_from(&mut store.tx, store.kind, user)
                 .await?;
         }
@@ -328,7 +329,7 @@ impl ServerStore for SqlStore {
     /// by [`SqlStore::begin_write`] on PostgreSQL); written back at commit.
     async fn next_change_seq(&mut self, user: &str) -> Result<u64, ServerError> {
         if !self.change_seqs.is_open(user) {
-            (self.change_seqs)
+            self.change_seqs
                 .open_from(&mut self.tx, self.kind, user)
                 .await?;
         }
