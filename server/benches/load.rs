@@ -7,8 +7,14 @@
 //! mutations and pull after each. Reports mutations/s and p50/p99 latency of pushes
 //! and pulls, then verifies that every mutation is stored exactly once.
 //!
+//! The PostgreSQL line names the cluster's `fsync` setting: the test cluster of
+//! `scripts/postgres` runs with it off, which flatters writes; for durable figures
+//! start one with it on (`IDB_SYNC_PG_FSYNC=on`, its own dir and port).
+//!
 //!     cargo bench -p idb-sync-server --bench load
 //!     LOAD_CLIENTS=32 LOAD_PUSHES=40 LOAD_BATCH=25 cargo bench -p idb-sync-server --bench load
+//!     export IDB_SYNC_TEST_POSTGRES_URL=$(IDB_SYNC_PG_FSYNC=on IDB_SYNC_PG_DIR=/tmp/pg-fsync \
+//!         IDB_SYNC_PG_PORT=55433 scripts/postgres start)
 
 use std::collections::BTreeMap;
 use std::process::Stdio;
@@ -94,19 +100,20 @@ async fn post(
 
 /// One client: `pushes` batches of `batch` mutations (a create of a new key, or an
 /// update of one of its earlier keys), a pull after each. Returns push and pull
-/// latencies and the final value it wrote per key.
+/// latencies, the final value it wrote per key, and its last push (to resend).
 async fn run_client(
     http: reqwest::Client,
     base: String,
     token: String,
     client: usize,
     s: &Settings,
-) -> (Vec<Duration>, Vec<Duration>, BTreeMap<String, u64>) {
+) -> (Vec<Duration>, Vec<Duration>, BTreeMap<String, u64>, Value) {
     let client_id = format!("client-{client}");
     let (mut push_times, mut pull_times) = (Vec::new(), Vec::new());
     let mut latest: BTreeMap<String, u64> = BTreeMap::new();
     let mut cursor: Value = Value::Null;
     let mut seq = 0u64;
+    let mut last_push = Value::Null;
     for round in 0..s.pushes {
         let mutations: Vec<Value> = (0..s.batch)
             .map(|i| {
@@ -133,12 +140,13 @@ async fn run_client(
             .map_or(0, |r| r.iter().filter(|r| r["status"] == "applied").count());
         assert_eq!(applied, s.batch, "every mutation is applied once: {answer}");
         push_times.push(took);
+        last_push = body;
         let (status, answer, took) = post(&http, &format!("{base}/v1/pull"), &token, &json!({ "protocolVersion": 1, "clientId": client_id, "cursor": cursor, "limit": 1000 })).await;
         assert_eq!(status, 200, "pull failed: {answer}");
         cursor = answer["cursor"].clone();
         pull_times.push(took);
     }
-    (push_times, pull_times, latest)
+    (push_times, pull_times, latest, last_push)
 }
 
 async fn run(label: &str, database: &str, s: &Settings) {
@@ -176,8 +184,12 @@ async fn run(label: &str, database: &str, s: &Settings) {
     let mut push_times = Vec::new();
     let mut pull_times = Vec::new();
     let mut expected: Vec<BTreeMap<String, u64>> = vec![BTreeMap::new(); users];
+    let mut resend = Value::Null;
     for (c, task) in tasks.into_iter().enumerate() {
-        let (pushes, pulls, latest) = task.await.expect("client task");
+        let (pushes, pulls, latest, last_push) = task.await.expect("client task");
+        if c == 0 {
+            resend = last_push;
+        }
         push_times.extend(pushes);
         pull_times.extend(pulls);
         expected[c / s.devices_per_user].extend(latest);
@@ -215,21 +227,26 @@ async fn run(label: &str, database: &str, s: &Settings) {
         );
         stored += seen.len();
     }
-    // A resend of an earlier batch is answered `duplicate` and applies nothing.
-    let resend = json!({ "protocolVersion": 1, "clientId": "client-0", "mutations": [
-        { "seq": 1, "table": "tasks", "key": "client-0-0", "op": { "kind": "create", "record": { "n": 999999 } }, "baseVersion": 0,
-          "hlc": { "millis": 1, "counter": 0, "node": "client-0" } } ] });
-    let (_, answer, _) = post(
+    // A resend of client 0's last batch, with the same content (as a client resends
+    // a push whose answer it lost), is answered `duplicate` and applies nothing. (An
+    // older batch or other content would be refused as a reused client id, I11.)
+    let (status, answer, _) = post(
         &http,
         &format!("{}/v1/push", server.url),
         &tokens[0],
         &resend,
     )
     .await;
-    assert_eq!(answer["results"][0]["status"], "duplicate");
+    assert_eq!(status, 200, "resend: {answer}");
+    let results = answer["results"].as_array().expect("results");
+    assert_eq!(results.len(), s.batch);
+    assert!(
+        results.iter().all(|r| r["status"] == "duplicate"),
+        "every resent mutation is a duplicate: {answer}"
+    );
 
     println!(
-        "{label:<9} {:>3} clients {:>6} mutations in {:>6.2} s: {:>8.0} mutations/s | push p50 {:>6.1} ms p99 {:>6.1} ms | pull p50 {:>6.1} ms p99 {:>6.1} ms | verified {stored} records exactly once",
+        "{label:<17} {:>3} clients {:>6} mutations in {:>6.2} s: {:>8.0} mutations/s | push p50 {:>6.1} ms p99 {:>6.1} ms | pull p50 {:>6.1} ms p99 {:>6.1} ms | verified {stored} records exactly once",
         s.clients,
         mutations,
         elapsed.as_secs_f64(),
@@ -267,19 +284,24 @@ async fn main() {
             let admin = sqlx::AnyPool::connect(&admin_url)
                 .await
                 .expect("connect to PostgreSQL");
+            let fsync: String = sqlx::query_scalar("SELECT current_setting('fsync')")
+                .fetch_one(&admin)
+                .await
+                .expect("the fsync setting");
             let name = format!("idb_sync_load_{}", std::process::id());
             sqlx::query(&format!("CREATE DATABASE {name}"))
                 .execute(&admin)
                 .await
                 .expect("create database");
             let (base, _) = admin_url.rsplit_once('/').expect("database url");
-            run("postgres", &format!("{base}/{name}"), &settings).await;
+            let label = format!("postgres fsync={fsync}");
+            run(&label, &format!("{base}/{name}"), &settings).await;
             let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                 .execute(&admin)
                 .await;
         }
         _ => println!(
-            "postgres  skipped: set IDB_SYNC_TEST_POSTGRES_URL (scripts/postgres start prints one)"
+            "postgres          skipped: set IDB_SYNC_TEST_POSTGRES_URL (scripts/postgres start prints one)"
         ),
     }
 }

@@ -13,6 +13,7 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+mod change_seq;
 pub mod config;
 pub mod db;
 pub mod error;

@@ -5,7 +5,9 @@
 //!
 //! Writers of one user are serialised: on PostgreSQL by locking the user's
 //! `user_sync` row first (so change sequence numbers commit in order and a pull never
-//! skips a change committed late), on SQLite by the process's writer lock.
+//! skips a change committed late), on SQLite by the process's writer lock. So the
+//! change sequence numbers of a push are handed out in memory and written back with
+//! one `UPDATE … RETURNING` at commit ([`crate::change_seq`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -20,26 +22,30 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 use tokio::sync::OwnedMutexGuard;
 
+use crate::change_seq::ChangeSeqs;
 use crate::db::{Database, DatabaseKind};
 
 /// One open transaction over the sync tables.
 pub struct SqlStore {
     tx: Transaction<'static, Any>,
+    kind: DatabaseKind,
     _writer_turn: Option<OwnedMutexGuard<()>>,
+    /// The change sequence numbers handed out, written back at [`SqlStore::commit`].
+    change_seqs: ChangeSeqs,
     /// The outcome seqs stored per (user, client) when its state was loaded, so that
     /// `put_client_state` writes only new outcome rows.
     loaded_outcomes: HashMap<(String, String), BTreeSet<u64>>,
 }
 
-fn store_error(error: impl std::fmt::Display) -> ServerError {
+pub(crate) fn store_error(error: impl std::fmt::Display) -> ServerError {
     ServerError::Store(error.to_string())
 }
 
-fn to_i64(value: u64) -> Result<i64, ServerError> {
+pub(crate) fn to_i64(value: u64) -> Result<i64, ServerError> {
     i64::try_from(value).map_err(|_| ServerError::BadRequest(format!("{value} is out of range")))
 }
 
-fn to_u64(value: i64) -> u64 {
+pub(crate) fn to_u64(value: i64) -> u64 {
     u64::try_from(value).unwrap_or(0)
 }
 
@@ -119,18 +125,21 @@ impl SqlStore {
             .execute(&mut *tx)
             .await
             .map_err(store_error)?;
-        if database.kind() == DatabaseKind::Postgres {
-            sqlx::query("SELECT last_change_seq FROM user_sync WHERE user_id = $1 FOR UPDATE")
-                .bind(user)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(store_error)?;
-        }
-        Ok(Self {
+        let mut store = Self {
             tx,
+            kind: database.kind(),
             _writer_turn: writer_turn,
+            change_seqs: ChangeSeqs::default(),
             loaded_outcomes: HashMap::new(),
-        })
+        };
+        if store.kind == DatabaseKind::Postgres {
+            // Lock the user's row before anything else; its value opens the block.
+            store
+                .change_seqs
+                .open_from(&mut store.tx, store.kind, user)
+                .await?;
+        }
+        Ok(store)
     }
 
     /// Begins the read transaction of a pull: one consistent snapshot.
@@ -144,13 +153,19 @@ impl SqlStore {
         }
         Ok(Self {
             tx,
+            kind: database.kind(),
             _writer_turn: None,
+            change_seqs: ChangeSeqs::default(),
             loaded_outcomes: HashMap::new(),
         })
     }
 
-    /// Commits everything done through this store.
-    pub async fn commit(self) -> Result<(), ServerError> {
+    /// Writes back the change sequence numbers handed out — one `UPDATE … RETURNING`
+    /// per user that took any — and commits everything done through this store. If a
+    /// user's counter is not where this transaction's numbers leave it (its writers
+    /// were not serialised), nothing commits.
+    pub async fn commit(mut self) -> Result<(), ServerError> {
+        self.change_seqs.write_back(&mut self.tx).await?;
         self.tx.commit().await.map_err(store_error)
     }
 
@@ -310,13 +325,17 @@ impl ServerStore for SqlStore {
         Ok(())
     }
 
+    /// Handed out in memory from the user's block (opened by the first call on SQLite,
+    /// by [`SqlStore::begin_write`] on PostgreSQL); written back at commit.
     async fn next_change_seq(&mut self, user: &str) -> Result<u64, ServerError> {
-        let row = sqlx::query("UPDATE user_sync SET last_change_seq = last_change_seq + 1 WHERE user_id = $1 RETURNING last_change_seq")
-            .bind(user)
-            .fetch_one(&mut *self.tx)
-            .await
-            .map_err(store_error)?;
-        Ok(to_u64(row.try_get("last_change_seq").map_err(store_error)?))
+        if !self.change_seqs.is_open(user) {
+            self.change_seqs
+                .open_from(&mut self.tx, self.kind, user)
+                .await?;
+        }
+        self.change_seqs
+            .next(user)
+            .ok_or_else(|| store_error("the change sequence block did not open"))
     }
 
     async fn changes_since(
