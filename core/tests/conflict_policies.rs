@@ -3,6 +3,7 @@
 
 use idb_sync_core::conflict::{
     ConflictPolicy, ConflictResolver, ManualChoice, NoResolver, PolicyConfig, ResolverContext,
+    ResolverFailed,
 };
 use idb_sync_core::engine::{self, EngineConfig, SyncEngine};
 use idb_sync_core::memory::{
@@ -267,17 +268,54 @@ fn manual_conflict_resolved_keep_server_or_merged() {
 
 struct Concat;
 impl ConflictResolver for Concat {
-    fn resolve(&self, ctx: &ResolverContext<'_>) -> Option<Record> {
+    fn resolve(&self, ctx: &ResolverContext<'_>) -> Result<Option<Record>, ResolverFailed> {
         let t = |r: Option<&Record>| {
             r.and_then(|r| r.get("title"))
                 .and_then(|v| v.as_str())
                 .unwrap_or("")
                 .to_owned()
         };
-        Some(rec(
+        Ok(Some(rec(
             json!({"title": format!("{}+{}", t(ctx.remote), t(ctx.local))}),
-        ))
+        )))
     }
+}
+
+/// An app function that throws, as the browser half reports it.
+struct Throws;
+impl ConflictResolver for Throws {
+    fn resolve(&self, _: &ResolverContext<'_>) -> Result<Option<Record>, ResolverFailed> {
+        Err(ResolverFailed("threw".into()))
+    }
+}
+
+#[test]
+fn a_failing_resolver_never_blocks_the_key_field_merge_decides_and_the_log_says_so() {
+    let server = MemoryServer::new();
+    let clock = ManualClock::new(1);
+    let a = device_with(&server, &clock, "a", ConflictPolicy::Custom, Throws);
+    let b = device_with(&server, &clock, "b", ConflictPolicy::Custom, Throws);
+    block_on(a.write(
+        &id(),
+        LocalOp::Create(rec(json!({"title": "x", "done": false}))),
+    ))
+    .unwrap();
+    converge(&a, &b);
+    block_on(a.write(&id(), LocalOp::Update(rec(json!({"title": "A"}))))).unwrap();
+    block_on(a.sync_round()).unwrap();
+    block_on(b.write(&id(), LocalOp::Update(rec(json!({"done": true}))))).unwrap();
+    converge(&b, &a);
+    // Field merge: both devices' fields survive, on the server and on both devices.
+    let merged = rec(json!({"title": "A", "done": true}));
+    assert_eq!(server_value(&server), Some(merged.clone()));
+    assert_eq!(value(&a), Some(merged.clone()));
+    assert_eq!(value(&b), Some(merged));
+    let log = block_on(b.storage().conflict_log()).unwrap();
+    assert!(
+        log.iter()
+            .any(|e| e.outcome == "custom resolver failed: field merge"),
+        "{log:?}"
+    );
 }
 
 #[test]

@@ -3,9 +3,10 @@
 //! deleted), `change` the local change not yet on the server (`{ kind, record | patch }`);
 //! returning `null` deletes the record. Records are given and taken as the app writes
 //! them (Dates as Dates). A function that throws or returns something else than a
-//! record that can be synced or `null` is logged, and field merge decides instead.
+//! record that can be synced or `null` is logged here and reported to core as failed;
+//! core decides what happens then (field merge: `idb_sync_core::conflict::resolve`).
 
-use idb_sync_core::conflict::{ConflictResolver, NoResolver, ResolverContext};
+use idb_sync_core::conflict::{ConflictResolver, NoResolver, ResolverContext, ResolverFailed};
 use idb_sync_core::Record;
 use js_sys::Function;
 use wasm_bindgen::JsValue;
@@ -16,7 +17,7 @@ use crate::value;
 pub(crate) struct JsResolver(pub(crate) Option<Function>);
 
 impl ConflictResolver for JsResolver {
-    fn resolve(&self, ctx: &ResolverContext<'_>) -> Option<Record> {
+    fn resolve(&self, ctx: &ResolverContext<'_>) -> Result<Option<Record>, ResolverFailed> {
         let Some(f) = &self.0 else {
             return NoResolver.resolve(ctx);
         };
@@ -24,26 +25,22 @@ impl ConflictResolver for JsResolver {
         let local = value::optional_record_to_js(ctx.local);
         let remote = value::optional_record_to_js(ctx.remote);
         let change = ctx.local_change.map_or(JsValue::NULL, value::op_to_js);
+        let failed = |why: String, thrown: Option<&JsValue>| {
+            let message = format!("idb-sync: the conflict function {why}; using field merge");
+            match thrown {
+                Some(e) => web_sys::console::error_2(&message.as_str().into(), e),
+                None => web_sys::console::error_1(&message.as_str().into()),
+            }
+            Err(ResolverFailed(why))
+        };
         match f.call3(&JsValue::NULL, &local, &remote, &change) {
-            Ok(v) if v.is_null() => None,
+            Ok(v) if v.is_null() => Ok(None),
             Ok(v) if value::is_plain_object(&v) => match value::check_fields(&ctx.id.table, &v) {
-                Ok(checked) => Some(checked.fields),
-                Err(e) => {
-                    web_sys::console::error_1(&format!("idb-sync: the conflict function returned a bad record ({e}); using field merge").into());
-                    NoResolver.resolve(ctx)
-                }
+                Ok(checked) => Ok(Some(checked.fields)),
+                Err(e) => failed(format!("returned a bad record ({e})"), None),
             },
-            Ok(_) => {
-                web_sys::console::error_1(&"idb-sync: the conflict function must return an object or null; using field merge".into());
-                NoResolver.resolve(ctx)
-            }
-            Err(e) => {
-                web_sys::console::error_2(
-                    &"idb-sync: the conflict function threw; using field merge".into(),
-                    &e,
-                );
-                NoResolver.resolve(ctx)
-            }
+            Ok(_) => failed("must return an object or null".into(), None),
+            Err(e) => failed("threw".into(), Some(&e)),
         }
     }
 }

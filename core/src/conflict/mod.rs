@@ -88,12 +88,19 @@ pub struct ResolverContext<'a> {
 }
 
 /// An app-supplied conflict resolver, `(local, remote, change) => merged` (the browser
-/// half backs it with a JS function). Must be deterministic and not fail: return
-/// `None` to delete the record.
+/// half backs it with a JS function). Should be deterministic: return `Ok(None)` to
+/// delete the record. When it fails (the JS function throws, or returns something
+/// that is not a record that can be synced), [`resolve`] decides as the `fieldMerge`
+/// policy would, and the conflict log says so.
 pub trait ConflictResolver {
-    /// The merged record, or `None` for "deleted".
-    fn resolve(&self, ctx: &ResolverContext<'_>) -> Option<Record>;
+    /// The merged record, `None` for "deleted", or why the resolver failed.
+    fn resolve(&self, ctx: &ResolverContext<'_>) -> Result<Option<Record>, ResolverFailed>;
 }
+
+/// Why an app's conflict resolver failed (for the app's console; the conflict is
+/// then resolved as field merge would).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResolverFailed(pub String);
 
 /// The resolver used when no custom resolver is set: behaves as field merge by
 /// taking the remote record with the local record's fields on top.
@@ -101,15 +108,15 @@ pub trait ConflictResolver {
 pub struct NoResolver;
 
 impl ConflictResolver for NoResolver {
-    fn resolve(&self, ctx: &ResolverContext<'_>) -> Option<Record> {
-        match (ctx.local, ctx.remote) {
+    fn resolve(&self, ctx: &ResolverContext<'_>) -> Result<Option<Record>, ResolverFailed> {
+        Ok(match (ctx.local, ctx.remote) {
             (Some(l), Some(r)) => {
                 let mut out = r.clone();
                 crate::record::apply_patch(&mut out, l);
                 Some(out)
             }
             (l, r) => l.or(r).cloned(),
-        }
+        })
     }
 }
 

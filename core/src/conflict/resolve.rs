@@ -77,6 +77,24 @@ fn field_merge(
     }
 }
 
+/// The fieldMerge resolution: `pending` (the local change rebased by [`field_merge`])
+/// over the server's record.
+fn merged_fields(
+    pending: Option<Op>,
+    remote: Option<&Record>,
+    outcome: &'static str,
+) -> Resolution {
+    let value = match &pending {
+        Some(op) => apply_op(remote, op),
+        None => remote.cloned(),
+    };
+    Resolution::Rebase {
+        pending,
+        value,
+        outcome,
+    }
+}
+
 /// Decides a conflict. The caller applies the decision: the key's version becomes
 /// `remote_version`, its pending entry and value those of the resolution.
 pub fn resolve<R: ConflictResolver + ?Sized>(
@@ -107,15 +125,7 @@ pub fn resolve<R: ConflictResolver + ?Sized>(
     match input.policy {
         ConflictPolicy::FieldMerge => {
             let (pending, outcome) = field_merge(intent, remote, input.remote_version);
-            let value = match &pending {
-                Some(op) => apply_op(remote, op),
-                None => remote.cloned(),
-            };
-            Resolution::Rebase {
-                pending,
-                value,
-                outcome,
-            }
+            merged_fields(pending, remote, outcome)
         }
         ConflictPolicy::ServerWins => take_server("took server"),
         ConflictPolicy::ClientWins => keep_local("kept local"),
@@ -139,7 +149,15 @@ pub fn resolve<R: ConflictResolver + ?Sized>(
                 remote,
                 local_change: Some(&intent),
             };
-            let merged = resolver.resolve(&ctx);
+            // A resolver that fails never blocks the key: the fieldMerge policy decides
+            // (the local change on top of the server's record).
+            let merged = match resolver.resolve(&ctx) {
+                Ok(merged) => merged,
+                Err(_) => {
+                    let (pending, _) = field_merge(intent, remote, input.remote_version);
+                    return merged_fields(pending, remote, "custom resolver failed: field merge");
+                }
+            };
             let pending = if merged.as_ref() == remote {
                 None
             } else {
