@@ -35,6 +35,23 @@ async function drop(db) {
   await LocalDatabase.delete(name);
 }
 
+/**
+ * `open()` of a database holding `n` records: fills one with `create` (through the
+ * table `tableOf` gives), closes it, then times `reopen` of the same name.
+ */
+async function timeReopen(n, create, tableOf, reopen) {
+  const name = fresh();
+  const db = await create(name);
+  await tableOf(db).bulkPut(makeRecords(n, 'o'));
+  db.close();
+  await tick();
+  const t0 = now();
+  const again = await reopen(name);
+  const ms = now() - t0;
+  await drop(again);
+  return { ms };
+}
+
 /** Long tasks (PerformanceObserver 'longtask') seen while `f` runs. */
 async function watchLongTasks(f) {
   const seen = [];
@@ -268,42 +285,11 @@ const cases = {
   },
 
   // --- open() of a database holding n records ---
-  async 'open/ours'({ n }) {
-    const name = fresh();
-    const db = await openOurs(name);
-    await db.table('tasks').bulkPut(makeRecords(n, 'o'));
-    db.close();
-    await tick();
-    const t0 = now();
-    const again = await openOurs(name);
-    const ms = now() - t0;
-    await drop(again);
-    return { ms };
-  },
-  async 'open/manager'({ n }) {
-    const name = fresh();
-    const db = await openOurs(name);
-    await db.table('tasks').bulkPut(makeRecords(n, 'o'));
-    db.close();
-    await tick();
-    const t0 = now();
-    const sm = await openManager(name);
-    const ms = now() - t0;
-    await drop(sm);
-    return { ms };
-  },
-  async 'open/dexie'({ n }) {
-    const name = fresh();
-    const db = await openDexie(name);
-    await db.tasks.bulkPut(makeRecords(n, 'o'));
-    db.close();
-    await tick();
-    const t0 = now();
-    const again = await openDexie(name);
-    const ms = now() - t0;
-    await drop(again);
-    return { ms };
-  },
+  'open/ours': ({ n }) =>
+    timeReopen(n, openOurs, (db) => db.table('tasks'), openOurs),
+  'open/manager': ({ n }) =>
+    timeReopen(n, openOurs, (db) => db.table('tasks'), openManager),
+  'open/dexie': ({ n }) => timeReopen(n, openDexie, (db) => db.tasks, openDexie),
 
   // --- push: writes of n records until the last push is acknowledged ---
   async 'push/manager'({ n, token }) {
