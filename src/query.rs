@@ -7,7 +7,7 @@
 use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{IdbCursorDirection, IdbCursorWithValue, IdbKeyRange, IdbRequest};
+use web_sys::{IdbCursorDirection, IdbCursorWithValue, IdbKeyRange};
 
 use crate::args;
 use crate::error::{OrStorage, SyncError};
@@ -211,25 +211,17 @@ impl Collection {
         Collection::new(storage, table, index, Range::All)
     }
 
-    /// Runs the query: `(values, primary keys)`; values only if `want_values`.
-    async fn run(&self, want_values: bool) -> Result<(Vec<JsValue>, Vec<JsValue>), SyncError> {
+    /// Runs the query and returns what `want` asks for, in query order.
+    async fn run(&self, want: Want) -> Result<Array, SyncError> {
         idb::read_only(&self.storage.db()?, &[self.table.as_str()], async |tx| {
-            self.run_in(tx, want_values).await
+            self.run_in(tx, want).await
         })
         .await
     }
 
-    async fn run_in(
-        &self,
-        tx: &Tx,
-        want_values: bool,
-    ) -> Result<(Vec<JsValue>, Vec<JsValue>), SyncError> {
-        let store = tx.store(&self.table)?;
-        let index = match &self.index {
-            Some(name) => Some(store.index(name).or_storage("index")?),
-            None => None,
-        };
-        let ranges: Vec<JsValue> = match &self.range {
+    /// The key ranges to read, in query order (`anyOf` values sorted and deduplicated).
+    fn key_ranges(&self) -> Result<Vec<JsValue>, SyncError> {
+        Ok(match &self.range {
             Range::All => vec![JsValue::UNDEFINED],
             Range::One(r) => vec![r.clone().into()],
             Range::AnyOf(values) => {
@@ -253,38 +245,32 @@ impl Collection {
                     })
                     .collect::<Result<_, _>>()?
             }
+        })
+    }
+
+    /// One request does it: no filter, offset or reverse order, and one range.
+    fn is_simple(&self, ranges: &[JsValue]) -> bool {
+        self.filters.is_empty() && !self.reverse && self.offset == 0 && ranges.len() == 1
+    }
+
+    async fn run_in(&self, tx: &Tx, want: Want) -> Result<Array, SyncError> {
+        let store = tx.store(&self.table)?;
+        let index = match &self.index {
+            Some(name) => Some(store.index(name).or_storage("index")?),
+            None => None,
         };
-        let simple =
-            self.filters.is_empty() && !self.reverse && self.offset == 0 && ranges.len() == 1;
-        if simple {
-            let count = self.limit.unwrap_or(0);
-            let r = &ranges[0];
-            let (values, keys) = match &index {
-                Some(i) => (
-                    want_values
-                        .then(|| i.get_all_with_key_and_limit(r, count))
-                        .transpose(),
-                    i.get_all_keys_with_key_and_limit(r, count),
-                ),
-                None => (
-                    want_values
-                        .then(|| store.get_all_with_key_and_limit(r, count))
-                        .transpose(),
-                    store.get_all_keys_with_key_and_limit(r, count),
-                ),
-            };
-            let mut requests: Vec<IdbRequest> = Vec::new();
-            if let Some(v) = values.or_storage("getAll")? {
-                requests.push(v);
+        let ranges = self.key_ranges()?;
+        if self.is_simple(&ranges) {
+            // One getAll (records) or one getAllKeys (keys), as Dexie does: never both.
+            let (count, r) = (self.limit.unwrap_or(0), &ranges[0]);
+            let request = match (&index, want) {
+                (Some(i), Want::Values) => i.get_all_with_key_and_limit(r, count),
+                (Some(i), Want::Keys) => i.get_all_keys_with_key_and_limit(r, count),
+                (None, Want::Values) => store.get_all_with_key_and_limit(r, count),
+                (None, Want::Keys) => store.get_all_keys_with_key_and_limit(r, count),
             }
-            requests.push(keys.or_storage("getAllKeys")?);
-            let mut out = idb::all(&requests).await?;
-            let keys = Array::from(&out.pop().unwrap_or_default()).to_vec();
-            let values = out
-                .pop()
-                .map(|v| Array::from(&v).to_vec())
-                .unwrap_or_default();
-            return Ok((values, keys));
+            .or_storage("getAll")?;
+            return Ok(idb::request(request).await?.unchecked_into());
         }
         let direction = if self.reverse {
             IdbCursorDirection::Prev
@@ -292,8 +278,8 @@ impl Collection {
             IdbCursorDirection::Next
         };
         let mut skip = self.offset;
-        let mut values = Vec::new();
-        let mut keys = Vec::new();
+        let mut found = 0u32;
+        let out = Array::new();
         'ranges: for r in &ranges {
             let request = match &index {
                 Some(i) => i.open_cursor_with_range_and_direction(r, direction),
@@ -306,31 +292,16 @@ impl Collection {
                     break;
                 };
                 let value = cursor.value().or_storage("cursor value")?;
-                let mut keep = true;
-                for f in &self.filters {
-                    match f.call1(&JsValue::NULL, &value) {
-                        Ok(v) if v.is_truthy() => {}
-                        Ok(_) => {
-                            keep = false;
-                            break;
-                        }
-                        Err(e) => {
-                            return Err(SyncError::InvalidArgument {
-                                argument: "filter",
-                                reason: format!("the filter threw: {e:?}"),
-                            })
-                        }
-                    }
-                }
-                if keep {
+                if self.keeps(&value)? {
                     if skip > 0 {
                         skip -= 1;
                     } else {
-                        keys.push(cursor.primary_key().or_storage("cursor key")?);
-                        if want_values {
-                            values.push(value);
-                        }
-                        if self.limit.is_some_and(|l| keys.len() as u32 >= l) {
+                        out.push(&match want {
+                            Want::Values => value,
+                            Want::Keys => cursor.primary_key().or_storage("cursor key")?,
+                        });
+                        found += 1;
+                        if self.limit.is_some_and(|l| found >= l) {
                             break 'ranges;
                         }
                     }
@@ -338,8 +309,52 @@ impl Collection {
                 cursor.continue_().or_storage("continue")?;
             }
         }
-        Ok((values, keys))
+        Ok(out)
     }
+
+    /// Whether every filter keeps `value` (a filter that throws is the caller's error).
+    fn keeps(&self, value: &JsValue) -> Result<bool, SyncError> {
+        for f in &self.filters {
+            match f.call1(&JsValue::NULL, value) {
+                Ok(v) if v.is_truthy() => {}
+                Ok(_) => return Ok(false),
+                Err(e) => {
+                    return Err(SyncError::InvalidArgument {
+                        argument: "filter",
+                        reason: format!("the filter threw: {e:?}"),
+                    })
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    /// `count()` without a filter or offset: one IndexedDB `count` (capped by the
+    /// limit), no records or keys read.
+    async fn count_simple(&self) -> Result<u32, SyncError> {
+        idb::read_only(&self.storage.db()?, &[self.table.as_str()], async |tx| {
+            let store = tx.store(&self.table)?;
+            let range = self.key_ranges()?;
+            let request = match (&self.index, &range[..]) {
+                (Some(name), [r]) => store.index(name).or_storage("index")?.count_with_key(r),
+                (None, [r]) => store.count_with_key(r),
+                _ => unreachable!("count_simple runs for a single range"),
+            }
+            .or_storage("count")?;
+            let n = idb::request(request).await?.as_f64().unwrap_or(0.0) as u32;
+            Ok(self.limit.map_or(n, |l| n.min(l)))
+        })
+        .await
+    }
+}
+
+/// What a query returns.
+#[derive(Clone, Copy)]
+enum Want {
+    /// The matching records.
+    Values,
+    /// The matching records' primary keys.
+    Keys,
 }
 
 #[wasm_bindgen]
@@ -385,25 +400,25 @@ impl Collection {
     /// The matching records.
     #[wasm_bindgen(js_name = toArray)]
     pub async fn to_array(&self) -> Result<Array, JsValue> {
-        let (values, _) = self.run(true).await?;
-        Ok(values.into_iter().collect())
+        Ok(self.run(Want::Values).await?)
     }
 
     /// The first matching record, or `undefined`.
     pub async fn first(&self) -> Result<JsValue, JsValue> {
-        let (values, _) = self.limited(1).run(true).await?;
-        Ok(values.into_iter().next().unwrap_or(JsValue::UNDEFINED))
+        Ok(self.limited(1).run(Want::Values).await?.get(0))
     }
 
     /// The primary keys of the matching records.
     pub async fn keys(&self) -> Result<Array, JsValue> {
-        let (_, keys) = self.run(!self.filters.is_empty()).await?;
-        Ok(keys.into_iter().collect())
+        Ok(self.run(Want::Keys).await?)
     }
 
     /// The number of matching records.
     pub async fn count(&self) -> Result<u32, JsValue> {
-        let (_, keys) = self.run(!self.filters.is_empty()).await?;
-        Ok(keys.len() as u32)
+        let simple = self.filters.is_empty() && self.offset == 0;
+        if simple && !matches!(self.range, Range::AnyOf(_)) {
+            return Ok(self.count_simple().await?);
+        }
+        Ok(self.run(Want::Keys).await?.length())
     }
 }

@@ -121,3 +121,24 @@ test('pull into an empty database: IndexedDB work per pulled record and per page
   assert.ok(per(state.write + app.write) <= 2.01, `writes per pulled record ${per(state.write + app.write)}`);
   assert.ok(counts.readwrite <= http.pull + 4, `read-write transactions ${counts.readwrite} for ${http.pull} pages`);
 });
+
+test('a query reads what it returns: one getAll for records, one count for a count', async () => {
+  const token = await stack.signUp();
+  const page = await device(token);
+  await page.evaluate(async (n) => {
+    const rows = Array.from({ length: n }, (_, i) => ({ id: `r${i}`, title: `task ${i}`, status: i % 2 ? 'open' : 'done' }));
+    await window.sync.table('tasks').bulkPut(rows);
+  }, N);
+  await takeIdbCounts(page);
+  const open = await page.evaluate(() => window.sync.table('tasks').where('status').equals('open').toArray());
+  assert.equal(open.length, N / 2);
+  assert.ok(open.every((t) => t.status === 'open'));
+  const records = report('where().equals().toArray()', await takeIdbCounts(page));
+  assert.deepEqual(records.requests, { getAll: 1 }, 'one getAll, no getAllKeys');
+  const counted = await page.evaluate(() => window.sync.table('tasks').where('status').equals('open').count());
+  assert.equal(counted, N / 2);
+  assert.deepEqual((await takeIdbCounts(page)).requests, { count: 1 }, 'one count request');
+  const keys = await page.evaluate(() => window.sync.table('tasks').where('status').equals('done').limit(3).keys());
+  assert.deepEqual(keys, ['r0', 'r10', 'r100']);
+  assert.deepEqual((await takeIdbCounts(page)).requests, { getAllKeys: 1 }, 'one getAllKeys');
+});
