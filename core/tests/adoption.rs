@@ -312,6 +312,25 @@ fn the_adoption_planner_queues_only_rows_without_state_and_with_syncable_keys() 
     assert_eq!(AdoptMode::None.timing(true), AdoptTiming::Never);
 }
 
+/// The read-only pre-scan's test agrees with the planner on every kind of row: a range
+/// where no row needs adoption is never written.
+#[test]
+fn needs_adoption_is_true_exactly_for_the_rows_the_planner_queues() {
+    for has_sync_state in [false, true] {
+        for key_syncable in [false, true] {
+            let row = AdoptCandidate {
+                has_sync_state,
+                key_syncable,
+            };
+            let queued = matches!(
+                plan_adoption(row, &mut ClientMeta::new("c"), 5),
+                AdoptDecision::Queue(_)
+            );
+            assert_eq!(row.needs_adoption(), queued, "{row:?}");
+        }
+    }
+}
+
 fn now_of(clock: &ManualClock) -> u64 {
     use idb_sync_core::ports::Clock;
     clock.now_ms()

@@ -8,6 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack } from './harness.mjs';
 import { openPage } from './pages/server.mjs';
+import { installIdbCounter, takeIdbCounts } from './idb_counter.mjs';
 
 const TASKS = 'id, status, createdAt';
 
@@ -126,6 +127,36 @@ test("a Dexie app's 50 tasks reach a second device; an old row's update syncs as
   } finally {
     await a.context.close();
     await b.context.close();
+  }
+});
+
+test('12,000 Dexie rows are adopted across scan and write chunks exactly once; a reopen with every row known writes nothing', async () => {
+  const token = await signUp();
+  const dbName = uniqueName('many');
+  const a = await device();
+  try {
+    // Rows whose keys straddle both chunk sizes (500 written, 5,000 scanned), with a
+    // known row in the middle of the range: sorted as IndexedDB sorts strings.
+    const rows = Array.from({ length: 12_000 }, (_, i) => ({ id: `r${String(i).padStart(5, '0')}`, title: `row ${i}`, status: 'todo', createdAt: i }));
+    await dexieWrites(a.page, dbName, rows.slice(0, 6_000));
+    await openSync(a.page, { dbName, token });
+    assert.equal(await a.page.evaluate(() => window.sync.getPendingCount()), 6_000);
+    await a.page.evaluate(() => window.sync.close());
+    await dexieWrites(a.page, dbName, rows.slice(6_000));
+    await openSync(a.page, { dbName, token });
+    assert.equal(await a.page.evaluate(() => window.sync.getPendingCount()), 12_000, 'the later rows are queued once, the earlier ones not again');
+    await a.page.evaluate(() => window.sync.close());
+
+    await installIdbCounter(a.page);
+    await takeIdbCounts(a.page);
+    await openSync(a.page, { dbName, token });
+    const counts = await takeIdbCounts(a.page);
+    assert.equal(await a.page.evaluate(() => window.sync.getPendingCount()), 12_000);
+    assert.equal(counts.stores._idbsync_state?.write ?? 0, 0, 'no state row written');
+    assert.ok(counts.readwrite <= 1, `read-write transactions at open: ${counts.readwrite} (adopting chunks would be 24)`);
+    assert.equal(counts.requests.getAllKeys, 2 * 3, 'the scan: app keys and state keys per 5,000-key chunk');
+  } finally {
+    await a.context.close();
   }
 });
 

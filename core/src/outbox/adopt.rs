@@ -74,6 +74,14 @@ pub struct AdoptCandidate {
     pub key_syncable: bool,
 }
 
+impl AdoptCandidate {
+    /// Whether [`plan_adoption`] would queue this row: adapters scan read-only first
+    /// and open a write only for ranges where this is true for some row.
+    pub fn needs_adoption(self) -> bool {
+        !self.has_sync_state && self.key_syncable
+    }
+}
+
 /// The decision for one row.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AdoptDecision {
