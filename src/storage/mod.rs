@@ -149,7 +149,21 @@ impl IdbStorage {
     }
 }
 
+/// Creates the client metadata if the database has none. Every open after the first
+/// only reads (a read-only transaction: no commit to wait for).
 async fn ensure_meta(db: &IdbDatabase) -> Result<(), SyncError> {
+    let exists = idb::read_only(db, &[META], async |tx| {
+        let meta = tx
+            .store(META)?
+            .get(&META_KEY.into())
+            .or_storage("get meta")?;
+        Ok(!idb::request(meta).await?.is_undefined())
+    })
+    .await?;
+    if exists {
+        return Ok(());
+    }
+    // Read again in the writing transaction: another tab may have created it meanwhile.
     idb::read_write(db, &[META], async |tx| {
         let store = tx.store(META)?;
         let existing = idb::request(store.get(&META_KEY.into()).or_storage("get meta")?).await?;
