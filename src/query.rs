@@ -12,6 +12,7 @@ use web_sys::{IdbCursorDirection, IdbCursorWithValue, IdbKeyRange, IdbRequest};
 use crate::args;
 use crate::error::{OrStorage, SyncError};
 use crate::idb::{self, Tx};
+use crate::interop::export_async;
 use crate::storage::IdbStorage;
 
 #[derive(Clone)]
@@ -381,27 +382,40 @@ impl Collection {
         next.filters.push(args::function(&predicate, "predicate")?);
         Ok(next)
     }
+}
 
+export_async!(Collection {
     /// The matching records.
-    #[wasm_bindgen(js_name = toArray)]
+    "toArray" as to_array_js => to_array() -> "Promise<Array<any>>";
+    /// The first matching record, or `undefined`.
+    "first" as first_js => first() -> "Promise<any>";
+    /// The primary keys of the matching records.
+    "keys" as keys_js => keys() -> "Promise<Array<any>>";
+    /// The number of matching records.
+    "count" as count_js => count() -> "Promise<number>";
+});
+
+/// The methods behind the JS ones of [`export_async!`] above, for Rust callers too.
+impl Collection {
+    /// JS `toArray`.
     pub async fn to_array(&self) -> Result<Array, JsValue> {
         let (values, _) = self.run(true).await?;
         Ok(values.into_iter().collect())
     }
 
-    /// The first matching record, or `undefined`.
+    /// JS `first`.
     pub async fn first(&self) -> Result<JsValue, JsValue> {
         let (values, _) = self.limited(1).run(true).await?;
         Ok(values.into_iter().next().unwrap_or(JsValue::UNDEFINED))
     }
 
-    /// The primary keys of the matching records.
+    /// JS `keys`.
     pub async fn keys(&self) -> Result<Array, JsValue> {
         let (_, keys) = self.run(!self.filters.is_empty()).await?;
         Ok(keys.into_iter().collect())
     }
 
-    /// The number of matching records.
+    /// JS `count`.
     pub async fn count(&self) -> Result<u32, JsValue> {
         let (_, keys) = self.run(!self.filters.is_empty()).await?;
         Ok(keys.len() as u32)
