@@ -9,9 +9,10 @@ use wasm_bindgen::prelude::*;
 use crate::args;
 use crate::error::SyncError;
 use crate::interop::export_async;
-use crate::query::{resolve_index, Collection, WhereClause};
+use crate::query::Collection;
 use crate::storage::write::Write;
 use crate::storage::IdbStorage;
+use crate::where_clause::{resolve_index, WhereClause};
 
 /// A table of a `LocalDatabase`.
 ///
