@@ -2,11 +2,12 @@
 //! (Dexie schema syntax), idb-sync's own stores, and change events.
 
 use idb_sync_core::options::DatabaseOptions;
-use js_sys::Function;
+use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 
 use crate::args;
 use crate::error::SyncError;
+use crate::interop::promise;
 use crate::options;
 use crate::storage::IdbStorage;
 use crate::table::Table;
@@ -34,17 +35,15 @@ impl LocalDatabase {
     /// schema version as in Dexie (stored as `version * 10`); upgrades only add
     /// stores and indexes. Rejects with `invalid_argument`, `invalid_schema` or
     /// `schema_conflict` (an existing store or index defined differently).
-    pub async fn open(options: JsValue) -> Result<LocalDatabase, JsValue> {
-        Ok(Self::open_with(options::database(&options)?).await?)
+    #[wasm_bindgen(js_name = open, unchecked_return_type = "Promise<LocalDatabase>")]
+    pub fn open_js(options: JsValue) -> Promise {
+        promise(LocalDatabase::open(options))
     }
 
     /// Deletes the database `name` with everything in it (close it first).
-    #[wasm_bindgen(js_name = delete)]
-    pub async fn delete_database(
-        #[wasm_bindgen(unchecked_param_type = "string")] name: JsValue,
-    ) -> Result<(), JsValue> {
-        let name = args::string(&name, "name")?;
-        Ok(crate::idb::delete(&name).await?)
+    #[wasm_bindgen(js_name = delete, unchecked_return_type = "Promise<void>")]
+    pub fn delete_js(#[wasm_bindgen(unchecked_param_type = "string")] name: JsValue) -> Promise {
+        promise(LocalDatabase::delete_database(name))
     }
 
     /// The database name.
@@ -87,6 +86,17 @@ impl LocalDatabase {
 }
 
 impl LocalDatabase {
+    /// JS `LocalDatabase.open` (see [`LocalDatabase::open_js`]).
+    pub async fn open(options: JsValue) -> Result<LocalDatabase, JsValue> {
+        Ok(Self::open_with(options::database(&options)?).await?)
+    }
+
+    /// JS `LocalDatabase.delete` (see [`LocalDatabase::delete_js`]).
+    pub async fn delete_database(name: JsValue) -> Result<(), JsValue> {
+        let name = args::string(&name, "name")?;
+        Ok(crate::idb::delete(&name).await?)
+    }
+
     /// Opens the database of validated options (`LocalDatabase.open`, and
     /// `SyncManager.open`, whose options core validated more strictly).
     pub(crate) async fn open_with(options: DatabaseOptions) -> Result<LocalDatabase, SyncError> {

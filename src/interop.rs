@@ -4,7 +4,15 @@
 //!
 //! The app's records and values have their own codec, [`crate::value`] (Dates, the
 //! wire form); a key's sync-state row has [`crate::storage::row`].
+//!
+//! Also the one async dispatcher: every exported async method returns the promise of
+//! [`promise`] (declared with [`export_async!`]), so that wasm-bindgen-futures' promise
+//! glue is in the module once instead of once per method (BENCHMARKS.md, "Package size").
 
+use std::future::Future;
+use std::pin::Pin;
+
+use js_sys::Promise;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wasm_bindgen::JsValue;
@@ -71,3 +79,84 @@ pub(crate) fn get(object: &JsValue, key: &JsValue) -> JsValue {
 pub(crate) fn set(object: &JsValue, key: &JsValue, value: &JsValue) {
     let _ = js_sys::Reflect::set(object, key, value);
 }
+
+/// The boxed future of an exported async method: what its promise resolves to, or the
+/// error it rejects with.
+pub(crate) type Call = Pin<Box<dyn Future<Output = Result<JsValue, JsValue>>>>;
+
+/// The promise of an exported async method. Not generic, so that the promise glue of
+/// `future_to_promise` exists once in the module.
+#[inline(never)]
+pub(crate) fn dispatch(call: Call) -> Promise {
+    wasm_bindgen_futures::future_to_promise(call)
+}
+
+/// `future` as the promise of an exported async method: it resolves to the value and
+/// rejects with the error, as an `async fn` export does.
+pub(crate) fn promise<T, E>(future: impl Future<Output = Result<T, E>> + 'static) -> Promise
+where
+    T: Resolved,
+    E: Into<JsValue>,
+{
+    dispatch(Box::pin(async move {
+        future.await.map(Resolved::into_js).map_err(Into::into)
+    }))
+}
+
+/// What an exported async method resolves to, as wasm-bindgen passes it (`()`:
+/// `undefined`).
+pub(crate) trait Resolved {
+    /// The value the promise resolves to.
+    fn into_js(self) -> JsValue;
+}
+
+impl Resolved for () {
+    fn into_js(self) -> JsValue {
+        JsValue::UNDEFINED
+    }
+}
+
+macro_rules! resolved_into {
+    ($($ty:ty),*) => {$(
+        impl Resolved for $ty {
+            fn into_js(self) -> JsValue {
+                self.into()
+            }
+        }
+    )*};
+}
+resolved_into!(
+    JsValue,
+    js_sys::Array,
+    u32,
+    crate::database::LocalDatabase,
+    crate::sync::SyncManager
+);
+
+/// Exports async methods of a `Clone` type to JavaScript through [`promise`]: each
+/// line `"jsName" as wrapper => method(arg: "ts type", ...) -> "Promise<T>";` declares
+/// a JS method `jsName` (the Rust fn `wrapper`) that calls the Rust
+/// `async fn method(&self, arg: JsValue, ...)` on a clone of `self`, with the typings
+/// given (an argument without a type is `any`). Doc comments go on the line.
+macro_rules! export_async {
+    ($ty:ident { $(
+        $(#[$($attr:tt)*])*
+        $js:literal as $wrapper:ident => $method:ident($($arg:ident $(: $ts:literal)?),*) -> $ret:literal;
+    )* }) => {
+        #[wasm_bindgen::prelude::wasm_bindgen]
+        impl $ty {
+            $(
+                $(#[$($attr)*])*
+                #[wasm_bindgen(js_name = $js, unchecked_return_type = $ret)]
+                pub fn $wrapper(
+                    &self,
+                    $($(#[wasm_bindgen(unchecked_param_type = $ts)])? $arg: wasm_bindgen::JsValue),*
+                ) -> js_sys::Promise {
+                    let this = self.clone();
+                    $crate::interop::promise(async move { this.$method($($arg),*).await })
+                }
+            )*
+        }
+    };
+}
+pub(crate) use export_async;

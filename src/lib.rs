@@ -31,16 +31,18 @@ mod table;
 #[doc(hidden)]
 pub mod testing;
 mod value;
+mod where_clause;
 
 use wasm_bindgen::prelude::*;
 
 pub use database::LocalDatabase;
 pub use error::SyncError;
-pub use query::{Collection, WhereClause};
+pub use query::Collection;
 pub use server_check::{check_server, ServerHealth};
 pub use storage::IdbStorage;
 pub use sync::SyncManager;
 pub use table::Table;
+pub use where_clause::WhereClause;
 
 /// The version of this package (the same as the npm package's).
 #[wasm_bindgen]

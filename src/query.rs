@@ -1,8 +1,9 @@
-//! Queries: `where(index)` clauses and collections (`orderBy`, `reverse`, `offset`,
-//! `limit`, `filter`, then `toArray`, `first`, `keys`, `count`), Dexie style. A
-//! collection is a description; each terminal call runs one read-only transaction,
-//! using `getAll` when it can and a cursor otherwise (filters, offsets, reverse).
-//! Arguments of the wrong type throw `invalid_argument` (see [`crate::args`]).
+//! Queries: collections (`orderBy`, `reverse`, `offset`, `limit`, `filter`, then
+//! `toArray`, `first`, `keys`, `count`), Dexie style; `where(index)` clauses are in
+//! [`crate::where_clause`]. A collection is a description; each terminal call runs one
+//! read-only transaction, using `getAll` when it can and a cursor otherwise (filters,
+//! offsets, reverse). Arguments of the wrong type throw `invalid_argument` (see
+//! [`crate::args`]).
 
 use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
@@ -12,21 +13,18 @@ use web_sys::{IdbCursorDirection, IdbCursorWithValue, IdbKeyRange};
 use crate::args;
 use crate::error::{OrStorage, SyncError};
 use crate::idb::{self, Tx};
+use crate::interop::export_async;
 use crate::storage::IdbStorage;
 
+/// What a collection selects from its index.
 #[derive(Clone)]
-enum Range {
+pub(crate) enum Range {
+    /// Everything.
     All,
+    /// One key range.
     One(IdbKeyRange),
+    /// Each of these keys, in index order.
     AnyOf(Vec<JsValue>),
-}
-
-/// A `where(index)` clause: pick the records whose index value matches.
-#[wasm_bindgen]
-pub struct WhereClause {
-    storage: IdbStorage,
-    table: String,
-    index: Option<String>,
 }
 
 /// An ordered, filtered selection of a table's records, read by `toArray()`,
@@ -44,150 +42,14 @@ pub struct Collection {
     filters: Vec<Function>,
 }
 
-fn bad_range(e: JsValue) -> JsValue {
-    SyncError::InvalidArgument {
-        argument: "value",
-        reason: format!("not a valid IndexedDB key range: {e:?}"),
-    }
-    .into()
-}
-
-/// The index to read for `name`: `None` for the primary key.
-pub(crate) fn resolve_index(
-    storage: &IdbStorage,
-    table: &str,
-    name: &str,
-) -> Result<Option<String>, SyncError> {
-    let info = storage.table(table)?;
-    let primary = info
-        .schema
-        .primary
-        .key_path
-        .as_ref()
-        .map(|k| k.dexie_name());
-    if name == ":id" || primary.as_deref() == Some(name) {
-        return Ok(None);
-    }
-    if info.schema.index(name).is_some() {
-        return Ok(Some(name.to_owned()));
-    }
-    Err(SyncError::UnknownIndex {
-        table: table.to_owned(),
-        index: name.to_owned(),
-    })
-}
-
-impl WhereClause {
-    pub(crate) fn new(storage: IdbStorage, table: String, index: Option<String>) -> WhereClause {
-        WhereClause {
-            storage,
-            table,
-            index,
-        }
-    }
-
-    fn collection(&self, range: Range) -> Collection {
-        Collection::new(
-            self.storage.clone(),
-            self.table.clone(),
-            self.index.clone(),
-            range,
-        )
-    }
-}
-
-#[wasm_bindgen]
-impl WhereClause {
-    /// Records whose index value equals `value`.
-    pub fn equals(&self, value: JsValue) -> Result<Collection, JsValue> {
-        Ok(self.collection(Range::One(IdbKeyRange::only(&value).map_err(bad_range)?)))
-    }
-
-    /// Records whose index value is one of `values` (in index order).
-    #[wasm_bindgen(js_name = anyOf)]
-    pub fn any_of(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "unknown[]")] values: JsValue,
-    ) -> Result<Collection, JsValue> {
-        let values = args::array(&values, "values")?.to_vec();
-        for v in &values {
-            IdbKeyRange::only(v).map_err(bad_range)?;
-        }
-        Ok(self.collection(Range::AnyOf(values)))
-    }
-
-    /// Records with `lower <= value < upper` (bounds included as asked; by default
-    /// the lower one is and the upper one is not, as in Dexie).
-    pub fn between(
-        &self,
-        lower: JsValue,
-        upper: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "boolean | undefined")] include_lower: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "boolean | undefined")] include_upper: JsValue,
-    ) -> Result<Collection, JsValue> {
-        let include_lower = args::optional_bool(&include_lower, "includeLower")?;
-        let include_upper = args::optional_bool(&include_upper, "includeUpper")?;
-        let range = IdbKeyRange::bound_with_lower_open_and_upper_open(
-            &lower,
-            &upper,
-            !include_lower.unwrap_or(true),
-            !include_upper.unwrap_or(false),
-        )
-        .map_err(bad_range)?;
-        Ok(self.collection(Range::One(range)))
-    }
-
-    /// Records whose index value is greater than `value`.
-    pub fn above(&self, value: JsValue) -> Result<Collection, JsValue> {
-        Ok(self.collection(Range::One(
-            IdbKeyRange::lower_bound_with_open(&value, true).map_err(bad_range)?,
-        )))
-    }
-
-    /// Records whose index value is greater than or equal to `value`.
-    #[wasm_bindgen(js_name = aboveOrEqual)]
-    pub fn above_or_equal(&self, value: JsValue) -> Result<Collection, JsValue> {
-        Ok(self.collection(Range::One(
-            IdbKeyRange::lower_bound(&value).map_err(bad_range)?,
-        )))
-    }
-
-    /// Records whose index value is less than `value`.
-    pub fn below(&self, value: JsValue) -> Result<Collection, JsValue> {
-        Ok(self.collection(Range::One(
-            IdbKeyRange::upper_bound_with_open(&value, true).map_err(bad_range)?,
-        )))
-    }
-
-    /// Records whose index value is less than or equal to `value`.
-    #[wasm_bindgen(js_name = belowOrEqual)]
-    pub fn below_or_equal(&self, value: JsValue) -> Result<Collection, JsValue> {
-        Ok(self.collection(Range::One(
-            IdbKeyRange::upper_bound(&value).map_err(bad_range)?,
-        )))
-    }
-
-    /// Records whose (string) index value starts with `prefix`.
-    #[wasm_bindgen(js_name = startsWith)]
-    pub fn starts_with(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] prefix: JsValue,
-    ) -> Result<Collection, JsValue> {
-        let prefix = args::string(&prefix, "prefix")?;
-        let upper = format!("{prefix}\u{ffff}");
-        let range = IdbKeyRange::bound_with_lower_open_and_upper_open(
-            &prefix.into(),
-            &upper.into(),
-            false,
-            false,
-        )
-        .map_err(bad_range)?;
-        Ok(self.collection(Range::One(range)))
-    }
-}
-
 impl Collection {
-    fn new(storage: IdbStorage, table: String, index: Option<String>, range: Range) -> Collection {
+    /// A collection of `range` of `index` (`None`: the primary key) of `table`.
+    pub(crate) fn new(
+        storage: IdbStorage,
+        table: String,
+        index: Option<String>,
+        range: Range,
+    ) -> Collection {
         Collection {
             storage,
             table,
@@ -227,7 +89,9 @@ impl Collection {
             Range::AnyOf(values) => {
                 let mut sorted = values.clone();
                 let factory = idb::factory()?;
-                sorted.sort_by(|a, b| match factory.cmp(a, b) {
+                // Unstable: equal keys are deduplicated next, and it is smaller code
+                // than a stable sort (BENCHMARKS.md, "Package size").
+                sorted.sort_unstable_by(|a, b| match factory.cmp(a, b) {
                     Ok(c) if c < 0 => std::cmp::Ordering::Less,
                     Ok(0) => std::cmp::Ordering::Equal,
                     _ => std::cmp::Ordering::Greater,
@@ -396,24 +260,37 @@ impl Collection {
         next.filters.push(args::function(&predicate, "predicate")?);
         Ok(next)
     }
+}
 
+export_async!(Collection {
     /// The matching records.
-    #[wasm_bindgen(js_name = toArray)]
+    "toArray" as to_array_js => to_array() -> "Promise<Array<any>>";
+    /// The first matching record, or `undefined`.
+    "first" as first_js => first() -> "Promise<any>";
+    /// The primary keys of the matching records.
+    "keys" as keys_js => keys() -> "Promise<Array<any>>";
+    /// The number of matching records.
+    "count" as count_js => count() -> "Promise<number>";
+});
+
+/// The methods behind the JS ones of [`export_async!`] above, for Rust callers too.
+impl Collection {
+    /// JS `toArray`.
     pub async fn to_array(&self) -> Result<Array, JsValue> {
         Ok(self.run(Want::Values).await?)
     }
 
-    /// The first matching record, or `undefined`.
+    /// JS `first`.
     pub async fn first(&self) -> Result<JsValue, JsValue> {
         Ok(self.limited(1).run(Want::Values).await?.get(0))
     }
 
-    /// The primary keys of the matching records.
+    /// JS `keys`.
     pub async fn keys(&self) -> Result<Array, JsValue> {
         Ok(self.run(Want::Keys).await?)
     }
 
-    /// The number of matching records.
+    /// JS `count`.
     pub async fn count(&self) -> Result<u32, JsValue> {
         let simple = self.filters.is_empty() && self.offset == 0;
         if simple && !matches!(self.range, Range::AnyOf(_)) {

@@ -26,10 +26,14 @@ pub struct ServerHealth {
 /// is healthy. Resolves to `{ status, version, protocolVersion, database }`; rejects
 /// with a `SyncError` (`invalid_argument`, `network_error`, `server_error` or
 /// `malformed_response`).
-#[wasm_bindgen(js_name = checkServer)]
-pub async fn check_server(
+#[wasm_bindgen(js_name = checkServer, unchecked_return_type = "Promise<any>")]
+pub fn check_server(
     #[wasm_bindgen(unchecked_param_type = "string")] endpoint: JsValue,
-) -> Result<JsValue, JsValue> {
+) -> js_sys::Promise {
+    crate::interop::promise(check(endpoint))
+}
+
+async fn check(endpoint: JsValue) -> Result<JsValue, JsValue> {
     let endpoint = crate::args::string(&endpoint, "endpoint")?;
     let health = fetch_health(&endpoint).await?;
     Ok(crate::interop::to_js(&health)

@@ -8,9 +8,11 @@ use wasm_bindgen::prelude::*;
 
 use crate::args;
 use crate::error::SyncError;
-use crate::query::{resolve_index, Collection, WhereClause};
+use crate::interop::export_async;
+use crate::query::Collection;
 use crate::storage::write::Write;
 use crate::storage::IdbStorage;
+use crate::where_clause::{resolve_index, WhereClause};
 
 /// A table of a `LocalDatabase`.
 ///
@@ -21,6 +23,7 @@ use crate::storage::IdbStorage;
 /// const done = await tasks.where('status').equals('done').toArray();
 /// ```
 #[wasm_bindgen]
+#[derive(Clone)]
 pub struct Table {
     storage: IdbStorage,
     name: String,
@@ -79,98 +82,6 @@ impl Table {
     #[wasm_bindgen(getter)]
     pub fn name(&self) -> String {
         self.name.clone()
-    }
-
-    /// The record with `key`, or `undefined`.
-    pub async fn get(&self, key: JsValue) -> Result<JsValue, JsValue> {
-        Ok(self.storage.get_many(&self.name, &[key]).await?.get(0))
-    }
-
-    /// The records with `keys`, in order (`undefined` where none).
-    #[wasm_bindgen(js_name = bulkGet)]
-    pub async fn bulk_get(&self, keys: JsValue) -> Result<Array, JsValue> {
-        let keys = args::array(&keys, "keys")?.to_vec();
-        Ok(self.storage.get_many(&self.name, &keys).await?)
-    }
-
-    /// Adds a new record and resolves to its key (generated when absent: a UUID v7
-    /// string, or the next number for `++` tables). Rejects with `key_exists` if the
-    /// key is taken. `key` is for tables with out-of-line keys only.
-    pub async fn add(&self, record: JsValue, key: JsValue) -> Result<JsValue, JsValue> {
-        self.one(Write::Add { record, key }).await
-    }
-
-    /// Adds records, all or nothing; resolves to their keys.
-    #[wasm_bindgen(js_name = bulkAdd)]
-    pub async fn bulk_add(&self, records: JsValue, keys: JsValue) -> Result<Array, JsValue> {
-        self.records(records, keys, true).await
-    }
-
-    /// Writes a whole record (creating or replacing it); resolves to its key.
-    pub async fn put(&self, record: JsValue, key: JsValue) -> Result<JsValue, JsValue> {
-        self.one(Write::Put { record, key }).await
-    }
-
-    /// Writes records, all or nothing; resolves to their keys.
-    #[wasm_bindgen(js_name = bulkPut)]
-    pub async fn bulk_put(&self, records: JsValue, keys: JsValue) -> Result<Array, JsValue> {
-        self.records(records, keys, false).await
-    }
-
-    /// Sets the fields of `changes` on the record with `key`; resolves to 1, or to 0
-    /// (writing nothing) if there is no such record — as Dexie does. Only the changed
-    /// fields are queued for the server.
-    pub async fn update(&self, key: JsValue, changes: JsValue) -> Result<u32, JsValue> {
-        match self
-            .storage
-            .local_write(&self.name, vec![Write::Update { key, changes }])
-            .await
-        {
-            Ok(_) => Ok(1),
-            Err(SyncError::NotFound(_)) => Ok(0),
-            Err(e) => Err(e.into()),
-        }
-    }
-
-    /// Deletes the record with `key` (nothing happens if there is none).
-    pub async fn delete(&self, key: JsValue) -> Result<(), JsValue> {
-        self.storage
-            .local_write(&self.name, vec![Write::Delete { key }])
-            .await?;
-        Ok(())
-    }
-
-    /// Deletes the records with `keys`, all or nothing.
-    #[wasm_bindgen(js_name = bulkDelete)]
-    pub async fn bulk_delete(&self, keys: JsValue) -> Result<(), JsValue> {
-        let writes = args::array(&keys, "keys")?
-            .iter()
-            .map(|key| Write::Delete { key })
-            .collect();
-        self.storage.local_write(&self.name, writes).await?;
-        Ok(())
-    }
-
-    /// Deletes every record (each deletion is queued for the server), in one
-    /// transaction; records added meanwhile by another tab may survive.
-    pub async fn clear(&self) -> Result<(), JsValue> {
-        let keys = Collection::all(self.storage.clone(), self.name.clone(), None)
-            .keys()
-            .await?;
-        let writes = keys.iter().map(|key| Write::Delete { key }).collect();
-        self.storage.local_write(&self.name, writes).await?;
-        Ok(())
-    }
-
-    /// The number of records.
-    pub async fn count(&self) -> Result<u32, JsValue> {
-        Ok(self.storage.count(&self.name).await?)
-    }
-
-    /// Every record, in primary-key order.
-    #[wasm_bindgen(js_name = toArray)]
-    pub async fn to_array(&self) -> Result<Array, JsValue> {
-        Ok(self.storage.all(&self.name).await?)
     }
 
     /// A query on `index` (a declared index, `[a+b]` for a compound one, or the
@@ -236,13 +147,135 @@ impl Table {
     ) -> Result<Collection, JsValue> {
         self.to_collection().filter(predicate)
     }
+}
 
+export_async!(Table {
+    /// The record with `key`, or `undefined`.
+    "get" as get_js => get(key) -> "Promise<any>";
+    /// The records with `keys`, in order (`undefined` where none).
+    "bulkGet" as bulk_get_js => bulk_get(keys) -> "Promise<Array<any>>";
+    /// Adds a new record and resolves to its key (generated when absent: a UUID v7
+    /// string, or the next number for `++` tables). Rejects with `key_exists` if the
+    /// key is taken. `key` is for tables with out-of-line keys only.
+    "add" as add_js => add(record, key) -> "Promise<any>";
+    /// Adds records, all or nothing; resolves to their keys.
+    "bulkAdd" as bulk_add_js => bulk_add(records, keys) -> "Promise<Array<any>>";
+    /// Writes a whole record (creating or replacing it); resolves to its key.
+    "put" as put_js => put(record, key) -> "Promise<any>";
+    /// Writes records, all or nothing; resolves to their keys.
+    "bulkPut" as bulk_put_js => bulk_put(records, keys) -> "Promise<Array<any>>";
+    /// Sets the fields of `changes` on the record with `key`; resolves to 1, or to 0
+    /// (writing nothing) if there is no such record — as Dexie does. Only the changed
+    /// fields are queued for the server.
+    "update" as update_js => update(key, changes) -> "Promise<number>";
+    /// Deletes the record with `key` (nothing happens if there is none).
+    "delete" as delete_js => delete(key) -> "Promise<void>";
+    /// Deletes the records with `keys`, all or nothing.
+    "bulkDelete" as bulk_delete_js => bulk_delete(keys) -> "Promise<void>";
+    /// Deletes every record (each deletion is queued for the server), in one
+    /// transaction; records added meanwhile by another tab may survive.
+    "clear" as clear_js => clear() -> "Promise<void>";
+    /// The number of records.
+    "count" as count_js => count() -> "Promise<number>";
+    /// Every record, in primary-key order.
+    "toArray" as to_array_js => to_array() -> "Promise<Array<any>>";
     /// The primary keys of every record.
+    "keys" as keys_js => keys() -> "Promise<Array<any>>";
+    /// The first record in primary-key order, or `undefined`.
+    "first" as first_js => first() -> "Promise<any>";
+});
+
+/// The methods behind the JS ones of [`export_async!`] above (documented there), for
+/// Rust callers too.
+impl Table {
+    /// JS `get`.
+    pub async fn get(&self, key: JsValue) -> Result<JsValue, JsValue> {
+        Ok(self.storage.get_many(&self.name, &[key]).await?.get(0))
+    }
+
+    /// JS `bulkGet`.
+    pub async fn bulk_get(&self, keys: JsValue) -> Result<Array, JsValue> {
+        let keys = args::array(&keys, "keys")?.to_vec();
+        Ok(self.storage.get_many(&self.name, &keys).await?)
+    }
+
+    /// JS `add`.
+    pub async fn add(&self, record: JsValue, key: JsValue) -> Result<JsValue, JsValue> {
+        self.one(Write::Add { record, key }).await
+    }
+
+    /// JS `bulkAdd`.
+    pub async fn bulk_add(&self, records: JsValue, keys: JsValue) -> Result<Array, JsValue> {
+        self.records(records, keys, true).await
+    }
+
+    /// JS `put`.
+    pub async fn put(&self, record: JsValue, key: JsValue) -> Result<JsValue, JsValue> {
+        self.one(Write::Put { record, key }).await
+    }
+
+    /// JS `bulkPut`.
+    pub async fn bulk_put(&self, records: JsValue, keys: JsValue) -> Result<Array, JsValue> {
+        self.records(records, keys, false).await
+    }
+
+    /// JS `update`.
+    pub async fn update(&self, key: JsValue, changes: JsValue) -> Result<u32, JsValue> {
+        match self
+            .storage
+            .local_write(&self.name, vec![Write::Update { key, changes }])
+            .await
+        {
+            Ok(_) => Ok(1),
+            Err(SyncError::NotFound(_)) => Ok(0),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// JS `delete`.
+    pub async fn delete(&self, key: JsValue) -> Result<(), JsValue> {
+        self.storage
+            .local_write(&self.name, vec![Write::Delete { key }])
+            .await?;
+        Ok(())
+    }
+
+    /// JS `bulkDelete`.
+    pub async fn bulk_delete(&self, keys: JsValue) -> Result<(), JsValue> {
+        let writes = args::array(&keys, "keys")?
+            .iter()
+            .map(|key| Write::Delete { key })
+            .collect();
+        self.storage.local_write(&self.name, writes).await?;
+        Ok(())
+    }
+
+    /// JS `clear`.
+    pub async fn clear(&self) -> Result<(), JsValue> {
+        let keys = Collection::all(self.storage.clone(), self.name.clone(), None)
+            .keys()
+            .await?;
+        let writes = keys.iter().map(|key| Write::Delete { key }).collect();
+        self.storage.local_write(&self.name, writes).await?;
+        Ok(())
+    }
+
+    /// JS `count`.
+    pub async fn count(&self) -> Result<u32, JsValue> {
+        Ok(self.storage.count(&self.name).await?)
+    }
+
+    /// JS `toArray`.
+    pub async fn to_array(&self) -> Result<Array, JsValue> {
+        Ok(self.storage.all(&self.name).await?)
+    }
+
+    /// JS `keys`.
     pub async fn keys(&self) -> Result<Array, JsValue> {
         self.to_collection().keys().await
     }
 
-    /// The first record in primary-key order, or `undefined`.
+    /// JS `first`.
     pub async fn first(&self) -> Result<JsValue, JsValue> {
         self.to_collection().first().await
     }

@@ -12,8 +12,7 @@ use serde::{Deserialize, Serialize};
 /// Numbers order before strings (IndexedDB key order). `-0.0` equals `0.0`.
 /// On the wire it is a bare JSON string or number; integral numbers are written
 /// without a fraction (`1`, not `1.0`), as JavaScript would.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(untagged)]
+#[derive(Clone, Debug)]
 pub enum RecordKey {
     /// A numeric key (IndexedDB numbers are doubles).
     Number(f64),
@@ -85,6 +84,14 @@ impl Serialize for RecordKey {
             RecordKey::Number(x) => serializer.serialize_f64(*x),
             RecordKey::String(s) => serializer.serialize_str(s),
         }
+    }
+}
+
+/// A number or a string, read by one visitor (`crate::protocol::flat::record_key`)
+/// rather than serde's untagged decoding, which buffers the value first.
+impl<'de> Deserialize<'de> for RecordKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        crate::protocol::flat::record_key(deserializer)
     }
 }
 

@@ -16,7 +16,13 @@ pub type Patch = Map<String, Value>;
 
 /// One change to one record, as stored in the outbox and sent on the wire.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "camelCase")]
+// Decoded through a flat struct (`crate::protocol::flat`), not serde's buffering
+// internally tagged decoding; encoded with `kind` as the tag.
+#[serde(
+    tag = "kind",
+    rename_all = "camelCase",
+    try_from = "crate::protocol::flat::RawOp"
+)]
 pub enum Op {
     /// Create a record that the client believes does not exist on the server.
     Create {

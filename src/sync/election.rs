@@ -27,12 +27,13 @@ use std::rc::Rc;
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::{future_to_promise, spawn_local, JsFuture};
+use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::AbortController;
 
 use idb_sync_core::sync_loop::tabs::{may_steal, still_holds, CandidateLock, Takeover};
 
 use super::web_locks::{lock_manager, LockManager, LockOptions, LockSnapshot};
+use crate::interop::dispatch;
 
 /// The Web Locks of a database: the leader's, and the one serializing takeovers.
 struct Names {
@@ -111,7 +112,7 @@ async fn own_client_id(locks: &LockManager) -> Option<String> {
     let locks_in = locks.clone();
     let probe = name.clone();
     let callback = Closure::once_into_js(move |lock: JsValue| -> JsValue {
-        future_to_promise(async move {
+        dispatch(Box::pin(async move {
             let id = if lock.is_null() {
                 None
             } else {
@@ -122,7 +123,7 @@ async fn own_client_id(locks: &LockManager) -> Option<String> {
                 &id.map(JsValue::from).unwrap_or(JsValue::NULL),
             );
             Ok(JsValue::UNDEFINED)
-        })
+        }))
         .into()
     });
     request_quietly(locks, &name, &LockOptions::if_available(), &callback).ok()?;
@@ -358,7 +359,7 @@ impl Leadership {
             let finished = Promise::new(&mut |resolve, _| done = Some(resolve));
             let inner = this.clone();
             let callback = Closure::once_into_js(move |lock: JsValue| -> JsValue {
-                future_to_promise(async move {
+                dispatch(Box::pin(async move {
                     let granted = !lock.is_null();
                     inner.takeover(|t| t.candidate(granted));
                     let stolen = granted && inner.steal_from(silent_holder, still_silent).await;
@@ -366,7 +367,7 @@ impl Leadership {
                         let _ = done.call1(&JsValue::UNDEFINED, &stolen.into());
                     }
                     Ok(JsValue::UNDEFINED)
-                })
+                }))
                 .into()
             });
             let stolen =

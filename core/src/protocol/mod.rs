@@ -5,6 +5,7 @@
 //! compatibility); missing required fields, wrong types and unknown statuses are errors.
 
 mod error_body;
+pub(crate) mod flat;
 mod pull;
 mod push;
 mod validate;

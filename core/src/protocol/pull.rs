@@ -33,7 +33,13 @@ pub struct PullRequest {
 
 /// The answer to a pull.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "status", rename_all = "camelCase")]
+// Decoded through a flat struct (`super::flat`): serde's internally tagged decoding
+// would first buffer the whole page, records and all. Encoded with `status` as the tag.
+#[serde(
+    tag = "status",
+    rename_all = "camelCase",
+    try_from = "super::flat::RawPullResponse"
+)]
 pub enum PullResponse {
     /// A page of changes.
     Ok(PullPage),

@@ -111,10 +111,13 @@ pub enum ConflictReason {
 
 /// The outcome of one mutation.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+// Decoded through a flat struct (`super::flat`), not serde's buffering internally
+// tagged decoding; encoded with `status` as the tag.
 #[serde(
     tag = "status",
     rename_all = "camelCase",
-    rename_all_fields = "camelCase"
+    rename_all_fields = "camelCase",
+    try_from = "super::flat::RawMutationResult"
 )]
 pub enum MutationResult {
     /// Applied now; the record is at `version`.

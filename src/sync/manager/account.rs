@@ -6,11 +6,11 @@ use idb_sync_core::engine;
 use wasm_bindgen::prelude::*;
 
 use super::{check, SyncManager};
+use crate::interop::export_async;
 use crate::sync::clock::BrowserClock;
 use crate::sync::error::ManagerError;
 
-#[wasm_bindgen]
-impl SyncManager {
+export_async!(SyncManager {
     /// Decides what happens to this database's data after sync failed with
     /// `account_changed` (another user signed in than the one whose data it holds).
     /// `{ localData: 'clear' }` deletes the synced tables' records, the outbox,
@@ -25,11 +25,13 @@ impl SyncManager {
     ///   if (s.error?.code === 'account_changed') await sync.resolveAccountChange({ localData: 'clear' });
     /// });
     /// ```
-    #[wasm_bindgen(js_name = resolveAccountChange)]
-    pub async fn resolve_account_change(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "{ localData: 'clear' | 'keep' }")] decision: JsValue,
-    ) -> Result<(), JsValue> {
+    "resolveAccountChange" as resolve_account_change_js =>
+        resolve_account_change(decision: "{ localData: 'clear' | 'keep' }") -> "Promise<void>";
+});
+
+/// The methods behind the JS ones of [`export_async!`] above (documented there).
+impl SyncManager {
+    async fn resolve_account_change(&self, decision: JsValue) -> Result<(), JsValue> {
         check(&self.inner)?;
         let local_data = if decision.is_object() {
             js_sys::Reflect::get(&decision, &"localData".into())

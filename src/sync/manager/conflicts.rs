@@ -12,7 +12,7 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use super::{check, record_id, table_arg, SyncManager};
-use crate::interop;
+use crate::interop::{self, export_async};
 use crate::sync::clock::BrowserClock;
 use crate::sync::error::ManagerError;
 use crate::value;
@@ -33,11 +33,20 @@ pub(super) fn key_json(id: &RecordId) -> serde_json::Value {
     serde_json::to_value(&id.key).unwrap_or(serde_json::Value::Null)
 }
 
-#[wasm_bindgen]
-impl SyncManager {
+export_async!(SyncManager {
     /// Open manual conflicts (policy `manual`).
-    #[wasm_bindgen(unchecked_return_type = "Promise<Conflict[]>")]
-    pub async fn conflicts(&self) -> Result<Array, JsValue> {
+    "conflicts" as conflicts_js => conflicts() -> "Promise<Conflict[]>";
+    /// Resolves a manual conflict: `'local'` (keep this device's version), `'server'`
+    /// (keep the server's), or `{ merged: record | null }`.
+    "resolveConflict" as resolve_conflict_js =>
+        resolve_conflict(table: "string", key, resolution: "ConflictResolution") -> "Promise<void>";
+    /// The log of automatic conflict resolutions, oldest first.
+    "conflictLog" as conflict_log_js => conflict_log() -> "Promise<ConflictLogEntry[]>";
+});
+
+/// The methods behind the JS ones of [`export_async!`] above (documented there).
+impl SyncManager {
+    async fn conflicts(&self) -> Result<Array, JsValue> {
         check(&self.inner)?;
         let storage = &self.inner.storage;
         let out = Array::new();
@@ -66,14 +75,11 @@ impl SyncManager {
         Ok(out)
     }
 
-    /// Resolves a manual conflict: `'local'` (keep this device's version), `'server'`
-    /// (keep the server's), or `{ merged: record | null }`.
-    #[wasm_bindgen(js_name = resolveConflict)]
-    pub async fn resolve_conflict(
+    async fn resolve_conflict(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] table: JsValue,
+        table: JsValue,
         key: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "ConflictResolution")] resolution: JsValue,
+        resolution: JsValue,
     ) -> Result<(), JsValue> {
         check(&self.inner)?;
         let table = table_arg(&self.inner, &table)?.name();
@@ -114,9 +120,7 @@ impl SyncManager {
         Ok(())
     }
 
-    /// The log of automatic conflict resolutions, oldest first.
-    #[wasm_bindgen(js_name = conflictLog, unchecked_return_type = "Promise<ConflictLogEntry[]>")]
-    pub async fn conflict_log(&self) -> Result<Array, JsValue> {
+    async fn conflict_log(&self) -> Result<Array, JsValue> {
         check(&self.inner)?;
         let log = self
             .inner

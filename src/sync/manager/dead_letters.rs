@@ -11,7 +11,7 @@ use wasm_bindgen::prelude::*;
 use super::conflicts::key_json;
 use super::{check, SyncManager};
 use crate::args;
-use crate::interop;
+use crate::interop::{self, export_async};
 use crate::sync::clock::BrowserClock;
 use crate::sync::error::ManagerError;
 use crate::value;
@@ -28,11 +28,19 @@ struct DeadLetterView {
     at: u64,
 }
 
-#[wasm_bindgen]
-impl SyncManager {
+export_async!(SyncManager {
     /// Changes the server rejected, kept for the app: retry or discard them.
-    #[wasm_bindgen(js_name = deadLetters, unchecked_return_type = "Promise<DeadLetter[]>")]
-    pub async fn dead_letters(&self) -> Result<Array, JsValue> {
+    "deadLetters" as dead_letters_js => dead_letters() -> "Promise<DeadLetter[]>";
+    /// Queues a dead letter's change again.
+    "retryDeadLetter" as retry_dead_letter_js => retry_dead_letter(id: "number") -> "Promise<void>";
+    /// Drops a dead letter for good.
+    "discardDeadLetter" as discard_dead_letter_js =>
+        discard_dead_letter(id: "number") -> "Promise<void>";
+});
+
+/// The methods behind the JS ones of [`export_async!`] above (documented there).
+impl SyncManager {
+    async fn dead_letters(&self) -> Result<Array, JsValue> {
         check(&self.inner)?;
         let letters = self
             .inner
@@ -57,12 +65,7 @@ impl SyncManager {
             .collect())
     }
 
-    /// Queues a dead letter's change again.
-    #[wasm_bindgen(js_name = retryDeadLetter)]
-    pub async fn retry_dead_letter(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "number")] id: JsValue,
-    ) -> Result<(), JsValue> {
+    async fn retry_dead_letter(&self, id: JsValue) -> Result<(), JsValue> {
         check(&self.inner)?;
         let id = args::id(&id, "id")?;
         let letters = self
@@ -83,12 +86,7 @@ impl SyncManager {
         Ok(())
     }
 
-    /// Drops a dead letter for good.
-    #[wasm_bindgen(js_name = discardDeadLetter)]
-    pub async fn discard_dead_letter(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "number")] id: JsValue,
-    ) -> Result<(), JsValue> {
+    async fn discard_dead_letter(&self, id: JsValue) -> Result<(), JsValue> {
         check(&self.inner)?;
         let id = args::id(&id, "id")?;
         engine::discard_dead_letter(&self.inner.storage, id)

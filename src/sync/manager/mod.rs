@@ -25,7 +25,7 @@ use super::error::ManagerError;
 use super::inner::Inner;
 use super::panic::panicked;
 use crate::args;
-use crate::interop;
+use crate::interop::{self, export_async};
 use crate::storage::keys::to_record_key;
 use crate::table::Table;
 
@@ -45,6 +45,7 @@ use crate::table::Table;
 /// const { pushed, pulled } = await sync.syncNow();
 /// ```
 #[wasm_bindgen]
+#[derive(Clone)]
 pub struct SyncManager {
     inner: Rc<Inner>,
 }
@@ -75,6 +76,20 @@ fn record_id(table: &str, key: &JsValue) -> Result<RecordId, ManagerError> {
 /// The table named by the argument `table` (`invalid_argument`, `unknown_table`).
 fn table_arg(inner: &Inner, table: &JsValue) -> Result<Table, ManagerError> {
     Ok(inner.db.table_named(args::string(table, "table")?)?)
+}
+
+export_async!(SyncManager {
+    /// The number of local changes not yet acknowledged by the server.
+    "getPendingCount" as get_pending_count_js => get_pending_count() -> "Promise<number>";
+});
+
+impl SyncManager {
+    /// JS `getPendingCount` (see [`export_async!`] above).
+    async fn get_pending_count(&self) -> Result<u32, JsValue> {
+        check(&self.inner)?;
+        let c = counts::read(&self.inner.storage).await?;
+        Ok(c.counts.unacknowledged() as u32)
+    }
 }
 
 #[wasm_bindgen]
@@ -133,14 +148,6 @@ impl SyncManager {
             Ok(_) => self.sync_now(),
             Err(e) => Promise::reject(&e.into()),
         }
-    }
-
-    /// The number of local changes not yet acknowledged by the server.
-    #[wasm_bindgen(js_name = getPendingCount)]
-    pub async fn get_pending_count(&self) -> Result<u32, JsValue> {
-        check(&self.inner)?;
-        let c = counts::read(&self.inner.storage).await?;
-        Ok(c.counts.unacknowledged() as u32)
     }
 
     /// Starts the automatic loop (interval, events, writes); runs a round at once.

@@ -9,10 +9,12 @@ use idb_sync_core::engine::EngineConfig;
 use idb_sync_core::outbox::{AdoptMode, AdoptTiming};
 use idb_sync_core::ports::Storage;
 use idb_sync_core::sync_loop::{Scheduler, SyncStatus, Tabs};
+use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 
 use super::SyncManager;
 use crate::database::LocalDatabase;
+use crate::interop::promise;
 use crate::sync::clock::{monotonic_ms, now_ms};
 use crate::sync::election::Leadership;
 use crate::sync::error::ManagerError;
@@ -29,10 +31,17 @@ impl SyncManager {
     /// `SyncError` whose code names the bad option (`invalid_db_name`,
     /// `invalid_version`, `invalid_schema`, `invalid_endpoint`, `invalid_auth`,
     /// `invalid_interval`, `invalid_conflict`, `invalid_batch_count`, ...).
-    #[wasm_bindgen(unchecked_return_type = "SyncManager")]
-    pub async fn open(
+    #[wasm_bindgen(js_name = open, unchecked_return_type = "Promise<SyncManager>")]
+    pub fn open_js(
         #[wasm_bindgen(unchecked_param_type = "SyncManagerOptions")] options: JsValue,
-    ) -> Result<SyncManager, JsValue> {
+    ) -> Promise {
+        promise(SyncManager::open(options))
+    }
+}
+
+impl SyncManager {
+    /// JS `SyncManager.open` (see [`SyncManager::open_js`]).
+    pub async fn open(options: JsValue) -> Result<SyncManager, JsValue> {
         install_panic_hook();
         if let Some(message) = panicked() {
             return Err(ManagerError::Panicked(message).into());

@@ -6,6 +6,7 @@ use wasm_bindgen::prelude::*;
 
 use super::{check, table_arg, SyncManager};
 use crate::args;
+use crate::interop::export_async;
 use crate::table::Table;
 
 #[wasm_bindgen]
@@ -33,26 +34,30 @@ impl SyncManager {
             .db
             .listen(&args::string(&table, "table")?, &listener)?)
     }
+}
 
+export_async!(SyncManager {
     /// Adds a record to `table` and resolves to it (with its generated key).
-    #[wasm_bindgen(unchecked_return_type = "Promise<any>")]
-    pub async fn create(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] table: JsValue,
-        data: JsValue,
-    ) -> Result<JsValue, JsValue> {
+    "create" as create_js => create(table: "string", data) -> "Promise<any>";
+    /// Sets `changes` on the record `key` of `table`; resolves to the updated record,
+    /// or `undefined` if there is none.
+    "update" as update_js => update(table: "string", key, changes) -> "Promise<any>";
+    /// Deletes the record `key` of `table` (nothing happens if there is none).
+    "delete" as delete_js => delete(table: "string", key) -> "Promise<void>";
+});
+
+/// The methods behind the JS ones of [`export_async!`] above (documented there).
+impl SyncManager {
+    async fn create(&self, table: JsValue, data: JsValue) -> Result<JsValue, JsValue> {
         check(&self.inner)?;
         let t = table_arg(&self.inner, &table)?;
         let key = t.add(data, JsValue::UNDEFINED).await?;
         t.get(key).await
     }
 
-    /// Sets `changes` on the record `key` of `table`; resolves to the updated record,
-    /// or `undefined` if there is none.
-    #[wasm_bindgen(unchecked_return_type = "Promise<any>")]
-    pub async fn update(
+    async fn update(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] table: JsValue,
+        table: JsValue,
         key: JsValue,
         changes: JsValue,
     ) -> Result<JsValue, JsValue> {
@@ -64,12 +69,7 @@ impl SyncManager {
         t.get(key).await
     }
 
-    /// Deletes the record `key` of `table` (nothing happens if there is none).
-    pub async fn delete(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] table: JsValue,
-        key: JsValue,
-    ) -> Result<(), JsValue> {
+    async fn delete(&self, table: JsValue, key: JsValue) -> Result<(), JsValue> {
         check(&self.inner)?;
         table_arg(&self.inner, &table)?.delete(key).await
     }

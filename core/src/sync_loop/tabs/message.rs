@@ -10,7 +10,13 @@ use crate::{ErrorClass, ErrorCode};
 
 /// A message between the tabs of one database.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "camelCase")]
+// Decoded through a flat struct (`crate::protocol::flat`), not serde's buffering
+// internally tagged decoding; encoded with `type` as the tag.
+#[serde(
+    tag = "type",
+    rename_all = "camelCase",
+    try_from = "crate::protocol::flat::RawMessage"
+)]
 pub enum Message {
     /// The leader is alive (every heartbeat period, and when a tab takes over).
     Heartbeat,
