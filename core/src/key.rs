@@ -5,15 +5,15 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 
-use serde::{Deserialize, Serialize};
+use serde::de::{self, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// The primary key of a record: a string or a number, as IndexedDB allows.
 ///
 /// Numbers order before strings (IndexedDB key order). `-0.0` equals `0.0`.
 /// On the wire it is a bare JSON string or number; integral numbers are written
 /// without a fraction (`1`, not `1.0`), as JavaScript would.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(untagged)]
+#[derive(Clone, Debug)]
 pub enum RecordKey {
     /// A numeric key (IndexedDB numbers are doubles).
     Number(f64),
@@ -85,6 +85,37 @@ impl Serialize for RecordKey {
             RecordKey::Number(x) => serializer.serialize_f64(*x),
             RecordKey::String(s) => serializer.serialize_str(s),
         }
+    }
+}
+
+/// Reads a bare string or number by its type, without trying one and then the other
+/// (an untagged enum would build an error for every string key it reads, which
+/// through `serde-wasm-bindgen` is a JavaScript `Error` object per record).
+impl<'de> Deserialize<'de> for RecordKey {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl Visitor<'_> for KeyVisitor {
+            type Value = RecordKey;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string or a number")
+            }
+            fn visit_f64<E: de::Error>(self, x: f64) -> Result<RecordKey, E> {
+                Ok(RecordKey::Number(x))
+            }
+            fn visit_i64<E: de::Error>(self, x: i64) -> Result<RecordKey, E> {
+                Ok(RecordKey::Number(x as f64))
+            }
+            fn visit_u64<E: de::Error>(self, x: u64) -> Result<RecordKey, E> {
+                Ok(RecordKey::Number(x as f64))
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<RecordKey, E> {
+                Ok(RecordKey::String(s.to_owned()))
+            }
+            fn visit_string<E: de::Error>(self, s: String) -> Result<RecordKey, E> {
+                Ok(RecordKey::String(s))
+            }
+        }
+        deserializer.deserialize_any(KeyVisitor)
     }
 }
 
@@ -164,5 +195,21 @@ mod tests {
         );
         let back: RecordKey = serde_json::from_str("1").unwrap();
         assert_eq!(back, RecordKey::Number(1.0));
+    }
+
+    #[test]
+    fn keys_read_back_by_their_type_and_anything_else_is_refused() {
+        let read = |s: &str| serde_json::from_str::<RecordKey>(s);
+        assert_eq!(read("\"a\"").unwrap(), RecordKey::String("a".into()));
+        assert_eq!(read("\"1\"").unwrap(), RecordKey::String("1".into()));
+        assert_eq!(read("-3").unwrap(), RecordKey::Number(-3.0));
+        assert_eq!(read("2.5").unwrap(), RecordKey::Number(2.5));
+        assert_eq!(
+            read("18446744073709551615").unwrap(),
+            RecordKey::Number(u64::MAX as f64)
+        );
+        for bad in ["null", "true", "[1]", "{}"] {
+            assert!(read(bad).is_err(), "{bad}");
+        }
     }
 }
