@@ -202,17 +202,26 @@ fn merged_patch(previous: &JsValue, changes: &JsValue) -> JsValue {
     out.into()
 }
 
-/// Runs `writes` on `table` in one transaction and returns the keys written, in order
-/// (a delete of a missing key is skipped and not returned).
+/// What a call wrote: the keys, in order (a delete of a missing key is skipped and not
+/// returned), and how it moved the number of pending outbox entries.
+#[derive(Default)]
+pub(crate) struct Written {
+    /// The keys written.
+    pub(crate) keys: Vec<JsValue>,
+    /// The change of the pending count (`LocalWritePlan::pending_delta`, summed).
+    pub(crate) pending_delta: i64,
+}
+
+/// Runs `writes` on `table` in one transaction.
 pub(crate) async fn write(
     storage: &IdbStorage,
     table: &str,
     writes: Vec<Write>,
-) -> Result<Vec<JsValue>, SyncError> {
+) -> Result<Written, SyncError> {
     let info = storage.table(table)?;
     let items = check(&info, writes)?;
     if items.is_empty() {
-        return Ok(Vec::new());
+        return Ok(Written::default());
     }
     let now = js_sys::Date::now() as u64;
     idb::read_write(&storage.db()?, &[table, STATE, META], async |tx| {
@@ -227,7 +236,7 @@ async fn run(
     info: &TableInfo,
     mut items: Vec<Checked>,
     now: u64,
-) -> Result<Vec<JsValue>, SyncError> {
+) -> Result<Written, SyncError> {
     let name = &info.schema.name;
     let table_js = JsValue::from_str(name);
     let app = tx.store(name)?;
@@ -303,6 +312,7 @@ async fn run(
     }
     let mut current: BTreeMap<RecordKey, Current> = BTreeMap::new();
     let mut written = Vec::with_capacity(items.len());
+    let mut pending_delta = 0;
     #[cfg(feature = "test-hooks")]
     let fault = crate::testing::take_fault();
     for (i, item) in items.iter().enumerate() {
@@ -350,6 +360,7 @@ async fn run(
             }
             Err(e) => return Err(e.into()),
         };
+        pending_delta += plan.pending_delta(&facts);
         // The app's record.
         match item.kind {
             OpKind::Create | OpKind::Put => {
@@ -406,5 +417,8 @@ async fn run(
             &META_KEY.into(),
         )
         .or_storage("put meta")?;
-    Ok(written)
+    Ok(Written {
+        keys: written,
+        pending_delta,
+    })
 }
