@@ -11,7 +11,7 @@ use crate::conflict::{ConflictLogEntry, DeadLetter};
 use crate::error::SyncError;
 use crate::key::RecordId;
 use crate::outbox::{BatchLimits, ClientMeta, InFlightOp, KeyState};
-use crate::protocol::{Change, Endpoint};
+use crate::protocol::{Change, Endpoint, MutationResult};
 
 /// The transaction handed to [`Storage::transact`]'s closure: the client metadata and
 /// the state of the keys asked for (missing keys are default, empty states). Whatever
@@ -69,6 +69,30 @@ pub trait Storage {
         keys: &[RecordId],
         f: impl FnOnce(&mut StorageTx) -> Result<R, SyncError>,
     ) -> Result<R, SyncError>;
+
+    /// One transaction applying push answers that need no record data (`applied`,
+    /// `duplicate`: [`crate::outbox::needs_record`] is false for each): runs
+    /// `prepare` on the metadata (an `Err` applies nothing), then
+    /// [`crate::outbox::acknowledge`] on each key's [`crate::outbox::SyncHeader`]
+    /// with the metadata. The default goes through [`Storage::transact`]; an adapter
+    /// may read and write the keys' sync rows alone, never their records.
+    async fn acknowledge(
+        &self,
+        answers: &[(RecordId, MutationResult)],
+        prepare: impl FnOnce(&mut ClientMeta) -> Result<(), SyncError>,
+    ) -> Result<(), SyncError> {
+        let keys: Vec<RecordId> = answers.iter().map(|(id, _)| id.clone()).collect();
+        self.transact(&keys, |tx| {
+            let mut meta = tx.meta()?.clone();
+            prepare(&mut meta)?;
+            for (id, result) in answers {
+                crate::outbox::acknowledge(&mut meta, tx.state(id).header(), result);
+            }
+            tx.meta = Some(meta);
+            Ok(())
+        })
+        .await
+    }
 
     /// One transaction: if any entry is in flight, returns all in-flight entries in
     /// seq order. Otherwise moves pending entries, oldest first, to in-flight with

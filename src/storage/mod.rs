@@ -4,8 +4,10 @@
 //! rows that have no sync state in [`adopt`]; setting aside a queued row that cannot be
 //! encoded in [`set_aside`]; pulled changes kept for undeclared tables in [`deferred`];
 //! the one codec of a key's sync-state row in [`row`]; the port's operations over every
-//! store (batch, reset, clear) in [`sweep`].
+//! store (batch, reset, clear) in [`sweep`]; push answers acknowledged from the sync
+//! rows alone in [`ack`].
 
+mod ack;
 pub(crate) mod adopt;
 mod deferred;
 pub(crate) mod keys;
