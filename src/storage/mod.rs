@@ -1,11 +1,11 @@
 //! [`IdbStorage`]: the app's tables and idb-sync's own stores in one IndexedDB
 //! database, and the core's `Storage` port over them. Layout in [`layout`]; opening
-//! and adopting in [`open`]; local writes in [`write`]; the port in [`port`]; queueing
-//! rows that have no sync state in [`adopt`]; setting aside a queued row that cannot be
-//! encoded in [`set_aside`]; pulled changes kept for undeclared tables in [`deferred`];
-//! the one codec of a key's sync-state row in [`row`]; the port's operations over every
-//! store (batch, reset, clear) in [`sweep`]; push answers acknowledged from the sync
-//! rows alone in [`ack`].
+//! and adopting in [`open`]; local writes in [`write`] (validated in
+//! [`write_check`]); the port in [`port`]; queueing rows that have no sync state in
+//! [`adopt`]; setting aside a queued row that cannot be encoded in [`set_aside`];
+//! pulled changes kept for undeclared tables in [`deferred`]; the one codec of a key's
+//! sync-state row in [`row`]; the port's operations over every store (batch, reset,
+//! clear) in [`sweep`]; push answers acknowledged from the sync rows alone in [`ack`].
 
 mod ack;
 pub(crate) mod adopt;
@@ -19,6 +19,7 @@ pub(crate) mod row;
 mod set_aside;
 mod sweep;
 pub(crate) mod write;
+mod write_check;
 
 use std::cell::Cell;
 use std::collections::BTreeMap;

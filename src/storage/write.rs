@@ -16,6 +16,8 @@ use js_sys::{Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{IdbObjectStore, IdbRequest};
 
+pub(crate) use super::write_check::Write;
+use super::write_check::{check, Checked};
 use crate::error::{OrStorage, SyncError};
 use crate::idb::{self, Tx};
 use crate::interop;
@@ -23,144 +25,6 @@ use crate::storage::keys::{self, KeyMode};
 use crate::storage::layout::{state_key, Fields, META, META_KEY, STATE};
 use crate::storage::row::{PendingRow, StateRow};
 use crate::storage::{IdbStorage, TableInfo};
-use crate::value::is_plain_object;
-
-/// One local write asked for by the app.
-pub(crate) enum Write {
-    /// `add(record, key?)`: fails if the key exists.
-    Add { record: JsValue, key: JsValue },
-    /// `put(record, key?)`.
-    Put { record: JsValue, key: JsValue },
-    /// `update(key, changes)`.
-    Update { key: JsValue, changes: JsValue },
-    /// `delete(key)`.
-    Delete { key: JsValue },
-}
-
-impl Write {
-    fn kind(&self) -> OpKind {
-        match self {
-            Write::Add { .. } => OpKind::Create,
-            Write::Put { .. } => OpKind::Put,
-            Write::Update { .. } => OpKind::Update,
-            Write::Delete { .. } => OpKind::Delete,
-        }
-    }
-}
-
-/// A write after validation: its key is known, or IndexedDB generates it (`None`).
-struct Checked {
-    kind: OpKind,
-    key: Option<JsValue>,
-    /// The key was generated just now (no state can exist for it).
-    fresh: bool,
-    /// The record (add/put) or the changes (update).
-    data: JsValue,
-    /// Already written (its key came from IndexedDB's key generator).
-    prewritten: bool,
-}
-
-/// Validates every write before any transaction starts (I8) and fills generated keys.
-fn check(table: &TableInfo, writes: Vec<Write>) -> Result<Vec<Checked>, SyncError> {
-    let name = &table.schema.name;
-    let mode = &table.key_mode;
-    writes
-        .into_iter()
-        .map(|w| {
-            let kind = w.kind();
-            match w {
-                Write::Add { record, key } | Write::Put { record, key } => {
-                    if !is_plain_object(&record) {
-                        return Err(SyncError::InvalidRecord {
-                            table: name.clone(),
-                            reason: "a record must be a plain object".into(),
-                        });
-                    }
-                    // Every value must come back the same on another device (I8, I9).
-                    let record = crate::value::check_fields(name, &record)?.js;
-                    let (key, fresh) = match mode {
-                        KeyMode::Inline { .. } | KeyMode::InlineAuto { .. } => {
-                            if !key.is_undefined() {
-                                return Err(SyncError::InvalidArgument {
-                                    argument: "key",
-                                    reason: format!(
-                                        "table `{name}` reads keys from its records; pass none"
-                                    ),
-                                });
-                            }
-                            let inline = mode.read(&record);
-                            if !inline.is_undefined() {
-                                keys::validate(name, &inline)?;
-                                (Some(inline), false)
-                            } else if mode.auto_increment() {
-                                (None, false)
-                            } else if let Some(field) = mode.inline_field() {
-                                let generated = keys::generate();
-                                Reflect::set(&record, field, &generated).or_storage("set key")?;
-                                (Some(generated), true)
-                            } else {
-                                return Err(SyncError::MissingKey(name.clone()));
-                            }
-                        }
-                        KeyMode::OutOfLine | KeyMode::OutOfLineAuto => {
-                            if !key.is_undefined() {
-                                keys::validate(name, &key)?;
-                                (Some(key), false)
-                            } else if mode.auto_increment() {
-                                (None, false)
-                            } else {
-                                return Err(SyncError::MissingKey(name.clone()));
-                            }
-                        }
-                    };
-                    Ok(Checked {
-                        kind,
-                        key,
-                        fresh,
-                        data: record,
-                        prewritten: false,
-                    })
-                }
-                Write::Update { key, changes } => {
-                    keys::validate(name, &key)?;
-                    if !is_plain_object(&changes) {
-                        return Err(SyncError::InvalidArgument {
-                            argument: "changes",
-                            reason: "expected an object of fields".into(),
-                        });
-                    }
-                    let changes = crate::value::check_fields(name, &changes)?.js;
-                    if let Some(field) = mode.inline_field() {
-                        let changed = Reflect::get(&changes, field).unwrap_or(JsValue::UNDEFINED);
-                        if !changed.is_undefined() && !js_sys::Object::is(&changed, &key) {
-                            return Err(SyncError::InvalidArgument {
-                                argument: "changes",
-                                reason: "update cannot change a record's key".into(),
-                            });
-                        }
-                    }
-                    Ok(Checked {
-                        kind,
-                        key: Some(key),
-                        fresh: false,
-                        data: changes,
-                        prewritten: false,
-                    })
-                }
-                Write::Delete { key } => {
-                    keys::validate(name, &key)?;
-                    Ok(Checked {
-                        kind,
-                        key: Some(key),
-                        fresh: false,
-                        data: JsValue::UNDEFINED,
-                        prewritten: false,
-                    })
-                }
-            }
-        })
-        .collect()
-}
 
 /// Maps an aborted write's `ConstraintError` (by `DOMException.name`, never by its
 /// message) to the bad-input error it stands for: a unique index violation. An `add`
