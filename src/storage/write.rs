@@ -27,18 +27,50 @@ use crate::storage::row::{PendingRow, StateRow};
 use crate::storage::{IdbStorage, TableInfo};
 
 /// Maps an aborted write's `ConstraintError` (by `DOMException.name`, never by its
-/// message) to the bad-input error it stands for: a unique index violation. An `add`
-/// of an existing key never gets here: [`run`] reads the key first and refuses it.
-fn classify(table: &str, e: SyncError) -> SyncError {
-    match e {
-        SyncError::Browser { exception, .. } if exception.name() == "ConstraintError" => {
-            SyncError::UniqueViolation {
-                table: table.into(),
-                exception,
-            }
-        }
-        other => other,
+/// message) to the bad-input error it stands for, from facts read after the abort: if
+/// a key this call added exists, the add was refused (`key_exists`, the first such key
+/// in call order); otherwise a unique index refused a value (`unique_violation`). The
+/// success path reads nothing for this: `add` refuses an existing key itself.
+async fn classify(storage: &IdbStorage, table: &str, added: &[JsValue], e: SyncError) -> SyncError {
+    let exception = match e {
+        SyncError::Browser { exception, .. } if exception.name() == "ConstraintError" => exception,
+        other => return other,
+    };
+    match existing(storage, table, added).await {
+        Ok(Some(key)) => SyncError::KeyExists {
+            table: table.into(),
+            key: keys::to_record_key(&key).map_or_else(String::new, |k| k.to_string()),
+        },
+        _ => SyncError::UniqueViolation {
+            table: table.into(),
+            exception,
+        },
     }
+}
+
+/// The first of `keys` that `table` holds, in one read-only transaction.
+async fn existing(
+    storage: &IdbStorage,
+    table: &str,
+    keys: &[JsValue],
+) -> Result<Option<JsValue>, SyncError> {
+    if keys.is_empty() {
+        return Ok(None);
+    }
+    idb::read_only(&storage.db()?, &[table], async |tx| {
+        let store = tx.store(table)?;
+        let counts = keys
+            .iter()
+            .map(|k| store.count_with_key(k).or_storage("count"))
+            .collect::<Result<Vec<_>, _>>()?;
+        let counts = idb::all(&counts).await?;
+        Ok(keys
+            .iter()
+            .zip(counts)
+            .find(|(_, n)| n.as_f64().unwrap_or(0.0) > 0.0)
+            .map(|(k, _)| k.clone()))
+    })
+    .await
 }
 
 fn put_in(
@@ -88,11 +120,19 @@ pub(crate) async fn write(
         return Ok(Written::default());
     }
     let now = js_sys::Date::now() as u64;
-    idb::read_write(&storage.db()?, &[table, STATE, META], async |tx| {
+    let added: Vec<JsValue> = items
+        .iter()
+        .filter(|i| i.kind == OpKind::Create)
+        .filter_map(|i| i.key.clone())
+        .collect();
+    let result = idb::read_write(&storage.db()?, &[table, STATE, META], async |tx| {
         run(tx, &info, items, now).await
     })
-    .await
-    .map_err(|e| classify(table, e))
+    .await;
+    match result {
+        Err(e) => Err(classify(storage, table, &added, e).await),
+        ok => ok,
+    }
 }
 
 async fn run(
@@ -152,14 +192,10 @@ async fn run(
             );
             state_req[i] = Some(reads.len() - 1);
         }
-        // A create reads its key too: an `add` of an existing key is refused from
-        // that fact (`key_exists`), not guessed from the browser's message. (A
-        // prewritten record got its key from IndexedDB: it is new.)
-        let reads_record = match item.kind {
-            OpKind::Update | OpKind::Delete => true,
-            OpKind::Create => !item.prewritten,
-            OpKind::Put => false,
-        };
+        // A create reads nothing: `add` refuses an existing key itself, and
+        // `classify` tells that from a unique index after the abort. (An add of a key
+        // added earlier in this call is refused below, before anything is written.)
+        let reads_record = matches!(item.kind, OpKind::Update | OpKind::Delete);
         if reads_record {
             reads.push(app.get(key).or_storage("get record")?);
             record_req[i] = Some(reads.len() - 1);
@@ -209,7 +245,7 @@ async fn run(
             });
         }
         let exists = match item.kind {
-            // IndexedDB's `add` refuses an existing key itself.
+            // IndexedDB's `add` refuses an existing key itself (see `classify`).
             OpKind::Create | OpKind::Put => false,
             _ => !entry.record.is_undefined(),
         };
