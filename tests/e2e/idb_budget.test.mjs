@@ -64,7 +64,7 @@ async function device(token) {
   return page;
 }
 
-test('a local write through SyncManager: one transaction, no count queries', async () => {
+test('a local write through SyncManager: one transaction, no count queries, no read of an added key', async () => {
   const token = await stack.signUp();
   const page = await device(token);
   await page.evaluate(async () => {
@@ -83,6 +83,16 @@ test('a local write through SyncManager: one transaction, no count queries', asy
   assert.equal(counts.requests.count ?? 0, 0, 'no count queries per write');
   assert.ok(counts.readsPerRecord <= 2, `reads per write ${counts.readsPerRecord}`);
   assert.ok(counts.writesPerRecord <= 3, `writes per write ${counts.writesPerRecord}`);
+  // An add reads nothing more for its key: IndexedDB's add refuses an existing one.
+  await page.evaluate(async (n) => {
+    for (let i = 0; i < n; i += 1) await window.sync.table('tasks').add({ id: `a${i}`, title: `added ${i}` });
+  }, N);
+  const adds = report('local add', await takeIdbCounts(page));
+  assert.equal(adds.errors, 0, 'no Error objects on the success path');
+  assert.ok(adds.transactions <= N, `transactions ${adds.transactions}`);
+  assert.equal(adds.requests.count ?? 0, 0, 'no count queries per write');
+  assert.ok(adds.readsPerRecord <= 2, `reads per add ${adds.readsPerRecord}`);
+  assert.ok(adds.writesPerRecord <= 3, `writes per add ${adds.writesPerRecord}`);
 });
 
 test('push: IndexedDB work per pushed record, and no pull of the device\'s own changes', async () => {
