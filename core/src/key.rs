@@ -5,7 +5,7 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 
-use serde::de::{self, Visitor};
+use serde::de;
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// The primary key of a record: a string or a number, as IndexedDB allows.
@@ -90,32 +90,20 @@ impl Serialize for RecordKey {
 
 /// Reads a bare string or number by its type, without trying one and then the other
 /// (an untagged enum would build an error for every string key it reads, which
-/// through `serde-wasm-bindgen` is a JavaScript `Error` object per record).
+/// through `serde-wasm-bindgen` is a JavaScript `Error` object per record). It goes
+/// through [`serde_json::Value`], whose deserializers every record needs anyway.
 impl<'de> Deserialize<'de> for RecordKey {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl Visitor<'_> for KeyVisitor {
-            type Value = RecordKey;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string or a number")
-            }
-            fn visit_f64<E: de::Error>(self, x: f64) -> Result<RecordKey, E> {
-                Ok(RecordKey::Number(x))
-            }
-            fn visit_i64<E: de::Error>(self, x: i64) -> Result<RecordKey, E> {
-                Ok(RecordKey::Number(x as f64))
-            }
-            fn visit_u64<E: de::Error>(self, x: u64) -> Result<RecordKey, E> {
-                Ok(RecordKey::Number(x as f64))
-            }
-            fn visit_str<E: de::Error>(self, s: &str) -> Result<RecordKey, E> {
-                Ok(RecordKey::String(s.to_owned()))
-            }
-            fn visit_string<E: de::Error>(self, s: String) -> Result<RecordKey, E> {
-                Ok(RecordKey::String(s))
-            }
+        match serde_json::Value::deserialize(deserializer)? {
+            serde_json::Value::String(s) => Ok(RecordKey::String(s)),
+            serde_json::Value::Number(n) => n
+                .as_f64()
+                .map(RecordKey::Number)
+                .ok_or_else(|| de::Error::custom("a key number out of range")),
+            other => Err(de::Error::custom(format_args!(
+                "a key must be a string or a number, not {other}"
+            ))),
         }
-        deserializer.deserialize_any(KeyVisitor)
     }
 }
 

@@ -70,23 +70,27 @@ pub trait Storage {
         f: impl FnOnce(&mut StorageTx) -> Result<R, SyncError>,
     ) -> Result<R, SyncError>;
 
-    /// One transaction applying push answers that need no record data (`applied`,
-    /// `duplicate`: [`crate::outbox::needs_record`] is false for each): runs
-    /// `prepare` on the metadata (an `Err` applies nothing), then
-    /// [`crate::outbox::acknowledge`] on each key's [`crate::outbox::SyncHeader`]
-    /// with the metadata. The default goes through [`Storage::transact`]; an adapter
-    /// may read and write the keys' sync rows alone, never their records.
+    /// One transaction applying the `results` of one push request of `ops` when none
+    /// needs record data (`applied`, `duplicate`: [`crate::outbox::needs_record`] is
+    /// false for each): runs `prepare` on the metadata (an `Err` applies nothing),
+    /// then [`crate::outbox::acknowledge`] on the [`crate::outbox::SyncHeader`] of
+    /// each key whose in-flight seq a result answers. The default goes through
+    /// [`Storage::transact`]; an adapter may read and write the sync rows alone,
+    /// never the records.
     async fn acknowledge(
         &self,
-        answers: &[(RecordId, MutationResult)],
+        ops: &[InFlightOp],
+        results: &[MutationResult],
         prepare: impl FnOnce(&mut ClientMeta) -> Result<(), SyncError>,
     ) -> Result<(), SyncError> {
-        let keys: Vec<RecordId> = answers.iter().map(|(id, _)| id.clone()).collect();
+        let keys: Vec<RecordId> = ops.iter().map(|o| o.id.clone()).collect();
         self.transact(&keys, |tx| {
             let mut meta = tx.meta()?.clone();
             prepare(&mut meta)?;
-            for (id, result) in answers {
-                crate::outbox::acknowledge(&mut meta, tx.state(id).header(), result);
+            for result in results {
+                if let Some(op) = ops.iter().find(|o| o.seq == result.seq()) {
+                    crate::outbox::acknowledge(&mut meta, tx.state(&op.id).header(), result);
+                }
             }
             tx.meta = Some(meta);
             Ok(())

@@ -5,11 +5,9 @@
 //! records never; each row gets [`idb_sync_core::outbox::acknowledge`] — the rule
 //! core's `apply_result` runs too — and is written back once.
 
-use std::collections::BTreeMap;
-
 use idb_sync_core::outbox::{acknowledge, Acked, ClientMeta, SyncHeader};
 use idb_sync_core::protocol::MutationResult;
-use idb_sync_core::{RecordId, SyncError as CoreError};
+use idb_sync_core::SyncError as CoreError;
 use js_sys::Array;
 
 use super::port::record_id;
@@ -24,18 +22,16 @@ impl IdbStorage {
     /// See `idb_sync_core::ports::Storage::acknowledge`.
     pub(super) async fn acknowledge_inner(
         &self,
-        answers: &[(RecordId, MutationResult)],
+        results: &[MutationResult],
         prepare: impl FnOnce(&mut ClientMeta) -> Result<(), CoreError>,
     ) -> Result<(), SyncError> {
-        let by_key: BTreeMap<&RecordId, &MutationResult> =
-            answers.iter().map(|(id, r)| (id, r)).collect();
-        let seqs = answers.iter().map(|(_, r)| r.seq() as f64);
+        let seqs = results.iter().map(|r| r.seq() as f64);
         let (low, high) = seqs.fold((f64::INFINITY, 0.0f64), |(l, h), s| (l.min(s), h.max(s)));
         idb::read_write(&self.db()?, &[STATE, META], async |tx| {
             let state = tx.store(STATE)?;
             let meta_store = tx.store(META)?;
             let mut reads = vec![meta_store.get(&META_KEY.into()).or_storage("get meta")?];
-            if !answers.is_empty() {
+            if !results.is_empty() {
                 let range = web_sys::IdbKeyRange::bound(&low.into(), &high.into())
                     .or_storage("key range")?;
                 let index = state.index(INFLIGHT_INDEX).or_storage("index")?;
@@ -53,10 +49,16 @@ impl IdbStorage {
                 let fields = Fields::new();
                 for (row, skey) in Array::from(rows).iter().zip(Array::from(skeys).iter()) {
                     let Some(id) = record_id(&skey) else { continue };
-                    let Some(result) = by_key.get(&id) else {
+                    let mut decoded = StateRow::decode(&fields, &id, &row)?;
+                    // The result that answers this row's in-flight seq, if any (one
+                    // push request's results: a scan is enough).
+                    let Some(result) = decoded
+                        .in_flight
+                        .as_ref()
+                        .and_then(|f| results.iter().find(|r| r.seq() == f.seq))
+                    else {
                         continue;
                     };
-                    let mut decoded = StateRow::decode(&fields, &id, &row)?;
                     let header = SyncHeader {
                         version: &mut decoded.version,
                         in_flight: &mut decoded.in_flight,

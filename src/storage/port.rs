@@ -282,10 +282,11 @@ impl Storage for IdbStorage {
 
     async fn acknowledge(
         &self,
-        answers: &[(RecordId, MutationResult)],
+        _ops: &[InFlightOp],
+        results: &[MutationResult],
         prepare: impl FnOnce(&mut ClientMeta) -> Result<(), CoreError>,
     ) -> Result<(), CoreError> {
-        self.acknowledge_inner(answers, prepare).await.map_err(core)
+        self.acknowledge_inner(results, prepare).await.map_err(core)
     }
 
     async fn take_batch(

@@ -36,8 +36,17 @@ async fn classify(storage: &IdbStorage, table: &str, added: &[JsValue], e: SyncE
         SyncError::Browser { exception, .. } if exception.name() == "ConstraintError" => exception,
         other => return other,
     };
-    match existing(storage, table, added).await {
-        Ok(Some(key)) => SyncError::KeyExists {
+    // (The app's own read of many keys, reused: this is the error path.)
+    let found = storage
+        .get_many(table, added)
+        .await
+        .ok()
+        .and_then(|records| {
+            let i = records.iter().position(|r| !r.is_undefined())?;
+            added.get(i).cloned()
+        });
+    match found {
+        Some(key) => SyncError::KeyExists {
             table: table.into(),
             key: keys::to_record_key(&key).map_or_else(String::new, |k| k.to_string()),
         },
@@ -46,31 +55,6 @@ async fn classify(storage: &IdbStorage, table: &str, added: &[JsValue], e: SyncE
             exception,
         },
     }
-}
-
-/// The first of `keys` that `table` holds, in one read-only transaction.
-async fn existing(
-    storage: &IdbStorage,
-    table: &str,
-    keys: &[JsValue],
-) -> Result<Option<JsValue>, SyncError> {
-    if keys.is_empty() {
-        return Ok(None);
-    }
-    idb::read_only(&storage.db()?, &[table], async |tx| {
-        let store = tx.store(table)?;
-        let counts = keys
-            .iter()
-            .map(|k| store.count_with_key(k).or_storage("count"))
-            .collect::<Result<Vec<_>, _>>()?;
-        let counts = idb::all(&counts).await?;
-        Ok(keys
-            .iter()
-            .zip(counts)
-            .find(|(_, n)| n.as_f64().unwrap_or(0.0) > 0.0)
-            .map(|(k, _)| k.clone()))
-    })
-    .await
 }
 
 fn put_in(

@@ -191,14 +191,7 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
         };
         if !results.iter().any(needs_record) {
             // The common case: nothing but acknowledgements, from the sync rows alone.
-            let answers: Vec<(RecordId, MutationResult)> = results
-                .iter()
-                .filter_map(|r| {
-                    let op = ops.iter().find(|o| o.seq == r.seq())?;
-                    Some((op.id.clone(), r.clone()))
-                })
-                .collect();
-            self.storage.acknowledge(&answers, prepare).await?;
+            self.storage.acknowledge(ops, results, prepare).await?;
         } else {
             let keys: Vec<RecordId> = ops.iter().map(|o| o.id.clone()).collect();
             let ctx = self.context();
