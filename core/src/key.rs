@@ -172,4 +172,20 @@ mod tests {
         let back: RecordKey = serde_json::from_str("1").unwrap();
         assert_eq!(back, RecordKey::Number(1.0));
     }
+
+    #[test]
+    fn keys_read_back_by_their_type_and_anything_else_is_refused() {
+        let read = |s: &str| serde_json::from_str::<RecordKey>(s);
+        assert_eq!(read("\"a\"").unwrap(), RecordKey::String("a".into()));
+        assert_eq!(read("\"1\"").unwrap(), RecordKey::String("1".into()));
+        assert_eq!(read("-3").unwrap(), RecordKey::Number(-3.0));
+        assert_eq!(read("2.5").unwrap(), RecordKey::Number(2.5));
+        assert_eq!(
+            read("18446744073709551615").unwrap(),
+            RecordKey::Number(u64::MAX as f64)
+        );
+        for bad in ["null", "true", "[1]", "{}"] {
+            assert!(read(bad).is_err(), "{bad}");
+        }
+    }
 }

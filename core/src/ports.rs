@@ -11,7 +11,7 @@ use crate::conflict::{ConflictLogEntry, DeadLetter};
 use crate::error::SyncError;
 use crate::key::RecordId;
 use crate::outbox::{BatchLimits, ClientMeta, InFlightOp, KeyState};
-use crate::protocol::{Change, Endpoint};
+use crate::protocol::{Change, Endpoint, MutationResult};
 
 /// The transaction handed to [`Storage::transact`]'s closure: the client metadata and
 /// the state of the keys asked for (missing keys are default, empty states). Whatever
@@ -69,6 +69,34 @@ pub trait Storage {
         keys: &[RecordId],
         f: impl FnOnce(&mut StorageTx) -> Result<R, SyncError>,
     ) -> Result<R, SyncError>;
+
+    /// One transaction applying the `results` of one push request of `ops` when none
+    /// needs record data (`applied`, `duplicate`: [`crate::outbox::needs_record`] is
+    /// false for each): runs `prepare` on the metadata (an `Err` applies nothing),
+    /// then [`crate::outbox::acknowledge`] on the [`crate::outbox::SyncHeader`] of
+    /// each key whose in-flight seq a result answers. The default goes through
+    /// [`Storage::transact`]; an adapter may read and write the sync rows alone,
+    /// never the records.
+    async fn acknowledge(
+        &self,
+        ops: &[InFlightOp],
+        results: &[MutationResult],
+        prepare: impl FnOnce(&mut ClientMeta) -> Result<(), SyncError>,
+    ) -> Result<(), SyncError> {
+        let keys: Vec<RecordId> = ops.iter().map(|o| o.id.clone()).collect();
+        self.transact(&keys, |tx| {
+            let mut meta = tx.meta()?.clone();
+            prepare(&mut meta)?;
+            for result in results {
+                if let Some(op) = ops.iter().find(|o| o.seq == result.seq()) {
+                    crate::outbox::acknowledge(&mut meta, tx.state(&op.id).header(), result);
+                }
+            }
+            tx.meta = Some(meta);
+            Ok(())
+        })
+        .await
+    }
 
     /// One transaction: if any entry is in flight, returns all in-flight entries in
     /// seq order. Otherwise moves pending entries, oldest first, to in-flight with

@@ -262,6 +262,7 @@ fn the_server_refuses_a_request_naming_another_account_with_409() {
         account: Some("alice".into()),
         cursor: None,
         limit: None,
+        omit_own_through: None,
     };
     let error = block_on(pull(&mut tx, "bob", &pull_req, &ServerConfig::default(), 1)).unwrap_err();
     assert_eq!((error.status(), error.code()), (409, "account_changed"));
@@ -279,6 +280,7 @@ fn another_users_cursor_is_answered_with_a_reset_never_with_data() {
         account: None,
         cursor: alices_cursor,
         limit: None,
+        omit_own_through: None,
     };
     match block_on(pull(&mut tx, "bob", &request, &ServerConfig::default(), 1)).unwrap() {
         PullResponse::ResetRequired { account, .. } => assert_eq!(account.as_deref(), Some("bob")),

@@ -74,6 +74,11 @@ fn check(state: KeyState, meta: ClientMeta, depth: usize, checked: &mut usize) {
             (Ok(()), Ok(Some(plan))) => {
                 assert_eq!(shape_meta, full_meta);
                 assert_eq!(full_state.hlc.as_ref(), Some(&plan.hlc));
+                assert_eq!(
+                    plan.pending_delta(&facts(&state)),
+                    i64::from(full_state.pending.is_some()) - i64::from(state.pending.is_some()),
+                    "the pending count moves as the outbox does, from {state:?} with {op:?}"
+                );
                 let rebuilt = plan.pending.as_ref().map(|p| {
                     let op = match (p.kind, p.data) {
                         (OpKind::Create, PendingData::NewValue) => Op::Create {

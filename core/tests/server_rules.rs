@@ -248,6 +248,7 @@ fn pull_pages_through_the_change_stream_with_an_opaque_cursor() {
             account: None,
             cursor: cursor.clone(),
             limit: Some(2),
+            omit_own_through: None,
         };
         let PullResponse::Ok(page) =
             block_on(pull(&mut tx, "u", &req, &ServerConfig::default(), 9)).unwrap()
@@ -274,6 +275,7 @@ fn a_cursor_older_than_the_tombstone_horizon_gets_reset_required() {
         account: None,
         cursor: None,
         limit: None,
+        omit_own_through: None,
     };
     let PullResponse::Ok(page) =
         block_on(pull(&mut tx, "u", &req, &ServerConfig::default(), 9)).unwrap()
@@ -295,6 +297,7 @@ fn a_cursor_older_than_the_tombstone_horizon_gets_reset_required() {
         account: None,
         cursor: Some(page.cursor),
         limit: None,
+        omit_own_through: None,
     };
     assert!(matches!(
         block_on(pull(&mut tx, "u", &req, &ServerConfig::default(), 9)).unwrap(),
@@ -361,6 +364,7 @@ fn users_never_see_each_others_records() {
         account: None,
         cursor: None,
         limit: None,
+        omit_own_through: None,
     };
     let PullResponse::Ok(page) = block_on(pull(
         &mut tx,
@@ -373,4 +377,63 @@ fn users_never_see_each_others_records() {
         panic!()
     };
     assert!(page.changes.is_empty());
+}
+
+/// One page for client `client` after `cursor`, leaving out its own changes through
+/// `omit`.
+fn pull_page(
+    server: &MemoryServer,
+    client: &str,
+    cursor: Option<idb_sync_core::protocol::Cursor>,
+    limit: u32,
+    omit: Option<u64>,
+) -> idb_sync_core::protocol::PullPage {
+    let mut tx = server.begin();
+    let req = PullRequest {
+        protocol_version: 1,
+        client_id: client.into(),
+        account: None,
+        cursor,
+        limit: Some(limit),
+        omit_own_through: omit,
+    };
+    let PullResponse::Ok(page) =
+        block_on(pull(&mut tx, "u", &req, &ServerConfig::default(), 9)).unwrap()
+    else {
+        panic!("a page")
+    };
+    page
+}
+
+#[test]
+fn an_incremental_pull_leaves_out_the_clients_own_echoes_and_still_moves_its_cursor() {
+    let server = MemoryServer::new();
+    push(&server, "c", vec![create(1, "k0")]);
+    let start = pull_page(&server, "c", None, 10, Some(99));
+    assert_eq!(
+        start.changes.len(),
+        1,
+        "a full pull never leaves anything out"
+    );
+    // Own seqs 2..=5, then another client's change, then own seq 6.
+    push(
+        &server,
+        "c",
+        (2..=5).map(|i| create(i, &format!("k{i}"))).collect(),
+    );
+    push(&server, "d", vec![create(1, "other")]);
+    push(&server, "c", vec![create(6, "k6")]);
+    // A page of only own echoes: empty, but its cursor moved past them.
+    let first = pull_page(&server, "c", Some(start.cursor.clone()), 2, Some(5));
+    assert!(first.changes.is_empty());
+    assert!(first.has_more);
+    let second = pull_page(&server, "c", Some(first.cursor), 10, Some(5));
+    let keys: Vec<String> = second.changes.iter().map(|c| c.key.to_string()).collect();
+    assert_eq!(keys, ["\"other\"", "\"k6\""]);
+    assert!(!second.has_more);
+    // Without the field (or for another client id) everything comes.
+    let all = pull_page(&server, "c", Some(start.cursor.clone()), 10, None);
+    assert_eq!(all.changes.len(), 6);
+    let other = pull_page(&server, "e", Some(start.cursor), 10, Some(5));
+    assert_eq!(other.changes.len(), 6);
 }

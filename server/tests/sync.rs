@@ -456,3 +456,60 @@ on_each_backend!(
         }
     }
 );
+
+on_each_backend!(
+    an_incremental_pull_leaves_out_the_clients_own_echoes_and_its_cursor_covers_them,
+    |server: TestServer| async move {
+        let api = Api::new(&server);
+        let token = api.signup("a@example.com").await;
+        let pull = |cursor: Option<String>, client: &'static str, omit: Option<u64>| {
+            let api = &api;
+            let token = &token;
+            async move {
+                let mut body = json!({ "protocolVersion": 1, "clientId": client, "cursor": cursor, "limit": 2 });
+                if let Some(omit) = omit {
+                    body["omitOwnThrough"] = json!(omit);
+                }
+                let answer = api.post("/v1/pull", Some(token), body).await;
+                assert_eq!(answer.status, 200, "{answer:?}");
+                answer
+            }
+        };
+        let start = pull(None, "d", None).await;
+        let start_cursor = start.body["cursor"].as_str().map(str::to_owned);
+        let own: Vec<_> = (1..=3)
+            .map(|i| create(i, "tasks", &format!("d{i}"), json!({ "n": i })))
+            .collect();
+        api.push(&token, "d", json!(own)).await;
+        api.push(&token, "e", json!([create(1, "tasks", "e1", json!({}))]))
+            .await;
+        api.push(&token, "d", json!([create(4, "tasks", "d4", json!({}))]))
+            .await;
+        // Two pages of limit 2: d1, d2 (both left out: an empty page whose cursor moved),
+        // then d3 (left out) and e1.
+        let first = pull(start_cursor.clone(), "d", Some(3)).await;
+        assert_eq!(first.body["changes"], json!([]));
+        assert_eq!(first.body["hasMore"], true);
+        let cursor = first.body["cursor"].as_str().map(str::to_owned);
+        assert_ne!(cursor, start_cursor, "the cursor covers what was left out");
+        let second = pull(cursor, "d", Some(3)).await;
+        assert_eq!(second.body["changes"][0]["key"], "e1");
+        assert_eq!(second.body["changes"].as_array().unwrap().len(), 1);
+        let third = pull(
+            second.body["cursor"].as_str().map(str::to_owned),
+            "d",
+            Some(3),
+        )
+        .await;
+        assert_eq!(
+            third.body["changes"][0]["key"], "d4",
+            "seq 4 is after the mark"
+        );
+        assert_eq!(third.body["hasMore"], false);
+        // A full pull (no cursor) and another client leave nothing out.
+        let full = pull(None, "d", Some(3)).await;
+        assert_eq!(full.body["changes"][0]["key"], "d1");
+        let other = pull(start_cursor, "e", Some(3)).await;
+        assert_eq!(other.body["changes"][0]["key"], "d1");
+    }
+);

@@ -1,11 +1,13 @@
 //! [`IdbStorage`]: the app's tables and idb-sync's own stores in one IndexedDB
 //! database, and the core's `Storage` port over them. Layout in [`layout`]; opening
-//! and adopting in [`open`]; local writes in [`write`]; the port in [`port`]; queueing
-//! rows that have no sync state in [`adopt`]; setting aside a queued row that cannot be
-//! encoded in [`set_aside`]; pulled changes kept for undeclared tables in [`deferred`];
-//! the one codec of a key's sync-state row in [`row`]; the port's operations over every
-//! store (batch, reset, clear) in [`sweep`].
+//! and adopting in [`open`]; local writes in [`write`] (validated in
+//! [`write_check`]); the port in [`port`]; queueing rows that have no sync state in
+//! [`adopt`]; setting aside a queued row that cannot be encoded in [`set_aside`];
+//! pulled changes kept for undeclared tables in [`deferred`]; the one codec of a key's
+//! sync-state row in [`row`]; the port's operations over every store (batch, reset,
+//! clear) in [`sweep`]; push answers acknowledged from the sync rows alone in [`ack`].
 
+mod ack;
 pub(crate) mod adopt;
 mod deferred;
 pub(crate) mod keys;
@@ -17,6 +19,7 @@ pub(crate) mod row;
 mod set_aside;
 mod sweep;
 pub(crate) mod write;
+mod write_check;
 
 use std::cell::Cell;
 use std::collections::BTreeMap;
@@ -46,6 +49,9 @@ struct Inner {
     closed: Rc<Cell<bool>>,
     tables: BTreeMap<String, Rc<TableInfo>>,
     events: Rc<Events>,
+    /// The pending-count change of the local write being announced (see
+    /// [`IdbStorage::own_write_delta`]).
+    own_write: Cell<Option<i64>>,
 }
 
 /// One open idb-sync database. Clones share the connection.
@@ -92,6 +98,7 @@ impl IdbStorage {
                 closed,
                 tables,
                 events,
+                own_write: Cell::new(None),
             }),
         })
     }
@@ -128,17 +135,28 @@ impl IdbStorage {
         &self.inner.events
     }
 
-    /// Local writes on one table, in one transaction, announced after commit.
+    /// Local writes on one table, in one transaction, announced after commit. While
+    /// the announcement runs, [`IdbStorage::own_write_delta`] tells this tab's
+    /// listeners how the write moved the pending count (other tabs reread it).
     pub(crate) async fn local_write(
         &self,
         table: &str,
         writes: Vec<write::Write>,
     ) -> Result<Vec<JsValue>, SyncError> {
-        let keys = write::write(self, table, writes).await?;
-        if !keys.is_empty() {
-            self.events().emit(table, &keys, Source::Local);
+        let written = write::write(self, table, writes).await?;
+        if !written.keys.is_empty() {
+            self.inner.own_write.set(Some(written.pending_delta));
+            self.events().emit(table, &written.keys, Source::Local);
+            self.inner.own_write.set(None);
         }
-        Ok(keys)
+        Ok(written.keys)
+    }
+
+    /// During the announcement of a local write of this tab (a change listener called
+    /// synchronously by [`IdbStorage::local_write`]): how it moved the pending count.
+    /// `None` for changes announced by other tabs or by the sync engine.
+    pub(crate) fn own_write_delta(&self) -> Option<i64> {
+        self.inner.own_write.get()
     }
 
     /// Closes the connection and the change channel.

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use idb_sync_core::conflict::{ConflictLogEntry, DeadLetter};
 use idb_sync_core::outbox::{BatchLimits, ClientMeta, InFlightOp, KeyState};
 use idb_sync_core::ports::{Storage, StorageTx};
-use idb_sync_core::protocol::{Change, MergeMode};
+use idb_sync_core::protocol::{Change, MergeMode, MutationResult};
 use idb_sync_core::{Record, RecordId, SyncError as CoreError};
 use js_sys::{Array, Reflect};
 use serde::de::DeserializeOwned;
@@ -278,6 +278,15 @@ impl Storage for IdbStorage {
         let (out, changed) = self.transact_inner(keys, f).await.map_err(core)?;
         self.emit_changed(&changed);
         Ok(out)
+    }
+
+    async fn acknowledge(
+        &self,
+        _ops: &[InFlightOp],
+        results: &[MutationResult],
+        prepare: impl FnOnce(&mut ClientMeta) -> Result<(), CoreError>,
+    ) -> Result<(), CoreError> {
+        self.acknowledge_inner(results, prepare).await.map_err(core)
     }
 
     async fn take_batch(

@@ -219,7 +219,7 @@ impl IdbStorage {
             // The full pull that follows brings kept changes again (or they are gone).
             tx.store(DEFERRED)?.clear().or_storage("clear")?;
             let mut meta = Self::read_meta_in(tx).await?;
-            meta.cursor = None;
+            meta.forget_cursor();
             Self::write_meta_in(tx, &meta)?;
             Ok(removed)
         })
@@ -252,7 +252,7 @@ impl IdbStorage {
                 tx.store(name)?.clear().or_storage("clear")?;
             }
             let mut meta = Self::read_meta_in(tx).await?;
-            meta.cursor = None;
+            meta.forget_cursor();
             meta.account = None;
             Self::write_meta_in(tx, &meta)?;
             Ok(removed)

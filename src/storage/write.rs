@@ -16,6 +16,8 @@ use js_sys::{Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{IdbObjectStore, IdbRequest};
 
+pub(crate) use super::write_check::Write;
+use super::write_check::{check, Checked};
 use crate::error::{OrStorage, SyncError};
 use crate::idb::{self, Tx};
 use crate::interop;
@@ -23,157 +25,35 @@ use crate::storage::keys::{self, KeyMode};
 use crate::storage::layout::{state_key, Fields, META, META_KEY, STATE};
 use crate::storage::row::{PendingRow, StateRow};
 use crate::storage::{IdbStorage, TableInfo};
-use crate::value::is_plain_object;
-
-/// One local write asked for by the app.
-pub(crate) enum Write {
-    /// `add(record, key?)`: fails if the key exists.
-    Add { record: JsValue, key: JsValue },
-    /// `put(record, key?)`.
-    Put { record: JsValue, key: JsValue },
-    /// `update(key, changes)`.
-    Update { key: JsValue, changes: JsValue },
-    /// `delete(key)`.
-    Delete { key: JsValue },
-}
-
-impl Write {
-    fn kind(&self) -> OpKind {
-        match self {
-            Write::Add { .. } => OpKind::Create,
-            Write::Put { .. } => OpKind::Put,
-            Write::Update { .. } => OpKind::Update,
-            Write::Delete { .. } => OpKind::Delete,
-        }
-    }
-}
-
-/// A write after validation: its key is known, or IndexedDB generates it (`None`).
-struct Checked {
-    kind: OpKind,
-    key: Option<JsValue>,
-    /// The key was generated just now (no state can exist for it).
-    fresh: bool,
-    /// The record (add/put) or the changes (update).
-    data: JsValue,
-    /// Already written (its key came from IndexedDB's key generator).
-    prewritten: bool,
-}
-
-/// Validates every write before any transaction starts (I8) and fills generated keys.
-fn check(table: &TableInfo, writes: Vec<Write>) -> Result<Vec<Checked>, SyncError> {
-    let name = &table.schema.name;
-    let mode = &table.key_mode;
-    writes
-        .into_iter()
-        .map(|w| {
-            let kind = w.kind();
-            match w {
-                Write::Add { record, key } | Write::Put { record, key } => {
-                    if !is_plain_object(&record) {
-                        return Err(SyncError::InvalidRecord {
-                            table: name.clone(),
-                            reason: "a record must be a plain object".into(),
-                        });
-                    }
-                    // Every value must come back the same on another device (I8, I9).
-                    let record = crate::value::check_fields(name, &record)?.js;
-                    let (key, fresh) = match mode {
-                        KeyMode::Inline { .. } | KeyMode::InlineAuto { .. } => {
-                            if !key.is_undefined() {
-                                return Err(SyncError::InvalidArgument {
-                                    argument: "key",
-                                    reason: format!(
-                                        "table `{name}` reads keys from its records; pass none"
-                                    ),
-                                });
-                            }
-                            let inline = mode.read(&record);
-                            if !inline.is_undefined() {
-                                keys::validate(name, &inline)?;
-                                (Some(inline), false)
-                            } else if mode.auto_increment() {
-                                (None, false)
-                            } else if let Some(field) = mode.inline_field() {
-                                let generated = keys::generate();
-                                Reflect::set(&record, field, &generated).or_storage("set key")?;
-                                (Some(generated), true)
-                            } else {
-                                return Err(SyncError::MissingKey(name.clone()));
-                            }
-                        }
-                        KeyMode::OutOfLine | KeyMode::OutOfLineAuto => {
-                            if !key.is_undefined() {
-                                keys::validate(name, &key)?;
-                                (Some(key), false)
-                            } else if mode.auto_increment() {
-                                (None, false)
-                            } else {
-                                return Err(SyncError::MissingKey(name.clone()));
-                            }
-                        }
-                    };
-                    Ok(Checked {
-                        kind,
-                        key,
-                        fresh,
-                        data: record,
-                        prewritten: false,
-                    })
-                }
-                Write::Update { key, changes } => {
-                    keys::validate(name, &key)?;
-                    if !is_plain_object(&changes) {
-                        return Err(SyncError::InvalidArgument {
-                            argument: "changes",
-                            reason: "expected an object of fields".into(),
-                        });
-                    }
-                    let changes = crate::value::check_fields(name, &changes)?.js;
-                    if let Some(field) = mode.inline_field() {
-                        let changed = Reflect::get(&changes, field).unwrap_or(JsValue::UNDEFINED);
-                        if !changed.is_undefined() && !js_sys::Object::is(&changed, &key) {
-                            return Err(SyncError::InvalidArgument {
-                                argument: "changes",
-                                reason: "update cannot change a record's key".into(),
-                            });
-                        }
-                    }
-                    Ok(Checked {
-                        kind,
-                        key: Some(key),
-                        fresh: false,
-                        data: changes,
-                        prewritten: false,
-                    })
-                }
-                Write::Delete { key } => {
-                    keys::validate(name, &key)?;
-                    Ok(Checked {
-                        kind,
-                        key: Some(key),
-                        fresh: false,
-                        data: JsValue::UNDEFINED,
-                        prewritten: false,
-                    })
-                }
-            }
-        })
-        .collect()
-}
 
 /// Maps an aborted write's `ConstraintError` (by `DOMException.name`, never by its
-/// message) to the bad-input error it stands for: a unique index violation. An `add`
-/// of an existing key never gets here: [`run`] reads the key first and refuses it.
-fn classify(table: &str, e: SyncError) -> SyncError {
-    match e {
-        SyncError::Browser { exception, .. } if exception.name() == "ConstraintError" => {
-            SyncError::UniqueViolation {
-                table: table.into(),
-                exception,
-            }
-        }
-        other => other,
+/// message) to the bad-input error it stands for, from facts read after the abort: if
+/// a key this call added exists, the add was refused (`key_exists`, the first such key
+/// in call order); otherwise a unique index refused a value (`unique_violation`). The
+/// success path reads nothing for this: `add` refuses an existing key itself.
+async fn classify(storage: &IdbStorage, table: &str, added: &[JsValue], e: SyncError) -> SyncError {
+    let exception = match e {
+        SyncError::Browser { exception, .. } if exception.name() == "ConstraintError" => exception,
+        other => return other,
+    };
+    // (The app's own read of many keys, reused: this is the error path.)
+    let found = storage
+        .get_many(table, added)
+        .await
+        .ok()
+        .and_then(|records| {
+            let i = records.iter().position(|r| !r.is_undefined())?;
+            added.get(i).cloned()
+        });
+    match found {
+        Some(key) => SyncError::KeyExists {
+            table: table.into(),
+            key: keys::to_record_key(&key).map_or_else(String::new, |k| k.to_string()),
+        },
+        _ => SyncError::UniqueViolation {
+            table: table.into(),
+            exception,
+        },
     }
 }
 
@@ -202,24 +82,41 @@ fn merged_patch(previous: &JsValue, changes: &JsValue) -> JsValue {
     out.into()
 }
 
-/// Runs `writes` on `table` in one transaction and returns the keys written, in order
-/// (a delete of a missing key is skipped and not returned).
+/// What a call wrote: the keys, in order (a delete of a missing key is skipped and not
+/// returned), and how it moved the number of pending outbox entries.
+#[derive(Default)]
+pub(crate) struct Written {
+    /// The keys written.
+    pub(crate) keys: Vec<JsValue>,
+    /// The change of the pending count (`LocalWritePlan::pending_delta`, summed).
+    pub(crate) pending_delta: i64,
+}
+
+/// Runs `writes` on `table` in one transaction.
 pub(crate) async fn write(
     storage: &IdbStorage,
     table: &str,
     writes: Vec<Write>,
-) -> Result<Vec<JsValue>, SyncError> {
+) -> Result<Written, SyncError> {
     let info = storage.table(table)?;
     let items = check(&info, writes)?;
     if items.is_empty() {
-        return Ok(Vec::new());
+        return Ok(Written::default());
     }
     let now = js_sys::Date::now() as u64;
-    idb::read_write(&storage.db()?, &[table, STATE, META], async |tx| {
+    let added: Vec<JsValue> = items
+        .iter()
+        .filter(|i| i.kind == OpKind::Create)
+        .filter_map(|i| i.key.clone())
+        .collect();
+    let result = idb::read_write(&storage.db()?, &[table, STATE, META], async |tx| {
         run(tx, &info, items, now).await
     })
-    .await
-    .map_err(|e| classify(table, e))
+    .await;
+    match result {
+        Err(e) => Err(classify(storage, table, &added, e).await),
+        ok => ok,
+    }
 }
 
 async fn run(
@@ -227,7 +124,7 @@ async fn run(
     info: &TableInfo,
     mut items: Vec<Checked>,
     now: u64,
-) -> Result<Vec<JsValue>, SyncError> {
+) -> Result<Written, SyncError> {
     let name = &info.schema.name;
     let table_js = JsValue::from_str(name);
     let app = tx.store(name)?;
@@ -279,14 +176,10 @@ async fn run(
             );
             state_req[i] = Some(reads.len() - 1);
         }
-        // A create reads its key too: an `add` of an existing key is refused from
-        // that fact (`key_exists`), not guessed from the browser's message. (A
-        // prewritten record got its key from IndexedDB: it is new.)
-        let reads_record = match item.kind {
-            OpKind::Update | OpKind::Delete => true,
-            OpKind::Create => !item.prewritten,
-            OpKind::Put => false,
-        };
+        // A create reads nothing: `add` refuses an existing key itself, and
+        // `classify` tells that from a unique index after the abort. (An add of a key
+        // added earlier in this call is refused below, before anything is written.)
+        let reads_record = matches!(item.kind, OpKind::Update | OpKind::Delete);
         if reads_record {
             reads.push(app.get(key).or_storage("get record")?);
             record_req[i] = Some(reads.len() - 1);
@@ -303,6 +196,7 @@ async fn run(
     }
     let mut current: BTreeMap<RecordKey, Current> = BTreeMap::new();
     let mut written = Vec::with_capacity(items.len());
+    let mut pending_delta = 0;
     #[cfg(feature = "test-hooks")]
     let fault = crate::testing::take_fault();
     for (i, item) in items.iter().enumerate() {
@@ -335,7 +229,7 @@ async fn run(
             });
         }
         let exists = match item.kind {
-            // IndexedDB's `add` refuses an existing key itself.
+            // IndexedDB's `add` refuses an existing key itself (see `classify`).
             OpKind::Create | OpKind::Put => false,
             _ => !entry.record.is_undefined(),
         };
@@ -350,6 +244,7 @@ async fn run(
             }
             Err(e) => return Err(e.into()),
         };
+        pending_delta += plan.pending_delta(&facts);
         // The app's record.
         match item.kind {
             OpKind::Create | OpKind::Put => {
@@ -406,5 +301,8 @@ async fn run(
             &META_KEY.into(),
         )
         .or_storage("put meta")?;
-    Ok(written)
+    Ok(Written {
+        keys: written,
+        pending_delta,
+    })
 }

@@ -57,6 +57,11 @@ impl Inner {
         self.input(|t| t.local_write(now_ms()));
     }
 
+    /// A local write in this tab that moved the pending count by `pending_delta`.
+    pub(crate) fn own_write(self: &Rc<Self>, pending_delta: i64) {
+        self.input(|t| t.own_write(now_ms(), pending_delta));
+    }
+
     /// Something this tab changed in the outbox outside the table API: tell the leader.
     pub(crate) fn poke(self: &Rc<Self>) {
         self.input(|t| t.poke(now_ms()));

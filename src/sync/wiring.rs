@@ -79,7 +79,11 @@ impl Wiring {
                 .ok()
                 .and_then(|s| s.as_string());
             if source.as_deref() == Some("local") {
-                with(&weak, |i| i.local_write());
+                with(&weak, |i| match i.storage.own_write_delta() {
+                    // This tab's write: it says how the pending count moved.
+                    Some(delta) => i.own_write(delta),
+                    None => i.local_write(),
+                });
             }
         });
         let storage = inner.storage.clone();

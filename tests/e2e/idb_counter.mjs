@@ -1,7 +1,9 @@
 // Counts the IndexedDB work a page does: every request an object store or index
 // issues (by kind, and by store) and every transaction, by wrapping the prototypes of
-// IDBObjectStore, IDBIndex and IDBDatabase in the page. Counts are deterministic, so
-// tests may assert budgets on them (tests/e2e/idb_budget.test.mjs); timings never.
+// IDBObjectStore, IDBIndex and IDBDatabase in the page — and every JavaScript `Error`
+// object made by calling the global `Error` (what the wasm-bindgen glue calls), by
+// wrapping it. Counts are deterministic, so tests may assert budgets on them
+// (tests/e2e/idb_budget.test.mjs); timings never.
 
 /** The request methods counted, and whether each reads or writes. */
 const KINDS = {
@@ -14,8 +16,19 @@ const KINDS = {
 export async function installIdbCounter(page) {
   await page.evaluate((kinds) => {
     if (window.__idbCounts) return;
-    const counts = { transactions: 0, readwrite: 0, requests: {}, stores: {} };
+    const counts = { transactions: 0, readwrite: 0, requests: {}, stores: {}, errors: 0 };
     window.__idbCounts = counts;
+    // The glue looks `Error` up on the global object at every call.
+    window.Error = new Proxy(window.Error, {
+      apply(target, self, args) {
+        counts.errors += 1;
+        return Reflect.apply(target, self, args);
+      },
+      construct(target, args, newTarget) {
+        counts.errors += 1;
+        return Reflect.construct(target, args, newTarget);
+      },
+    });
     const wrap = (proto, owner) => {
       for (const [name, kind] of Object.entries(kinds)) {
         const original = proto[name];
@@ -42,7 +55,8 @@ export async function installIdbCounter(page) {
 
 /**
  * The counts since the last reset, then resets them: `{ transactions, readwrite,
- * requests: { get, put, ... }, stores: { name: { read, write } }, reads, writes }`.
+ * requests: { get, put, ... }, stores: { name: { read, write } }, reads, writes,
+ * errors }` (`errors`: `Error` objects made through the global `Error`).
  */
 export async function takeIdbCounts(page) {
   return page.evaluate(() => {
@@ -54,6 +68,7 @@ export async function takeIdbCounts(page) {
     c.readwrite = 0;
     c.requests = {};
     c.stores = {};
+    c.errors = 0;
     return out;
   });
 }

@@ -81,7 +81,7 @@ pub async fn resolve_account_change<S: Storage, C: Clock>(
                 state.acked_unpulled = false;
             }
             tx.new_dead_letters.extend(letters);
-            meta.cursor = None;
+            meta.forget_cursor();
             meta.account = None;
             tx.meta = Some(meta);
             Ok(())

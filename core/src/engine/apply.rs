@@ -147,28 +147,17 @@ pub fn apply_result<R: ConflictResolver + ?Sized>(
     let Some(sent) = state.in_flight.clone().filter(|f| f.seq == result.seq()) else {
         return Ok(());
     };
+    // `applied` and `duplicate` touch only the key's sync header (the one rule
+    // storage adapters also run without the record: `crate::outbox::acknowledge`).
+    if crate::outbox::acknowledge(&mut meta, state.header(), result).is_some() {
+        tx.meta = Some(meta);
+        return Ok(());
+    }
+    // A conflict or a rejection: the server did not apply it as sent (see
+    // crate::outbox::echoes, "Own echoes" in docs/ENGINE.md).
+    meta.note_answer(sent.seq, false);
     match result {
-        MutationResult::Applied {
-            version,
-            previous_version,
-            ..
-        } => {
-            state.in_flight = None;
-            // Only when nothing else happened on the server in between do we know
-            // the server record at `version` exactly; otherwise the next pull brings it.
-            if state.version == sent.base_version
-                && *previous_version == sent.base_version
-                && version > previous_version
-            {
-                state.version = *version;
-            } else {
-                state.acked_unpulled = true;
-            }
-        }
-        MutationResult::Duplicate { .. } => {
-            state.in_flight = None;
-            state.acked_unpulled = true;
-        }
+        MutationResult::Applied { .. } | MutationResult::Duplicate { .. } => {}
         MutationResult::Conflict { server, .. } => {
             state.in_flight = None;
             // The latest local write is the pending one if any (written after the

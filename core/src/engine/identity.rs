@@ -44,6 +44,8 @@ pub(super) async fn renew_client_id<S: Storage, C: Clock>(
             let meta = tx.meta()?;
             meta.client_id = new_id.clone();
             meta.next_seq = renumbered.len() as u64 + 1;
+            // No answer under the old id says anything about the new seqs.
+            meta.forget_own_echoes();
             Ok(meta.clone())
         })
         .await?;

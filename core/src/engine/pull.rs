@@ -17,6 +17,8 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
     pub(super) async fn pull_all(&self, report: &mut RoundReport) -> Result<(), SyncError> {
         let mut resets = 0;
         let mut full_pull_prepared = false;
+        // Own changes answered before this pull: held exactly once it reaches the head.
+        let mut answered_before = None;
         for _ in 0..self.config.max_pages_per_pull {
             let mut meta = self.storage.read_meta().await?;
             if meta.cursor.is_none() && !full_pull_prepared {
@@ -24,12 +26,14 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
                 full_pull_prepared = true;
                 meta = self.storage.read_meta().await?;
             }
+            let answered_before = *answered_before.get_or_insert(meta.answered_through);
             let request = PullRequest {
                 protocol_version: PROTOCOL_VERSION,
                 client_id: meta.client_id.clone(),
                 account: meta.account.clone(),
                 cursor: meta.cursor.clone(),
                 limit: Some(self.config.pull_limit),
+                omit_own_through: meta.omit_own_through(),
             };
             let body =
                 serde_json::to_string(&request).map_err(|e| SyncError::Storage(e.to_string()))?;
@@ -86,6 +90,9 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
                                 apply_change(change, tx, &ctx)?;
                             }
                             tx.deferred.extend(keep.iter().map(|c| (*c).clone()));
+                            if !page.has_more {
+                                tx.meta()?.pull_reached_head(answered_before);
+                            }
                             Ok(())
                         })
                         .await?;

@@ -9,7 +9,7 @@ use crate::conflict::{ConflictResolver, DeadLetter};
 use crate::error::SyncError;
 use crate::hlc::measure_offset;
 use crate::key::RecordId;
-use crate::outbox::{ClientMeta, InFlightOp};
+use crate::outbox::{needs_record, ClientMeta, InFlightOp};
 use crate::ports::{Clock, Storage, Transport, TransportRequest, TransportResponse};
 use crate::protocol::{
     decode_push_response, Endpoint, ErrorBody, MutationResult, PushRequest, PushResponse,
@@ -184,20 +184,29 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
         report: &mut RoundReport,
     ) -> Result<(), SyncError> {
         let results = &response.results;
-        let keys: Vec<RecordId> = ops.iter().map(|o| o.id.clone()).collect();
-        let ctx = self.context();
-        self.storage
-            .transact(&keys, |tx| {
-                tx.meta()?.check_account(response.account.as_deref())?;
-                tx.meta()?.clock_offset_ms = offset;
-                for result in results {
-                    if let Some(op) = ops.iter().find(|o| o.seq == result.seq()) {
-                        apply_result(&op.id, result, tx, &ctx)?;
+        let prepare = |meta: &mut ClientMeta| {
+            meta.check_account(response.account.as_deref())?;
+            meta.clock_offset_ms = offset;
+            Ok(())
+        };
+        if !results.iter().any(needs_record) {
+            // The common case: nothing but acknowledgements, from the sync rows alone.
+            self.storage.acknowledge(ops, results, prepare).await?;
+        } else {
+            let keys: Vec<RecordId> = ops.iter().map(|o| o.id.clone()).collect();
+            let ctx = self.context();
+            self.storage
+                .transact(&keys, |tx| {
+                    prepare(tx.meta()?)?;
+                    for result in results {
+                        if let Some(op) = ops.iter().find(|o| o.seq == result.seq()) {
+                            apply_result(&op.id, result, tx, &ctx)?;
+                        }
                     }
-                }
-                Ok(())
-            })
-            .await?;
+                    Ok(())
+                })
+                .await?;
+        }
         for result in results {
             match result {
                 MutationResult::Applied { .. } => report.applied += 1,

@@ -207,7 +207,7 @@ impl Storage for MemoryStorage {
         data.states
             .retain(|_, s| s.has_local_changes() || s.conflict.is_some());
         data.deferred.clear(); // the full pull brings them again (or their tombstones are gone)
-        data.meta.cursor = None;
+        data.meta.forget_cursor();
         Ok(())
     }
 
@@ -265,7 +265,7 @@ impl Storage for MemoryStorage {
         data.states.clear();
         data.dead_letters.clear();
         data.deferred.clear(); // the other account's kept changes
-        data.meta.cursor = None;
+        data.meta.forget_cursor();
         data.meta.account = None;
         Ok(())
     }

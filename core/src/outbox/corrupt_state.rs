@@ -78,7 +78,7 @@ pub fn set_aside_corrupt_state(
         acked_unpulled: true,
         ..KeyState::default()
     };
-    meta.cursor = None;
+    meta.forget_cursor();
     let kept = match &local {
         None => "the local record was absent, this dead letter keeps that as a delete".into(),
         Some(_) => {

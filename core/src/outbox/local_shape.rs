@@ -126,6 +126,16 @@ pub struct LocalWritePlan {
     pub hlc: Hlc,
 }
 
+impl LocalWritePlan {
+    /// How this write changed the number of pending entries (the outbox count shown in
+    /// the sync status), for a key described by `before`: +1 when the key joins the
+    /// queue, -1 when its writes cancelled out (a create then a delete), else 0. The
+    /// status is kept from this instead of recounting the outbox after every write.
+    pub fn pending_delta(&self, before: &KeyFacts) -> i64 {
+        i64::from(self.pending.is_some()) - i64::from(before.pending.is_some())
+    }
+}
+
 /// Plans a local write of kind `write` (`Create` = add, `Put`, `Update`, `Delete`) on
 /// a key described by `facts`, advancing `meta` (clock, queue position). An update of
 /// a record the server never saw (no pending entry, `may_exist_on_server` false) is

@@ -7,6 +7,7 @@
 mod adopt;
 mod batch;
 mod corrupt_state;
+mod echoes;
 mod local_shape;
 mod local_write;
 mod unencodable;
@@ -19,6 +20,7 @@ pub use corrupt_state::{
     set_aside_corrupt_state, shown_row, CorruptRow, CorruptStateOutcome, CORRUPT_STATE,
     MAX_SHOWN_ROW_CHARS,
 };
+pub use echoes::{acknowledge, needs_record, Acked, SyncHeader};
 pub use local_shape::{
     plan_local_write_shape, KeyFacts, LocalWritePlan, OpKind, PendingData, PlannedPending,
 };
@@ -159,7 +161,7 @@ impl KeyState {
         if server_had_it {
             self.version = 0;
             self.acked_unpulled = true;
-            meta.cursor = None;
+            meta.forget_cursor();
         }
         server_had_it
     }
@@ -196,6 +198,14 @@ pub struct ClientMeta {
     /// before accounts were recorded). Sent with every request (I10).
     #[serde(default)]
     pub account: Option<String>,
+    /// Every own mutation with a seq up to this is held at its exact server version,
+    /// so an incremental pull may leave its echo out ([`echoes`]; 0 in metadata
+    /// stored before it).
+    #[serde(default)]
+    pub exact_through: u64,
+    /// The highest own seq the server answered ([`echoes`]).
+    #[serde(default)]
+    pub answered_through: u64,
 }
 
 impl ClientMeta {
@@ -211,6 +221,8 @@ impl ClientMeta {
             clock_offset_ms: 0,
             next_dead_letter_id: 1,
             account: None,
+            exact_through: 0,
+            answered_through: 0,
         }
     }
 

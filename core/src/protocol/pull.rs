@@ -29,6 +29,11 @@ pub struct PullRequest {
     /// The largest page the client wants; the server may send fewer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,
+    /// Leave out changes this client wrote with a seq up to this (it holds them at
+    /// their exact versions already; docs/PROTOCOL.md, "Own echoes"). Only with a
+    /// cursor; the page's cursor and `hasMore` still cover what was left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub omit_own_through: Option<u64>,
 }
 
 /// The answer to a pull.

@@ -2,7 +2,7 @@
 //! user; tombstone GC.
 
 use super::{ServerConfig, ServerError, ServerStore};
-use crate::protocol::{Change, Cursor, PullPage, PullRequest, PullResponse};
+use crate::protocol::{Change, Cursor, Origin, PullPage, PullRequest, PullResponse};
 use crate::PROTOCOL_VERSION;
 
 const CURSOR_PREFIX: &str = "c1.";
@@ -85,8 +85,13 @@ pub async fn pull<S: ServerStore>(
         .clamp(1, config.max_pull_limit) as usize;
     let (rows, has_more) = page_rows(store, user, after, limit, config.max_pull_page_bytes).await?;
     let last = rows.last().map_or(after, |r| r.change_seq);
+    // The cursor covers what was scanned, own echoes left out or not.
+    let omit = request
+        .omit_own_through
+        .filter(|_| request.cursor.is_some());
     let changes = rows
         .into_iter()
+        .filter(|r| !is_own_echo(r.origin.as_ref(), &request.client_id, omit))
         .map(|r| Change {
             table: r.table,
             key: r.key,
@@ -106,6 +111,15 @@ pub async fn pull<S: ServerStore>(
         has_more,
         account,
     }))
+}
+
+/// Whether a change written by `origin` is one the client asked to leave out: its
+/// own (`client_id`) with a seq up to `omit` (docs/PROTOCOL.md, "Own echoes").
+fn is_own_echo(origin: Option<&Origin>, client_id: &str, omit: Option<u64>) -> bool {
+    match (origin, omit) {
+        (Some(o), Some(through)) => o.client_id == client_id && o.seq <= through,
+        _ => false,
+    }
 }
 
 /// Rows read from the store per query while filling a page: bounds the memory a page

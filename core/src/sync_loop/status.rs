@@ -175,6 +175,16 @@ impl SyncStatus {
         status
     }
 
+    /// The outbox and conflict counts shown.
+    pub fn counts(&self) -> OutboxCounts {
+        OutboxCounts {
+            pending: self.pending,
+            in_flight: self.in_flight,
+            conflicts: self.conflicts,
+            dead_letters: self.dead_letters,
+        }
+    }
+
     /// New outbox and conflict counts.
     pub fn set_counts(&mut self, counts: OutboxCounts) {
         self.pending = counts.pending;

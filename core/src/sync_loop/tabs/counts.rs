@@ -1,9 +1,10 @@
 //! Rereading the outbox counts and the client id in the tab machine: when the browser
 //! half may read storage (never while the page is frozen), and how count rereads are
 //! coalesced — one read at a time, and one more after it when asked meanwhile, so a
-//! burst of writes is two reads, not one per write.
+//! burst of writes is two reads, not one per write. A write in this tab reads nothing:
+//! it says how it moved the pending count ([`Tabs::own_write`]).
 
-use super::Tabs;
+use super::{Effect, Tabs};
 use crate::sync_loop::OutboxCounts;
 
 /// The count rereads in progress (see the module docs).
@@ -43,6 +44,26 @@ impl Tabs {
         again
     }
 
+    /// A local write in this tab at `now` that moved the pending count by
+    /// `pending_delta` (the write knows: `LocalWritePlan::pending_delta`). The count is
+    /// kept from it, without reading the outbox again — unless a reread is running,
+    /// whose result may or may not include this write: then it is read once more
+    /// after it. (Writes in other tabs come as [`Tabs::local_write`], which rereads.)
+    pub fn own_write(&mut self, now: u64, pending_delta: i64) -> Vec<Effect> {
+        if self.closed {
+            return Vec::new();
+        }
+        self.scheduler.local_write(now);
+        if self.recount.counting {
+            self.recount.again = true;
+            return vec![Effect::Pump];
+        }
+        let mut counts = self.status.counts();
+        counts.pending = counts.pending.saturating_add_signed(pending_delta as isize);
+        self.set_counts(counts);
+        vec![Effect::Publish, Effect::Pump]
+    }
+
     /// Whether to reread the client id ([`super::Effect::RereadClientId`]): not
     /// while frozen, nor after `close()`.
     pub fn rereads_client_id(&self) -> bool {
@@ -52,7 +73,7 @@ impl Tabs {
 
 #[cfg(test)]
 mod tests {
-    use crate::sync_loop::tabs::{Browser, Heartbeat, Tabs};
+    use crate::sync_loop::tabs::{Browser, Effect, Heartbeat, Tabs};
     use crate::sync_loop::{OutboxCounts, Scheduler, SchedulerConfig, SyncStatus};
 
     fn tabs() -> Tabs {
@@ -125,6 +146,44 @@ mod tests {
             "the frozen ask did not queue a second read"
         );
         assert!(t.rereads_client_id());
+    }
+
+    #[test]
+    fn an_own_write_moves_the_pending_count_without_a_read() {
+        let mut t = tabs();
+        assert!(t.recount_wanted());
+        assert!(!t.counts_read(pending(4)));
+        let effects = t.own_write(10, 1);
+        assert_eq!(effects, vec![Effect::Publish, Effect::Pump]);
+        assert_eq!(t.status().pending, 5);
+        t.own_write(11, 0);
+        t.own_write(12, -1);
+        assert_eq!(t.status().pending, 4);
+        assert!(t.recount_wanted(), "no read was left running or queued");
+    }
+
+    #[test]
+    fn an_own_write_during_a_reread_reads_once_more() {
+        let mut t = tabs();
+        assert!(t.recount_wanted());
+        assert_eq!(
+            t.own_write(10, 1),
+            vec![Effect::Pump],
+            "the read may miss it"
+        );
+        assert!(t.counts_read(pending(2)), "so it is read again");
+        assert!(!t.counts_read(pending(3)));
+        assert_eq!(t.status().pending, 3, "the second read is the truth");
+    }
+
+    #[test]
+    fn an_own_write_never_goes_below_zero_and_not_after_close() {
+        let mut t = tabs();
+        t.own_write(1, -1);
+        assert_eq!(t.status().pending, 0);
+        t.close();
+        assert!(t.own_write(2, 1).is_empty());
+        assert_eq!(t.status().pending, 0);
     }
 
     #[test]
