@@ -171,7 +171,7 @@ fn valid_manager_options_give_typed_values_with_defaults() {
         (300_000, 250, 2_000)
     );
     let b = BatchLimits::default();
-    assert_eq!((b.max_count, b.max_bytes), (100, 256 * 1024));
+    assert_eq!((b.max_count, b.max_bytes), (500, 1024 * 1024));
     assert_eq!(
         ConflictOptions::default().policies.default,
         ConflictPolicy::FieldMerge
