@@ -26,6 +26,7 @@ use crate::idb::{self, Tx};
 use crate::interop;
 use crate::storage::keys::{from_record_key, to_record_key, KeyMode};
 use crate::storage::layout::*;
+use crate::storage::load::{decode_for_sync, read_records, Loaded};
 use crate::storage::row::StateRow;
 use crate::storage::IdbStorage;
 use crate::value;
@@ -34,28 +35,6 @@ fn core(e: SyncError) -> CoreError {
     match e {
         SyncError::Core(c) => c,
         other => CoreError::Storage(other.to_string()),
-    }
-}
-
-/// A key's state from its row and its app record, for a sync transaction: a record
-/// that other code wrote past idb-sync's checks with a value that cannot be encoded
-/// (a `Map`, ...) reads as absent when no pending change needs it, so a pulled change
-/// for it is applied (the server's copy replaces it; it is rewritten only if the sync
-/// changes it) instead of failing every round (I9). A pending change is never dropped
-/// here: the next batch sets it aside ([`super::set_aside`]). A row that cannot be
-/// read at all is an error ([`StateRow::decode`]).
-fn decode_for_sync(
-    f: &Fields,
-    id: &RecordId,
-    row: &JsValue,
-    record: JsValue,
-) -> Result<KeyState, SyncError> {
-    let row = StateRow::decode(f, id, row)?;
-    match row.to_key_state(id, &record) {
-        Err(SyncError::InvalidValue { .. }) if row.pending.is_none() => {
-            row.to_key_state(id, &JsValue::UNDEFINED)
-        }
-        other => other,
     }
 }
 
@@ -108,6 +87,7 @@ impl IdbStorage {
     async fn transact_inner<R>(
         &self,
         keys: &[RecordId],
+        lazy: bool,
         f: impl FnOnce(&mut StorageTx) -> Result<R, CoreError>,
     ) -> Result<(R, Vec<RecordId>), SyncError> {
         for id in keys {
@@ -126,45 +106,45 @@ impl IdbStorage {
         idb::read_write(&self.db()?, &refs, async |tx| {
             let fields = Fields::new();
             let state_store = tx.store(STATE)?;
-            let mut reads = vec![tx
-                .store(META)?
-                .get(&META_KEY.into())
-                .or_storage("get meta")?];
-            for id in keys {
-                let key = from_record_key(&id.key);
-                reads.push(
-                    state_store
-                        .get(&state_key(&id.table.as_str().into(), &key))
-                        .or_storage("get state")?,
-                );
-                reads.push(tx.store(&id.table)?.get(&key).or_storage("get record")?);
-            }
-            let mut results = idb::all(&reads).await?.into_iter();
-            let meta: ClientMeta = interop::decode(
-                "client metadata",
-                results.next().unwrap_or(JsValue::UNDEFINED),
-            )?;
-            let mut before = BTreeMap::new();
-            for id in keys {
-                let row = results.next().unwrap_or(JsValue::UNDEFINED);
-                let record = results.next().unwrap_or(JsValue::UNDEFINED);
-                before.insert(id.clone(), decode_for_sync(&fields, id, &row, record)?);
-            }
+            let Loaded {
+                meta,
+                states: mut before,
+                unloaded: unknown,
+            } = self.load(tx, keys, lazy).await?;
             let mut stx = StorageTx {
-                meta: Some(meta),
+                meta: Some(meta.clone()),
                 states: before.clone(),
+                unloaded: unknown.clone(),
                 ..StorageTx::default()
             };
             let out = f(&mut stx).map_err(SyncError::Core)?;
+            // A pulled tombstone of a record that was not loaded: read it now, so
+            // only a record that is there is deleted and announced.
+            let gone: Vec<&RecordId> = unknown
+                .iter()
+                .filter(|id| !stx.unloaded.contains(*id))
+                .filter(|id| stx.states.get(*id).is_some_and(|s| s.value.is_none()))
+                .collect();
+            for (id, record) in gone.iter().zip(read_records(tx, &gone).await?) {
+                let old = decode_for_sync(&fields, id, &JsValue::UNDEFINED, record)?;
+                before.insert((*id).clone(), old);
+            }
             let mut changed = Vec::new();
-            if let Some(meta) = &stx.meta {
-                Self::write_meta_in(tx, meta)?;
+            if stx.meta.as_ref() != Some(&meta) {
+                if let Some(meta) = &stx.meta {
+                    Self::write_meta_in(tx, meta)?;
+                }
             }
             for (id, state) in &stx.states {
                 let key = from_record_key(&id.key);
                 let app = tx.store(&id.table)?;
+                let kept = stx.unloaded.contains(id);
+                if kept && state.value.is_some() {
+                    return Err(SyncError::Storage(format!("{id}: unloaded record set")));
+                }
                 let old_value = before.get(id).and_then(|s| s.value.as_ref());
-                if old_value != state.value.as_ref() {
+                let replaced = unknown.contains(id) && state.value.is_some();
+                if !kept && (replaced || old_value != state.value.as_ref()) {
                     match &state.value {
                         // Out-of-line tables take the key beside the record: pulled
                         // records, rollbacks and conflict resolutions alike.
@@ -177,6 +157,9 @@ impl IdbStorage {
                         None => app.delete(&key).or_storage("delete record")?,
                     };
                     changed.push(id.clone());
+                }
+                if before.get(id) == Some(state) && !replaced {
+                    continue; // the row did not change
                 }
                 let skey = state_key(&id.table.as_str().into(), &key);
                 match encode_row(&fields, state)? {
@@ -275,7 +258,17 @@ impl Storage for IdbStorage {
         keys: &[RecordId],
         f: impl FnOnce(&mut StorageTx) -> Result<R, CoreError>,
     ) -> Result<R, CoreError> {
-        let (out, changed) = self.transact_inner(keys, f).await.map_err(core)?;
+        let (out, changed) = self.transact_inner(keys, false, f).await.map_err(core)?;
+        self.emit_changed(&changed);
+        Ok(out)
+    }
+
+    async fn transact_pulled<R>(
+        &self,
+        keys: &[RecordId],
+        f: impl FnOnce(&mut StorageTx) -> Result<R, CoreError>,
+    ) -> Result<R, CoreError> {
+        let (out, changed) = self.transact_inner(keys, true, f).await.map_err(core)?;
         self.emit_changed(&changed);
         Ok(out)
     }
