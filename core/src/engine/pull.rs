@@ -79,9 +79,10 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
                 None => {
                     let mut meta = self.storage.read_meta().await?;
                     if meta.cursor.is_none() && !full_pull_prepared {
-                        self.forget_server_state_of_parked_keys().await?;
                         full_pull_prepared = true;
-                        meta = self.storage.read_meta().await?;
+                        if self.forget_server_state_of_parked_keys().await? {
+                            meta = self.storage.read_meta().await?;
+                        }
                     }
                     let request = self.pull_request(&meta);
                     let fetched = self.fetch_page(&request).await?;
@@ -210,11 +211,12 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
     /// record deleted on the server and purged meanwhile (the reason for a reset) is
     /// never in the full pull; without this the key would keep showing — and the
     /// app's "keep server" would keep — a record the server no longer has.
-    /// Idempotent, so a crash before the pull only repeats it.
-    async fn forget_server_state_of_parked_keys(&self) -> Result<(), SyncError> {
+    /// Idempotent, so a crash before the pull only repeats it. Returns whether it
+    /// wrote (if not, the metadata read before is still current).
+    async fn forget_server_state_of_parked_keys(&self) -> Result<bool, SyncError> {
         let keys = self.storage.conflict_keys().await?;
         if keys.is_empty() {
-            return Ok(());
+            return Ok(false);
         }
         self.storage
             .transact(&keys, |tx| {
@@ -232,6 +234,7 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
                 }
                 Ok(())
             })
-            .await
+            .await?;
+        Ok(true)
     }
 }
