@@ -288,3 +288,46 @@ fn an_unloaded_record_is_replaced_deleted_or_kept_never_lost() {
     }))
     .unwrap();
 }
+
+/// The manual clock, counting the engine's returns to the event loop.
+#[derive(Clone)]
+struct CountingClock {
+    inner: ManualClock,
+    yields: std::rc::Rc<Cell<usize>>,
+}
+
+impl idb_sync_core::ports::Clock for CountingClock {
+    fn now_ms(&self) -> u64 {
+        self.inner.now_ms()
+    }
+    async fn sleep(&self, ms: u64) {
+        self.inner.sleep(ms).await;
+    }
+    async fn yield_now(&self) {
+        self.yields.set(self.yields.get() + 1);
+    }
+}
+
+#[test]
+fn the_engine_yields_between_pulled_pages() {
+    let (first, _) = setup(10, 3); // its server holds the 10 records
+    let server = first.transport().inner.server.clone();
+    let clock = CountingClock {
+        inner: ManualClock::new(1_000),
+        yields: Default::default(),
+    };
+    let config = EngineConfig {
+        pull_limit: 3,
+        ..EngineConfig::default()
+    };
+    let reader = MemoryStorage::new("another reader");
+    let engine = SyncEngine::new(
+        reader.clone(),
+        loopback(&server, &clock.inner),
+        clock.clone(),
+        config,
+    );
+    let report = block_on(engine.sync_round()).unwrap();
+    assert_eq!(report.pulled, 10);
+    assert_eq!(clock.yields.get(), 3, "one between each two of the 4 pages");
+}

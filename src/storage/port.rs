@@ -43,6 +43,11 @@ pub(super) fn encode_row(f: &Fields, state: &KeyState) -> Result<Option<JsValue>
     StateRow::of_key_state(state).encode(f)
 }
 
+/// Keys written between two returns to the event loop in a sync transaction: a page
+/// of pulled records is written in chunks, so no main-thread task we cause exceeds
+/// 50 ms (docs/STORAGE.md, "IndexedDB work per record").
+const WRITE_CHUNK: usize = 50;
+
 fn out_of_line(mode: &KeyMode) -> bool {
     matches!(mode, KeyMode::OutOfLine | KeyMode::OutOfLineAuto)
 }
@@ -135,7 +140,17 @@ impl IdbStorage {
                     Self::write_meta_in(tx, meta)?;
                 }
             }
+            let (mut issued, mut last) = (0, None);
             for (id, state) in &stx.states {
+                if issued >= WRITE_CHUNK {
+                    // Let the event loop run until the chunk's last write is done (the
+                    // transaction stays active): no one long task for a whole page.
+                    if let Some(request) = last.take() {
+                        idb::request(request).await?;
+                    }
+                    issued = 0;
+                }
+                issued += 1;
                 let key = from_record_key(&id.key);
                 let app = tx.store(&id.table)?;
                 let kept = stx.unloaded.contains(id);
@@ -145,7 +160,7 @@ impl IdbStorage {
                 let old_value = before.get(id).and_then(|s| s.value.as_ref());
                 let replaced = unknown.contains(id) && state.value.is_some();
                 if !kept && (replaced || old_value != state.value.as_ref()) {
-                    match &state.value {
+                    last = Some(match &state.value {
                         // Out-of-line tables take the key beside the record: pulled
                         // records, rollbacks and conflict resolutions alike.
                         Some(v) if out_of_line(&self.table(&id.table)?.key_mode) => app
@@ -155,19 +170,19 @@ impl IdbStorage {
                             .put(&self.record_to_js(id, v)?)
                             .or_storage("put record")?,
                         None => app.delete(&key).or_storage("delete record")?,
-                    };
+                    });
                     changed.push(id.clone());
                 }
                 if before.get(id) == Some(state) && !replaced {
                     continue; // the row did not change
                 }
                 let skey = state_key(&id.table.as_str().into(), &key);
-                match encode_row(&fields, state)? {
+                last = Some(match encode_row(&fields, state)? {
                     Some(row) => state_store
                         .put_with_key(&row, &skey)
                         .or_storage("put state")?,
                     None => state_store.delete(&skey).or_storage("delete state")?,
-                };
+                });
             }
             let conflicts = tx.store(CONFLICTS)?;
             for entry in &stx.conflict_log {
