@@ -109,103 +109,117 @@ impl IdbStorage {
         }
         let refs: Vec<&str> = names.iter().map(String::as_str).collect();
         idb::read_write(&self.db()?, &refs, async |tx| {
-            let fields = Fields::new();
-            let state_store = tx.store(STATE)?;
-            let Loaded {
-                meta,
-                states: mut before,
-                unloaded: unknown,
-            } = self.load(tx, keys, lazy).await?;
+            let loaded = self.load(tx, keys, lazy).await?;
             let mut stx = StorageTx {
-                meta: Some(meta.clone()),
-                states: before.clone(),
-                unloaded: unknown.clone(),
+                meta: Some(loaded.meta.clone()),
+                states: loaded.states.clone(),
+                unloaded: loaded.unloaded.clone(),
                 ..StorageTx::default()
             };
             let out = f(&mut stx).map_err(SyncError::Core)?;
-            // A pulled tombstone of a record that was not loaded: read it now, so
-            // only a record that is there is deleted and announced.
-            let gone: Vec<&RecordId> = unknown
-                .iter()
-                .filter(|id| !stx.unloaded.contains(*id))
-                .filter(|id| stx.states.get(*id).is_some_and(|s| s.value.is_none()))
-                .collect();
-            for (id, record) in gone.iter().zip(read_records(tx, &gone).await?) {
-                let old = decode_for_sync(&fields, id, &JsValue::UNDEFINED, record)?;
-                before.insert((*id).clone(), old);
-            }
-            let mut changed = Vec::new();
-            if stx.meta.as_ref() != Some(&meta) {
-                if let Some(meta) = &stx.meta {
-                    Self::write_meta_in(tx, meta)?;
-                }
-            }
-            let (mut issued, mut last) = (0, None);
-            for (id, state) in &stx.states {
-                if issued >= WRITE_CHUNK {
-                    // Let the event loop run until the chunk's last write is done (the
-                    // transaction stays active): no one long task for a whole page.
-                    if let Some(request) = last.take() {
-                        idb::request(request).await?;
-                    }
-                    issued = 0;
-                }
-                issued += 1;
-                let key = from_record_key(&id.key);
-                let app = tx.store(&id.table)?;
-                let kept = stx.unloaded.contains(id);
-                if kept && state.value.is_some() {
-                    return Err(SyncError::Storage(format!("{id}: unloaded record set")));
-                }
-                let old_value = before.get(id).and_then(|s| s.value.as_ref());
-                let replaced = unknown.contains(id) && state.value.is_some();
-                if !kept && (replaced || old_value != state.value.as_ref()) {
-                    last = Some(match &state.value {
-                        // Out-of-line tables take the key beside the record: pulled
-                        // records, rollbacks and conflict resolutions alike.
-                        Some(v) if out_of_line(&self.table(&id.table)?.key_mode) => app
-                            .put_with_key(&self.record_to_js(id, v)?, &key)
-                            .or_storage("put record")?,
-                        Some(v) => app
-                            .put(&self.record_to_js(id, v)?)
-                            .or_storage("put record")?,
-                        None => app.delete(&key).or_storage("delete record")?,
-                    });
-                    changed.push(id.clone());
-                }
-                if before.get(id) == Some(state) && !replaced {
-                    continue; // the row did not change
-                }
-                let skey = state_key(&id.table.as_str().into(), &key);
-                last = Some(match encode_row(&fields, state)? {
-                    Some(row) => state_store
-                        .put_with_key(&row, &skey)
-                        .or_storage("put state")?,
-                    None => state_store.delete(&skey).or_storage("delete state")?,
-                });
-            }
-            let conflicts = tx.store(CONFLICTS)?;
-            for entry in &stx.conflict_log {
-                conflicts
-                    .add(&interop::encode("conflict log entry", entry)?)
-                    .or_storage("add conflict")?;
-            }
-            let dead = tx.store(DEAD_LETTERS)?;
-            for letter in &stx.new_dead_letters {
-                dead.put_with_key(
-                    &interop::encode("dead letter", letter)?,
-                    &JsValue::from_f64(letter.id as f64),
-                )
-                .or_storage("put dead letter")?;
-            }
-            for id in &stx.removed_dead_letters {
-                dead.delete(&JsValue::from_f64(*id as f64))
-                    .or_storage("delete dead letter")?;
-            }
-            super::deferred::keep_and_drop(tx, &stx.deferred, &stx.applied_deferred).await?;
+            let changed = self.write_back(tx, loaded, &stx).await?;
             Ok((out, changed))
         })
         .await
+    }
+
+    /// Writes in `tx` what a sync transaction's closure left in `stx` and differs
+    /// from what was `loaded`, and returns the keys whose records changed. Not
+    /// generic, so the code exists once, not once per `transact` call site.
+    async fn write_back(
+        &self,
+        tx: &Tx,
+        loaded: Loaded,
+        stx: &StorageTx,
+    ) -> Result<Vec<RecordId>, SyncError> {
+        let fields = Fields::new();
+        let state_store = tx.store(STATE)?;
+        let Loaded {
+            meta,
+            states: mut before,
+            unloaded: unknown,
+        } = loaded;
+        // A pulled tombstone of a record that was not loaded: read it now, so
+        // only a record that is there is deleted and announced.
+        let gone: Vec<&RecordId> = unknown
+            .iter()
+            .filter(|id| !stx.unloaded.contains(*id))
+            .filter(|id| stx.states.get(*id).is_some_and(|s| s.value.is_none()))
+            .collect();
+        for (id, record) in gone.iter().zip(read_records(tx, &gone).await?) {
+            let old = decode_for_sync(&fields, id, &JsValue::UNDEFINED, record)?;
+            before.insert((*id).clone(), old);
+        }
+        let mut changed = Vec::new();
+        if stx.meta.as_ref() != Some(&meta) {
+            if let Some(meta) = &stx.meta {
+                Self::write_meta_in(tx, meta)?;
+            }
+        }
+        let (mut issued, mut last) = (0, None);
+        for (id, state) in &stx.states {
+            if issued >= WRITE_CHUNK {
+                // Let the event loop run until the chunk's last write is done (the
+                // transaction stays active): no one long task for a whole page.
+                if let Some(request) = last.take() {
+                    idb::request(request).await?;
+                }
+                issued = 0;
+            }
+            issued += 1;
+            let key = from_record_key(&id.key);
+            let app = tx.store(&id.table)?;
+            let kept = stx.unloaded.contains(id);
+            if kept && state.value.is_some() {
+                return Err(SyncError::Storage(format!("{id}: unloaded record set")));
+            }
+            let old_value = before.get(id).and_then(|s| s.value.as_ref());
+            let replaced = unknown.contains(id) && state.value.is_some();
+            if !kept && (replaced || old_value != state.value.as_ref()) {
+                last = Some(match &state.value {
+                    // Out-of-line tables take the key beside the record: pulled
+                    // records, rollbacks and conflict resolutions alike.
+                    Some(v) if out_of_line(&self.table(&id.table)?.key_mode) => app
+                        .put_with_key(&self.record_to_js(id, v)?, &key)
+                        .or_storage("put record")?,
+                    Some(v) => app
+                        .put(&self.record_to_js(id, v)?)
+                        .or_storage("put record")?,
+                    None => app.delete(&key).or_storage("delete record")?,
+                });
+                changed.push(id.clone());
+            }
+            if before.get(id) == Some(state) && !replaced {
+                continue; // the row did not change
+            }
+            let skey = state_key(&id.table.as_str().into(), &key);
+            last = Some(match encode_row(&fields, state)? {
+                Some(row) => state_store
+                    .put_with_key(&row, &skey)
+                    .or_storage("put state")?,
+                None => state_store.delete(&skey).or_storage("delete state")?,
+            });
+        }
+        let conflicts = tx.store(CONFLICTS)?;
+        for entry in &stx.conflict_log {
+            conflicts
+                .add(&interop::encode("conflict log entry", entry)?)
+                .or_storage("add conflict")?;
+        }
+        let dead = tx.store(DEAD_LETTERS)?;
+        for letter in &stx.new_dead_letters {
+            dead.put_with_key(
+                &interop::encode("dead letter", letter)?,
+                &JsValue::from_f64(letter.id as f64),
+            )
+            .or_storage("put dead letter")?;
+        }
+        for id in &stx.removed_dead_letters {
+            dead.delete(&JsValue::from_f64(*id as f64))
+                .or_storage("delete dead letter")?;
+        }
+        super::deferred::keep_and_drop(tx, &stx.deferred, &stx.applied_deferred).await?;
+        Ok(changed)
     }
 
     /// Announces (source `remote`, in this tab and others) that the records of `ids`
