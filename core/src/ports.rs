@@ -5,7 +5,7 @@
 //! invariants need atomic (I1 local write + outbox, I4 page + cursor, applying push
 //! results) are each a single call. Adapters do I/O only; decisions are core's.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::conflict::{ConflictLogEntry, DeadLetter};
 use crate::error::SyncError;
@@ -35,6 +35,13 @@ pub struct StorageTx {
     pub deferred: Vec<Change>,
     /// Kept changes now applied: the adapter deletes them from its store.
     pub applied_deferred: Vec<RecordId>,
+    /// Keys whose stored record the adapter did not load (only
+    /// [`Storage::transact_pulled`] leaves any, and only keys without sync state:
+    /// [`KeyState::has_sync_state`] is false). Their `value` reads `None` but means
+    /// "not read". A closure that gives such a key a value of its own removes it
+    /// from here ([`crate::engine::apply_change`] does when a pulled change replaces
+    /// the record); a key still listed afterwards keeps its stored record untouched.
+    pub unloaded: BTreeSet<RecordId>,
 }
 
 impl StorageTx {
@@ -96,6 +103,20 @@ pub trait Storage {
             Ok(())
         })
         .await
+    }
+
+    /// [`Storage::transact`] for applying pulled changes: the adapter may leave
+    /// unloaded the record of a key without sync state (no row: a pulled change
+    /// replaces such a record whole, so core never reads it) and list the key in
+    /// [`StorageTx::unloaded`]; a key the closure leaves listed keeps its stored
+    /// record. Saves a read per record pulled into an empty table. The default
+    /// loads everything.
+    async fn transact_pulled<R>(
+        &self,
+        keys: &[RecordId],
+        f: impl FnOnce(&mut StorageTx) -> Result<R, SyncError>,
+    ) -> Result<R, SyncError> {
+        self.transact(keys, f).await
     }
 
     /// One transaction: if any entry is in flight, returns all in-flight entries in
@@ -202,6 +223,13 @@ pub trait Clock {
     fn now_ms(&self) -> u64;
     /// Sleeps `ms` milliseconds.
     async fn sleep(&self, ms: u64);
+
+    /// Lets the host run its other work before the engine goes on (in a browser: a
+    /// new macrotask, so the page stays responsive); the engine yields between pulled
+    /// pages. The default sleeps 0 ms.
+    async fn yield_now(&self) {
+        self.sleep(0).await;
+    }
 
     /// A new client id, to replace `previous` after the server refused it as reused
     /// (I11). Time-ordered ids live here with the clock. The default derives a

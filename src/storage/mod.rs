@@ -12,6 +12,7 @@ pub(crate) mod adopt;
 mod deferred;
 pub(crate) mod keys;
 pub(crate) mod layout;
+mod load;
 mod open;
 mod port;
 pub(crate) mod read;

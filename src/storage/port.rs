@@ -26,6 +26,7 @@ use crate::idb::{self, Tx};
 use crate::interop;
 use crate::storage::keys::{from_record_key, to_record_key, KeyMode};
 use crate::storage::layout::*;
+use crate::storage::load::{decode_for_sync, read_records, Loaded};
 use crate::storage::row::StateRow;
 use crate::storage::IdbStorage;
 use crate::value;
@@ -37,32 +38,16 @@ fn core(e: SyncError) -> CoreError {
     }
 }
 
-/// A key's state from its row and its app record, for a sync transaction: a record
-/// that other code wrote past idb-sync's checks with a value that cannot be encoded
-/// (a `Map`, ...) reads as absent when no pending change needs it, so a pulled change
-/// for it is applied (the server's copy replaces it; it is rewritten only if the sync
-/// changes it) instead of failing every round (I9). A pending change is never dropped
-/// here: the next batch sets it aside ([`super::set_aside`]). A row that cannot be
-/// read at all is an error ([`StateRow::decode`]).
-fn decode_for_sync(
-    f: &Fields,
-    id: &RecordId,
-    row: &JsValue,
-    record: JsValue,
-) -> Result<KeyState, SyncError> {
-    let row = StateRow::decode(f, id, row)?;
-    match row.to_key_state(id, &record) {
-        Err(SyncError::InvalidValue { .. }) if row.pending.is_none() => {
-            row.to_key_state(id, &JsValue::UNDEFINED)
-        }
-        other => other,
-    }
-}
-
 /// A key's row as stored (`None`: nothing to keep, delete it).
 pub(super) fn encode_row(f: &Fields, state: &KeyState) -> Result<Option<JsValue>, SyncError> {
     StateRow::of_key_state(state).encode(f)
 }
+
+/// Keys written between two returns to the event loop in a sync transaction: a page
+/// of pulled records is written in chunks, so no main-thread task we cause exceeds
+/// 50 ms (docs/STORAGE.md, "IndexedDB work per record": 10 measured best of 50, 20,
+/// 10 and 5 on the 100,000-record pull).
+const WRITE_CHUNK: usize = 10;
 
 fn out_of_line(mode: &KeyMode) -> bool {
     matches!(mode, KeyMode::OutOfLine | KeyMode::OutOfLineAuto)
@@ -108,6 +93,7 @@ impl IdbStorage {
     async fn transact_inner<R>(
         &self,
         keys: &[RecordId],
+        lazy: bool,
         f: impl FnOnce(&mut StorageTx) -> Result<R, CoreError>,
     ) -> Result<(R, Vec<RecordId>), SyncError> {
         for id in keys {
@@ -124,90 +110,117 @@ impl IdbStorage {
         }
         let refs: Vec<&str> = names.iter().map(String::as_str).collect();
         idb::read_write(&self.db()?, &refs, async |tx| {
-            let fields = Fields::new();
-            let state_store = tx.store(STATE)?;
-            let mut reads = vec![tx
-                .store(META)?
-                .get(&META_KEY.into())
-                .or_storage("get meta")?];
-            for id in keys {
-                let key = from_record_key(&id.key);
-                reads.push(
-                    state_store
-                        .get(&state_key(&id.table.as_str().into(), &key))
-                        .or_storage("get state")?,
-                );
-                reads.push(tx.store(&id.table)?.get(&key).or_storage("get record")?);
-            }
-            let mut results = idb::all(&reads).await?.into_iter();
-            let meta: ClientMeta = interop::decode(
-                "client metadata",
-                results.next().unwrap_or(JsValue::UNDEFINED),
-            )?;
-            let mut before = BTreeMap::new();
-            for id in keys {
-                let row = results.next().unwrap_or(JsValue::UNDEFINED);
-                let record = results.next().unwrap_or(JsValue::UNDEFINED);
-                before.insert(id.clone(), decode_for_sync(&fields, id, &row, record)?);
-            }
+            let loaded = self.load(tx, keys, lazy).await?;
             let mut stx = StorageTx {
-                meta: Some(meta),
-                states: before.clone(),
+                meta: Some(loaded.meta.clone()),
+                states: loaded.states.clone(),
+                unloaded: loaded.unloaded.clone(),
                 ..StorageTx::default()
             };
             let out = f(&mut stx).map_err(SyncError::Core)?;
-            let mut changed = Vec::new();
-            if let Some(meta) = &stx.meta {
-                Self::write_meta_in(tx, meta)?;
-            }
-            for (id, state) in &stx.states {
-                let key = from_record_key(&id.key);
-                let app = tx.store(&id.table)?;
-                let old_value = before.get(id).and_then(|s| s.value.as_ref());
-                if old_value != state.value.as_ref() {
-                    match &state.value {
-                        // Out-of-line tables take the key beside the record: pulled
-                        // records, rollbacks and conflict resolutions alike.
-                        Some(v) if out_of_line(&self.table(&id.table)?.key_mode) => app
-                            .put_with_key(&self.record_to_js(id, v)?, &key)
-                            .or_storage("put record")?,
-                        Some(v) => app
-                            .put(&self.record_to_js(id, v)?)
-                            .or_storage("put record")?,
-                        None => app.delete(&key).or_storage("delete record")?,
-                    };
-                    changed.push(id.clone());
-                }
-                let skey = state_key(&id.table.as_str().into(), &key);
-                match encode_row(&fields, state)? {
-                    Some(row) => state_store
-                        .put_with_key(&row, &skey)
-                        .or_storage("put state")?,
-                    None => state_store.delete(&skey).or_storage("delete state")?,
-                };
-            }
-            let conflicts = tx.store(CONFLICTS)?;
-            for entry in &stx.conflict_log {
-                conflicts
-                    .add(&interop::encode("conflict log entry", entry)?)
-                    .or_storage("add conflict")?;
-            }
-            let dead = tx.store(DEAD_LETTERS)?;
-            for letter in &stx.new_dead_letters {
-                dead.put_with_key(
-                    &interop::encode("dead letter", letter)?,
-                    &JsValue::from_f64(letter.id as f64),
-                )
-                .or_storage("put dead letter")?;
-            }
-            for id in &stx.removed_dead_letters {
-                dead.delete(&JsValue::from_f64(*id as f64))
-                    .or_storage("delete dead letter")?;
-            }
-            super::deferred::keep_and_drop(tx, &stx.deferred, &stx.applied_deferred).await?;
+            let changed = self.write_back(tx, loaded, &stx).await?;
             Ok((out, changed))
         })
         .await
+    }
+
+    /// Writes in `tx` what a sync transaction's closure left in `stx` and differs
+    /// from what was `loaded`, and returns the keys whose records changed. Not
+    /// generic, so the code exists once, not once per `transact` call site.
+    async fn write_back(
+        &self,
+        tx: &Tx,
+        loaded: Loaded,
+        stx: &StorageTx,
+    ) -> Result<Vec<RecordId>, SyncError> {
+        let fields = Fields::new();
+        let state_store = tx.store(STATE)?;
+        let Loaded {
+            meta,
+            states: mut before,
+            unloaded: unknown,
+        } = loaded;
+        // A pulled tombstone of a record that was not loaded: read it now, so
+        // only a record that is there is deleted and announced.
+        let gone: Vec<&RecordId> = unknown
+            .iter()
+            .filter(|id| !stx.unloaded.contains(*id))
+            .filter(|id| stx.states.get(*id).is_some_and(|s| s.value.is_none()))
+            .collect();
+        for (id, record) in gone.iter().zip(read_records(tx, &gone).await?) {
+            let old = decode_for_sync(&fields, id, &JsValue::UNDEFINED, record)?;
+            before.insert((*id).clone(), old);
+        }
+        let mut changed = Vec::new();
+        if stx.meta.as_ref() != Some(&meta) {
+            if let Some(meta) = &stx.meta {
+                Self::write_meta_in(tx, meta)?;
+            }
+        }
+        let (mut issued, mut last) = (0, None);
+        for (id, state) in &stx.states {
+            if issued >= WRITE_CHUNK {
+                // Let the event loop run until the chunk's last write is done (the
+                // transaction stays active): no one long task for a whole page.
+                if let Some(request) = last.take() {
+                    idb::request(request).await?;
+                }
+                issued = 0;
+            }
+            issued += 1;
+            let key = from_record_key(&id.key);
+            let app = tx.store(&id.table)?;
+            let kept = stx.unloaded.contains(id);
+            if kept && state.value.is_some() {
+                return Err(SyncError::Storage(format!("{id}: unloaded record set")));
+            }
+            let old_value = before.get(id).and_then(|s| s.value.as_ref());
+            let replaced = unknown.contains(id) && state.value.is_some();
+            if !kept && (replaced || old_value != state.value.as_ref()) {
+                last = Some(match &state.value {
+                    // Out-of-line tables take the key beside the record: pulled
+                    // records, rollbacks and conflict resolutions alike.
+                    Some(v) if out_of_line(&self.table(&id.table)?.key_mode) => app
+                        .put_with_key(&self.record_to_js(id, v)?, &key)
+                        .or_storage("put record")?,
+                    Some(v) => app
+                        .put(&self.record_to_js(id, v)?)
+                        .or_storage("put record")?,
+                    None => app.delete(&key).or_storage("delete record")?,
+                });
+                changed.push(id.clone());
+            }
+            if before.get(id) == Some(state) && !replaced {
+                continue; // the row did not change
+            }
+            let skey = state_key(&id.table.as_str().into(), &key);
+            last = Some(match encode_row(&fields, state)? {
+                Some(row) => state_store
+                    .put_with_key(&row, &skey)
+                    .or_storage("put state")?,
+                None => state_store.delete(&skey).or_storage("delete state")?,
+            });
+        }
+        let conflicts = tx.store(CONFLICTS)?;
+        for entry in &stx.conflict_log {
+            conflicts
+                .add(&interop::encode("conflict log entry", entry)?)
+                .or_storage("add conflict")?;
+        }
+        let dead = tx.store(DEAD_LETTERS)?;
+        for letter in &stx.new_dead_letters {
+            dead.put_with_key(
+                &interop::encode("dead letter", letter)?,
+                &JsValue::from_f64(letter.id as f64),
+            )
+            .or_storage("put dead letter")?;
+        }
+        for id in &stx.removed_dead_letters {
+            dead.delete(&JsValue::from_f64(*id as f64))
+                .or_storage("delete dead letter")?;
+        }
+        super::deferred::keep_and_drop(tx, &stx.deferred, &stx.applied_deferred).await?;
+        Ok(changed)
     }
 
     /// Announces (source `remote`, in this tab and others) that the records of `ids`
@@ -275,7 +288,17 @@ impl Storage for IdbStorage {
         keys: &[RecordId],
         f: impl FnOnce(&mut StorageTx) -> Result<R, CoreError>,
     ) -> Result<R, CoreError> {
-        let (out, changed) = self.transact_inner(keys, f).await.map_err(core)?;
+        let (out, changed) = self.transact_inner(keys, false, f).await.map_err(core)?;
+        self.emit_changed(&changed);
+        Ok(out)
+    }
+
+    async fn transact_pulled<R>(
+        &self,
+        keys: &[RecordId],
+        f: impl FnOnce(&mut StorageTx) -> Result<R, CoreError>,
+    ) -> Result<R, CoreError> {
+        let (out, changed) = self.transact_inner(keys, true, f).await.map_err(core)?;
         self.emit_changed(&changed);
         Ok(out)
     }

@@ -270,8 +270,15 @@ pub fn apply_change<R: ConflictResolver + ?Sized>(
     };
     let state = tx.states.entry(id.clone()).or_default();
     if change.version <= state.version {
-        return Ok(());
+        return Ok(()); // an unloaded record stays as stored
     }
+    // Past this point the value is rebuilt from the pulled record (both branches
+    // below), so a record the adapter did not load is replaced, not kept.
+    let unloaded = tx.unloaded.remove(&id);
+    debug_assert!(
+        !unloaded || !state.has_sync_state(),
+        "only stateless keys are unloaded"
+    );
     if let Some(h) = &change.hlc {
         meta.observe_hlc(h, ctx.local_now_ms);
     }

@@ -19,6 +19,7 @@ pub use apply::{apply_change, apply_result, ApplyContext, SUPERSEDED_PARKED};
 pub use deferred::{later_change, split_by_declared};
 pub use isolate::{POISON_CODE, STRIKES};
 pub use local::{discard_dead_letter, resolve_conflict, retry_dead_letter, write};
+pub use pull::apply_while_fetching;
 
 use crate::conflict::{ConflictResolver, NoResolver, PolicyConfig};
 use crate::error::SyncError;

@@ -81,9 +81,13 @@ impl MemoryStorage {
             .collect()
     }
 
+    /// One transaction; with `lazy` (as [`Storage::transact_pulled`] allows, and as
+    /// the IndexedDB adapter does) the records of keys without sync state are not
+    /// handed to `f` but listed in [`StorageTx::unloaded`], and kept if still listed.
     fn run_transact<R>(
         &self,
         keys: &[RecordId],
+        lazy: bool,
         f: impl FnOnce(&mut StorageTx) -> Result<R, SyncError>,
     ) -> Result<R, SyncError> {
         let mut tx = {
@@ -94,19 +98,30 @@ impl MemoryStorage {
                     id.table
                 )));
             }
-            StorageTx {
+            let mut tx = StorageTx {
                 meta: Some(data.meta.clone()),
-                states: keys
-                    .iter()
-                    .map(|k| (k.clone(), data.states.get(k).cloned().unwrap_or_default()))
-                    .collect(),
                 ..StorageTx::default()
+            };
+            for k in keys {
+                let mut state = data.states.get(k).cloned().unwrap_or_default();
+                if lazy && !state.has_sync_state() {
+                    state.value = None;
+                    tx.unloaded.insert(k.clone());
+                }
+                tx.states.insert(k.clone(), state);
             }
+            tx
         };
         let out = f(&mut tx)?;
         let mut data = self.data.borrow_mut();
         if let Some(meta) = tx.meta {
             data.meta = meta;
+        }
+        for id in &tx.unloaded {
+            let stored = data.states.get(id).and_then(|s| s.value.clone());
+            if let Some(state) = tx.states.get_mut(id) {
+                state.value = stored;
+            }
         }
         for (id, state) in tx.states {
             if state.is_empty() {
@@ -158,7 +173,15 @@ impl Storage for MemoryStorage {
         keys: &[RecordId],
         f: impl FnOnce(&mut StorageTx) -> Result<R, SyncError>,
     ) -> Result<R, SyncError> {
-        self.run_transact(keys, f)
+        self.run_transact(keys, false, f)
+    }
+
+    async fn transact_pulled<R>(
+        &self,
+        keys: &[RecordId],
+        f: impl FnOnce(&mut StorageTx) -> Result<R, SyncError>,
+    ) -> Result<R, SyncError> {
+        self.run_transact(keys, true, f)
     }
 
     async fn take_batch(

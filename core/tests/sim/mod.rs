@@ -433,6 +433,39 @@ impl CrashyStorage {
     }
 }
 
+impl CrashyStorage {
+    /// One transaction of the wrapped storage (`lazy`: as `transact_pulled`, records
+    /// of keys without sync state unloaded), with crashes, breakages and oracles.
+    fn transact_as<R>(
+        &self,
+        keys: &[RecordId],
+        lazy: bool,
+        f: impl FnOnce(&mut StorageTx) -> Result<R, SyncError>,
+    ) -> Result<R, SyncError> {
+        let crash = self.step()?;
+        let this = self.clone();
+        self.crash_result(crash, move || {
+            let body = |tx: &mut StorageTx| {
+                let before = tx.states.clone();
+                let out = f(tx)?;
+                this.break_in_flight_creates(tx);
+                let app = this.app_call.get();
+                if !app {
+                    oracles::break_rules(&this.breakage, &before, tx);
+                }
+                this.oracles
+                    .on_transaction(&this.client_id, app, &before, tx);
+                Ok(out)
+            };
+            if lazy {
+                block_on(this.inner.transact_pulled(keys, body))
+            } else {
+                block_on(this.inner.transact(keys, body))
+            }
+        })
+    }
+}
+
 impl Storage for CrashyStorage {
     async fn read_meta(&self) -> Result<ClientMeta, SyncError> {
         self.step().map(|_| ())?;
@@ -446,22 +479,14 @@ impl Storage for CrashyStorage {
         keys: &[RecordId],
         f: impl FnOnce(&mut StorageTx) -> Result<R, SyncError>,
     ) -> Result<R, SyncError> {
-        let crash = self.step()?;
-        let this = self.clone();
-        self.crash_result(crash, move || {
-            block_on(this.inner.transact(keys, |tx| {
-                let before = tx.states.clone();
-                let out = f(tx)?;
-                this.break_in_flight_creates(tx);
-                let app = this.app_call.get();
-                if !app {
-                    oracles::break_rules(&this.breakage, &before, tx);
-                }
-                this.oracles
-                    .on_transaction(&this.client_id, app, &before, tx);
-                Ok(out)
-            }))
-        })
+        self.transact_as(keys, false, f)
+    }
+    async fn transact_pulled<R>(
+        &self,
+        keys: &[RecordId],
+        f: impl FnOnce(&mut StorageTx) -> Result<R, SyncError>,
+    ) -> Result<R, SyncError> {
+        self.transact_as(keys, true, f)
     }
     async fn take_batch(
         &self,
