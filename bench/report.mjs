@@ -105,8 +105,10 @@ export function renderSection(run, summary, results, notes) {
     '',
   ];
   const push = results['push/manager'];
-  if (push?.length) lines.push(`Push ${sizes.push}: idb-sync ran ${median(push.map((r) => r.rounds))} round(s) and sent ${median(push.map((r) => r.sentRequests))} push requests (default batch of 100 mutations) per repetition; the batched Dexie layer sends ${Math.ceil(sizes.push / 1000)}.`, '');
-  if (run.million) {
+  if (push?.length) lines.push(`Push ${sizes.push}: idb-sync ran ${median(push.map((r) => r.rounds))} round(s) and sent ${median(push.map((r) => r.sentRequests))} push requests (default batch of 500 mutations) per repetition; the batched Dexie layer sends ${Math.ceil(sizes.push / 1000)}.`, '');
+  if (run.million?.error) {
+    lines.push(`**${sizes.million.toLocaleString('en')}-record first sync** (\`--million\`) **failed**: ${run.million.error}`, '');
+  } else if (run.million) {
     const m = run.million;
     lines.push(
       `**${sizes.million.toLocaleString('en')}-record first sync** (one run, \`--million\`): idb-sync ${(m['pull/manager'].ms / 1000).toFixed(1)} s` +

@@ -190,6 +190,61 @@ fn a_prefetched_page_is_dropped_when_its_page_fails_and_pulled_again_later() {
     assert_eq!(reader.records().len(), 10);
 }
 
+/// A first sync longer than any fixed page cap (the engine had one of 1,000 pages,
+/// which made a fresh device's first sync of 1,000,000 records fail with "the server
+/// keeps answering hasMore" after 200,000): one round pulls it all.
+#[test]
+fn a_first_sync_of_more_pages_than_the_old_cap_completes_in_one_round() {
+    let (engine, reader) = setup(1_100, 1);
+    let report = block_on(engine.sync_round()).unwrap();
+    assert_eq!(report.pulled, 1_100);
+    assert_eq!(reader.records().len(), 1_100);
+    assert_eq!(engine.transport().seen.borrow().len(), 1_100);
+}
+
+/// A server answering `hasMore` from the cursor it was asked with would be pulled
+/// forever: refused as a malformed answer, with nothing applied.
+#[test]
+fn a_page_that_says_has_more_without_moving_the_cursor_is_refused() {
+    struct Stuck(Cell<usize>);
+    impl Transport for Stuck {
+        async fn send(&self, request: TransportRequest) -> Result<TransportResponse, SyncError> {
+            self.0.set(self.0.get() + 1);
+            assert_eq!(request.endpoint, Endpoint::Pull, "nothing to push");
+            // The first answer moves to "c1"; then "c1" again and again.
+            let body = json!({
+                "status": "ok", "protocolVersion": 1, "serverTime": 1_000,
+                "changes": [], "cursor": "c1", "hasMore": true
+            });
+            Ok(TransportResponse {
+                status: 200,
+                retry_after_ms: None,
+                body: body.to_string(),
+            })
+        }
+    }
+    let reader = MemoryStorage::new("reader");
+    let engine = SyncEngine::new(
+        reader.clone(),
+        Stuck(Cell::new(0)),
+        ManualClock::new(1_000),
+        EngineConfig::default(),
+    );
+    let error = block_on(engine.sync_round()).unwrap_err();
+    assert!(
+        matches!(&error, SyncError::MalformedResponse(m) if m.contains("without moving the cursor")),
+        "{error:?}"
+    );
+    // The first page (cursor None → "c1") was fine; the second one was refused, and
+    // its prefetched successor dropped: at most three requests, then the round ended.
+    assert!(
+        engine.transport().0.get() <= 3,
+        "{}",
+        engine.transport().0.get()
+    );
+    assert_eq!(reader.snapshot().meta.cursor, Some(Cursor("c1".into())));
+}
+
 #[test]
 fn a_failing_apply_does_not_wait_for_the_fetch() {
     // The fetch never answers: a failed page still ends the round at once.

@@ -39,8 +39,6 @@ pub struct EngineConfig {
     pub pull_limit: u32,
     /// Most push batches per round.
     pub max_batches_per_round: usize,
-    /// Most pull pages per pull phase (a guard against a server that never ends).
-    pub max_pages_per_pull: usize,
 }
 
 impl Default for EngineConfig {
@@ -50,7 +48,6 @@ impl Default for EngineConfig {
             batch: BatchLimits::default(),
             pull_limit: 200,
             max_batches_per_round: 20,
-            max_pages_per_pull: 1000,
         }
     }
 }

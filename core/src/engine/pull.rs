@@ -1,4 +1,6 @@
-//! The pull half of a round: pages from the cursor until `hasMore` is false, each
+//! The pull half of a round: pages from the cursor until `hasMore` is false (as many
+//! as it takes: a first sync of a million records is 5,000 pages; a page that says
+//! `hasMore` without moving the cursor is refused, never pulled forever), each
 //! page and its cursor in one transaction (I4); `resetRequired` and a `bad_cursor`
 //! refusal drop the synced copy and pull from the start. A page or reset for another
 //! account than the local data's is refused (I10).
@@ -75,7 +77,7 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
         let mut prefetched: Option<Prefetched> = None;
         // Own changes answered before this pull: held exactly once it reaches the head.
         let mut answered_before = None;
-        for _ in 0..self.config.max_pages_per_pull {
+        loop {
             let (meta, request, fetched) = match prefetched.take() {
                 Some(next) => next,
                 None => {
@@ -119,6 +121,13 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
                     self.storage.reset_replica().await?;
                 }
                 PullResponse::Ok(page) => {
+                    if page.has_more && request.cursor.as_ref() == Some(&page.cursor) {
+                        // More to come from where we are: a server that would answer
+                        // this forever. A big first sync is fine: every page moves.
+                        return Err(SyncError::MalformedResponse(
+                            "the server answered hasMore without moving the cursor".into(),
+                        ));
+                    }
                     let offset =
                         measure_offset(fetched.sent_at, fetched.received_at, page.server_time);
                     let apply = self.apply_page(&page, &request, offset, answered_before);
@@ -144,9 +153,6 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
                 }
             }
         }
-        Err(SyncError::MalformedResponse(
-            "the server keeps answering hasMore".into(),
-        ))
     }
 
     /// The request for the page after `meta.cursor`.
