@@ -49,10 +49,7 @@ pub(crate) async fn keep_and_drop(
     }
     let mut latest: BTreeMap<RecordId, Change> = BTreeMap::new();
     for change in changes {
-        let id = RecordId {
-            table: change.table.clone(),
-            key: change.key.clone(),
-        };
+        let id = change.record_id();
         let kept = latest.remove(&id);
         latest.insert(id, later_change(kept, change.clone()));
     }

@@ -264,10 +264,7 @@ pub fn apply_change<R: ConflictResolver + ?Sized>(
     ctx: &ApplyContext<'_, R>,
 ) -> Result<(), crate::SyncError> {
     let mut meta = tx.meta()?.clone();
-    let id = RecordId {
-        table: change.table.clone(),
-        key: change.key.clone(),
-    };
+    let id = change.record_id();
     let state = tx.states.entry(id.clone()).or_default();
     if change.version <= state.version {
         return Ok(()); // an unloaded record stays as stored

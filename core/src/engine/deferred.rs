@@ -35,13 +35,7 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
         if changes.is_empty() {
             return Ok(());
         }
-        let keys: Vec<RecordId> = changes
-            .iter()
-            .map(|c| RecordId {
-                table: c.table.clone(),
-                key: c.key.clone(),
-            })
-            .collect();
+        let keys: Vec<RecordId> = changes.iter().map(|c| c.record_id()).collect();
         let ctx = self.context();
         self.storage
             .transact(&keys, |tx| {

@@ -192,13 +192,7 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
     ) -> Result<(), SyncError> {
         let (apply, keep) =
             super::split_by_declared(&page.changes, |t| self.storage.declares_table(t));
-        let keys: Vec<RecordId> = apply
-            .iter()
-            .map(|c| RecordId {
-                table: c.table.clone(),
-                key: c.key.clone(),
-            })
-            .collect();
+        let keys: Vec<RecordId> = apply.iter().map(|c| c.record_id()).collect();
         let ctx = self.context();
         self.storage
             .transact_pulled(&keys, |tx| {

@@ -138,10 +138,7 @@ impl MemoryStorage {
             data.dead_letters.remove(&id);
         }
         for change in tx.deferred {
-            let id = RecordId {
-                table: change.table.clone(),
-                key: change.key.clone(),
-            };
+            let id = change.record_id();
             let kept = data.deferred.remove(&id);
             data.deferred
                 .insert(id, crate::engine::later_change(kept, change));

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::push::Origin;
 use crate::hlc::Hlc;
-use crate::key::RecordKey;
+use crate::key::{RecordId, RecordKey};
 use crate::record::Record;
 
 /// An opaque, server-assigned position in the user's change stream. Clients store it
@@ -103,4 +103,14 @@ pub struct Change {
     pub hlc: Option<Hlc>,
     /// The mutation that wrote this version, when known.
     pub origin: Option<Origin>,
+}
+
+impl Change {
+    /// The record this change is about.
+    pub fn record_id(&self) -> RecordId {
+        RecordId {
+            table: self.table.clone(),
+            key: self.key.clone(),
+        }
+    }
 }
