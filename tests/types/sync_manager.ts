@@ -1,17 +1,18 @@
 // Type-checked by `tsc --noEmit` (tests/e2e/typescript.test.mjs): the SyncManager
-// declarations an app relies on. `@ts-expect-error` lines prove the types are precise.
+// declarations an app relies on, imported by the package's name as an app does.
+// `@ts-expect-error` lines prove the types are precise.
 import init, {
   SyncManager,
   type SyncManagerOptions,
   type SyncStatus,
   type SyncNowResult,
   type SyncPhase,
-  type SyncError,
+  SyncError,
   type SyncErrorCode,
   type Conflict,
   type DeadLetter,
   type ChangeEvent,
-} from '../../pkg/idb_sync.js';
+} from 'idb-sync';
 
 export async function example(token: string): Promise<void> {
   await init();
@@ -90,7 +91,8 @@ export async function example(token: string): Promise<void> {
   try {
     await sync.syncNow();
   } catch (e) {
-    const error = e as SyncError;
+    if (!(e instanceof SyncError)) throw e;
+    const error = e;
     const code: SyncErrorCode = error.code;
     if (code === 'offline' || code === 'auth_failed' || error.name === 'SyncError') void error.message;
     // The union is generated from the core's list: server codes are in it, and the

@@ -18,7 +18,7 @@ pub struct ConflictOptions {
     pub resolver: Option<FunctionId>,
 }
 
-const POLICIES: &str = "'fieldMerge', 'serverWins', 'clientWins', 'lastWriteWins', 'manual' or a function (local, remote, base) => merged";
+const POLICIES: &str = "'fieldMerge', 'serverWins', 'clientWins', 'lastWriteWins', 'manual' or a function (local, remote, change) => merged";
 
 /// A policy by its name in the options.
 fn named(name: &str) -> Option<ConflictPolicy> {
