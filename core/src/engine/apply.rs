@@ -52,7 +52,7 @@ fn settle<R: ConflictResolver + ?Sized>(
     meta: &mut ClientMeta,
     log: &mut Vec<ConflictLogEntry>,
     always_log: bool,
-) {
+) -> bool {
     let policy = ctx.policies.for_table(&id.table);
     let input = ConflictInput {
         id,
@@ -65,6 +65,7 @@ fn settle<R: ConflictResolver + ?Sized>(
         remote_hlc: remote.hlc,
     };
     let decision = resolve(&input, ctx.resolver);
+    let mut visible = true;
     let local_before = state.value.clone();
     state.version = remote.version;
     if let Some(h) = remote.hlc {
@@ -81,7 +82,8 @@ fn settle<R: ConflictResolver + ?Sized>(
             state.rebuild_value(remote.data);
             let quiet_rebase =
                 outcome == "merged fields" && matches!(intent, Some(Op::Update { .. }));
-            if always_log || !quiet_rebase {
+            visible = always_log || !quiet_rebase;
+            if visible {
                 log.push(ConflictLogEntry {
                     id: id.clone(),
                     seqs,
@@ -132,6 +134,7 @@ fn settle<R: ConflictResolver + ?Sized>(
         }
     }
     state.hlc = remote.hlc.cloned().or(state.hlc.take());
+    visible
 }
 
 /// Applies one push result to the key whose in-flight entry it answers. Results that
@@ -257,17 +260,42 @@ fn snapshot_remote(s: &ServerSnapshot) -> Remote<'_> {
     }
 }
 
+/// What applying one pulled change did: what `syncNow()` reports as `pulled` and
+/// `conflicts` (docs/SYNC_MANAGER.md, "What syncNow() resolves with").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pulled {
+    /// The key already had this version (or a later one): nothing changed.
+    AlreadyHad,
+    /// This device's own change, back from the server: its data were already here.
+    OwnChange,
+    /// Another device's change, applied.
+    Applied,
+    /// Another device's change met a local change: the conflict policy settled it, and
+    /// the conflict log or the open conflicts show it.
+    Conflict,
+    /// Another device's change met a local change and the fields merged without
+    /// overlapping: applied, nothing to show.
+    Merged,
+}
+
+impl Pulled {
+    /// Whether the change came from another device and changed the local copy.
+    pub fn is_new(self) -> bool {
+        matches!(self, Pulled::Applied | Pulled::Conflict | Pulled::Merged)
+    }
+}
+
 /// Applies one pulled change to its key (I5: local changes go through the policy).
 pub fn apply_change<R: ConflictResolver + ?Sized>(
     change: &Change,
     tx: &mut StorageTx,
     ctx: &ApplyContext<'_, R>,
-) -> Result<(), crate::SyncError> {
+) -> Result<Pulled, crate::SyncError> {
     let mut meta = tx.meta()?.clone();
     let id = change.record_id();
     let state = tx.states.entry(id.clone()).or_default();
     if change.version <= state.version {
-        return Ok(()); // an unloaded record stays as stored
+        return Ok(Pulled::AlreadyHad); // an unloaded record stays as stored
     }
     // Past this point the value is rebuilt from the pulled record (both branches
     // below), so a record the adapter did not load is replaced, not kept.
@@ -298,7 +326,13 @@ pub fn apply_change<R: ConflictResolver + ?Sized>(
             };
         }
     }
+    let outcome;
     if !state.has_local_changes() || consecutive_own || state.pending.is_none() {
+        outcome = if ours.is_some() {
+            Pulled::OwnChange
+        } else {
+            Pulled::Applied
+        };
         state.version = change.version;
         state.rebuild_value(change.data.as_ref());
         state.hlc = change.hlc.clone().or(state.hlc.take());
@@ -321,7 +355,7 @@ pub fn apply_change<R: ConflictResolver + ?Sized>(
             version: change.version,
             hlc: change.hlc.as_ref(),
         };
-        settle(
+        let visible = settle(
             &id,
             state,
             intent,
@@ -334,7 +368,12 @@ pub fn apply_change<R: ConflictResolver + ?Sized>(
             &mut tx.conflict_log,
             false,
         );
+        outcome = if visible {
+            Pulled::Conflict
+        } else {
+            Pulled::Merged
+        };
     }
     tx.meta = Some(meta);
-    Ok(())
+    Ok(outcome)
 }

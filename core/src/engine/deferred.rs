@@ -4,6 +4,7 @@
 //! the table (the next open with that schema).
 
 use super::{apply_change, RoundReport, SyncEngine};
+use super::pull::Tally;
 use crate::conflict::ConflictResolver;
 use crate::error::SyncError;
 use crate::key::RecordId;
@@ -37,16 +38,18 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
         }
         let keys: Vec<RecordId> = changes.iter().map(|c| c.record_id()).collect();
         let ctx = self.context();
+        let mut tally = Tally::default();
         self.storage
             .transact(&keys, |tx| {
+                tally = Tally::default();
                 for (change, id) in changes.iter().zip(&keys) {
-                    apply_change(change, tx, &ctx)?;
+                    tally.count(apply_change(change, tx, &ctx)?);
                     tx.applied_deferred.push(id.clone());
                 }
                 Ok(())
             })
             .await?;
-        report.pulled += changes.len();
+        tally.add_to(report);
         Ok(())
     }
 }

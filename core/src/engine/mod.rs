@@ -15,7 +15,7 @@ mod pull;
 mod push;
 
 pub use account::{resolve_account_change, LocalDataChoice, ACCOUNT_CHANGED};
-pub use apply::{apply_change, apply_result, ApplyContext, SUPERSEDED_PARKED};
+pub use apply::{apply_change, apply_result, ApplyContext, Pulled, SUPERSEDED_PARKED};
 pub use deferred::{later_change, split_by_declared};
 pub use isolate::{POISON_CODE, STRIKES};
 pub use local::{discard_dead_letter, resolve_conflict, retry_dead_letter, write};
@@ -61,11 +61,13 @@ pub struct RoundReport {
     pub applied: usize,
     /// `duplicate` results.
     pub duplicates: usize,
-    /// `conflict` results.
+    /// Conflicts the app can see (in the conflict log or the open conflicts): `conflict`
+    /// push results, and pulled changes that met a local change.
     pub conflicts: usize,
     /// `rejected` results, plus mutations rejected locally (too large to send).
     pub rejected: usize,
-    /// Pulled changes applied.
+    /// Pulled changes from other devices that changed the local copy (not this
+    /// device's own changes coming back, not versions it already had).
     pub pulled: usize,
     /// `resetRequired` answers handled.
     pub resets: usize,

@@ -9,7 +9,7 @@ use std::future::{poll_fn, Future};
 use std::pin::pin;
 use std::task::Poll;
 
-use super::{apply_change, RoundReport, SyncEngine};
+use super::{apply_change, Pulled, RoundReport, SyncEngine};
 use crate::conflict::ConflictResolver;
 use crate::error::SyncError;
 use crate::hlc::measure_offset;
@@ -132,8 +132,7 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
                         measure_offset(fetched.sent_at, fetched.received_at, page.server_time);
                     let apply = self.apply_page(&page, &request, offset, answered_before);
                     if !page.has_more {
-                        apply.await?;
-                        report.pulled += page.changes.len();
+                        apply.await?.add_to(report);
                         return Ok(());
                     }
                     // What the page leaves in the metadata, to ask for the next one
@@ -143,9 +142,9 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
                     next_meta.cursor = Some(page.cursor.clone());
                     next_meta.clock_offset_ms = offset;
                     let next_request = self.pull_request(&next_meta);
-                    let ((), next) =
+                    let (tally, next) =
                         apply_while_fetching(apply, self.fetch_page(&next_request)).await?;
-                    report.pulled += page.changes.len();
+                    tally.add_to(report);
                     // Back to the event loop between pages: applying pages one after
                     // the other never makes one long task.
                     self.clock.yield_now().await;
@@ -189,13 +188,15 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
         request: &PullRequest,
         offset: i64,
         answered_before: u64,
-    ) -> Result<(), SyncError> {
+    ) -> Result<Tally, SyncError> {
         let (apply, keep) =
             super::split_by_declared(&page.changes, |t| self.storage.declares_table(t));
         let keys: Vec<RecordId> = apply.iter().map(|c| c.record_id()).collect();
         let ctx = self.context();
+        let mut tally = Tally::default();
         self.storage
             .transact_pulled(&keys, |tx| {
+                tally = Tally::default();
                 let meta = tx.meta()?;
                 meta.check_account(page.account.as_deref())?;
                 if meta.cursor != request.cursor {
@@ -204,7 +205,7 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
                 meta.cursor = Some(page.cursor.clone());
                 meta.clock_offset_ms = offset;
                 for change in &apply {
-                    apply_change(change, tx, &ctx)?;
+                    tally.count(apply_change(change, tx, &ctx)?);
                 }
                 tx.deferred.extend(keep.iter().map(|c| (*c).clone()));
                 if !page.has_more {
@@ -212,7 +213,8 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
                 }
                 Ok(())
             })
-            .await
+            .await?;
+        Ok(tally)
     }
 
     /// Before a full pull (no cursor): a key kept only for an open manual conflict
@@ -245,5 +247,27 @@ impl<S: Storage, T: Transport, C: Clock, R: ConflictResolver> SyncEngine<S, T, C
             })
             .await?;
         Ok(true)
+    }
+}
+
+/// What a pulled page did, for the round's report: changes from other devices that
+/// changed the local copy (`pulled`) and the conflicts they met that the app can see.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Tally {
+    pulled: usize,
+    conflicts: usize,
+}
+
+impl Tally {
+    /// Counts one applied change.
+    pub(super) fn count(&mut self, outcome: Pulled) {
+        self.pulled += usize::from(outcome.is_new());
+        self.conflicts += usize::from(outcome == Pulled::Conflict);
+    }
+
+    /// Adds the page's counts to the round's.
+    pub(super) fn add_to(self, report: &mut RoundReport) {
+        report.pulled += self.pulled;
+        report.conflicts += self.conflicts;
     }
 }
