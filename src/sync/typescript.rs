@@ -47,7 +47,7 @@ export interface SyncManagerOptions {
     | ConflictPolicyName
     | ConflictFunction
     | { default?: ConflictPolicyName | ConflictFunction; tables?: Record<string, ConflictPolicyName | ConflictFunction> };
-  /** Push batch limits. Defaults: 100 mutations, 256 KiB. */
+  /** Push batch limits. Defaults: 500 mutations, 1 MiB. */
   batch?: { maxCount?: number; maxBytes?: number };
   /** Start the automatic loop at once (default true). */
   autoSync?: boolean;

@@ -18,3 +18,54 @@ test('the TypeScript declarations type-check a sample app (tsc --noEmit)', async
     assert.fail(`tsc reported errors:\n${error.stdout}${error.stderr}`);
   }
 });
+
+// Every TypeScript block of the README compiles as written, strict, against the
+// package: each becomes a module of its own, with `declare`s for the app's own names
+// it uses but does not define (a token, a render function, the manager of an earlier
+// block).
+const README_NAMES = {
+  Task: "interface Task { id: string; title: string; status: 'todo' | 'done'; tags?: string[] }",
+  userId: 'declare const userId: string;',
+  myToken: 'declare const myToken: string;',
+  render: 'declare function render(...values: unknown[]): void;',
+  refresh: 'declare function refresh(keys: unknown[]): void;',
+  showTaken: 'declare function showTaken(): void;',
+  sync: "declare const sync: import('idb-sync').SyncManager<{ tasks: Task }>;",
+  tasks: "declare const tasks: import('idb-sync').Table<Task, string>;",
+  id: 'declare const id: string;',
+  root: 'declare const root: { render(node: unknown): void };',
+  app: 'declare const app: { use(plugin: unknown): void };',
+};
+
+test('the README\'s TypeScript examples compile as written (strict)', async () => {
+  const { readFile, writeFile, mkdir, rm } = await import('node:fs/promises');
+  const readme = await readFile(path.join(ROOT, 'README.md'), 'utf8');
+  const blocks = [...readme.matchAll(/```(tsx?)\n([\s\S]*?)```/g)];
+  assert.ok(blocks.length >= 5, `the README has its TypeScript examples (${blocks.length})`);
+  const dir = path.join(ROOT, 'tests/types/readme');
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const files = [];
+  for (const [i, [, lang, code]] of blocks.entries()) {
+    const defines = (name) =>
+      new RegExp(
+        `\\b(const|let|function|interface|class)\\s+${name}\\b|\\b(const|let)\\s*\\{[^}]*\\b${name}\\b(?!\\s*:)[^}]*\\}\\s*=|import\\s*\\{[^}]*\\b${name}\\b[^}]*\\}`,
+      ).test(code);
+    const uses = (name) => new RegExp(`\\b${name}\\b`).test(code);
+    const needed = Object.keys(README_NAMES).filter((n) => !defines(n) && (uses(n) || (n === 'Task' && /\bTask\b|declare const (sync|tasks)/.test(code))));
+    // `sync` and `tasks` mention Task: declare it whenever they are declared.
+    if (needed.some((n) => n === 'sync' || n === 'tasks') && !defines('Task') && !needed.includes('Task')) needed.push('Task');
+    const file = `block${i + 1}.${lang}`;
+    await writeFile(path.join(dir, file), `${code}\n${needed.map((n) => README_NAMES[n]).join('\n')}\nexport {};\n`);
+    files.push(file);
+  }
+  await writeFile(
+    path.join(dir, 'tsconfig.json'),
+    JSON.stringify({ extends: '../tsconfig.json', compilerOptions: { noUnusedLocals: false }, files }, null, 2),
+  );
+  try {
+    await run(path.join(ROOT, 'node_modules/.bin/tsc'), ['-p', path.join(dir, 'tsconfig.json')], { cwd: ROOT });
+  } catch (error) {
+    assert.fail(`a README example does not compile:\n${error.stdout}${error.stderr}`);
+  }
+});
