@@ -81,11 +81,15 @@ test('two devices side by side: sync, offline edits, a resolved conflict in the 
     await laptop.toggleNetwork();
     await phone.toggleNetwork();
     for (const d of [laptop, phone]) await eventually(d.status, (s) => s === 'Offline', 'status offline');
-    // The switch cuts the device off for idb-sync too: its own status says offline.
+    // The switch cuts the device off for idb-sync too: its own status says offline,
+    // and `syncNow()` (which reads navigator.onLine) refuses with `offline`.
     for (const name of ['Laptop', 'Phone']) {
-      const status = await page.frame({ url: new RegExp(`device=${name}`) }).evaluate(() => window.sync.getSyncStatus());
+      const frame = page.frame({ url: new RegExp(`device=${name}`) });
+      const status = await frame.evaluate(() => window.sync.getSyncStatus());
       assert.equal(status.online, false, `${name} status.online`);
       assert.equal(status.phase, 'offline', `${name} status.phase`);
+      const code = await frame.evaluate(() => window.sync.syncNow().then(() => 'synced', (error) => error.code));
+      assert.equal(code, 'offline', `${name} syncNow()`);
     }
     assert.equal(await page.frameLocator('#phone').locator('#offline-note').isVisible(), true);
     assert.equal(await page.frameLocator('#phone').locator('#sync-now').isDisabled(), true);
