@@ -1,6 +1,7 @@
 // `npm start`: builds the npm package (release) and the server, starts the server on
 // 127.0.0.1:8787 over an SQLite file in ./data/ (created on first run), serves the
-// demo page on 127.0.0.1:5173, prints both URLs, and stops both on Ctrl-C.
+// two-device demo page (examples/demo) on 127.0.0.1:5173, prints both URLs, and stops
+// both on Ctrl-C.
 // (`npm start` runs scripts/setup first, which installs the toolchain.)
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -39,7 +40,8 @@ try {
 
 console.log('');
 console.log(`  sync server  ${server.url}   (database: ${DATABASE})`);
-console.log(`  demo page    ${demo.url}`);
+console.log(`  demo page    ${demo.url}   (two devices side by side: Laptop and Phone)`);
+console.log(`  one device   ${demo.url}device.html?device=Tablet   (a third device of the same account: open it in another tab)`);
 console.log('');
 console.log('  Ctrl-C stops both.');
 

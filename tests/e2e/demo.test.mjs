@@ -1,5 +1,6 @@
 // End-to-end: the demo page, served by Vite, imports the built npm package (pkg/),
-// calls its exports, and reaches the real server over HTTP — in headless Chromium.
+// calls its exports, and reaches the real server over HTTP — in headless Chromium;
+// the demo account its two devices share survives the server forgetting it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -60,5 +61,28 @@ test('an unreachable server shows a SyncError with the network code', async () =
   } finally {
     await page.close();
     await deadDemo.close();
+  }
+});
+
+test('a remembered demo account the server does not know is replaced by a new one', async () => {
+  // As after `npm start` with its data folder deleted: localStorage still names an
+  // account, the server has never heard of it.
+  const context = await browser.newContext();
+  try {
+    const key = `idb-sync-demo-account:${stack.server.url}`;
+    await context.addInitScript((key) => {
+      if (localStorage.getItem('seeded')) return;
+      localStorage.setItem('seeded', '1');
+      localStorage.setItem(key, JSON.stringify({ email: 'forgotten@example.com', password: 'not-this-one' }));
+    }, key);
+    const page = await context.newPage();
+    await page.goto(demo.url);
+    for (const frame of ['#laptop', '#phone']) {
+      await page.frameLocator(frame).locator('#status[data-state="synced"]').waitFor({ timeout: 20_000 });
+    }
+    const account = JSON.parse(await page.evaluate((key) => localStorage.getItem(key), key));
+    assert.notEqual(account.email, 'forgotten@example.com');
+  } finally {
+    await context.close();
   }
 });
