@@ -1,6 +1,6 @@
 // What `npm pack` puts in the tarball: the files an app needs and nothing else — the
 // entry points and their declarations (js/), the WebAssembly module and its glue
-// (pkg/), the user-facing docs the README links to, the licences the package.json
+// (pkg/), the user-facing docs and the screenshot the README links to, the licences the package.json
 // names, and the README; every relative link of the README resolves inside it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,6 +20,7 @@ const EXPECTED = [
   'docs/SERVER.md',
   'docs/STORAGE.md',
   'docs/SYNC_MANAGER.md',
+  'docs/demo.png',
   'js/changes.js',
   'js/index.d.ts',
   'js/index.js',
