@@ -24,187 +24,220 @@ use crate::interop::{get, set};
 use crate::storage::keys::{from_record_key, to_record_key};
 use crate::value::set_field;
 
-/// Property names, created once per thread rather than once per record.
-struct Names {
-    client_id: JsValue,
-    next_seq: JsValue,
-    next_queue_order: JsValue,
-    cursor: JsValue,
-    clock_offset_ms: JsValue,
-    hlc: JsValue,
-    next_dead_letter_id: JsValue,
-    account: JsValue,
-    exact_through: JsValue,
-    answered_through: JsValue,
-    millis: JsValue,
-    counter: JsValue,
-    node: JsValue,
-    id: JsValue,
-    table: JsValue,
-    key: JsValue,
-    op: JsValue,
-    seq: JsValue,
-    base_version: JsValue,
-    mode: JsValue,
-    kind: JsValue,
-    record: JsValue,
-    patch: JsValue,
-}
+/// The property names both structures use, in the order of the indexes below.
+const NAME_LIST: [&str; 23] = [
+    "client_id",
+    "next_seq",
+    "next_queue_order",
+    "cursor",
+    "clock_offset_ms",
+    "hlc",
+    "next_dead_letter_id",
+    "account",
+    "exact_through",
+    "answered_through",
+    "millis",
+    "counter",
+    "node",
+    "id",
+    "table",
+    "key",
+    "op",
+    "seq",
+    "base_version",
+    "mode",
+    "kind",
+    "record",
+    "patch",
+];
+const CLIENT_ID: usize = 0;
+const NEXT_SEQ: usize = 1;
+const NEXT_QUEUE_ORDER: usize = 2;
+const CURSOR: usize = 3;
+const CLOCK_OFFSET_MS: usize = 4;
+const HLC: usize = 5;
+const NEXT_DEAD_LETTER_ID: usize = 6;
+const ACCOUNT: usize = 7;
+const EXACT_THROUGH: usize = 8;
+const ANSWERED_THROUGH: usize = 9;
+const MILLIS: usize = 10;
+const COUNTER: usize = 11;
+const NODE: usize = 12;
+const ID: usize = 13;
+const TABLE: usize = 14;
+const KEY: usize = 15;
+const OP: usize = 16;
+const SEQ: usize = 17;
+const BASE_VERSION: usize = 18;
+const MODE: usize = 19;
+const KIND: usize = 20;
+const RECORD: usize = 21;
+const PATCH: usize = 22;
 
 thread_local! {
-    static NAMES: Names = Names {
-        client_id: "client_id".into(),
-        next_seq: "next_seq".into(),
-        next_queue_order: "next_queue_order".into(),
-        cursor: "cursor".into(),
-        clock_offset_ms: "clock_offset_ms".into(),
-        hlc: "hlc".into(),
-        next_dead_letter_id: "next_dead_letter_id".into(),
-        account: "account".into(),
-        exact_through: "exact_through".into(),
-        answered_through: "answered_through".into(),
-        millis: "millis".into(),
-        counter: "counter".into(),
-        node: "node".into(),
-        id: "id".into(),
-        table: "table".into(),
-        key: "key".into(),
-        op: "op".into(),
-        seq: "seq".into(),
-        base_version: "base_version".into(),
-        mode: "mode".into(),
-        kind: "kind".into(),
-        record: "record".into(),
-        patch: "patch".into(),
-    };
+    /// [`NAME_LIST`] as JS strings, made once per thread rather than once per record.
+    static NAMES: Vec<JsValue> = NAME_LIST.iter().map(|n| JsValue::from_str(n)).collect();
+}
+
+/// A field that cannot be read: its name.
+struct Bad(&'static str);
+
+impl Bad {
+    fn message(self) -> String {
+        format!("`{}` is missing or of the wrong type", self.0)
+    }
 }
 
 /// How deep a stored JSON value may nest before it is called damaged (records nest at
 /// most `idb_sync_core::value::MAX_DEPTH` deep; this only guards the recursion).
 const MAX_NESTING: usize = 2 * idb_sync_core::value::MAX_DEPTH;
 
-/// JavaScript's largest exactly representable integer range, `2^53`.
+/// JavaScript's exactly representable integers go up to `2^53`.
 const SAFE: f64 = 9_007_199_254_740_992.0;
 
-fn number(n: u64) -> JsValue {
-    JsValue::from_f64(n as f64)
+/// Reads and writes the fields of one JS object by index into [`NAMES`].
+struct Obj<'a> {
+    names: &'a [JsValue],
+    v: JsValue,
 }
 
-/// An integer field in `0..=max` (`name` for the error).
-fn uint(v: &JsValue, name: &str, max: f64) -> Result<u64, String> {
-    match v.as_f64() {
-        Some(x) if x >= 0.0 && x.fract() == 0.0 && x <= max => Ok(x as u64),
-        _ => Err(format!("`{name}` is not a non-negative integer: {v:?}")),
+impl Obj<'_> {
+    fn new(names: &[JsValue]) -> Obj<'_> {
+        Obj {
+            names,
+            v: Object::new().into(),
+        }
     }
-}
 
-fn string(v: &JsValue, name: &str) -> Result<String, String> {
-    v.as_string()
-        .ok_or_else(|| format!("`{name}` is not a string: {v:?}"))
-}
-
-/// An optional string field: `undefined` and `null` are `None`.
-fn opt_string(v: &JsValue, name: &str) -> Result<Option<String>, String> {
-    if v.is_undefined() || v.is_null() {
-        Ok(None)
-    } else {
-        string(v, name).map(Some)
+    /// `v` as an object to read (`field` names it in the error).
+    fn read<'n>(names: &'n [JsValue], v: JsValue, field: &'static str) -> Result<Obj<'n>, Bad> {
+        if v.is_object() && !Array::is_array(&v) {
+            Ok(Obj { names, v })
+        } else {
+            Err(Bad(field))
+        }
     }
-}
 
-/// A field that was added later and defaults to 0 when absent (`#[serde(default)]`).
-fn uint_or_zero(v: &JsValue, name: &str) -> Result<u64, String> {
-    if v.is_undefined() {
-        Ok(0)
-    } else {
-        uint(v, name, SAFE)
+    fn get(&self, i: usize) -> JsValue {
+        get(&self.v, &self.names[i])
     }
-}
 
-fn object(v: JsValue, what: &str) -> Result<JsValue, String> {
-    if v.is_object() && !Array::is_array(&v) {
-        Ok(v)
-    } else {
-        Err(format!("{what} is not an object: {v:?}"))
+    fn set(&self, i: usize, value: &JsValue) {
+        set(&self.v, &self.names[i], value);
     }
-}
 
-fn hlc_to_js(n: &Names, hlc: &Hlc) -> JsValue {
-    let out: JsValue = Object::new().into();
-    set(&out, &n.millis, &number(hlc.millis));
-    set(&out, &n.counter, &JsValue::from_f64(f64::from(hlc.counter)));
-    set(&out, &n.node, &JsValue::from_str(&hlc.node));
-    out
-}
+    fn set_u64(&self, i: usize, n: u64) {
+        self.set(i, &JsValue::from_f64(n as f64));
+    }
 
-fn hlc_from_js(n: &Names, v: JsValue, name: &str) -> Result<Hlc, String> {
-    let v = object(v, name)?;
-    Ok(Hlc {
-        millis: uint(&get(&v, &n.millis), "millis", SAFE)?,
-        counter: uint(&get(&v, &n.counter), "counter", f64::from(u32::MAX))? as u32,
-        node: string(&get(&v, &n.node), "node")?,
-    })
+    /// An integer field in `0..=max`.
+    fn uint(&self, i: usize, max: f64) -> Result<u64, Bad> {
+        match self.get(i).as_f64() {
+            Some(x) if x >= 0.0 && x.fract() == 0.0 && x <= max => Ok(x as u64),
+            _ => Err(Bad(NAME_LIST[i])),
+        }
+    }
+
+    /// A field added later (`#[serde(default)]`): 0 when absent.
+    fn uint_or_zero(&self, i: usize) -> Result<u64, Bad> {
+        if self.get(i).is_undefined() {
+            Ok(0)
+        } else {
+            self.uint(i, SAFE)
+        }
+    }
+
+    fn string(&self, i: usize) -> Result<String, Bad> {
+        self.get(i).as_string().ok_or(Bad(NAME_LIST[i]))
+    }
+
+    /// An optional string: `undefined` and `null` are `None`.
+    fn opt_string(&self, i: usize) -> Result<Option<String>, Bad> {
+        let v = self.get(i);
+        if v.is_undefined() || v.is_null() {
+            Ok(None)
+        } else {
+            v.as_string().map(Some).ok_or(Bad(NAME_LIST[i]))
+        }
+    }
+
+    fn object(&self, i: usize) -> Result<Obj<'_>, Bad> {
+        Obj::read(self.names, self.get(i), NAME_LIST[i])
+    }
+
+    fn set_hlc(&self, i: usize, hlc: &Hlc) {
+        let out = Obj::new(self.names);
+        out.set_u64(MILLIS, hlc.millis);
+        out.set_u64(COUNTER, u64::from(hlc.counter));
+        out.set(NODE, &JsValue::from_str(&hlc.node));
+        self.set(i, &out.v);
+    }
+
+    fn hlc(&self, i: usize) -> Result<Hlc, Bad> {
+        let v = self.object(i)?;
+        Ok(Hlc {
+            millis: v.uint(MILLIS, SAFE)?,
+            counter: v.uint(COUNTER, f64::from(u32::MAX))? as u32,
+            node: v.string(NODE)?,
+        })
+    }
+
+    /// A record or patch (a JSON object, stored in its wire form).
+    fn record(&self, i: usize) -> Result<Map<String, Value>, Bad> {
+        object_from_js(&self.object(i)?.v, 1).ok_or(Bad(NAME_LIST[i]))
+    }
 }
 
 /// The client metadata as stored.
 pub(crate) fn meta_to_js(meta: &ClientMeta) -> JsValue {
-    NAMES.with(|n| {
-        let out: JsValue = Object::new().into();
-        set(&out, &n.client_id, &JsValue::from_str(&meta.client_id));
-        set(&out, &n.next_seq, &number(meta.next_seq));
-        set(&out, &n.next_queue_order, &number(meta.next_queue_order));
-        let cursor = meta
-            .cursor
-            .as_ref()
-            .map_or(JsValue::NULL, |c| JsValue::from_str(&c.0));
-        set(&out, &n.cursor, &cursor);
-        set(
-            &out,
-            &n.clock_offset_ms,
+    NAMES.with(|names| {
+        let out = Obj::new(names);
+        out.set(CLIENT_ID, &JsValue::from_str(&meta.client_id));
+        let cursor = meta.cursor.as_ref().map(|c| c.0.as_str());
+        for (i, text) in [(CURSOR, cursor), (ACCOUNT, meta.account.as_deref())] {
+            out.set(i, &text.map_or(JsValue::NULL, JsValue::from_str));
+        }
+        out.set(
+            CLOCK_OFFSET_MS,
             &JsValue::from_f64(meta.clock_offset_ms as f64),
         );
-        set(&out, &n.hlc, &hlc_to_js(n, &meta.hlc));
-        set(
-            &out,
-            &n.next_dead_letter_id,
-            &number(meta.next_dead_letter_id),
-        );
-        let account = meta
-            .account
-            .as_deref()
-            .map_or(JsValue::NULL, JsValue::from_str);
-        set(&out, &n.account, &account);
-        set(&out, &n.exact_through, &number(meta.exact_through));
-        set(&out, &n.answered_through, &number(meta.answered_through));
-        out
+        out.set_hlc(HLC, &meta.hlc);
+        for (i, n) in [
+            (NEXT_SEQ, meta.next_seq),
+            (NEXT_QUEUE_ORDER, meta.next_queue_order),
+            (NEXT_DEAD_LETTER_ID, meta.next_dead_letter_id),
+            (EXACT_THROUGH, meta.exact_through),
+            (ANSWERED_THROUGH, meta.answered_through),
+        ] {
+            out.set_u64(i, n);
+        }
+        out.v
     })
 }
 
 /// The client metadata read from its row (`undefined`: there is none, an error).
 pub(crate) fn meta_from_js(v: &JsValue) -> Result<ClientMeta, SyncError> {
     NAMES
-        .with(|n| meta_fields(n, v))
-        .map_err(|e| SyncError::Storage(format!("client metadata unreadable: {e}")))
+        .with(|names| meta_fields(Obj::read(names, v.clone(), "the row")?))
+        .map_err(|e| SyncError::Storage(format!("client metadata unreadable: {}", e.message())))
 }
 
-fn meta_fields(n: &Names, v: &JsValue) -> Result<ClientMeta, String> {
-    let v = &object(v.clone(), "the row")?;
-    let offset = get(v, &n.clock_offset_ms);
-    let clock_offset_ms = match offset.as_f64() {
+fn meta_fields(v: Obj) -> Result<ClientMeta, Bad> {
+    let clock_offset_ms = match v.get(CLOCK_OFFSET_MS).as_f64() {
         Some(x) if x.fract() == 0.0 && x.abs() <= SAFE => x as i64,
-        _ => return Err(format!("`clock_offset_ms` is not an integer: {offset:?}")),
+        _ => return Err(Bad(NAME_LIST[CLOCK_OFFSET_MS])),
     };
     Ok(ClientMeta {
-        client_id: string(&get(v, &n.client_id), "client_id")?,
-        next_seq: uint(&get(v, &n.next_seq), "next_seq", SAFE)?,
-        next_queue_order: uint(&get(v, &n.next_queue_order), "next_queue_order", SAFE)?,
-        cursor: opt_string(&get(v, &n.cursor), "cursor")?.map(Cursor),
+        client_id: v.string(CLIENT_ID)?,
+        next_seq: v.uint(NEXT_SEQ, SAFE)?,
+        next_queue_order: v.uint(NEXT_QUEUE_ORDER, SAFE)?,
+        cursor: v.opt_string(CURSOR)?.map(Cursor),
         clock_offset_ms,
-        hlc: hlc_from_js(n, get(v, &n.hlc), "hlc")?,
-        next_dead_letter_id: uint(&get(v, &n.next_dead_letter_id), "next_dead_letter_id", SAFE)?,
-        account: opt_string(&get(v, &n.account), "account")?,
-        exact_through: uint_or_zero(&get(v, &n.exact_through), "exact_through")?,
-        answered_through: uint_or_zero(&get(v, &n.answered_through), "answered_through")?,
+        hlc: v.hlc(HLC)?,
+        next_dead_letter_id: v.uint(NEXT_DEAD_LETTER_ID, SAFE)?,
+        account: v.opt_string(ACCOUNT)?,
+        exact_through: v.uint_or_zero(EXACT_THROUGH)?,
+        answered_through: v.uint_or_zero(ANSWERED_THROUGH)?,
     })
 }
 
@@ -229,116 +262,108 @@ fn object_to_js(fields: &Map<String, Value>) -> JsValue {
     out.into()
 }
 
-/// The inverse of [`json_to_js`]: only JSON values (numbers finite) are read.
-fn json_from_js(v: &JsValue, depth: usize) -> Result<Value, String> {
+/// The inverse of [`json_to_js`]: only JSON values (numbers finite, integers read as
+/// `idb_sync_core::value::number` makes them) are read.
+fn json_from_js(v: &JsValue, depth: usize) -> Option<Value> {
     if depth > MAX_NESTING {
-        return Err("nested too deep".into());
-    }
-    if v.is_null() {
-        Ok(Value::Null)
+        None
+    } else if v.is_null() {
+        Some(Value::Null)
     } else if let Some(b) = v.as_bool() {
-        Ok(Value::Bool(b))
+        Some(Value::Bool(b))
     } else if let Some(x) = v.as_f64() {
-        idb_sync_core::value::number(x)
-            .map(Value::Number)
-            .map_err(|_| format!("not a finite number: {x}"))
+        idb_sync_core::value::number(x).ok().map(Value::Number)
     } else if let Some(s) = v.as_string() {
-        Ok(Value::String(s))
+        Some(Value::String(s))
     } else if Array::is_array(v) {
         let items: &Array = v.unchecked_ref();
         items
             .iter()
             .map(|item| json_from_js(&item, depth + 1))
-            .collect::<Result<_, _>>()
+            .collect::<Option<_>>()
             .map(Value::Array)
     } else if v.is_object() {
         object_from_js(v, depth).map(Value::Object)
     } else {
-        Err(format!("not a JSON value: {v:?}"))
+        None
     }
 }
 
-fn object_from_js(v: &JsValue, depth: usize) -> Result<Map<String, Value>, String> {
+fn object_from_js(v: &JsValue, depth: usize) -> Option<Map<String, Value>> {
     let mut out = Map::new();
     for name in Object::keys(v.unchecked_ref::<Object>()).iter() {
         let value = js_sys::Reflect::get(v, &name).unwrap_or(JsValue::UNDEFINED);
-        let name = name.as_string().unwrap_or_default();
-        out.insert(name, json_from_js(&value, depth + 1)?);
+        out.insert(name.as_string()?, json_from_js(&value, depth + 1)?);
     }
-    Ok(out)
+    Some(out)
 }
 
 /// A key's in-flight entry as stored (field `f` of its state row).
 pub(crate) fn in_flight_to_js(op: &InFlightOp) -> JsValue {
-    NAMES.with(|n| {
-        let out: JsValue = Object::new().into();
-        let id: JsValue = Object::new().into();
-        set(&id, &n.table, &JsValue::from_str(&op.id.table));
-        set(&id, &n.key, &from_record_key(&op.id.key));
-        set(&out, &n.id, &id);
-        let change: JsValue = Object::new().into();
-        set(&change, &n.kind, &JsValue::from_str(op.op.kind()));
+    NAMES.with(|names| {
+        let out = Obj::new(names);
+        let id = Obj::new(names);
+        id.set(TABLE, &JsValue::from_str(&op.id.table));
+        id.set(KEY, &from_record_key(&op.id.key));
+        out.set(ID, &id.v);
+        let change = Obj::new(names);
+        change.set(KIND, &JsValue::from_str(op.op.kind()));
         match &op.op {
-            Op::Create { record } | Op::Put { record } => {
-                set(&change, &n.record, &object_to_js(record))
-            }
-            Op::Update { patch } => set(&change, &n.patch, &object_to_js(patch)),
+            Op::Create { record } | Op::Put { record } => change.set(RECORD, &object_to_js(record)),
+            Op::Update { patch } => change.set(PATCH, &object_to_js(patch)),
             Op::Delete => {}
         }
-        set(&out, &n.op, &change);
-        set(&out, &n.seq, &number(op.seq));
-        set(&out, &n.base_version, &number(op.base_version));
-        set(&out, &n.hlc, &hlc_to_js(n, &op.hlc));
+        out.set(OP, &change.v);
+        out.set_u64(SEQ, op.seq);
+        out.set_u64(BASE_VERSION, op.base_version);
+        out.set_hlc(HLC, &op.hlc);
         let mode = match op.mode {
             MergeMode::FieldMerge => "fieldMerge",
             MergeMode::Strict => "strict",
         };
-        set(&out, &n.mode, &JsValue::from_str(mode));
-        out
+        out.set(MODE, &JsValue::from_str(mode));
+        out.v
     })
 }
 
 /// A key's in-flight entry read from field `f` of its state row.
 pub(crate) fn in_flight_from_js(v: &JsValue) -> Result<InFlightOp, String> {
-    NAMES.with(|n| {
-        let v = &object(v.clone(), "the entry")?;
-        let id = object(get(v, &n.id), "`id`")?;
-        let key = get(&id, &n.key);
-        let id = RecordId {
-            table: string(&get(&id, &n.table), "id.table")?,
-            key: to_record_key(&key).ok_or_else(|| format!("`id.key` is not a key: {key:?}"))?,
-        };
-        let change = object(get(v, &n.op), "`op`")?;
-        let data = |name: &JsValue, field: &str| {
-            let data = object(get(&change, name), &format!("`op.{field}`"))?;
-            object_from_js(&data, 1)
-        };
-        let op = match get(&change, &n.kind).as_string().as_deref() {
-            Some("create") => Op::Create {
-                record: data(&n.record, "record")?,
-            },
-            Some("put") => Op::Put {
-                record: data(&n.record, "record")?,
-            },
-            Some("update") => Op::Update {
-                patch: data(&n.patch, "patch")?,
-            },
-            Some("delete") => Op::Delete,
-            _ => return Err(format!("unknown op kind {:?}", get(&change, &n.kind))),
-        };
-        let mode = get(v, &n.mode);
-        let mode = match mode.as_string().as_deref() {
-            Some("fieldMerge") => MergeMode::FieldMerge,
-            Some("strict") => MergeMode::Strict,
-            _ => return Err(format!("unknown merge mode {mode:?}")),
-        };
-        Ok(InFlightOp {
-            id,
-            op,
-            seq: uint(&get(v, &n.seq), "seq", SAFE)?,
-            base_version: uint(&get(v, &n.base_version), "base_version", SAFE)?,
-            hlc: hlc_from_js(n, get(v, &n.hlc), "hlc")?,
-            mode,
-        })
+    NAMES
+        .with(|names| in_flight_fields(Obj::read(names, v.clone(), "the entry")?))
+        .map_err(Bad::message)
+}
+
+fn in_flight_fields(v: Obj) -> Result<InFlightOp, Bad> {
+    let id = v.object(ID)?;
+    let id = RecordId {
+        table: id.string(TABLE)?,
+        key: to_record_key(&id.get(KEY)).ok_or(Bad("id.key"))?,
+    };
+    let change = v.object(OP)?;
+    let op = match change.get(KIND).as_string().as_deref() {
+        Some("create") => Op::Create {
+            record: change.record(RECORD)?,
+        },
+        Some("put") => Op::Put {
+            record: change.record(RECORD)?,
+        },
+        Some("update") => Op::Update {
+            patch: change.record(PATCH)?,
+        },
+        Some("delete") => Op::Delete,
+        _ => return Err(Bad("op.kind")),
+    };
+    let mode = match v.get(MODE).as_string().as_deref() {
+        Some("fieldMerge") => MergeMode::FieldMerge,
+        Some("strict") => MergeMode::Strict,
+        _ => return Err(Bad(NAME_LIST[MODE])),
+    };
+    Ok(InFlightOp {
+        id,
+        op,
+        seq: v.uint(SEQ, SAFE)?,
+        base_version: v.uint(BASE_VERSION, SAFE)?,
+        hlc: v.hlc(HLC)?,
+        mode,
     })
 }
