@@ -3,10 +3,13 @@
 //! before them must still open. Each test writes rows literally in the shape
 //! serde-wasm-bindgen produced, reads them through the storage port, and checks that
 //! what the codecs write back is that shape again (compared with serde's own encoding
-//! of the same value). Headless Chromium, real IndexedDB.
+//! of the same value). The other stored values (dead letters, the conflict log, kept
+//! changes, a row's manual conflict) are read back through JSON (`interop::from_js`):
+//! a dead letter in serde's shape checks that path. Headless Chromium, real IndexedDB.
 #![cfg(target_arch = "wasm32")]
 
 use idb_sync::LocalDatabase;
+use idb_sync_core::conflict::DeadLetter;
 use idb_sync_core::outbox::{BatchLimits, ClientMeta, InFlightOp};
 use idb_sync_core::ports::Storage;
 use idb_sync_core::protocol::MergeMode;
@@ -301,4 +304,22 @@ async fn an_in_flight_entry_that_cannot_be_read_is_a_corrupt_row() {
         db.close();
         LocalDatabase::delete_database(name.into()).await.unwrap();
     }
+}
+
+/// A dead letter as serde-wasm-bindgen wrote it (the conflict log, kept changes and a
+/// row's manual conflict are read the same way: `interop::from_js`, through JSON).
+const OLD_DEAD_LETTER: &str = r#"{"id":1,"record":{"table":"tasks","key":7},
+  "op":{"kind":"update","patch":{"n":-0.5,"big":9007199254740991,"list":[1,"a",null],
+  "at":{"$date":"2024-05-31T12:00:00.000Z"}}},"seq":3,"code":"validation_failed",
+  "reason":"title is required","at_ms":1700000000000}"#;
+
+#[wasm_bindgen_test]
+async fn a_dead_letter_in_the_shape_serde_wrote_is_read_as_serde_read_it() {
+    let (db, name) = open("old-dead-letter").await;
+    let stored = js(OLD_DEAD_LETTER);
+    raw(&name, "_idbsync_dead_letters", &1.into(), Some(&stored)).await;
+    let expected: DeadLetter = serde_json::from_str(OLD_DEAD_LETTER).unwrap();
+    assert_eq!(db.storage().dead_letters().await.unwrap(), [expected]);
+    db.close();
+    LocalDatabase::delete_database(name.into()).await.unwrap();
 }
