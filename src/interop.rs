@@ -1,9 +1,11 @@
-//! All JS↔Rust conversion of plain data, in one place: serde values to and from
-//! JavaScript with the one serializer set-up the package uses (JSON-compatible: maps
-//! become plain objects, integers numbers), and property access on JS objects.
+//! All JS↔Rust conversion of plain data, in one place: serde values to JavaScript with
+//! the one serializer set-up the package uses (JSON-compatible: maps become plain
+//! objects, integers numbers), back from JavaScript through JSON (the one JSON path:
+//! serde_json, which the wire needs anyway), and property access on JS objects.
 //!
 //! The app's records and values have their own codec, [`crate::value`] (Dates, the
-//! wire form); a key's sync-state row has [`crate::storage::row`].
+//! wire form); a key's sync-state row has [`crate::storage::row`], and the client
+//! metadata and an in-flight entry (on every record's path) [`crate::storage::codec`].
 //!
 //! Also the one async dispatcher: every exported async method returns the promise of
 //! [`promise`] (declared with [`export_async!`]), so that wasm-bindgen-futures' promise
@@ -38,9 +40,15 @@ pub(crate) fn view<T: Serialize + ?Sized>(value: &T) -> JsValue {
     to_js(value).unwrap_or(JsValue::UNDEFINED)
 }
 
-/// A JS value as `T`.
-pub(crate) fn from_js<T: DeserializeOwned>(value: JsValue) -> Result<T, serde_wasm_bindgen::Error> {
-    serde_wasm_bindgen::from_value(value)
+/// A JS value as `T`, read as JSON (`JSON.stringify`, then serde_json): what idb-sync
+/// stores with [`encode`] is JSON-compatible, and serde_json's decoders are in the
+/// module anyway for the wire, so serde-wasm-bindgen's are not.
+pub(crate) fn from_js<T: DeserializeOwned>(value: JsValue) -> Result<T, String> {
+    let json = js_sys::JSON::stringify(&value)
+        .ok()
+        .and_then(|s| s.as_string())
+        .ok_or("not JSON")?;
+    serde_json::from_str(&json).map_err(|e| e.to_string())
 }
 
 /// `value` encoded for one of idb-sync's stores; `what` names it in the error.

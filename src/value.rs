@@ -212,7 +212,7 @@ pub(crate) fn encodable_part(object: &JsValue) -> (Record, Vec<idb_sync_core::va
 }
 
 /// Sets `object[name] = value` as an own data property (also for `__proto__`).
-fn set_field(object: &Object, name: &str, value: &JsValue) {
+pub(crate) fn set_field(object: &Object, name: &str, value: &JsValue) {
     if name == "__proto__" {
         let descriptor = Object::new();
         let _ = Reflect::set(&descriptor, &"value".into(), value);

@@ -13,7 +13,7 @@ use js_sys::Array;
 use super::port::record_id;
 use crate::error::{OrStorage, SyncError};
 use crate::idb;
-use crate::interop;
+use crate::storage::codec;
 use crate::storage::layout::{Fields, INFLIGHT_INDEX, META, META_KEY, STATE};
 use crate::storage::row::StateRow;
 use crate::storage::IdbStorage;
@@ -43,7 +43,7 @@ impl IdbStorage {
                 );
             }
             let read = idb::all(&reads).await?;
-            let mut meta: ClientMeta = interop::decode("client metadata", read[0].clone())?;
+            let mut meta = codec::meta_from_js(&read[0])?;
             prepare(&mut meta).map_err(SyncError::Core)?;
             if let (Some(rows), Some(skeys)) = (read.get(1), read.get(2)) {
                 let fields = Fields::new();
@@ -77,10 +77,7 @@ impl IdbStorage {
                 }
             }
             meta_store
-                .put_with_key(
-                    &interop::encode("client metadata", &meta)?,
-                    &META_KEY.into(),
-                )
+                .put_with_key(&codec::meta_to_js(&meta), &META_KEY.into())
                 .or_storage("put meta")?;
             Ok(())
         })

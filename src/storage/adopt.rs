@@ -13,14 +13,13 @@
 
 use std::collections::BTreeSet;
 
-use idb_sync_core::outbox::{plan_adoption, AdoptCandidate, AdoptDecision, ClientMeta};
+use idb_sync_core::outbox::{plan_adoption, AdoptCandidate, AdoptDecision};
 use js_sys::Array;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::IdbKeyRange;
 
 use crate::error::{OrStorage, SyncError};
 use crate::idb;
-use crate::interop;
 use crate::storage::keys::to_record_key;
 use crate::storage::layout::{state_key, Fields, META, META_KEY, STATE};
 use crate::storage::row::{PendingRow, StateRow};
@@ -218,7 +217,7 @@ impl IdbStorage {
                     .or_storage("get meta")?,
             )
             .await?;
-            let mut meta: ClientMeta = interop::decode("client metadata", meta)?;
+            let mut meta = super::codec::meta_from_js(&meta)?;
             let fields = Fields::new();
             let mut report = AdoptReport::default();
             for key in keys.iter() {

@@ -14,7 +14,7 @@ use web_sys::IdbRequest;
 
 use crate::error::{OrStorage, SyncError};
 use crate::idb::{self, Tx};
-use crate::interop;
+use crate::storage::codec;
 use crate::storage::keys::from_record_key;
 use crate::storage::layout::{state_key, Fields, META, META_KEY, STATE};
 use crate::storage::row::StateRow;
@@ -95,7 +95,7 @@ impl IdbStorage {
         }
         let mut results = idb::all(&reads).await?.into_iter();
         let meta = results.next().unwrap_or(JsValue::UNDEFINED);
-        let meta: ClientMeta = interop::decode("client metadata", meta)?;
+        let meta = codec::meta_from_js(&meta)?;
         let mut rows = Vec::with_capacity(keys.len());
         for _ in keys {
             let row = results.next().unwrap_or(JsValue::UNDEFINED);

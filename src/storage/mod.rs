@@ -4,11 +4,13 @@
 //! [`write_check`]); the port in [`port`]; queueing rows that have no sync state in
 //! [`adopt`]; setting aside a queued row that cannot be encoded in [`set_aside`];
 //! pulled changes kept for undeclared tables in [`deferred`]; the one codec of a key's
-//! sync-state row in [`row`]; the port's operations over every store (batch, reset,
+//! sync-state row in [`row`]; the client metadata's and an in-flight entry's in
+//! [`codec`]; the port's operations over every store (batch, reset,
 //! clear) in [`sweep`]; push answers acknowledged from the sync rows alone in [`ack`].
 
 mod ack;
 pub(crate) mod adopt;
+pub(crate) mod codec;
 mod deferred;
 pub(crate) mod keys;
 pub(crate) mod layout;
@@ -34,7 +36,6 @@ use web_sys::IdbDatabase;
 use crate::error::{OrStorage, SyncError};
 use crate::events::{Events, Source};
 use crate::idb;
-use crate::interop::encode;
 use keys::KeyMode;
 use layout::{META, META_KEY};
 
@@ -189,7 +190,7 @@ async fn ensure_meta(db: &IdbDatabase) -> Result<(), SyncError> {
         if existing.is_undefined() {
             let meta = ClientMeta::new(uuid::Uuid::now_v7().to_string());
             store
-                .put_with_key(&encode("client metadata", &meta)?, &META_KEY.into())
+                .put_with_key(&codec::meta_to_js(&meta), &META_KEY.into())
                 .or_storage("put meta")?;
         }
         Ok(())

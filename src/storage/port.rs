@@ -79,13 +79,13 @@ impl IdbStorage {
                 .or_storage("get meta")?,
         )
         .await?;
-        interop::decode("client metadata", meta)
+        super::codec::meta_from_js(&meta)
     }
 
     /// Writes the client metadata in `tx` (the one place it is encoded and put).
     pub(super) fn write_meta_in(tx: &Tx, meta: &ClientMeta) -> Result<(), SyncError> {
         tx.store(META)?
-            .put_with_key(&interop::encode("client metadata", meta)?, &META_KEY.into())
+            .put_with_key(&super::codec::meta_to_js(meta), &META_KEY.into())
             .or_storage("put meta")?;
         Ok(())
     }

@@ -21,6 +21,7 @@ use wasm_bindgen::JsValue;
 
 use crate::error::SyncError;
 use crate::interop::{self, get, set};
+use crate::storage::codec;
 use crate::storage::layout::{hlc_from_js, hlc_to_js, Fields};
 use crate::value;
 
@@ -82,7 +83,17 @@ fn hlc(key: &dyn Display, name: &str, v: &JsValue) -> Result<Option<Hlc>, SyncEr
         .ok_or_else(|| corrupt(key, &format!("`{name}` is not a timestamp: {v:?}")))
 }
 
-/// A serde-encoded part of the row (`undefined` or `null`: absent).
+/// The in-flight entry (`undefined` or `null`: none), by its hand-written codec.
+fn in_flight(key: &dyn Display, v: &JsValue) -> Result<Option<InFlightOp>, SyncError> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    codec::in_flight_from_js(v)
+        .map(Some)
+        .map_err(|e| corrupt(key, &format!("`f` unreadable: {e}")))
+}
+
+/// A serde-encoded part of the row (a manual conflict, off the success path) (`undefined` or `null`: absent).
 fn part<T: DeserializeOwned>(
     key: &dyn Display,
     name: &str,
@@ -131,7 +142,7 @@ impl StateRow {
             version: count(key, "v", &get(row, &f.version))?,
             hlc: hlc(key, "h", &get(row, &f.hlc))?,
             pending,
-            in_flight: part(key, "f", get(row, &f.in_flight))?,
+            in_flight: in_flight(key, &get(row, &f.in_flight))?,
             conflict: part(key, "c", get(row, &f.conflict))?,
             acked_unpulled,
         })
@@ -176,11 +187,7 @@ impl StateRow {
             }
         }
         if let Some(op) = &self.in_flight {
-            set(
-                &row,
-                &f.in_flight,
-                &interop::encode("in-flight change", op)?,
-            );
+            set(&row, &f.in_flight, &codec::in_flight_to_js(op));
             set(&row, &f.in_flight_seq, &JsValue::from_f64(op.seq as f64));
         }
         if let Some(c) = &self.conflict {

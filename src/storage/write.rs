@@ -10,7 +10,7 @@
 use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 
-use idb_sync_core::outbox::{plan_local_write_shape, ClientMeta, OpKind, PendingData};
+use idb_sync_core::outbox::{plan_local_write_shape, OpKind, PendingData};
 use idb_sync_core::{RecordId, RecordKey};
 use js_sys::{Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
@@ -20,7 +20,7 @@ pub(crate) use super::write_check::Write;
 use super::write_check::{check, Checked};
 use crate::error::{OrStorage, SyncError};
 use crate::idb::{self, Tx};
-use crate::interop;
+use crate::storage::codec;
 use crate::storage::keys::{self, KeyMode};
 use crate::storage::layout::{state_key, Fields, META, META_KEY, STATE};
 use crate::storage::row::{PendingRow, StateRow};
@@ -186,7 +186,7 @@ async fn run(
         }
     }
     let results = idb::all(&reads).await?;
-    let mut meta: ClientMeta = interop::decode("client metadata", results[0].clone())?;
+    let mut meta = codec::meta_from_js(&results[0])?;
 
     // Phase 2: plan each write in order (later writes to the same key see the earlier
     // ones), then issue every write.
@@ -296,10 +296,7 @@ async fn run(
         written.push(key);
     }
     meta_store
-        .put_with_key(
-            &interop::encode("client metadata", &meta)?,
-            &META_KEY.into(),
-        )
+        .put_with_key(&codec::meta_to_js(&meta), &META_KEY.into())
         .or_storage("put meta")?;
     Ok(Written {
         keys: written,

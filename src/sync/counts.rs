@@ -3,13 +3,11 @@
 //! `conflict`) and its dead-letter store — with the database's client id, which a
 //! round may renew (`client_id_reused`, I11), so that `clientId` never goes stale.
 
-use idb_sync_core::outbox::ClientMeta;
 use idb_sync_core::sync_loop::OutboxCounts;
 use wasm_bindgen::JsValue;
 
 use crate::error::{OrStorage, SyncError};
 use crate::idb;
-use crate::interop;
 use crate::storage::layout::{
     CONFLICT_INDEX, DEAD_LETTERS, INFLIGHT_INDEX, META, META_KEY, PENDING_INDEX, STATE,
 };
@@ -46,7 +44,7 @@ pub(crate) async fn read(storage: &IdbStorage) -> Result<Snapshot, SyncError> {
         let n = idb::all(&requests).await?;
         let at = |i: usize| n.get(i).and_then(JsValue::as_f64).unwrap_or(0.0) as usize;
         let meta = n.get(4).cloned().unwrap_or(JsValue::UNDEFINED);
-        let client_id = interop::from_js::<ClientMeta>(meta)
+        let client_id = crate::storage::codec::meta_from_js(&meta)
             .ok()
             .map(|m| m.client_id);
         Ok(Snapshot {
