@@ -32,7 +32,9 @@ use web_sys::AbortController;
 
 use idb_sync_core::sync_loop::tabs::{may_steal, still_holds, CandidateLock, Takeover};
 
-use super::web_locks::{lock_manager, LockManager, LockOptions, LockSnapshot};
+use super::web_locks::{
+    holder, lock_manager, own_client_id, request_quietly, LockManager, LockOptions,
+};
 use crate::interop::dispatch;
 
 /// The Web Locks of a database: the leader's, and the one serializing takeovers.
@@ -62,8 +64,9 @@ struct Held {
 struct Election {
     locks: LockManager,
     names: Names,
-    /// This tab's id in `navigator.locks.query()`, learnt when joining.
-    me: Option<String>,
+    /// This tab's id in `navigator.locks.query()`, learnt in the background after
+    /// joining (`None` until then, or if the browser cannot say).
+    me: RefCell<Option<String>>,
     held: RefCell<Option<Held>>,
     queued: RefCell<Option<AbortController>>,
     next_request: Cell<u64>,
@@ -79,55 +82,6 @@ struct Election {
 /// request.
 pub(crate) struct Leadership {
     election: Option<Rc<Election>>,
-}
-
-/// `locks.request` whose outcome nobody needs: a rejection is expected, not unhandled.
-fn request_quietly(
-    locks: &LockManager,
-    name: &str,
-    options: &LockOptions,
-    callback: &JsValue,
-) -> Result<(), JsValue> {
-    let promise = locks.request(name, options, callback.unchecked_ref())?;
-    spawn_local(async move {
-        let _ = JsFuture::from(promise).await;
-    });
-    Ok(())
-}
-
-/// The `clientId` of the tab holding lock `name`, from `navigator.locks.query()`;
-/// `Err` when the browser cannot say.
-async fn holder(locks: &LockManager, name: &str) -> Result<Option<String>, JsValue> {
-    let snapshot: LockSnapshot = JsFuture::from(locks.query()?).await?.unchecked_into();
-    Ok(snapshot.holder(name))
-}
-
-/// This tab's `clientId` as the lock manager knows it: the holder of a lock only this
-/// tab asks for.
-async fn own_client_id(locks: &LockManager) -> Option<String> {
-    let name = format!("idb-sync-probe:{}", super::clock::random_u64());
-    let mut done = None;
-    let finished = Promise::new(&mut |resolve, _| done = Some(resolve));
-    let done = done?;
-    let locks_in = locks.clone();
-    let probe = name.clone();
-    let callback = Closure::once_into_js(move |lock: JsValue| -> JsValue {
-        dispatch(Box::pin(async move {
-            let id = if lock.is_null() {
-                None
-            } else {
-                holder(&locks_in, &probe).await.ok().flatten()
-            };
-            let _ = done.call1(
-                &JsValue::UNDEFINED,
-                &id.map(JsValue::from).unwrap_or(JsValue::NULL),
-            );
-            Ok(JsValue::UNDEFINED)
-        }))
-        .into()
-    });
-    request_quietly(locks, &name, &LockOptions::if_available(), &callback).ok()?;
-    JsFuture::from(finished).await.ok()?.as_string()
 }
 
 impl Election {
@@ -246,7 +200,7 @@ impl Election {
         let steal = may_steal(
             silent_holder.as_deref(),
             now_holder.as_deref(),
-            self.me.as_deref(),
+            self.me.borrow().as_deref(),
             self.closed.get(),
             holds,
             still_silent,
@@ -277,14 +231,13 @@ impl Leadership {
         let Some(locks) = lock_manager() else {
             return (Leadership { election: None }, true);
         };
-        let me = own_client_id(&locks).await;
         let election = Rc::new(Election {
             locks,
             names: Names {
                 leader: format!("idb-sync-leader:{db_name}"),
                 candidate: format!("idb-sync-candidate:{db_name}"),
             },
-            me,
+            me: RefCell::new(None),
             held: RefCell::new(None),
             queued: RefCell::new(None),
             next_request: Cell::new(0),
@@ -292,10 +245,18 @@ impl Leadership {
             closed: Cell::new(false),
             on_change: Box::new(on_change),
         });
-        // First: is the lock free right now? (The callback runs at once either way.)
+        // Is the lock free right now? (The callback runs at once either way.)
         let Some(first) = election.acquire(Mode::IfAvailable) else {
             return (Leadership { election: None }, true);
         };
+        // This tab's id is learnt in the background: `open` does not wait for it, and
+        // until it is known the checks that use it answer as when the browser cannot
+        // say (core's `still_holds`; a takeover comes seconds later).
+        let learn = election.clone();
+        spawn_local(async move {
+            let me = own_client_id(&learn.locks).await;
+            *learn.me.borrow_mut() = me;
+        });
         if first.await {
             return (
                 Leadership {
@@ -324,7 +285,7 @@ impl Leadership {
         }
         let holder = holder(&e.locks, &e.names.leader).await;
         let holder = holder.as_ref().map(Option::as_deref).map_err(|_| ());
-        still_holds(e.me.as_deref(), holder)
+        still_holds(e.me.borrow().as_deref(), holder)
     }
 
     /// Gives the lead up (this tab found it was robbed before being told): lets the
