@@ -20,8 +20,9 @@
 //! down; one that finds the candidate lock taken waits another window. The browser's
 //! lock manager decides: no random delays, no tie-breaking on the channel.
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 
 use js_sys::{Function, Promise};
@@ -64,9 +65,9 @@ struct Held {
 struct Election {
     locks: LockManager,
     names: Names,
-    /// This tab's id in `navigator.locks.query()`, learnt in the background after
-    /// joining (`None` until then, or if the browser cannot say).
-    me: RefCell<Option<String>>,
+    /// This tab's id in `navigator.locks.query()`, learnt the first time it is needed
+    /// (`Election::me`; inner `None`: the browser cannot say).
+    me: OnceCell<Option<String>>,
     held: RefCell<Option<Held>>,
     queued: RefCell<Option<AbortController>>,
     next_request: Cell<u64>,
@@ -84,6 +85,29 @@ pub(crate) struct Leadership {
     election: Option<Rc<Election>>,
 }
 
+/// An election joined whose first request for the lock is not answered yet
+/// ([`Leadership::join`]). Dropping it releases the lock, if it was granted.
+pub(crate) struct Joining {
+    leadership: Leadership,
+    first: Option<Pin<Box<dyn Future<Output = bool>>>>,
+}
+
+impl Joining {
+    /// This tab's leadership handle and whether it leads now; if not, it waits for
+    /// the lock in the background. (Without Web Locks every tab leads.)
+    pub(crate) async fn decided(self) -> (Leadership, bool) {
+        let Joining { leadership, first } = self;
+        let (Some(election), Some(first)) = (leadership.election.clone(), first) else {
+            return (leadership, true);
+        };
+        let leads = first.await && election.held.borrow().is_some();
+        if !leads && election.queued.borrow().is_none() {
+            election.queue();
+        }
+        (leadership, leads)
+    }
+}
+
 impl Election {
     /// Updates the takeover attempts with `f`.
     fn takeover<R>(&self, f: impl FnOnce(&mut Takeover) -> R) -> R {
@@ -91,6 +115,17 @@ impl Election {
         let r = f(&mut t);
         self.takeover.set(t);
         r
+    }
+
+    /// This tab's id in the lock manager: asked once, when first needed (before a
+    /// round or a takeover), so that joining costs one lock request, not three.
+    async fn me(&self) -> Option<String> {
+        if let Some(me) = self.me.get() {
+            return me.clone();
+        }
+        let me = own_client_id(&self.locks).await;
+        let _ = self.me.set(me.clone());
+        me
     }
 
     /// Asks for the leader's lock. The future tells whether the callback got it (it
@@ -196,11 +231,12 @@ impl Election {
         still_silent: impl FnOnce() -> bool,
     ) -> bool {
         let now_holder = holder(&self.locks, &self.names.leader).await.ok().flatten();
+        let me = self.me().await;
         let holds = self.held.borrow().is_some();
         let steal = may_steal(
             silent_holder.as_deref(),
             now_holder.as_deref(),
-            self.me.borrow().as_deref(),
+            me.as_deref(),
             self.closed.get(),
             holds,
             still_silent,
@@ -221,15 +257,17 @@ impl Election {
 }
 
 impl Leadership {
-    /// Joins the election for `db_name`. Resolves to this tab's leadership handle and
-    /// whether it leads now; later, `on_change(true)` says it took over and
+    /// Joins the election for `db_name`: asks for the lock at once (`ifAvailable`),
+    /// so that the answer comes while the caller does other work; [`Joining::decided`]
+    /// tells whether this tab leads. Later, `on_change(true)` says it took over and
     /// `on_change(false)` that another tab stole the lead (this tab then queues again).
-    pub(crate) async fn join(
-        db_name: &str,
-        on_change: impl Fn(bool) + 'static,
-    ) -> (Leadership, bool) {
+    pub(crate) fn join(db_name: &str, on_change: impl Fn(bool) + 'static) -> Joining {
+        let without = || Joining {
+            leadership: Leadership { election: None },
+            first: None,
+        };
         let Some(locks) = lock_manager() else {
-            return (Leadership { election: None }, true);
+            return without();
         };
         let election = Rc::new(Election {
             locks,
@@ -237,7 +275,7 @@ impl Leadership {
                 leader: format!("idb-sync-leader:{db_name}"),
                 candidate: format!("idb-sync-candidate:{db_name}"),
             },
-            me: RefCell::new(None),
+            me: OnceCell::new(),
             held: RefCell::new(None),
             queued: RefCell::new(None),
             next_request: Cell::new(0),
@@ -247,32 +285,14 @@ impl Leadership {
         });
         // Is the lock free right now? (The callback runs at once either way.)
         let Some(first) = election.acquire(Mode::IfAvailable) else {
-            return (Leadership { election: None }, true);
+            return without();
         };
-        // This tab's id is learnt in the background: `open` does not wait for it, and
-        // until it is known the checks that use it answer as when the browser cannot
-        // say (core's `still_holds`; a takeover comes seconds later).
-        let learn = election.clone();
-        spawn_local(async move {
-            let me = own_client_id(&learn.locks).await;
-            *learn.me.borrow_mut() = me;
-        });
-        if first.await {
-            return (
-                Leadership {
-                    election: Some(election),
-                },
-                true,
-            );
-        }
-        // Not free: wait for it in the background.
-        election.queue();
-        (
-            Leadership {
+        Joining {
+            leadership: Leadership {
                 election: Some(election),
             },
-            false,
-        )
+            first: Some(Box::pin(first)),
+        }
     }
 
     /// Whether this tab still holds the lock, asked of the browser's lock manager (a
@@ -285,7 +305,7 @@ impl Leadership {
         }
         let holder = holder(&e.locks, &e.names.leader).await;
         let holder = holder.as_ref().map(Option::as_deref).map_err(|_| ());
-        still_holds(e.me.borrow().as_deref(), holder)
+        still_holds(e.me().await.as_deref(), holder)
     }
 
     /// Gives the lead up (this tab found it was robbed before being told): lets the

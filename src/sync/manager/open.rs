@@ -1,10 +1,10 @@
-//! `SyncManager.open`: validates the options (in core), opens the database, reads its
-//! metadata once, builds the tab machine, starts adopting existing rows as the
-//! `adopt` option says (in the background: core's `Tabs::opened`) and joins the
-//! election.
+//! `SyncManager.open`: validates the options (in core), joins the election (its first
+//! lock request answered while the database opens), opens the database, reads its
+//! metadata once, builds the tab machine and starts adopting existing rows as the
+//! `adopt` option says (in the background: core's `Tabs::opened`).
 
-use std::cell::Cell;
-use std::rc::Rc;
+use std::cell::{Cell, OnceCell};
+use std::rc::{Rc, Weak};
 
 use idb_sync_core::engine::EngineConfig;
 use idb_sync_core::ports::Storage;
@@ -51,6 +51,19 @@ impl SyncManager {
             auth,
             resolver,
         } = options::parse(&options)?;
+        // The election's first lock request goes out now, answered while the database
+        // opens; dropped on an error below, it lets the lock go.
+        let inner_slot: Rc<OnceCell<Weak<Inner>>> = Rc::default();
+        let slot = inner_slot.clone();
+        let joining = Leadership::join(&opts.database.name, move |leads| {
+            if let Some(inner) = slot.get().and_then(Weak::upgrade) {
+                if leads {
+                    inner.became_leader();
+                } else {
+                    inner.lost_leadership();
+                }
+            }
+        });
         let db = LocalDatabase::open_with(opts.database).await?;
         let storage = db.storage().clone();
         let meta = match storage.read_meta().await {
@@ -103,17 +116,8 @@ impl SyncManager {
         // `open` does not wait for it (rounds and `syncNow()` do: core's `Tabs::opened`).
         inner.input(|t| t.opened(adopt));
         inner.wire();
-        let weak = Rc::downgrade(&inner);
-        let (leadership, leads) = Leadership::join(inner.storage.name(), move |leads| {
-            if let Some(inner) = weak.upgrade() {
-                if leads {
-                    inner.became_leader();
-                } else {
-                    inner.lost_leadership();
-                }
-            }
-        })
-        .await;
+        let _ = inner_slot.set(Rc::downgrade(&inner));
+        let (leadership, leads) = joining.decided().await;
         inner.joined(leadership, leads);
         Ok(SyncManager { inner })
     }
