@@ -175,12 +175,18 @@ impl Inner {
 
     /// Feeds the machine one input and carries out its effects.
     pub(crate) fn input(self: &Rc<Self>, f: impl FnOnce(&mut Tabs) -> Vec<Effect>) {
-        let (effects, adopting) = {
-            let mut tabs = self.tabs.borrow_mut();
-            let effects = f(&mut tabs);
+        let effects = f(&mut self.tabs.borrow_mut());
+        self.carry_out(effects);
+    }
+
+    /// After an input: mirrors the machine's state, then executes its effects. Not
+    /// generic, so that it is not copied into every caller of [`Inner::input`].
+    fn carry_out(self: &Rc<Self>, effects: Vec<Effect>) {
+        let adopting = {
+            let tabs = self.tabs.borrow();
             self.leading.set(tabs.is_leader());
             self.closed.set(self.closed.get() || tabs.is_closed());
-            (effects, tabs.is_adopting())
+            tabs.is_adopting()
         };
         if !adopting {
             self.adoption.end();
