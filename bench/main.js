@@ -289,6 +289,14 @@ const cases = {
     timeReopen(n, openOurs, (db) => db.table('tasks'), openOurs),
   'open/manager': ({ n }) =>
     timeReopen(n, openOurs, (db) => db.table('tasks'), openManager),
+  // open() resolves before the adoption scan it starts (every key, in the
+  // background) is over; getPendingCount() waits for it: the whole of open's work.
+  'open/managerScan': ({ n }) =>
+    timeReopen(n, openOurs, (db) => db.table('tasks'), async (name) => {
+      const sm = await openManager(name);
+      await sm.getPendingCount();
+      return sm;
+    }),
   'open/dexie': ({ n }) => timeReopen(n, openDexie, (db) => db.tasks, openDexie),
 
   // --- push: writes of n records until the last push is acknowledged ---

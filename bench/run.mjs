@@ -8,7 +8,9 @@
 // Builds nothing: run scripts/build-wasm and `cargo build --profile server -p
 // idb-sync-server` first. Rewrites the "Browser" section of BENCHMARKS.md from its
 // output plus bench/NOTES.md (other sections are kept). Timings never gate tests.
-//   node bench/run.mjs [--quick] [--million] [--reps 5] [--no-write]
+//   node bench/run.mjs [--quick] [--million] [--reps 5] [--no-write] [--only open,reads]
+//   (--only: just the groups whose cases start with these names, e.g. `open`, `pull`;
+//    a partial run prints its table but leaves BENCHMARKS.md alone)
 //   (sizes: --n 10000 --singles 1000 --concurrent 100 --updates 1000 --push 10000
 //    --seed-push 1000 --pulls 10000,100000)
 import { mkdir, readdir, stat, writeFile, readFile } from 'node:fs/promises';
@@ -46,6 +48,8 @@ const sizes = {
   reps: Number(value('reps', base.reps)),
   million: flag('million') ? Number(value('million-n', 1_000_000)) : 0,
 };
+const only = value('only', '') ? String(value('only')).split(',') : null;
+const selected = (cases) => !only || cases.some((c) => only.includes(c.split('/')[0]));
 
 const exists = (p) => stat(p).then(() => true, () => false);
 if (!(await exists(path.join(ROOT, 'pkg/idb_sync_bg.wasm')))) {
@@ -185,7 +189,7 @@ try {
 
   log(`sizes ${JSON.stringify(sizes)}; server ${path.relative(ROOT, serverBinary)}; profile ${path.relative(ROOT, profileDir)}`);
   const pullTokens = {};
-  for (const n of new Set([200, ...sizes.pulls])) {
+  for (const n of selected(['pull/']) ? new Set([200, ...sizes.pulls]) : []) {
     const t = Date.now();
     pullTokens[n] = await seedServers(n, 'q', `pull-${n}`);
     log(`seeded ${n} records on both servers in ${((Date.now() - t) / 1000).toFixed(1)} s`);
@@ -193,13 +197,13 @@ try {
 
   let fresh = 0;
   const space = (what) => `${what}-${++fresh}`;
-  const groups = [
+  const allGroups = [
     { cases: ['bulk/ours', 'bulk/dexie', 'bulk/dexieQueue'], params: async () => ({ n: sizes.n }) },
     { cases: ['put/manager', 'put/dexieQueue', 'put/dexie', 'put/ours', 'put/seed'], params: async () => ({ singles: sizes.singles }) },
     { cases: ['concurrent/manager', 'concurrent/dexieQueue'], params: async () => ({ concurrent: sizes.concurrent }) },
     { cases: ['updates/manager', 'updates/dexieQueue', 'updates/seed'], params: async (c) => ({ updates: sizes.updates, space: space('upd'), ...(c.endsWith('manager') && { token: await signUp() }) }) },
     { cases: ['reads/ours', 'reads/dexie'], params: async () => ({ n: sizes.n }) },
-    { cases: ['open/ours', 'open/dexie', 'open/manager'], params: async () => ({ n: sizes.n }) },
+    { cases: ['open/ours', 'open/dexie', 'open/manager', 'open/managerScan'], params: async () => ({ n: sizes.n }) },
     {
       cases: ['push/manager', 'push/batched', ...(sizes.seedPush > 0 ? ['push/seed'] : [])],
       params: async (c) => ({ n: c === 'push/seed' ? sizes.seedPush : sizes.push, space: space('push'), ...(c.endsWith('manager') && { token: await signUp() }) }),
@@ -210,6 +214,7 @@ try {
       params: async () => ({ n, tag: 'q', token: pullTokens[n], space: `pull-${n}` }),
     })),
   ];
+  const groups = allGroups.filter((g) => selected(g.cases));
 
   // Warm-up (JIT, wasm, the IndexedDB backend, HTTP connections): every case once, small.
   const small = { n: 200, singles: 10, concurrent: 10, updates: 10, tag: 'q', token: pullTokens[200], space: 'pull-200' };
@@ -242,7 +247,7 @@ try {
 
   // The million-record first sync runs last; if it fails, its error is reported and
   // every figure measured before it is still written.
-  if (sizes.million) try {
+  if (sizes.million && !only) try {
     const n = sizes.million;
     const t = Date.now();
     const token = await seedServers(n, 'm', `pull-${n}`);
@@ -283,12 +288,12 @@ const hardware = {
   model: cpu[0]?.model ?? 'unknown',
   memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1),
 };
-const meta = { date: new Date().toISOString().slice(0, 10), quick, sizes, hardware, serverBinary: path.relative(ROOT, serverBinary), seconds: (Date.now() - t0) / 1000, ...extras };
+const meta = { date: new Date().toISOString().slice(0, 10), quick, only, sizes, hardware, serverBinary: path.relative(ROOT, serverBinary), seconds: (Date.now() - t0) / 1000, ...extras };
 await writeFile(path.join(workDir, 'results.json'), JSON.stringify({ run: meta, results }, null, 1));
 const summary = summarize(results, COMPARISONS(sizes));
 const section = renderSection(meta, summary, results, await readFile(path.join(here, 'NOTES.md'), 'utf8').catch(() => ''));
 console.log(section);
-if (out === 'ok' && !flag('no-write')) {
+if (out === 'ok' && !flag('no-write') && !only) {
   await writeSection(path.join(ROOT, 'BENCHMARKS.md'), section);
   log(`updated BENCHMARKS.md; raw results in ${path.relative(ROOT, workDir)}/results.json`);
 }

@@ -20,8 +20,9 @@
 //! down; one that finds the candidate lock taken waits another window. The browser's
 //! lock manager decides: no random delays, no tie-breaking on the channel.
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 
 use js_sys::{Function, Promise};
@@ -32,7 +33,9 @@ use web_sys::AbortController;
 
 use idb_sync_core::sync_loop::tabs::{may_steal, still_holds, CandidateLock, Takeover};
 
-use super::web_locks::{lock_manager, LockManager, LockOptions, LockSnapshot};
+use super::web_locks::{
+    holder, lock_manager, own_client_id, request_quietly, LockManager, LockOptions,
+};
 use crate::interop::dispatch;
 
 /// The Web Locks of a database: the leader's, and the one serializing takeovers.
@@ -62,8 +65,9 @@ struct Held {
 struct Election {
     locks: LockManager,
     names: Names,
-    /// This tab's id in `navigator.locks.query()`, learnt when joining.
-    me: Option<String>,
+    /// This tab's id in `navigator.locks.query()`, learnt the first time it is needed
+    /// (`Election::me`; inner `None`: the browser cannot say).
+    me: OnceCell<Option<String>>,
     held: RefCell<Option<Held>>,
     queued: RefCell<Option<AbortController>>,
     next_request: Cell<u64>,
@@ -81,53 +85,27 @@ pub(crate) struct Leadership {
     election: Option<Rc<Election>>,
 }
 
-/// `locks.request` whose outcome nobody needs: a rejection is expected, not unhandled.
-fn request_quietly(
-    locks: &LockManager,
-    name: &str,
-    options: &LockOptions,
-    callback: &JsValue,
-) -> Result<(), JsValue> {
-    let promise = locks.request(name, options, callback.unchecked_ref())?;
-    spawn_local(async move {
-        let _ = JsFuture::from(promise).await;
-    });
-    Ok(())
+/// An election joined whose first request for the lock is not answered yet
+/// ([`Leadership::join`]). Dropping it releases the lock, if it was granted.
+pub(crate) struct Joining {
+    leadership: Leadership,
+    first: Option<Pin<Box<dyn Future<Output = bool>>>>,
 }
 
-/// The `clientId` of the tab holding lock `name`, from `navigator.locks.query()`;
-/// `Err` when the browser cannot say.
-async fn holder(locks: &LockManager, name: &str) -> Result<Option<String>, JsValue> {
-    let snapshot: LockSnapshot = JsFuture::from(locks.query()?).await?.unchecked_into();
-    Ok(snapshot.holder(name))
-}
-
-/// This tab's `clientId` as the lock manager knows it: the holder of a lock only this
-/// tab asks for.
-async fn own_client_id(locks: &LockManager) -> Option<String> {
-    let name = format!("idb-sync-probe:{}", super::clock::random_u64());
-    let mut done = None;
-    let finished = Promise::new(&mut |resolve, _| done = Some(resolve));
-    let done = done?;
-    let locks_in = locks.clone();
-    let probe = name.clone();
-    let callback = Closure::once_into_js(move |lock: JsValue| -> JsValue {
-        dispatch(Box::pin(async move {
-            let id = if lock.is_null() {
-                None
-            } else {
-                holder(&locks_in, &probe).await.ok().flatten()
-            };
-            let _ = done.call1(
-                &JsValue::UNDEFINED,
-                &id.map(JsValue::from).unwrap_or(JsValue::NULL),
-            );
-            Ok(JsValue::UNDEFINED)
-        }))
-        .into()
-    });
-    request_quietly(locks, &name, &LockOptions::if_available(), &callback).ok()?;
-    JsFuture::from(finished).await.ok()?.as_string()
+impl Joining {
+    /// This tab's leadership handle and whether it leads now; if not, it waits for
+    /// the lock in the background. (Without Web Locks every tab leads.)
+    pub(crate) async fn decided(self) -> (Leadership, bool) {
+        let Joining { leadership, first } = self;
+        let (Some(election), Some(first)) = (leadership.election.clone(), first) else {
+            return (leadership, true);
+        };
+        let leads = first.await && election.held.borrow().is_some();
+        if !leads && election.queued.borrow().is_none() {
+            election.queue();
+        }
+        (leadership, leads)
+    }
 }
 
 impl Election {
@@ -137,6 +115,17 @@ impl Election {
         let r = f(&mut t);
         self.takeover.set(t);
         r
+    }
+
+    /// This tab's id in the lock manager: asked once, when first needed (before a
+    /// round or a takeover), so that joining costs one lock request, not three.
+    async fn me(&self) -> Option<String> {
+        if let Some(me) = self.me.get() {
+            return me.clone();
+        }
+        let me = own_client_id(&self.locks).await;
+        let _ = self.me.set(me.clone());
+        me
     }
 
     /// Asks for the leader's lock. The future tells whether the callback got it (it
@@ -242,11 +231,12 @@ impl Election {
         still_silent: impl FnOnce() -> bool,
     ) -> bool {
         let now_holder = holder(&self.locks, &self.names.leader).await.ok().flatten();
+        let me = self.me().await;
         let holds = self.held.borrow().is_some();
         let steal = may_steal(
             silent_holder.as_deref(),
             now_holder.as_deref(),
-            self.me.as_deref(),
+            me.as_deref(),
             self.closed.get(),
             holds,
             still_silent,
@@ -267,24 +257,25 @@ impl Election {
 }
 
 impl Leadership {
-    /// Joins the election for `db_name`. Resolves to this tab's leadership handle and
-    /// whether it leads now; later, `on_change(true)` says it took over and
+    /// Joins the election for `db_name`: asks for the lock at once (`ifAvailable`),
+    /// so that the answer comes while the caller does other work; [`Joining::decided`]
+    /// tells whether this tab leads. Later, `on_change(true)` says it took over and
     /// `on_change(false)` that another tab stole the lead (this tab then queues again).
-    pub(crate) async fn join(
-        db_name: &str,
-        on_change: impl Fn(bool) + 'static,
-    ) -> (Leadership, bool) {
-        let Some(locks) = lock_manager() else {
-            return (Leadership { election: None }, true);
+    pub(crate) fn join(db_name: &str, on_change: impl Fn(bool) + 'static) -> Joining {
+        let without = || Joining {
+            leadership: Leadership { election: None },
+            first: None,
         };
-        let me = own_client_id(&locks).await;
+        let Some(locks) = lock_manager() else {
+            return without();
+        };
         let election = Rc::new(Election {
             locks,
             names: Names {
                 leader: format!("idb-sync-leader:{db_name}"),
                 candidate: format!("idb-sync-candidate:{db_name}"),
             },
-            me,
+            me: OnceCell::new(),
             held: RefCell::new(None),
             queued: RefCell::new(None),
             next_request: Cell::new(0),
@@ -292,26 +283,16 @@ impl Leadership {
             closed: Cell::new(false),
             on_change: Box::new(on_change),
         });
-        // First: is the lock free right now? (The callback runs at once either way.)
+        // Is the lock free right now? (The callback runs at once either way.)
         let Some(first) = election.acquire(Mode::IfAvailable) else {
-            return (Leadership { election: None }, true);
+            return without();
         };
-        if first.await {
-            return (
-                Leadership {
-                    election: Some(election),
-                },
-                true,
-            );
-        }
-        // Not free: wait for it in the background.
-        election.queue();
-        (
-            Leadership {
+        Joining {
+            leadership: Leadership {
                 election: Some(election),
             },
-            false,
-        )
+            first: Some(Box::pin(first)),
+        }
     }
 
     /// Whether this tab still holds the lock, asked of the browser's lock manager (a
@@ -324,7 +305,7 @@ impl Leadership {
         }
         let holder = holder(&e.locks, &e.names.leader).await;
         let holder = holder.as_ref().map(Option::as_deref).map_err(|_| ());
-        still_holds(e.me.as_deref(), holder)
+        still_holds(e.me().await.as_deref(), holder)
     }
 
     /// Gives the lead up (this tab found it was robbed before being told): lets the

@@ -16,7 +16,9 @@ use gloo_timers::callback::Timeout;
 use idb_sync_core::engine::SyncEngine;
 use idb_sync_core::sync_loop::tabs::{Effect, Message};
 use idb_sync_core::sync_loop::{ProgressTransport, RoundProgress, Tabs};
-use wasm_bindgen_futures::spawn_local;
+use js_sys::{Function, Promise};
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::{spawn_local, JsFuture};
 
 use super::answer::{relayed, Promises};
 use super::clock::{monotonic_ms, BrowserClock};
@@ -58,6 +60,32 @@ struct Handles {
     leadership: Option<Rc<Leadership>>,
 }
 
+/// A promise resolved once the scan at open is over (`Tabs::is_adopting`), for
+/// what must see the rows it queues (`getPendingCount()`).
+struct Adoption {
+    over: Promise,
+    /// Its `resolve`, until called.
+    resolve: RefCell<Option<Function>>,
+}
+
+impl Adoption {
+    fn new() -> Adoption {
+        let mut resolve = None;
+        let over = Promise::new(&mut |r, _| resolve = Some(r));
+        Adoption {
+            over,
+            resolve: RefCell::new(resolve),
+        }
+    }
+
+    /// Resolves the promise (once).
+    fn end(&self) {
+        if let Some(resolve) = self.resolve.borrow_mut().take() {
+            let _ = resolve.call0(&JsValue::UNDEFINED);
+        }
+    }
+}
+
 /// The manager's shared part (the exported class holds an `Rc` of it).
 pub(crate) struct Inner {
     pub(crate) db: LocalDatabase,
@@ -77,6 +105,8 @@ pub(crate) struct Inner {
     pub(crate) subscribers: Subscribers,
     /// This tab's `syncNow()` promises.
     pub(crate) promises: Promises,
+    /// The end of the scan at open.
+    adoption: Adoption,
 }
 
 /// `ms` as a timer's delay.
@@ -136,6 +166,7 @@ impl Inner {
                 handles: RefCell::new(Handles::default()),
                 subscribers: Subscribers::default(),
                 promises: Promises::default(),
+                adoption: Adoption::new(),
             }
         });
         super::panic::register(&inner);
@@ -144,13 +175,22 @@ impl Inner {
 
     /// Feeds the machine one input and carries out its effects.
     pub(crate) fn input(self: &Rc<Self>, f: impl FnOnce(&mut Tabs) -> Vec<Effect>) {
-        let effects = {
-            let mut tabs = self.tabs.borrow_mut();
-            let effects = f(&mut tabs);
+        let effects = f(&mut self.tabs.borrow_mut());
+        self.carry_out(effects);
+    }
+
+    /// After an input: mirrors the machine's state, then executes its effects. Not
+    /// generic, so that it is not copied into every caller of [`Inner::input`].
+    fn carry_out(self: &Rc<Self>, effects: Vec<Effect>) {
+        let adopting = {
+            let tabs = self.tabs.borrow();
             self.leading.set(tabs.is_leader());
             self.closed.set(self.closed.get() || tabs.is_closed());
-            effects
+            tabs.is_adopting()
         };
+        if !adopting {
+            self.adoption.end();
+        }
         for effect in effects {
             self.execute(effect);
         }
@@ -246,6 +286,13 @@ impl Inner {
         }
     }
 
+    /// Waits until the scan at open (`Tabs::opened`) is over, if it runs.
+    pub(crate) async fn adoption_at_open(&self) {
+        if self.tabs.borrow().is_adopting() {
+            let _ = JsFuture::from(self.adoption.over.clone()).await;
+        }
+    }
+
     /// The database's client id as last read.
     pub(crate) fn client_id(&self) -> String {
         self.client_id.borrow().clone()
@@ -271,6 +318,7 @@ impl Inner {
         drop(handles);
         self.subscribers.clear();
         self.db.close();
+        self.adoption.end();
     }
 
     /// After a panic: show it, stop the loop, release the leadership.
@@ -287,6 +335,7 @@ impl Inner {
                 leadership.release();
             }
         }
+        self.adoption.end();
         self.publish();
     }
 }

@@ -1,7 +1,7 @@
 //! The executor's asynchronous work: a round of the engine (verify the lead, read the
 //! counts, run, read them again, report to the tab machine with the round's term),
 //! asking the lock manager whether this tab still leads, rereading the outbox counts
-//! and the client id, and adopting existing rows after the first pull.
+//! and the client id, and adopting existing rows (at open, or after the first pull).
 
 use std::future::Future;
 use std::rc::Rc;
@@ -104,9 +104,9 @@ impl Inner {
         });
     }
 
-    /// Adopts the rows without sync state (`adopt: 'pull'`, after the first complete
-    /// pull) and tells the tab machine how it went (`Tabs::adopted`,
-    /// `Tabs::adoption_failed`).
+    /// Adopts the rows without sync state (at open, in the background, or with
+    /// `adopt: 'pull'` after the first complete pull: `Tabs::opened`) and tells the
+    /// tab machine how it went (`Tabs::adopted`, `Tabs::adoption_failed`).
     pub(crate) fn adopt_now(self: &Rc<Self>) {
         let weak = Rc::downgrade(self);
         spawn_local(async move {
@@ -114,13 +114,17 @@ impl Inner {
             match inner.storage.adopt_unsynced().await {
                 Ok(report) => {
                     report_adoption(report);
-                    inner.input(|t| t.adopted(report.queued, now_ms()));
+                    let online = super::triggers::is_online();
+                    inner.input(|t| t.adopted(report.queued, now_ms(), online));
                 }
                 Err(e) => {
-                    web_sys::console::error_1(
-                        &format!("idb-sync: adopting existing rows failed: {e}").into(),
-                    );
-                    inner.tabs.borrow_mut().adoption_failed();
+                    if !inner.closed.get() {
+                        web_sys::console::error_1(
+                            &format!("idb-sync: adopting existing rows failed: {e}").into(),
+                        );
+                    }
+                    let online = super::triggers::is_online();
+                    inner.input(|t| t.adoption_failed(online));
                 }
             }
         });

@@ -1,13 +1,17 @@
 //! Typed bindings for the Web Locks API (`navigator.locks`): web-sys has them only
 //! behind `web_sys_unstable_apis`, so this file declares the few members the
-//! election uses — `request(name, options, callback)`, `query()` and its snapshot.
+//! election uses — `request(name, options, callback)`, `query()` and its snapshot —
+//! and the helpers built on them: a request whose outcome nobody awaits, the holder
+//! of a lock, and this tab's own `clientId` in the lock manager.
 
 use js_sys::{Array, Function, Object, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::AbortSignal;
 
 use super::triggers::{globals, Navigator};
+use crate::interop::dispatch;
 
 #[wasm_bindgen]
 extern "C" {
@@ -109,4 +113,53 @@ impl LockSnapshot {
             .find(|lock| lock.name().as_deref() == Some(name))
             .and_then(|lock| lock.client_id())
     }
+}
+
+/// `locks.request` whose outcome nobody needs: a rejection is expected, not unhandled.
+pub(crate) fn request_quietly(
+    locks: &LockManager,
+    name: &str,
+    options: &LockOptions,
+    callback: &JsValue,
+) -> Result<(), JsValue> {
+    let promise = locks.request(name, options, callback.unchecked_ref())?;
+    spawn_local(async move {
+        let _ = JsFuture::from(promise).await;
+    });
+    Ok(())
+}
+
+/// The `clientId` of the tab holding lock `name`, from `navigator.locks.query()`;
+/// `Err` when the browser cannot say.
+pub(crate) async fn holder(locks: &LockManager, name: &str) -> Result<Option<String>, JsValue> {
+    let snapshot: LockSnapshot = JsFuture::from(locks.query()?).await?.unchecked_into();
+    Ok(snapshot.holder(name))
+}
+
+/// This tab's `clientId` as the lock manager knows it: the holder of a lock only this
+/// tab asks for.
+pub(crate) async fn own_client_id(locks: &LockManager) -> Option<String> {
+    let name = format!("idb-sync-probe:{}", super::clock::random_u64());
+    let mut done = None;
+    let finished = Promise::new(&mut |resolve, _| done = Some(resolve));
+    let done = done?;
+    let locks_in = locks.clone();
+    let probe = name.clone();
+    let callback = Closure::once_into_js(move |lock: JsValue| -> JsValue {
+        dispatch(Box::pin(async move {
+            let id = if lock.is_null() {
+                None
+            } else {
+                holder(&locks_in, &probe).await.ok().flatten()
+            };
+            let _ = done.call1(
+                &JsValue::UNDEFINED,
+                &id.map(JsValue::from).unwrap_or(JsValue::NULL),
+            );
+            Ok(JsValue::UNDEFINED)
+        }))
+        .into()
+    });
+    request_quietly(locks, &name, &LockOptions::if_available(), &callback).ok()?;
+    JsFuture::from(finished).await.ok()?.as_string()
 }

@@ -150,8 +150,9 @@ test('12,000 Dexie rows are adopted across scan and write chunks exactly once; a
     await installIdbCounter(a.page);
     await takeIdbCounts(a.page);
     await openSync(a.page, { dbName, token });
-    const counts = await takeIdbCounts(a.page);
+    // The scan runs in the background after open(); getPendingCount() waits for it.
     assert.equal(await a.page.evaluate(() => window.sync.getPendingCount()), 12_000);
+    const counts = await takeIdbCounts(a.page);
     assert.equal(counts.stores._idbsync_state?.write ?? 0, 0, 'no state row written');
     assert.equal(counts.readwrite, 0, `read-write transactions at open (adopting chunks would be 24, creating the metadata 1)`);
     assert.equal(counts.requests.getAllKeys, 2 * 3, 'the scan: app keys and state keys per 5,000-key chunk');

@@ -1,5 +1,6 @@
 // IndexedDB work per record, as a budget (docs/STORAGE.md, "IndexedDB work per
-// record"): the requests and transactions a local write, a push and a pull cost,
+// record"): the requests and transactions a local write, a push, a pull and a
+// reopen cost,
 // counted in the page (tests/e2e/idb_counter.mjs), and the JavaScript `Error` objects
 // made on the way (none on the success path). Counts are deterministic; the budgets
 // below are what the code does today and only ever go down.
@@ -170,4 +171,33 @@ test('a query reads what it returns: one getAll for records, one count for a cou
   const keys = await page.evaluate(() => window.sync.table('tasks').where('status').equals('done').limit(3).keys());
   assert.deepEqual(keys, ['r0', 'r10', 'r100']);
   assert.deepEqual((await takeIdbCounts(page)).requests, { getAllKeys: 1 }, 'one getAllKeys');
+});
+
+test('open() of a database whose rows are all known: read-only, the metadata read once by the manager, keys only', async () => {
+  const token = await stack.signUp();
+  const dbName = uniqueName('budget-open');
+  const page = await stack.newPage();
+  await openManager(page, { dbName, token, endpoint: stack.server.url });
+  await page.evaluate(async (n) => {
+    const rows = Array.from({ length: n }, (_, i) => ({ id: `o${i}`, title: `task ${i}`, status: 'open' }));
+    await window.sync.table('tasks').bulkPut(rows);
+    window.sync.close();
+  }, N);
+  await installIdbCounter(page);
+  await takeIdbCounts(page);
+  await openManager(page, { dbName, token, endpoint: stack.server.url });
+  // open() resolves before the adoption scan it starts is over; getPendingCount()
+  // waits for it, so the counts below are open()'s whole work (and this one count).
+  assert.equal(await page.evaluate(() => window.sync.getPendingCount()), N);
+  const counts = report('reopen', await takeIdbCounts(page));
+  assert.equal(counts.errors, 0, 'no Error objects on the success path');
+  assert.equal(counts.readwrite, 0, 'a reopen writes nothing');
+  assert.equal(counts.writesPerRecord, 0, 'no write request');
+  // The schema check, the metadata (checked by the storage, read once by the
+  // manager), the scan (one chunk: its app keys and state keys), the status's counts
+  // and getPendingCount's.
+  assert.ok(counts.transactions <= 6, `transactions ${counts.transactions}`);
+  assert.equal(counts.requests.getAllKeys, 2, 'the scan reads keys, two requests per 5,000-key chunk');
+  assert.equal(counts.requests.getAll ?? 0, 0, 'no record is read');
+  assert.ok((counts.requests.get ?? 0) <= 4, `metadata reads ${counts.requests.get}`);
 });

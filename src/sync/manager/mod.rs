@@ -87,6 +87,8 @@ impl SyncManager {
     /// JS `getPendingCount` (see [`export_async!`] above).
     async fn get_pending_count(&self) -> Result<u32, JsValue> {
         check(&self.inner)?;
+        // A count asked right after `open` includes the rows its scan queues.
+        self.inner.adoption_at_open().await;
         let c = counts::read(&self.inner.storage).await?;
         Ok(c.counts.unacknowledged() as u32)
     }

@@ -1,12 +1,12 @@
-//! `SyncManager.open`: validates the options (in core), opens the database, adopts
-//! existing rows as the `adopt` option says, builds the tab machine and joins the
-//! election.
+//! `SyncManager.open`: validates the options (in core), joins the election (its first
+//! lock request answered while the database opens), opens the database, reads its
+//! metadata once, builds the tab machine and starts adopting existing rows as the
+//! `adopt` option says (in the background: core's `Tabs::opened`).
 
-use std::cell::Cell;
-use std::rc::Rc;
+use std::cell::{Cell, OnceCell};
+use std::rc::{Rc, Weak};
 
 use idb_sync_core::engine::EngineConfig;
-use idb_sync_core::outbox::{AdoptMode, AdoptTiming};
 use idb_sync_core::ports::Storage;
 use idb_sync_core::sync_loop::{Scheduler, SyncStatus, Tabs};
 use js_sys::Promise;
@@ -51,22 +51,30 @@ impl SyncManager {
             auth,
             resolver,
         } = options::parse(&options)?;
+        // The election's first lock request goes out now, answered while the database
+        // opens; dropped on an error below, it lets the lock go.
+        let inner_slot: Rc<OnceCell<Weak<Inner>>> = Rc::default();
+        let slot = inner_slot.clone();
+        let joining = Leadership::join(&opts.database.name, move |leads| {
+            if let Some(inner) = slot.get().and_then(Weak::upgrade) {
+                if leads {
+                    inner.became_leader();
+                } else {
+                    inner.lost_leadership();
+                }
+            }
+        });
         let db = LocalDatabase::open_with(opts.database).await?;
         let storage = db.storage().clone();
-        let client_id = match storage.read_meta().await {
-            Ok(meta) => meta.client_id,
+        let meta = match storage.read_meta().await {
+            Ok(meta) => meta,
             Err(e) => {
                 db.close();
                 return Err(ManagerError::from(e).into());
             }
         };
-        let adopt_after_pull = match adopt_at_open(&storage, opts.adopt).await {
-            Ok(later) => later,
-            Err(e) => {
-                db.close();
-                return Err(e.into());
-            }
-        };
+        let adopt = opts.adopt.timing(meta.cursor.is_some());
+        let client_id = meta.client_id;
         let credentials = Rc::new(Credentials::new(auth));
         let closed = Rc::new(Cell::new(false));
         let leading = Rc::new(Cell::new(false));
@@ -83,7 +91,7 @@ impl SyncManager {
             batch: opts.batch,
             ..EngineConfig::default()
         };
-        let mut tabs = Tabs::new(
+        let tabs = Tabs::new(
             scheduler,
             SyncStatus::new(online),
             opts.auto_sync,
@@ -91,7 +99,6 @@ impl SyncManager {
             uuid::Uuid::now_v7().to_string(),
             monotonic_ms(),
         );
-        tabs.set_adopt_after_pull(adopt_after_pull);
         let resolver = JsResolver(resolver);
         let parts = Parts {
             db,
@@ -105,37 +112,13 @@ impl SyncManager {
             tabs,
         };
         let inner = Inner::new(parts);
+        // First input: the scan at open starts now, beside the election, and
+        // `open` does not wait for it (rounds and `syncNow()` do: core's `Tabs::opened`).
+        inner.input(|t| t.opened(adopt));
         inner.wire();
-        let weak = Rc::downgrade(&inner);
-        let (leadership, leads) = Leadership::join(inner.storage.name(), move |leads| {
-            if let Some(inner) = weak.upgrade() {
-                if leads {
-                    inner.became_leader();
-                } else {
-                    inner.lost_leadership();
-                }
-            }
-        })
-        .await;
+        let _ = inner_slot.set(Rc::downgrade(&inner));
+        let (leadership, leads) = joining.decided().await;
         inner.joined(leadership, leads);
         Ok(SyncManager { inner })
-    }
-}
-
-/// Adopts the rows of synced tables that have no sync state, as the `adopt` option
-/// says (core decides when: `AdoptMode::timing`). Returns whether to adopt after the
-/// first complete pull instead (`'pull'` on a database that never pulled).
-async fn adopt_at_open(
-    storage: &crate::storage::IdbStorage,
-    mode: AdoptMode,
-) -> Result<bool, ManagerError> {
-    let meta = storage.read_meta().await?;
-    match mode.timing(meta.cursor.is_some()) {
-        AdoptTiming::Never => Ok(false),
-        AdoptTiming::AfterFirstPull => Ok(true),
-        AdoptTiming::Now => {
-            crate::sync::round::report_adoption(storage.adopt_unsynced().await?);
-            Ok(false)
-        }
     }
 }

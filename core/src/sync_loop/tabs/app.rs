@@ -1,6 +1,6 @@
 //! The tab machine's inputs from the app and the page: local writes and pokes, new
 //! credentials, `startAutoSync()`/`stopAutoSync()`, online/offline, visibility,
-//! freeze/resume, and the outbox counts read from storage.
+//! freeze/resume, and the outbox counts read from storage (adoption: `adoption.rs`).
 
 use super::{Effect, Message, Tabs};
 use crate::sync_loop::OutboxCounts;
@@ -85,21 +85,6 @@ impl Tabs {
         } else {
             vec![Effect::RefreshCounts, Effect::Pump]
         }
-    }
-
-    /// Adopting the rows without sync state ([`Effect::AdoptRows`]) queued `queued`
-    /// changes at `now`: a round is scheduled for them, as for a local write.
-    pub fn adopted(&mut self, queued: usize, now: u64) -> Vec<Effect> {
-        if queued > 0 {
-            self.local_write(now)
-        } else {
-            Vec::new()
-        }
-    }
-
-    /// Adopting the rows failed: it is tried again after the next round that succeeds.
-    pub fn adoption_failed(&mut self) {
-        self.adopt_after_pull = true;
     }
 
     /// New outbox counts, read from storage.

@@ -18,6 +18,9 @@ impl Tabs {
         let mut effects = Vec::new();
         if self.closed {
             effects.push(settle_err(waiter, Rejection::Closed));
+        } else if self.adopting {
+            // Its round must see the rows the scan at open queues (`adoption.rs`).
+            self.held.push(waiter);
         } else if self.leader {
             self.wait_for_round(waiter, &mut effects, true);
         } else {

@@ -12,6 +12,7 @@
 //! outcome with the term it started in, and a round of an old term changes nothing —
 //! so a robbed or closed tab never writes a status or answers a call for it.
 
+mod adoption;
 mod app;
 mod calls;
 mod counts;
@@ -73,6 +74,10 @@ pub struct Tabs {
     closed: bool,
     frozen: bool,
     adopt_after_pull: bool,
+    /// The scan at open runs (`adoption.rs`): no round starts, `syncNow()` is held.
+    adopting: bool,
+    /// This tab's `syncNow()` calls held until the scan at open is over.
+    held: Vec<WaiterId>,
     /// The count rereads in progress.
     recount: counts::Recount,
     /// This tab's `syncNow()` calls, by the ticket of the round that answers them.
@@ -107,6 +112,8 @@ impl Tabs {
             closed: false,
             frozen: false,
             adopt_after_pull: false,
+            adopting: false,
+            held: Vec::new(),
             recount: counts::Recount::default(),
             waiters: Vec::new(),
             remote: Vec::new(),
@@ -318,7 +325,12 @@ impl Tabs {
         }
         self.end();
         let mut effects = vec![Effect::StopLoopTimer, Effect::StopBeat];
-        for (_, waiter) in std::mem::take(&mut self.waiters) {
+        let held = std::mem::take(&mut self.held);
+        for waiter in std::mem::take(&mut self.waiters)
+            .into_iter()
+            .map(|(_, w)| w)
+            .chain(held)
+        {
             effects.push(settle_err(waiter, Rejection::Closed));
         }
         for call in std::mem::take(&mut self.calls) {

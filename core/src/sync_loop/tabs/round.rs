@@ -1,5 +1,5 @@
 //! The loop in the tab machine: what to do now ([`Tabs::pump`]: run a round, sleep,
-//! idle), and how a round's start, progress and outcome change the status and answer
+//! idle; nothing before the scan at open is over, `adoption.rs`), and how a round's start, progress and outcome change the status and answer
 //! the waiters — only within the leadership term the round started in.
 
 use super::{Effect, Rejection, Tabs};
@@ -16,6 +16,9 @@ impl Tabs {
         }
         if !self.leader || self.closed {
             return vec![Effect::StopLoopTimer];
+        }
+        if self.adopting {
+            return Vec::new(); // decided again when the scan at open is over
         }
         match self.scheduler.decide(now) {
             Decision::RunNow => {

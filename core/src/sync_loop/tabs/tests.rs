@@ -553,7 +553,7 @@ fn a_failed_adoption_is_tried_again_after_the_next_good_round() {
     let (round, term) = start_round(&mut t, 10);
     let effects = t.round_finished(term, round, None, Ok(&report()), 20, 0);
     assert!(effects.contains(&Effect::AdoptRows));
-    t.adoption_failed();
+    t.adoption_failed(true);
     t.sync_now(2, true);
     let (round, term) = start_round(&mut t, 30);
     let effects = t.round_finished(term, round, None, Ok(&report()), 40, 0);
@@ -570,19 +570,27 @@ fn a_failed_adoption_is_tried_again_after_the_next_good_round() {
 #[test]
 fn adopted_rows_are_synced_like_a_local_write() {
     let mut t = leader();
-    assert_eq!(t.adopted(0, 10), Vec::<Effect>::new(), "nothing queued");
     assert_eq!(
-        t.adopted(3, 10),
+        t.adopted(0, 10, true),
+        Vec::<Effect>::new(),
+        "nothing queued"
+    );
+    assert_eq!(
+        t.adopted(3, 10, true),
         vec![Effect::RefreshCounts, Effect::Pump],
         "queued: counts and a round"
     );
     let mut follower = tabs(false);
     assert_eq!(
-        follower.adopted(3, 10),
+        follower.adopted(3, 10, true),
         vec![Effect::RefreshCounts, Effect::Pump]
     );
     follower.close();
-    assert_eq!(follower.adopted(3, 10), Vec::<Effect>::new(), "closed");
+    assert_eq!(
+        follower.adopted(3, 10, true),
+        Vec::<Effect>::new(),
+        "closed"
+    );
 }
 
 #[test]
