@@ -14,8 +14,8 @@ use idb_sync_core::ports::{Storage, Transport, TransportRequest, TransportRespon
 use idb_sync_core::protocol::Endpoint;
 use idb_sync_core::server::{BasicValidator, ServerConfig};
 use idb_sync_core::{Record, RecordId, SyncError};
-use std::cell::Cell;
 use serde_json::json;
+use std::cell::Cell;
 
 type Engine = SyncEngine<MemoryStorage, LoopbackTransport<ManualClock>, ManualClock>;
 
@@ -44,7 +44,12 @@ fn config(policy: ConflictPolicy) -> EngineConfig {
 
 fn device(server: &MemoryServer, clock: &ManualClock, id: &str, policy: ConflictPolicy) -> Engine {
     let transport = loopback(server, clock);
-    SyncEngine::new(MemoryStorage::new(id), transport, clock.clone(), config(policy))
+    SyncEngine::new(
+        MemoryStorage::new(id),
+        transport,
+        clock.clone(),
+        config(policy),
+    )
 }
 
 /// A connection that loses the answer to the first push after the server applied it
@@ -88,10 +93,18 @@ fn two_devices(policy: ConflictPolicy) -> (ManualClock, Engine, Engine) {
     let a = device(&server, &clock, "a", policy);
     let b = device(&server, &clock, "b", policy);
     for n in 0..3 {
-        write(&a, &task(n), LocalOp::Create(rec(json!({"title": "t", "done": false}))));
+        write(
+            &a,
+            &task(n),
+            LocalOp::Create(rec(json!({"title": "t", "done": false}))),
+        );
     }
     let first = round(&a);
-    assert_eq!((first.applied, first.pulled), (3, 0), "A pushed 3 and pulled none of its own");
+    assert_eq!(
+        (first.applied, first.pulled),
+        (3, 0),
+        "A pushed 3 and pulled none of its own"
+    );
     let second = round(&b);
     assert_eq!((second.pulled, second.conflicts), (3, 0), "B pulled A's 3");
     (clock, a, b)
@@ -103,7 +116,11 @@ fn own_changes_and_versions_already_here_are_not_pulled() {
     write(&a, &task(0), update(json!({"done": true})));
     clock.advance(1_000);
     let pushed = round(&a);
-    assert_eq!((pushed.applied, pushed.pulled), (1, 0), "A's own update is not news to A");
+    assert_eq!(
+        (pushed.applied, pushed.pulled),
+        (1, 0),
+        "A's own update is not news to A"
+    );
     let again = round(&a);
     assert_eq!(again.pulled, 0, "a round with nothing new pulls nothing");
     assert_eq!(round(&b).pulled, 1, "B sees A's update");
@@ -145,7 +162,10 @@ fn a_manual_conflict_is_counted_once_and_opened() {
     round(&a);
     clock.advance(1_000);
     let report = round(&b);
-    assert_eq!(block_on(b.storage().conflict_keys()).unwrap(), vec![task(0)]);
+    assert_eq!(
+        block_on(b.storage().conflict_keys()).unwrap(),
+        vec![task(0)]
+    );
     assert_eq!(report.conflicts, 1);
 }
 

@@ -3,8 +3,8 @@
 //! round goes on and pending writes still push — and applied once a schema declares
 //! the table (the next open with that schema).
 
-use super::{apply_change, RoundReport, SyncEngine};
 use super::pull::Tally;
+use super::{apply_change, RoundReport, SyncEngine};
 use crate::conflict::ConflictResolver;
 use crate::error::SyncError;
 use crate::key::RecordId;

@@ -286,6 +286,23 @@ pub struct SyncNowResult {
     pub rejected: usize,
 }
 
+impl std::ops::AddAssign for SyncNowResult {
+    fn add_assign(&mut self, other: SyncNowResult) {
+        self.pushed += other.pushed;
+        self.pulled += other.pulled;
+        self.conflicts += other.conflicts;
+        self.rejected += other.rejected;
+    }
+}
+
+impl std::ops::Add for SyncNowResult {
+    type Output = SyncNowResult;
+    fn add(mut self, other: SyncNowResult) -> SyncNowResult {
+        self += other;
+        self
+    }
+}
+
 impl From<&RoundReport> for SyncNowResult {
     fn from(report: &RoundReport) -> Self {
         SyncNowResult {

@@ -2,7 +2,7 @@
 //! ticket covers them), a follower's calls relayed to the leader (answered by its
 //! `SyncNowDone`, or refused when it does not answer in time), and the refusals.
 
-use super::{Answer, Call, Effect, Message, Rejection, Tabs, WaiterId, CALL_TIMEOUT_MS};
+use super::{Answer, Call, Effect, Message, Rejection, Tabs, WaiterId, Waiting, CALL_TIMEOUT_MS};
 use crate::sync_loop::{Blocked, IdleReason};
 
 /// A relayed call the leader never answered.
@@ -39,7 +39,7 @@ impl Tabs {
     ) {
         match self.request_round(effects) {
             Ok(ticket) => {
-                self.waiters.push((ticket, waiter));
+                self.waiters.push(Waiting::new(ticket, waiter));
                 if pump {
                     effects.push(Effect::Pump);
                 }

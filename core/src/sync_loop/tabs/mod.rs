@@ -28,6 +28,7 @@ pub use message::{Answer, Effect, Message, Rejection, WaiterId, CLOSED, OFFLINE}
 pub use takeover::{may_steal, still_holds, CandidateLock, Takeover};
 
 use calls::{refusal, settle_err, LOST_LEAD};
+use round::Waiting;
 
 use crate::sync_loop::{Scheduler, StatusError, SyncNowResult, SyncStatus};
 use crate::ErrorClass;
@@ -81,9 +82,9 @@ pub struct Tabs {
     /// The count rereads in progress.
     recount: counts::Recount,
     /// This tab's `syncNow()` calls, by the ticket of the round that answers them.
-    waiters: Vec<(u64, WaiterId)>,
+    waiters: Vec<Waiting<WaiterId>>,
     /// Calls other tabs relayed to this leader, by ticket.
-    remote: Vec<(u64, String)>,
+    remote: Vec<Waiting<String>>,
     /// This follower's calls relayed to the leader.
     calls: Vec<Call>,
     /// This tab's own prefix for relayed call ids: every tab of a database shares the
@@ -223,11 +224,11 @@ impl Tabs {
         );
         self.watch.heard(now.mono_ms);
         let mut effects = vec![Effect::StopLoopTimer, Effect::Warn(ROBBED)];
-        for (_, id) in std::mem::take(&mut self.remote) {
+        for Waiting { who: id, .. } in std::mem::take(&mut self.remote) {
             let answer = Err(Rejection::LeaderUnavailable(LOST_LEAD));
             effects.push(Effect::Answer { id, answer });
         }
-        for (_, waiter) in std::mem::take(&mut self.waiters) {
+        for Waiting { who: waiter, .. } in std::mem::take(&mut self.waiters) {
             self.call_leader(waiter, browser.online, &mut effects);
         }
         effects.push(Effect::Post(Message::Hello));
@@ -267,7 +268,7 @@ impl Tabs {
                 let mut effects = Vec::new();
                 match self.request_round(&mut effects) {
                     Ok(ticket) => {
-                        self.remote.push((ticket, id));
+                        self.remote.push(Waiting::new(ticket, id));
                         effects.push(Effect::Pump);
                     }
                     Err(reason) => effects.push(Effect::Answer {
@@ -328,7 +329,7 @@ impl Tabs {
         let held = std::mem::take(&mut self.held);
         for waiter in std::mem::take(&mut self.waiters)
             .into_iter()
-            .map(|(_, w)| w)
+            .map(|w| w.who)
             .chain(held)
         {
             effects.push(settle_err(waiter, Rejection::Closed));

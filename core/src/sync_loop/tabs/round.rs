@@ -2,7 +2,7 @@
 //! idle; nothing before the scan at open is over, `adoption.rs`), and how a round's start, progress and outcome change the status and answer
 //! the waiters — only within the leadership term the round started in.
 
-use super::{Effect, Rejection, Tabs};
+use super::{Answer, Effect, Rejection, Tabs};
 use crate::engine::RoundReport;
 use crate::error::SyncError;
 use crate::sync_loop::{Decision, OutboxCounts, RoundProgress, StatusError, SyncNowResult};
@@ -99,20 +99,10 @@ impl Tabs {
             }
         };
         let mut effects = Vec::new();
-        let (done, rest) = std::mem::take(&mut self.waiters)
-            .into_iter()
-            .partition::<Vec<_>, _>(|(ticket, _)| *ticket <= round);
-        self.waiters = rest;
-        for (_, waiter) in done {
-            let answer = answer.clone();
+        for (waiter, answer) in answered(&mut self.waiters, round, &answer) {
             effects.push(Effect::Settle { waiter, answer });
         }
-        let (done, rest) = std::mem::take(&mut self.remote)
-            .into_iter()
-            .partition::<Vec<_>, _>(|(ticket, _)| *ticket <= round);
-        self.remote = rest;
-        for (_, id) in done {
-            let answer = answer.clone();
+        for (id, answer) in answered(&mut self.remote, round, &answer) {
             effects.push(Effect::Answer { id, answer });
         }
         effects.push(Effect::Publish);
@@ -122,4 +112,51 @@ impl Tabs {
         effects.push(Effect::Pump);
         effects
     }
+}
+
+/// A `syncNow()` call waiting for the round with its ticket: this tab's or one relayed
+/// to this leader. `so_far` adds up what the rounds that ended while it waited did:
+/// a call made while a round runs is answered by the next one, which may find nothing
+/// left to push, yet the changes pending at the call went out in the round it waited
+/// through.
+#[derive(Clone, Debug)]
+pub(super) struct Waiting<W> {
+    /// The round that answers it.
+    pub(super) ticket: u64,
+    /// Whom to answer.
+    pub(super) who: W,
+    /// What the rounds that ended while it waited did.
+    pub(super) so_far: SyncNowResult,
+}
+
+impl<W> Waiting<W> {
+    /// A call answered by round `ticket`.
+    pub(super) fn new(ticket: u64, who: W) -> Self {
+        Waiting {
+            ticket,
+            who,
+            so_far: SyncNowResult::default(),
+        }
+    }
+}
+
+/// Round `round` ended with `answer`: takes the calls it answers out of `waiting`, each
+/// with its answer (a success adds up every round it waited through), and adds a
+/// success to the calls still waiting.
+fn answered<W>(waiting: &mut Vec<Waiting<W>>, round: u64, answer: &Answer) -> Vec<(W, Answer)> {
+    let (done, rest) = std::mem::take(waiting)
+        .into_iter()
+        .partition::<Vec<_>, _>(|w| w.ticket <= round);
+    *waiting = rest;
+    if let Ok(result) = answer {
+        for w in waiting.iter_mut() {
+            w.so_far += *result;
+        }
+    }
+    done.into_iter()
+        .map(|w| {
+            let answer = answer.clone().map(|result| w.so_far + result);
+            (w.who, answer)
+        })
+        .collect()
 }

@@ -150,6 +150,54 @@ fn a_call_made_during_a_round_waits_for_the_next_one() {
 }
 
 #[test]
+fn a_call_made_during_a_round_counts_what_that_round_did_too() {
+    // An automatic round takes the pending changes and pushes them; syncNow() is
+    // called meanwhile and answered by the next round, which finds nothing left. The
+    // user still sees the changes that were pending at the call as pushed.
+    let mut t = leader();
+    t.sync_now(9, true); // what starts the first round (the loop's timer, in the app)
+    let (round, term) = start_round(&mut t, 10);
+    t.sync_now(1, true);
+    let pushed_three = RoundReport {
+        sent: 3,
+        applied: 3,
+        pulled: 2,
+        ..RoundReport::default()
+    };
+    let first = t.round_finished(term, round, None, Ok(&pushed_three), 20, 0);
+    assert_eq!(
+        settled(&first).len(),
+        1,
+        "only the call the round was started for"
+    );
+    let (round, term) = start_round(&mut t, 30);
+    let nothing_left = RoundReport::default();
+    let effects = t.round_finished(term, round, None, Ok(&nothing_left), 40, 0);
+    let expected = SyncNowResult {
+        pushed: 3,
+        pulled: 2,
+        ..SyncNowResult::default()
+    };
+    assert_eq!(settled(&effects), vec![(1, Ok(expected))]);
+    // A relayed call adds up the same way.
+    t.sync_now(8, true);
+    let (round, term) = start_round(&mut t, 50);
+    t.message(
+        Message::SyncNow {
+            id: "other:1".into(),
+        },
+        at(51),
+    );
+    t.round_finished(term, round, None, Ok(&pushed_three), 60, 0);
+    let (round, term) = start_round(&mut t, 70);
+    let effects = t.round_finished(term, round, None, Ok(&nothing_left), 80, 0);
+    assert_eq!(
+        answered(&effects),
+        vec![("other:1".to_string(), Ok(expected))]
+    );
+}
+
+#[test]
 fn sync_now_offline_or_closed_is_refused() {
     let mut t = leader();
     t.set_online(false);
