@@ -25,12 +25,6 @@ export function useTasks(projectId?: string | null): Task[] {
   );
 }
 
-/** One task, or undefined. */
-export function useTask(id: string): Task | undefined {
-  const sync = useSync();
-  return useLiveQuery(() => sync.table('tasks').get(id), [sync, id]);
-}
-
 /** Every project, oldest first. */
 export function useProjects(): Project[] {
   const sync = useSync();
