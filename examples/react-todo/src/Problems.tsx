@@ -1,6 +1,7 @@
 // What needs the user: tasks edited on two devices while apart (keep mine or keep the
 // server's) and changes the server rejected (retry or discard).
 import type { Conflict } from 'idb-sync';
+import { describeChange } from './db';
 import { useConflicts, useDeadLetters, useSync } from './hooks';
 import { notify } from './notice';
 
@@ -45,7 +46,7 @@ export function DeadLetters() {
       {deadLetters.map((letter) => (
         <div className="problem" data-testid="dead-letter" key={letter.id}>
           <div>
-            A change to {letter.table === 'tasks' ? 'a task' : 'a project'} was rejected{' '}
+            {describeChange(letter)} was rejected{' '}
             <span className="code" data-testid="dead-letter-code">{letter.code}</span>
           </div>
           <div className="reason">{letter.reason}</div>

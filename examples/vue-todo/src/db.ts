@@ -1,6 +1,6 @@
 // The app's records and its database: one IndexedDB database per signed-in user,
 // synced to the server by idb-sync.
-import { SyncManager } from 'idb-sync';
+import { SyncManager, type DeadLetter, type LocalChange } from 'idb-sync';
 import { serverUrl, type Session } from './session';
 
 /** A task, in a project or in none. */
@@ -42,4 +42,14 @@ export function openSync(session: Session): Promise<TodoSync> {
     // Look for other devices' changes every 5 s while the page is visible.
     interval: 5000,
   });
+}
+
+/** What a rejected change was, in words: `Adding the task “Buy milk”`. */
+export function describeChange(letter: DeadLetter): string {
+  const op = letter.op as LocalChange; // { kind, record } or { kind, patch } or { kind }
+  const fields = 'record' in op ? op.record : 'patch' in op ? op.patch : {};
+  const name = String(fields.title ?? fields.name ?? letter.key);
+  const short = name.length > 30 ? `${name.slice(0, 30)}…` : name;
+  const verb = { create: 'Adding', put: 'Saving', update: 'Editing', delete: 'Deleting' }[op.kind];
+  return `${verb} the ${letter.table === 'tasks' ? 'task' : 'project'} “${short}”`;
 }
