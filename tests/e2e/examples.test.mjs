@@ -48,6 +48,8 @@ before(async () => {
     await sh(cwd, 'npm', ['install', '--no-save', '--no-audit', '--no-fund', tarball]);
   }
   dir = await mkdtemp(path.join(tmpdir(), 'idb-sync-e2e-examples-'));
+  // The server reads its settings from the environment it inherits: a small record
+  // limit (to get a rejected change) and room for the many logins of these tests.
   process.env.IDB_SYNC_MAX_RECORD_BYTES = String(MAX_RECORD_BYTES);
   process.env.IDB_SYNC_RATE_LIMIT_AUTH = '10000';
   server = await startServer({ binary: SERVER_BINARY, database: path.join(dir, 'server.sqlite3') });
