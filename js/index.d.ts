@@ -43,8 +43,9 @@ export { default } from '../pkg/idb_sync.js';
 /** A value IndexedDB accepts as a key (synced tables use strings or numbers). */
 export type IndexableKey = string | number | Date | ArrayBuffer | ArrayBufferView | IndexableKey[];
 
-/** The app's records per table, e.g. `{ tasks: Task; projects: Project }`. */
-export type Tables = { [table: string]: object };
+/** The app's records per table, e.g. `{ tasks: Task; projects: Project }` (a type or an
+ * interface). */
+export type Tables = object;
 
 /** What a database is typed by when the app gives no record types. */
 export type AnyTables = { [table: string]: Record<string, any> };

@@ -134,7 +134,8 @@ export interface DeadLetter {
   id: number;
   table: string;
   key: string | number;
-  op: unknown;
+  /** The change that was rejected, as the app made it. */
+  op: LocalChange;
   /** `poison`, `invalid_value`, `corrupt_state`, `account_changed`, or the server's rejection code. */
   code: SyncErrorCode | (string & {});
   reason: string;

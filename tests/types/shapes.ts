@@ -10,6 +10,7 @@ import type {
   Conflict,
   ConflictLogEntry,
   DeadLetter,
+  LocalChange,
   SyncError,
   SyncErrorClass,
   SyncErrorCode,
@@ -38,7 +39,6 @@ function describe(v: unknown): string {
 export const string: Check<string> = check((v) => typeof v === 'string', 'a string');
 export const number: Check<number> = check((v) => typeof v === 'number' && Number.isFinite(v), 'a finite number');
 export const boolean: Check<boolean> = check((v) => typeof v === 'boolean', 'a boolean');
-export const unknownValue: Check<unknown> = () => [];
 
 /** One of the given literals. */
 export function literal<const L extends readonly (string | number)[]>(...values: L): Check<L[number]> {
@@ -96,6 +96,18 @@ export function errorCode(codes: readonly string[]): Check<SyncErrorCode> {
 }
 
 const key: Check<string | number> = either(string, number);
+
+/** A local change: `{ kind: 'create' | 'put', record }`, `{ kind: 'update', patch }` or
+ * `{ kind: 'delete' }`, nothing more. */
+const localChange: Check<LocalChange> = (v, path) => {
+  const kind = (v as { kind?: unknown } | null)?.kind;
+  if (kind === 'create' || kind === 'put') {
+    return object<Extract<LocalChange, { kind: 'create' | 'put' }>>({ kind: literal('create', 'put'), record })(v, path);
+  }
+  if (kind === 'update') return object<Extract<LocalChange, { kind: 'update' }>>({ kind: literal('update'), patch: record })(v, path);
+  if (kind === 'delete') return object<Extract<LocalChange, { kind: 'delete' }>>({ kind: literal('delete') })(v, path);
+  return [`${path}: expected a local change, got ${describe(v)}`];
+};
 const phase: Check<SyncPhase> = literal('idle', 'pushing', 'pulling', 'offline', 'error');
 const errorClass: Check<SyncErrorClass> = literal('transient', 'auth', 'fatal', 'rejected');
 
@@ -151,7 +163,7 @@ export function shapes(codes: readonly string[]) {
     id: number,
     table: string,
     key,
-    op: unknownValue,
+    op: localChange,
     code: string,
     reason: string,
     at: number,

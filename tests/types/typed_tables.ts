@@ -16,6 +16,10 @@ interface Project {
   name: string;
 }
 type Db = { tasks: Task; projects: Project };
+/** Dexie users often write the schema as an interface: that works too. */
+interface DbInterface {
+  tasks: Task;
+}
 
 export async function quickstart(myToken: string): Promise<void> {
   // The README's quickstart, verbatim (no `init()`, no key argument, no casts).
@@ -42,6 +46,14 @@ export async function typed(): Promise<void> {
   await SyncManager.open<Db>({ dbName: 'x', schema: { tasks: 'id' }, endpoint: 'https://x' });
 
   const tasks: Table<Task, string> = sync.table('tasks');
+  const viaInterface = await SyncManager.open<DbInterface>({ dbName: 'i', schema: { tasks: 'id' }, endpoint: 'https://x' });
+  const fromInterface: Table<Task, string> = viaInterface.table('tasks');
+  void fromInterface;
+  const letters = await sync.deadLetters();
+  for (const letter of letters) {
+    if (letter.op.kind === 'update') void letter.op.patch;
+    else if (letter.op.kind !== 'delete') void letter.op.record;
+  }
   // @ts-expect-error: not a table of the schema
   sync.table('users');
 

@@ -2,7 +2,8 @@
 //! ticket covers them), a follower's calls relayed to the leader (answered by its
 //! `SyncNowDone`, or refused when it does not answer in time), and the refusals.
 
-use super::{Answer, Call, Effect, Message, Rejection, Tabs, WaiterId, Waiting, CALL_TIMEOUT_MS};
+use super::round::{Caller, Waiting};
+use super::{Answer, Call, Effect, Message, Rejection, Tabs, WaiterId, CALL_TIMEOUT_MS};
 use crate::sync_loop::{Blocked, IdleReason};
 
 /// A relayed call the leader never answered.
@@ -39,7 +40,8 @@ impl Tabs {
     ) {
         match self.request_round(effects) {
             Ok(ticket) => {
-                self.waiters.push(Waiting::new(ticket, waiter));
+                self.waiting
+                    .push(Waiting::new(ticket, Caller::Here(waiter)));
                 if pump {
                     effects.push(Effect::Pump);
                 }

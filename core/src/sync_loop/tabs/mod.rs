@@ -28,7 +28,7 @@ pub use message::{Answer, Effect, Message, Rejection, WaiterId, CLOSED, OFFLINE}
 pub use takeover::{may_steal, still_holds, CandidateLock, Takeover};
 
 use calls::{refusal, settle_err, LOST_LEAD};
-use round::Waiting;
+use round::{Caller, Waiting};
 
 use crate::sync_loop::{Scheduler, StatusError, SyncNowResult, SyncStatus};
 use crate::ErrorClass;
@@ -81,10 +81,9 @@ pub struct Tabs {
     held: Vec<WaiterId>,
     /// The count rereads in progress.
     recount: counts::Recount,
-    /// This tab's `syncNow()` calls, by the ticket of the round that answers them.
-    waiters: Vec<Waiting<WaiterId>>,
-    /// Calls other tabs relayed to this leader, by ticket.
-    remote: Vec<Waiting<String>>,
+    /// The `syncNow()` calls waiting for a round, this tab's and those other tabs
+    /// relayed to this leader, by the ticket of the round that answers them.
+    waiting: Vec<Waiting>,
     /// This follower's calls relayed to the leader.
     calls: Vec<Call>,
     /// This tab's own prefix for relayed call ids: every tab of a database shares the
@@ -116,8 +115,7 @@ impl Tabs {
             adopting: false,
             held: Vec::new(),
             recount: counts::Recount::default(),
-            waiters: Vec::new(),
-            remote: Vec::new(),
+            waiting: Vec::new(),
             calls: Vec::new(),
             call_prefix,
             next_call: 0,
@@ -224,12 +222,14 @@ impl Tabs {
         );
         self.watch.heard(now.mono_ms);
         let mut effects = vec![Effect::StopLoopTimer, Effect::Warn(ROBBED)];
-        for Waiting { who: id, .. } in std::mem::take(&mut self.remote) {
-            let answer = Err(Rejection::LeaderUnavailable(LOST_LEAD));
-            effects.push(Effect::Answer { id, answer });
-        }
-        for Waiting { who: waiter, .. } in std::mem::take(&mut self.waiters) {
-            self.call_leader(waiter, browser.online, &mut effects);
+        for waiting in std::mem::take(&mut self.waiting) {
+            match waiting.who {
+                Caller::Relayed(id) => {
+                    let answer = Err(Rejection::LeaderUnavailable(LOST_LEAD));
+                    effects.push(Effect::Answer { id, answer });
+                }
+                Caller::Here(waiter) => self.call_leader(waiter, browser.online, &mut effects),
+            }
         }
         effects.push(Effect::Post(Message::Hello));
         effects.push(Effect::RefreshCounts);
@@ -268,7 +268,7 @@ impl Tabs {
                 let mut effects = Vec::new();
                 match self.request_round(&mut effects) {
                     Ok(ticket) => {
-                        self.remote.push(Waiting::new(ticket, id));
+                        self.waiting.push(Waiting::new(ticket, Caller::Relayed(id)));
                         effects.push(Effect::Pump);
                     }
                     Err(reason) => effects.push(Effect::Answer {
@@ -327,11 +327,13 @@ impl Tabs {
         self.end();
         let mut effects = vec![Effect::StopLoopTimer, Effect::StopBeat];
         let held = std::mem::take(&mut self.held);
-        for waiter in std::mem::take(&mut self.waiters)
+        let here = std::mem::take(&mut self.waiting)
             .into_iter()
-            .map(|w| w.who)
-            .chain(held)
-        {
+            .filter_map(|w| match w.who {
+                Caller::Here(waiter) => Some(waiter),
+                Caller::Relayed(_) => None,
+            });
+        for waiter in here.chain(held) {
             effects.push(settle_err(waiter, Rejection::Closed));
         }
         for call in std::mem::take(&mut self.calls) {

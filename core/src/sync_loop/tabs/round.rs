@@ -2,7 +2,7 @@
 //! idle; nothing before the scan at open is over, `adoption.rs`), and how a round's start, progress and outcome change the status and answer
 //! the waiters — only within the leadership term the round started in.
 
-use super::{Answer, Effect, Rejection, Tabs};
+use super::{Answer, Effect, Rejection, Tabs, WaiterId};
 use crate::engine::RoundReport;
 use crate::error::SyncError;
 use crate::sync_loop::{Decision, OutboxCounts, RoundProgress, StatusError, SyncNowResult};
@@ -99,11 +99,11 @@ impl Tabs {
             }
         };
         let mut effects = Vec::new();
-        for (waiter, answer) in answered(&mut self.waiters, round, &answer) {
-            effects.push(Effect::Settle { waiter, answer });
-        }
-        for (id, answer) in answered(&mut self.remote, round, &answer) {
-            effects.push(Effect::Answer { id, answer });
+        for (who, answer) in answered(&mut self.waiting, round, &answer) {
+            effects.push(match who {
+                Caller::Here(waiter) => Effect::Settle { waiter, answer },
+                Caller::Relayed(id) => Effect::Answer { id, answer },
+            });
         }
         effects.push(Effect::Publish);
         if answer.is_ok() && std::mem::take(&mut self.adopt_after_pull) {
@@ -114,24 +114,32 @@ impl Tabs {
     }
 }
 
-/// A `syncNow()` call waiting for the round with its ticket: this tab's or one relayed
-/// to this leader. `so_far` adds up what the rounds that ended while it waited did:
-/// a call made while a round runs is answered by the next one, which may find nothing
-/// left to push, yet the changes pending at the call went out in the round it waited
-/// through.
+/// Who made a `syncNow()` call.
 #[derive(Clone, Debug)]
-pub(super) struct Waiting<W> {
+pub(super) enum Caller {
+    /// This tab, settled through its waiter.
+    Here(WaiterId),
+    /// Another tab, which relayed it to this leader under this id.
+    Relayed(String),
+}
+
+/// A `syncNow()` call waiting for the round with its ticket. `so_far` adds up what the
+/// rounds that ended while it waited did: a call made while a round runs is answered
+/// by the next one, which may find nothing left to push, yet the changes pending at
+/// the call went out in the round it waited through.
+#[derive(Clone, Debug)]
+pub(super) struct Waiting {
     /// The round that answers it.
     pub(super) ticket: u64,
     /// Whom to answer.
-    pub(super) who: W,
+    pub(super) who: Caller,
     /// What the rounds that ended while it waited did.
     pub(super) so_far: SyncNowResult,
 }
 
-impl<W> Waiting<W> {
+impl Waiting {
     /// A call answered by round `ticket`.
-    pub(super) fn new(ticket: u64, who: W) -> Self {
+    pub(super) fn new(ticket: u64, who: Caller) -> Self {
         Waiting {
             ticket,
             who,
@@ -143,7 +151,7 @@ impl<W> Waiting<W> {
 /// Round `round` ended with `answer`: takes the calls it answers out of `waiting`, each
 /// with its answer (a success adds up every round it waited through), and adds a
 /// success to the calls still waiting.
-fn answered<W>(waiting: &mut Vec<Waiting<W>>, round: u64, answer: &Answer) -> Vec<(W, Answer)> {
+fn answered(waiting: &mut Vec<Waiting>, round: u64, answer: &Answer) -> Vec<(Caller, Answer)> {
     let (done, rest) = std::mem::take(waiting)
         .into_iter()
         .partition::<Vec<_>, _>(|w| w.ticket <= round);
