@@ -19,8 +19,21 @@ let loading = null;
 
 /** Loads the WebAssembly module once (what `init()` does, shared). */
 export function ready() {
-  loading ??= init();
+  const url = moduleUrlInDevCache();
+  loading ??= init(url && { module_or_path: url });
   return loading;
+}
+
+/**
+ * Where the WebAssembly module is when a dev server pre-bundled this package into its
+ * cache (Vite's `node_modules/.vite/deps/`): the glue looks for the module beside
+ * itself, but the cache holds only JavaScript, so it is read from the installed
+ * package instead (vitejs/vite#8427). `undefined` elsewhere: beside the glue, where
+ * bundlers put it for production builds.
+ */
+function moduleUrlInDevCache() {
+  const cache = /^(.*\/node_modules\/)\.vite\/deps\//.exec(import.meta.url);
+  return cache ? new URL(`${cache[1]}idb-sync/pkg/idb_sync_bg.wasm`) : undefined;
 }
 
 /** Makes `cls.open` load the module first and feed the opened database's change events

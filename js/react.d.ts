@@ -5,8 +5,9 @@ import type { SyncManager, SyncNowResult, SyncStatus, Tables } from './index.js'
 /** Makes `sync` the manager of the hooks below it. */
 export declare function SyncProvider(props: { sync: SyncManager<any>; children?: ReactNode }): ReactElement;
 
-/** The manager given to the nearest `SyncProvider` (or `null`). */
-export declare function useSyncManager<DB extends Tables = any>(): SyncManager<DB> | null;
+/** The manager given to the nearest `SyncProvider` (typed by the app's tables as
+ * `useSyncManager<{ tasks: Task }>()`); throws a `TypeError` without a provider. */
+export declare function useSyncManager<DB extends Tables = any>(): SyncManager<DB>;
 
 /** The sync status, kept current, with `sync()` to run a round now. */
 export declare function useSyncStatus(sync?: SyncManager<any>): SyncStatus & { sync: () => Promise<SyncNowResult> };

@@ -13,9 +13,9 @@ export function SyncProvider({ sync, children }) {
   return createElement(SyncContext.Provider, { value: sync }, children);
 }
 
-/** The manager given to the nearest `SyncProvider` (or `null`). */
+/** The manager given to the nearest `SyncProvider`; throws without one. */
 export function useSyncManager() {
-  return useContext(SyncContext);
+  return useManager(undefined, 'useSyncManager');
 }
 
 function useManager(sync, hook) {

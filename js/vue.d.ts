@@ -8,8 +8,9 @@ export declare function provideSync(sync: SyncManager<any>): void;
 /** A Vue plugin providing `sync` to the whole app: `app.use(syncPlugin(sync))`. */
 export declare function syncPlugin(sync: SyncManager<any>): Plugin;
 
-/** The provided manager (or `null`). */
-export declare function useSyncManager<DB extends Tables = any>(): SyncManager<DB> | null;
+/** The provided manager (typed by the app's tables as `useSyncManager<{ tasks: Task }>()`);
+ * throws a `TypeError` when none is provided. */
+export declare function useSyncManager<DB extends Tables = any>(): SyncManager<DB>;
 
 /** The status as a ref kept current, and `sync()` to run a round now. */
 export declare function useSyncStatus(sync?: SyncManager<any>): {

@@ -18,9 +18,9 @@ export function syncPlugin(sync) {
   return { install: (app) => app.provide(SYNC, sync) };
 }
 
-/** The provided manager (or `null`). */
+/** The provided manager; throws without one. */
 export function useSyncManager() {
-  return inject(SYNC, null);
+  return manager(undefined, 'useSyncManager');
 }
 
 function manager(sync, composable) {

@@ -78,6 +78,20 @@ for (const example of EXAMPLES) {
     const account = () => ({ email: `${example.name}-${++users}-${Date.now()}@example.com`, password: 'correct horse battery' });
     /** A device (a browser context of its own) showing the built app. */
     const device = async (label) => Device.open(browser, await built(), label);
+    /** Runs `body(a, b)` on two devices signed in to one new account, then closes both. */
+    const withTwoDevices = async (body) => {
+      const user = account();
+      const a = await device('A');
+      const b = await device('B');
+      try {
+        await a.signUp(user);
+        await b.logIn(user);
+        await body(a, b);
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    };
 
     after(() => site?.close());
 
@@ -90,69 +104,53 @@ for (const example of EXAMPLES) {
     });
 
     test('a task created, edited and deleted on one device does the same on another', async () => {
-      const user = account();
-      const a = await device('A');
-      const b = await device('B');
-      try {
-        await a.signUp(user);
-        await b.logIn(user);
-        await a.addProject('Home');
-        await a.addTask('Buy milk');
-        await a.syncNow();
-        await b.syncNow();
-        await b.showProject('Home');
-        await b.expectTasks(['Buy milk']);
+      await withTwoDevices(async (a, b) => {
+      await a.addProject('Home');
+      await a.addTask('Buy milk');
+      await a.syncNow();
+      await b.syncNow();
+      await b.showProject('Home');
+      await b.expectTasks(['Buy milk']);
 
-        await a.renameTask('Buy milk', 'Buy oat milk');
-        await a.syncNow();
-        await b.syncNow();
-        await b.expectTasks(['Buy oat milk']);
+      await a.renameTask('Buy milk', 'Buy oat milk');
+      await a.syncNow();
+      await b.syncNow();
+      await b.expectTasks(['Buy oat milk']);
 
-        await b.toggleTask('Buy oat milk');
-        await b.syncNow();
-        await a.syncNow();
-        await a.expectDone('Buy oat milk', true);
+      await b.toggleTask('Buy oat milk');
+      await b.syncNow();
+      await a.syncNow();
+      await a.expectDone('Buy oat milk', true);
 
-        await a.deleteTask('Buy oat milk');
-        await a.syncNow();
-        await b.syncNow();
-        await b.expectTasks([]);
-      } finally {
-        await a.close();
-        await b.close();
-      }
+      await a.deleteTask('Buy oat milk');
+      await a.syncNow();
+      await b.syncNow();
+      await b.expectTasks([]);
+      });
     });
 
     test('edits made offline survive a reload and sync when back online', async () => {
-      const user = account();
-      const a = await device('A');
-      const b = await device('B');
-      try {
-        await a.signUp(user);
-        await b.logIn(user);
-        await a.addTask('Call the plumber');
-        await a.syncNow();
+      await withTwoDevices(async (a, b) => {
+      await a.addTask('Call the plumber');
+      await a.syncNow();
 
-        await a.goOffline();
-        await waitForText(a.page.getByTestId('network'), /^Offline$/);
-        await a.renameTask('Call the plumber', 'Call the plumber at 9');
-        await a.addTask('Pay the bill');
-        await waitForText(a.page.getByTestId('pending'), /^2 changes to sync$/);
+      await a.goOffline();
+      await waitForText(a.page.getByTestId('network'), /^Offline$/);
+      await a.renameTask('Call the plumber', 'Call the plumber at 9');
+      await a.addTask('Pay the bill');
+      await waitForText(a.page.getByTestId('pending'), /^2 changes to sync$/);
 
-        await a.reload();
-        await a.expectTasks(['Call the plumber at 9', 'Pay the bill']);
-        await waitForText(a.page.getByTestId('pending'), /^2 changes to sync$/);
-        await waitForText(a.page.getByTestId('network'), /^Offline$/);
+      await a.reload();
+      await a.expectTasks(['Call the plumber at 9', 'Pay the bill']);
+      await waitForText(a.page.getByTestId('pending'), /^2 changes to sync$/);
+      await waitForText(a.page.getByTestId('network'), /^Offline$/);
 
-        await a.goOnline();
-        await waitForText(a.page.getByTestId('network'), /^Online$/);
-        await waitForText(a.page.getByTestId('pending'), /^All changes synced$/);
-        await b.syncNow();
-        await b.expectTasks(['Call the plumber at 9', 'Pay the bill']);
-      } finally {
-        await a.close();
-        await b.close();
-      }
+      await a.goOnline();
+      await waitForText(a.page.getByTestId('network'), /^Online$/);
+      await waitForText(a.page.getByTestId('pending'), /^All changes synced$/);
+      await b.syncNow();
+      await b.expectTasks(['Call the plumber at 9', 'Pay the bill']);
+      });
     });
 
     test('two tabs of one device: one leads the sync loop, both show every change', async () => {
@@ -184,63 +182,47 @@ for (const example of EXAMPLES) {
     });
 
     test('a change pulled from another device re-renders the open list (useLiveQuery), with no action on it', async () => {
-      const user = account();
-      const a = await device('A');
-      const b = await device('B');
-      try {
-        await a.signUp(user);
-        await b.logIn(user);
-        await a.expectTasks([]);
-        await b.addTask('Pulled by the other device');
-        await b.syncNow();
-        // A only waits: its automatic loop (every 5 s) pulls, the list re-renders.
-        await a.expectTasks(['Pulled by the other device'], 20_000);
-      } finally {
-        await a.close();
-        await b.close();
-      }
+      await withTwoDevices(async (a, b) => {
+      await a.expectTasks([]);
+      await b.addTask('Pulled by the other device');
+      await b.syncNow();
+      // A only waits: its automatic loop (every 5 s) pulls, the list re-renders.
+      await a.expectTasks(['Pulled by the other device'], 20_000);
+      });
     });
 
     test('a task edited on both devices while apart is a conflict: keep mine, or keep the server’s', async () => {
-      const user = account();
-      const a = await device('A');
-      const b = await device('B');
-      try {
-        await a.signUp(user);
-        await b.logIn(user);
-        await a.addTask('Water plants');
-        await a.addTask('Walk the dog');
-        await a.syncNow();
-        await b.syncNow();
-        await b.expectTasks(['Water plants', 'Walk the dog']);
+      await withTwoDevices(async (a, b) => {
+      await a.addTask('Water plants');
+      await a.addTask('Walk the dog');
+      await a.syncNow();
+      await b.syncNow();
+      await b.expectTasks(['Water plants', 'Walk the dog']);
 
-        await a.goOffline();
-        await b.goOffline();
-        await a.renameTask('Water plants', 'Water plants (A)');
-        await a.renameTask('Walk the dog', 'Walk the dog (A)');
-        await b.renameTask('Water plants', 'Water plants (B)');
-        await b.renameTask('Walk the dog', 'Walk the dog (B)');
-        await a.goOnline();
-        await a.syncNow();
-        await b.goOnline();
-        await b.syncNow();
+      await a.goOffline();
+      await b.goOffline();
+      await a.renameTask('Water plants', 'Water plants (A)');
+      await a.renameTask('Walk the dog', 'Walk the dog (A)');
+      await b.renameTask('Water plants', 'Water plants (B)');
+      await b.renameTask('Walk the dog', 'Walk the dog (B)');
+      await a.goOnline();
+      await a.syncNow();
+      await b.goOnline();
+      await b.syncNow();
 
-        const conflicts = b.page.getByTestId('conflict');
-        await waitForCount(conflicts, 2);
-        const plants = conflicts.filter({ hasText: 'Water plants (B)' });
-        assert.equal(await plants.getByTestId('conflict-local').textContent(), 'Water plants (B)');
-        assert.equal(await plants.getByTestId('conflict-server').textContent(), 'Water plants (A)');
-        await plants.getByTestId('keep-local').click();
-        await conflicts.filter({ hasText: 'Walk the dog (B)' }).getByTestId('keep-server').click();
-        await waitForCount(conflicts, 0);
-        await b.expectTasks(['Water plants (B)', 'Walk the dog (A)']);
-        await b.syncNow();
-        await a.syncNow();
-        await a.expectTasks(['Water plants (B)', 'Walk the dog (A)']);
-      } finally {
-        await a.close();
-        await b.close();
-      }
+      const conflicts = b.page.getByTestId('conflict');
+      await waitForCount(conflicts, 2);
+      const plants = conflicts.filter({ hasText: 'Water plants (B)' });
+      assert.equal(await plants.getByTestId('conflict-local').textContent(), 'Water plants (B)');
+      assert.equal(await plants.getByTestId('conflict-server').textContent(), 'Water plants (A)');
+      await plants.getByTestId('keep-local').click();
+      await conflicts.filter({ hasText: 'Walk the dog (B)' }).getByTestId('keep-server').click();
+      await waitForCount(conflicts, 0);
+      await b.expectTasks(['Water plants (B)', 'Walk the dog (A)']);
+      await b.syncNow();
+      await a.syncNow();
+      await a.expectTasks(['Water plants (B)', 'Walk the dog (A)']);
+      });
     });
 
     test('a change the server rejects is listed with its code, and can be retried or discarded', async () => {

@@ -7,9 +7,7 @@ import type { Project, Schema, Task, TodoSync } from './db';
 
 /** The manager given to `<SyncProvider>`, typed by the app's tables. */
 export function useSync(): TodoSync {
-  const sync = useSyncManager<Schema>();
-  if (!sync) throw new Error('render inside <SyncProvider>');
-  return sync;
+  return useSyncManager<Schema>();
 }
 
 /** The tasks of a project (every task when `projectId` is undefined), oldest first. */

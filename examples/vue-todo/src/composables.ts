@@ -10,9 +10,7 @@ export type Selection = string | null | undefined;
 
 /** The manager provided by `provideSync`, typed by the app's tables. */
 export function useSync(): TodoSync {
-  const sync = useSyncManager<Schema>();
-  if (!sync) throw new Error('call provideSync(sync) in an ancestor');
-  return sync;
+  return useSyncManager<Schema>();
 }
 
 /** `{ tasks, loading }`: the tasks of the selected project, oldest first. */
