@@ -24,11 +24,14 @@ export function liveQuery(querier) {
         running = true;
         do {
           again = false;
+          // Each result is shown, even when a change arrived meanwhile (the query then
+          // runs again at once): a stream of changes, as during a long pull, never
+          // starves the view.
           try {
             const result = await querier();
-            if (!closed && !again) observer.next?.(result);
+            if (!closed) observer.next?.(result);
           } catch (e) {
-            if (!closed && !again) observer.error?.(e);
+            if (!closed) observer.error?.(e);
           }
         } while (again && !closed);
         running = false;
