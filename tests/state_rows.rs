@@ -17,31 +17,15 @@ use idb_sync_core::ports::Storage;
 use idb_sync_core::protocol::MergeMode;
 use idb_sync_core::server::{BasicValidator, ServerConfig};
 use idb_sync_core::{Op, RecordId, RecordKey};
-use js_sys::{Array, Function, Promise, Reflect, JSON};
-use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
+use js_sys::{Reflect, JSON};
+use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
-use web_sys::{IdbDatabase, IdbFactory, IdbRequest, IdbTransactionMode};
+
+mod common;
+
+use common::{js, open, raw, state_key};
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-fn js(json: &str) -> JsValue {
-    JSON::parse(json).expect("valid JSON in the test")
-}
-
-async fn open(test: &str) -> (LocalDatabase, String) {
-    let name = format!(
-        "idb-sync-test-{test}-{}-{}",
-        js_sys::Date::now() as u64,
-        (js_sys::Math::random() * 1e9) as u64
-    );
-    let options = js_sys::Object::new();
-    Reflect::set(&options, &"dbName".into(), &name.as_str().into()).unwrap();
-    Reflect::set(&options, &"version".into(), &1.into()).unwrap();
-    Reflect::set(&options, &"schema".into(), &js(r#"{"tasks": "id"}"#)).unwrap();
-    let db = LocalDatabase::open(options.into()).await.expect("open");
-    (db, name)
-}
 
 fn code_and_message(e: &JsValue) -> (String, String) {
     let get = |f: &str| Reflect::get(e, &f.into()).unwrap().as_string();
@@ -51,35 +35,10 @@ fn code_and_message(e: &JsValue) -> (String, String) {
     )
 }
 
-/// Resolves when `request` succeeds.
-async fn settled(request: &IdbRequest) {
-    let promise = Promise::new(&mut |resolve: Function, reject: Function| {
-        request.set_onsuccess(Some(&resolve));
-        request.set_onerror(Some(&reject));
-    });
-    JsFuture::from(promise).await.expect("request succeeds");
-}
-
 /// Writes `row` as the state row of `tasks`/`key` through a connection of its own,
 /// as other code on the page could.
 async fn write_raw_state_row(name: &str, key: &str, row: &JsValue) {
-    let factory: IdbFactory = Reflect::get(&js_sys::global(), &"indexedDB".into())
-        .unwrap()
-        .unchecked_into();
-    let open = factory.open(name).unwrap();
-    settled(&open).await;
-    let db: IdbDatabase = open.result().unwrap().unchecked_into();
-    let tx = db
-        .transaction_with_str_and_mode("_idbsync_state", IdbTransactionMode::Readwrite)
-        .unwrap();
-    let state_key = Array::of2(&"tasks".into(), &key.into());
-    let put = tx
-        .object_store("_idbsync_state")
-        .unwrap()
-        .put_with_key(row, &state_key)
-        .unwrap();
-    settled(&put).await;
-    db.close();
+    raw(name, "_idbsync_state", &state_key(key), Some(row)).await;
 }
 
 #[wasm_bindgen_test]

@@ -14,68 +14,16 @@ use idb_sync_core::outbox::{BatchLimits, ClientMeta, InFlightOp};
 use idb_sync_core::ports::Storage;
 use idb_sync_core::protocol::MergeMode;
 use idb_sync_core::RecordId;
-use js_sys::{Array, Function, Promise, Reflect, JSON};
+use js_sys::{Reflect, JSON};
 use serde_json::Value;
-use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
-use web_sys::{IdbDatabase, IdbFactory, IdbRequest, IdbTransactionMode};
+
+mod common;
+
+use common::{js, open, raw, state_key};
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-fn js(json: &str) -> JsValue {
-    JSON::parse(json).expect("valid JSON in the test")
-}
-
-async fn open(test: &str) -> (LocalDatabase, String) {
-    let name = format!(
-        "idb-sync-test-{test}-{}-{}",
-        js_sys::Date::now() as u64,
-        (js_sys::Math::random() * 1e9) as u64
-    );
-    let options = js_sys::Object::new();
-    Reflect::set(&options, &"dbName".into(), &name.as_str().into()).unwrap();
-    Reflect::set(&options, &"version".into(), &1.into()).unwrap();
-    Reflect::set(&options, &"schema".into(), &js(r#"{"tasks": "id"}"#)).unwrap();
-    let db = LocalDatabase::open(options.into()).await.expect("open");
-    (db, name)
-}
-
-/// The result of `request` once it succeeds.
-async fn settled(request: &IdbRequest) -> JsValue {
-    let promise = Promise::new(&mut |resolve: Function, reject: Function| {
-        request.set_onsuccess(Some(&resolve));
-        request.set_onerror(Some(&reject));
-    });
-    JsFuture::from(promise).await.expect("request succeeds");
-    request.result().unwrap()
-}
-
-/// Reads (`value` undefined) or writes the entry `key` of `store` through a
-/// connection of its own, as an older idb-sync (or other code) would have.
-async fn raw(name: &str, store: &str, key: &JsValue, value: Option<&JsValue>) -> JsValue {
-    let factory: IdbFactory = Reflect::get(&js_sys::global(), &"indexedDB".into())
-        .unwrap()
-        .unchecked_into();
-    let open = factory.open(name).unwrap();
-    settled(&open).await;
-    let db: IdbDatabase = open.result().unwrap().unchecked_into();
-    let tx = db
-        .transaction_with_str_and_mode(store, IdbTransactionMode::Readwrite)
-        .unwrap();
-    let store = tx.object_store(store).unwrap();
-    let request = match value {
-        Some(v) => store.put_with_key(v, key).unwrap(),
-        None => store.get(key).unwrap(),
-    };
-    let out = settled(&request).await;
-    db.close();
-    out
-}
-
-fn state_key(key: &str) -> JsValue {
-    Array::of2(&"tasks".into(), &key.into()).into()
-}
 
 /// A stored JS value as JSON (key order aside: `Value` objects compare as maps).
 fn as_json(v: &JsValue) -> Value {
