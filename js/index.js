@@ -17,10 +17,14 @@ export { liveQuery } from './live_query.js';
 
 let loading = null;
 
-/** Loads the WebAssembly module once (what `init()` does, shared). */
+/** Loads the WebAssembly module once (what `init()` does, shared). A load that fails
+ * (the network, say) is tried again by the next call. */
 export function ready() {
   const url = moduleUrlInDevCache();
-  loading ??= init(url && { module_or_path: url });
+  loading ??= init(url && { module_or_path: url }).catch((error) => {
+    loading = null;
+    throw error;
+  });
   return loading;
 }
 
