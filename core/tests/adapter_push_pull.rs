@@ -430,3 +430,45 @@ fn a_push_names_keys_revs_owner_and_tables_as_the_server_does() {
     );
     assert_eq!(v1["serverTime"], json!(99));
 }
+
+#[test]
+fn a_database_of_one_user_does_not_sync_as_another() {
+    let (server, clock) = world();
+    let a = device(&server, clock.clone(), "a", "t1");
+    write(
+        &a,
+        "g1",
+        LocalOp::Create(rec(json!({"userId": "u1", "title": "mine"}))),
+    );
+    sync(&a);
+    write(
+        &a,
+        "g2",
+        LocalOp::Create(rec(json!({"userId": "u1", "title": "offline"}))),
+    );
+    // The same database, now signed in as u2.
+    let transport = AdapterTransport {
+        http: Device {
+            server: server.clone(),
+            token: "t2".into(),
+            lose_next_push_answer: Cell::new(false),
+            paths: RefCell::new(Vec::new()),
+        },
+        adapter: PushPull::new(PushPullConfig {
+            user_id: Some("u2".into()),
+            ..config()
+        }),
+    };
+    let as_u2 = SyncEngine::new(
+        a.storage().clone(),
+        transport,
+        clock,
+        EngineConfig::default(),
+    );
+    let error = block_on(as_u2.sync_round()).unwrap_err();
+    assert!(matches!(error, SyncError::AccountChanged(_)), "{error:?}");
+    assert!(
+        server.doc("goals", "\"g2\"").is_none(),
+        "nothing pushed as u2"
+    );
+}

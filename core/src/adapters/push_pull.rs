@@ -41,7 +41,9 @@ pub struct PushPullConfig {
     /// The owner field the server checks (default `userId`).
     pub user_field: String,
     /// The signed-in user's id: stamped on pushed records that lack the owner field
-    /// (an update sends only its fields, and the server skips records of others).
+    /// (an update sends only its fields, and the server skips records of others), and
+    /// reported as the account of every answer, so that a database holding one
+    /// user's data never syncs with another's (docs/INVARIANTS.md, I10).
     pub user_id: Option<String>,
     /// The field that marks a deleted record (default `_deleted`): the seed cannot
     /// delete, so a delete is pushed as this field set to `true`.
@@ -205,7 +207,7 @@ impl PushPull {
             protocol_version: PROTOCOL_VERSION,
             server_time,
             results,
-            account: None,
+            account: self.config.user_id.clone(),
         };
         Ok(TransportResponse {
             status: 200,
@@ -281,7 +283,7 @@ impl PushPull {
             changes: changes.into_iter().map(|(_, c)| c).collect(),
             cursor: next.encode(),
             has_more: false,
-            account: None,
+            account: self.config.user_id.clone(),
         });
         Ok(TransportResponse {
             status: 200,
