@@ -7,6 +7,7 @@
 //!
 //! Map of the crate:
 //! - [`protocol`]: protocol v1 wire types and the validation of server answers.
+//! - [`adapters`]: protocol v1 translated to the sync APIs servers already have.
 //! - [`merge`] and [`outbox`]: the outbox (pending vs in-flight) and its merge rules.
 //! - [`conflict`]: conflict policies, the conflict log, manual conflicts.
 //! - [`options`]: the options of `SyncManager.open` and `LocalDatabase.open`, validated.
@@ -25,6 +26,7 @@
 //! `docs/PROTOCOL.md`.
 #![warn(missing_docs)]
 
+pub mod adapters;
 pub mod conflict;
 pub mod engine;
 pub mod error;

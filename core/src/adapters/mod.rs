@@ -1,0 +1,166 @@
+//! Protocol adapters: the engine speaks protocol v1 through the [`Transport`] port;
+//! an adapter makes that port talk to a server the app already has (docs/ADAPTERS.md).
+//!
+//! The seam: [`AdapterTransport`] implements [`Transport`] over a generic [`HttpPort`]
+//! (method, path + query, headers, JSON body → status, body) and a
+//! [`ProtocolAdapter`]. The engine builds v1 requests and reads v1 answers exactly as
+//! for its own server; the adapter translates a v1 push into the seed server's
+//! request(s) and its answer(s) back into one v1 push answer, and a v1 pull (cursor)
+//! into the seed's request and its answer into one v1 page. The engine is not forked:
+//! versions, conflicts, the outbox and the cursor's atomic storage with its page
+//! (docs/INVARIANTS.md, I4) stay the engine's. The browser side only performs HTTP.
+
+mod iso_time;
+pub mod push_pull;
+
+pub use iso_time::{format_iso_ms, parse_iso_ms};
+pub use push_pull::{PushPull, PushPullConfig};
+
+use crate::error::SyncError;
+use crate::ports::{Transport, TransportRequest, TransportResponse};
+use crate::protocol::{Endpoint, ErrorBody, PullRequest, PushRequest};
+
+/// An HTTP method an adapter may use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HttpMethod {
+    /// `GET`
+    Get,
+    /// `POST`
+    Post,
+    /// `PUT`
+    Put,
+    /// `DELETE`
+    Delete,
+}
+
+impl HttpMethod {
+    /// The method's name on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HttpMethod::Get => "GET",
+            HttpMethod::Post => "POST",
+            HttpMethod::Put => "PUT",
+            HttpMethod::Delete => "DELETE",
+        }
+    }
+}
+
+/// One HTTP request built by an adapter. The [`HttpPort`] adds the credentials
+/// (`Authorization: Bearer …`) as the v1 transport does.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HttpRequest {
+    /// The method.
+    pub method: HttpMethod,
+    /// Path and query, relative to the server's base URL (starts with `/`).
+    pub path: String,
+    /// Extra headers (name, value).
+    pub headers: Vec<(String, String)>,
+    /// The JSON body, if any.
+    pub body: Option<String>,
+}
+
+/// An HTTP answer, any status.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HttpResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// `Retry-After`, converted to ms, if present.
+    pub retry_after_ms: Option<u64>,
+    /// The body.
+    pub body: String,
+}
+
+/// The network as an adapter sees it: one HTTP request, one answer. Errors only for
+/// "no answer", as for [`Transport::send`].
+#[allow(async_fn_in_trait)]
+pub trait HttpPort {
+    /// Sends one request (adding credentials) and returns the answer.
+    async fn fetch(&self, request: HttpRequest) -> Result<HttpResponse, SyncError>;
+
+    /// Asks the app for fresh credentials after a 401. Returns whether it got some.
+    async fn refresh_credentials(&self) -> bool {
+        false
+    }
+}
+
+/// A translation between protocol v1 and one server's sync API. It decides only the
+/// translation: never whether a change applies, never a conflict's outcome (the
+/// engine's, on the v1 answer it returns).
+#[allow(async_fn_in_trait)]
+pub trait ProtocolAdapter {
+    /// Sends a v1 push as the server's request(s) and answers a v1 push answer (a
+    /// 2xx with one result per mutation, or an error status with a v1 error body).
+    async fn push<H: HttpPort>(
+        &self,
+        http: &H,
+        request: &PushRequest,
+    ) -> Result<TransportResponse, SyncError>;
+
+    /// Sends a v1 pull as the server's request and answers a v1 pull answer (one
+    /// page whose opaque cursor the adapter encodes), or an error status.
+    async fn pull<H: HttpPort>(
+        &self,
+        http: &H,
+        request: &PullRequest,
+    ) -> Result<TransportResponse, SyncError>;
+}
+
+/// The [`Transport`] the engine runs over when `options.protocol` is not v1: decodes
+/// the engine's v1 request and hands it to the adapter.
+#[derive(Clone, Debug)]
+pub struct AdapterTransport<H, A> {
+    /// Performs HTTP.
+    pub http: H,
+    /// Translates.
+    pub adapter: A,
+}
+
+impl<H: HttpPort, A: ProtocolAdapter> Transport for AdapterTransport<H, A> {
+    async fn send(&self, request: TransportRequest) -> Result<TransportResponse, SyncError> {
+        let bad = |e: serde_json::Error| SyncError::Storage(format!("v1 request: {e}"));
+        match request.endpoint {
+            Endpoint::Push => {
+                let push: PushRequest = serde_json::from_str(&request.body).map_err(bad)?;
+                self.adapter.push(&self.http, &push).await
+            }
+            Endpoint::Pull => {
+                let pull: PullRequest = serde_json::from_str(&request.body).map_err(bad)?;
+                self.adapter.pull(&self.http, &pull).await
+            }
+        }
+    }
+
+    async fn refresh_credentials(&self) -> bool {
+        self.http.refresh_credentials().await
+    }
+}
+
+/// A non-2xx answer of the server, as a v1 error answer: same status, the server's
+/// message (its `error` or `message` field, else the body) under code `http_<status>`.
+pub fn error_answer(response: &HttpResponse) -> TransportResponse {
+    let message = serde_json::from_str::<serde_json::Value>(&response.body)
+        .ok()
+        .and_then(|v| {
+            let text = v.get("error").or_else(|| v.get("message"))?;
+            Some(
+                text.as_str()
+                    .map_or_else(|| text.to_string(), str::to_owned),
+            )
+        })
+        .unwrap_or_else(|| response.body.clone());
+    let code = format!("http_{}", response.status);
+    TransportResponse {
+        status: response.status,
+        retry_after_ms: response.retry_after_ms,
+        body: serde_json::to_string(&ErrorBody::new(code, message)).unwrap_or_default(),
+    }
+}
+
+/// A v1 error answer the adapter makes itself (`status`, `code`, `message`).
+pub fn own_error(status: u16, code: &str, message: impl Into<String>) -> TransportResponse {
+    TransportResponse {
+        status,
+        retry_after_ms: None,
+        body: serde_json::to_string(&ErrorBody::new(code, message)).unwrap_or_default(),
+    }
+}
