@@ -505,8 +505,9 @@ pub fn classify(object: &Map<String, Value>) -> WireObject<'_> {
     WireObject::Literal(object)
 }
 
-// Days from 1970-01-01 to a civil date and back (H. Hinnant's algorithms).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+/// Days from 1970-01-01 to a civil date (H. Hinnant's algorithm); [`civil_from_days`]
+/// goes back. Shared with the adapters' date parsing (`crate::adapters`).
+pub(crate) fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
@@ -515,7 +516,8 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
+/// The civil date `(year, month, day)` of a day number since 1970-01-01.
+pub(crate) fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
