@@ -26,13 +26,7 @@ fn signed_in(
     storage: &MemoryStorage,
     user: &str,
 ) -> Engine {
-    let transport = LoopbackTransport {
-        server: server.clone(),
-        user: user.into(),
-        config: ServerConfig::default(),
-        validator: BasicValidator::default(),
-        clock: clock.clone(),
-    };
+    let transport = LoopbackTransport::new(server, user, clock.clone());
     SyncEngine::new(
         storage.clone(),
         transport,
@@ -227,13 +221,7 @@ fn an_answer_for_another_account_is_refused_and_nothing_of_it_applied() {
 }
 
 fn bobs_transport(server: &MemoryServer, clock: &ManualClock) -> LoopbackTransport<ManualClock> {
-    LoopbackTransport {
-        server: server.clone(),
-        user: "bob".into(),
-        config: ServerConfig::default(),
-        validator: BasicValidator::default(),
-        clock: clock.clone(),
-    }
+    LoopbackTransport::new(server, "bob", clock.clone())
 }
 
 #[test]

@@ -25,13 +25,7 @@ fn rec(v: serde_json::Value) -> Record {
 }
 
 fn device(server: &MemoryServer, clock: &ManualClock, storage: MemoryStorage) -> Engine {
-    let transport = LoopbackTransport {
-        server: server.clone(),
-        user: "u".into(),
-        config: ServerConfig::default(),
-        validator: BasicValidator::default(),
-        clock: clock.clone(),
-    };
+    let transport = LoopbackTransport::new(server, "u", clock.clone());
     SyncEngine::new(storage, transport, clock.clone(), EngineConfig::default())
 }
 

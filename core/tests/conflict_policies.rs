@@ -531,13 +531,7 @@ fn malformed_server_answers_are_typed_errors_and_apply_nothing() {
         let server = MemoryServer::new();
         let clock = ManualClock::new(1);
         let storage = MemoryStorage::new("a");
-        let inner = LoopbackTransport {
-            server: server.clone(),
-            user: "u".into(),
-            config: ServerConfig::default(),
-            validator: BasicValidator::default(),
-            clock: clock.clone(),
-        };
+        let inner = LoopbackTransport::new(&server, "u", clock.clone());
         let e = SyncEngine::new(
             storage.clone(),
             Broken {
@@ -568,13 +562,7 @@ fn malformed_server_answers_are_typed_errors_and_apply_nothing() {
         // The honest server then gets a resend and answers `duplicate`.
         let honest = SyncEngine::new(
             storage.clone(),
-            LoopbackTransport {
-                server: server.clone(),
-                user: "u".into(),
-                config: ServerConfig::default(),
-                validator: BasicValidator::default(),
-                clock: clock.clone(),
-            },
+            LoopbackTransport::new(&server, "u", clock.clone()),
             clock.clone(),
             EngineConfig::default(),
         );

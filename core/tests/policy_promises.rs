@@ -11,7 +11,7 @@ use idb_sync_core::memory::{
 use idb_sync_core::merge::LocalOp;
 use idb_sync_core::ports::Storage;
 use idb_sync_core::protocol::MergeMode;
-use idb_sync_core::server::{BasicValidator, ServerConfig};
+
 use idb_sync_core::{Record, RecordId};
 use serde_json::json;
 
@@ -32,13 +32,7 @@ fn device(
     name: &str,
     policy: ConflictPolicy,
 ) -> Engine {
-    let transport = LoopbackTransport {
-        server: server.clone(),
-        user: "u".into(),
-        config: ServerConfig::default(),
-        validator: BasicValidator::default(),
-        clock: clock.skewed(0),
-    };
+    let transport = LoopbackTransport::new(server, "u", clock.skewed(0));
     let config = EngineConfig {
         policies: PolicyConfig::uniform(policy),
         ..EngineConfig::default()

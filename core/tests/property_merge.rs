@@ -9,7 +9,7 @@ use idb_sync_core::memory::{
 };
 use idb_sync_core::merge::LocalOp;
 use idb_sync_core::ports::Storage;
-use idb_sync_core::server::{BasicValidator, ServerConfig};
+
 use idb_sync_core::{Record, RecordId};
 use serde_json::json;
 
@@ -29,13 +29,7 @@ fn engine(
     policy: ConflictPolicy,
 ) -> SyncEngine<MemoryStorage, LoopbackTransport<ManualClock>, ManualClock> {
     let clock = ManualClock::new(1);
-    let transport = LoopbackTransport {
-        server: server.clone(),
-        user: "u".into(),
-        config: ServerConfig::default(),
-        validator: BasicValidator::default(),
-        clock: clock.clone(),
-    };
+    let transport = LoopbackTransport::new(server, "u", clock.clone());
     let config = EngineConfig {
         policies: PolicyConfig::uniform(policy),
         ..EngineConfig::default()

@@ -17,7 +17,7 @@ use idb_sync_core::merge::LocalOp;
 use idb_sync_core::outbox::{ClientMeta, KeyState};
 use idb_sync_core::ports::{Storage, StorageTx, Transport, TransportRequest, TransportResponse};
 use idb_sync_core::protocol::{Change, Cursor, Endpoint, PullRequest};
-use idb_sync_core::server::{BasicValidator, ServerConfig};
+
 use idb_sync_core::{conflict::NoResolver, conflict::PolicyConfig};
 use idb_sync_core::{Record, RecordId, SyncError};
 use serde_json::json;
@@ -34,13 +34,7 @@ fn id(key: &str) -> RecordId {
 }
 
 fn loopback(server: &MemoryServer, clock: &ManualClock) -> LoopbackTransport<ManualClock> {
-    LoopbackTransport {
-        server: server.clone(),
-        user: "u".into(),
-        config: ServerConfig::default(),
-        validator: BasicValidator::default(),
-        clock: clock.clone(),
-    }
+    LoopbackTransport::new(server, "u", clock.clone())
 }
 
 /// A future that pends once before it is ready (an answer that takes a while).

@@ -12,7 +12,7 @@ use idb_sync_core::memory::{
 use idb_sync_core::merge::LocalOp;
 use idb_sync_core::ports::{Storage, Transport, TransportRequest, TransportResponse};
 use idb_sync_core::protocol::Endpoint;
-use idb_sync_core::server::{BasicValidator, ServerConfig};
+use idb_sync_core::server::BasicValidator;
 use idb_sync_core::{Record, RecordId, SyncError};
 use serde_json::json;
 use std::cell::Cell;
@@ -25,13 +25,10 @@ fn rec(v: serde_json::Value) -> Record {
 
 fn loopback(server: &MemoryServer, clock: &ManualClock) -> LoopbackTransport<ManualClock> {
     LoopbackTransport {
-        server: server.clone(),
-        user: "u".into(),
-        config: ServerConfig::default(),
         validator: BasicValidator {
             max_record_bytes: 1_000,
         },
-        clock: clock.clone(),
+        ..LoopbackTransport::new(server, "u", clock.clone())
     }
 }
 

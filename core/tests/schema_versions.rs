@@ -10,7 +10,7 @@ use idb_sync_core::memory::{
 use idb_sync_core::merge::LocalOp;
 use idb_sync_core::ports::Storage;
 use idb_sync_core::protocol::Change;
-use idb_sync_core::server::{BasicValidator, ServerConfig};
+
 use idb_sync_core::{Record, RecordId};
 use serde_json::json;
 
@@ -21,13 +21,7 @@ fn rec(v: serde_json::Value) -> Record {
 }
 
 fn device(server: &MemoryServer, clock: &ManualClock, storage: MemoryStorage) -> Engine {
-    let transport = LoopbackTransport {
-        server: server.clone(),
-        user: "u".into(),
-        config: ServerConfig::default(),
-        validator: BasicValidator::default(),
-        clock: clock.clone(),
-    };
+    let transport = LoopbackTransport::new(server, "u", clock.clone());
     let config = EngineConfig {
         policies: PolicyConfig::uniform(ConflictPolicy::FieldMerge),
         ..EngineConfig::default()

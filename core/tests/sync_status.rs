@@ -9,7 +9,7 @@ use idb_sync_core::memory::{
     block_on, LoopbackTransport, ManualClock, MemoryServer, MemoryStorage,
 };
 use idb_sync_core::merge::LocalOp;
-use idb_sync_core::server::{BasicValidator, ServerConfig};
+
 use idb_sync_core::sync_loop::{
     OutboxCounts, Phase, Progress, ProgressTransport, RoundProgress, SyncNowResult, SyncStatus,
 };
@@ -208,13 +208,7 @@ fn the_progress_transport_reports_a_real_round_step_by_step() {
     let clock = ManualClock::new(1_000_000);
     let steps = Rc::new(RefCell::new(Vec::new()));
     let seen = steps.clone();
-    let loopback = LoopbackTransport {
-        server: server.clone(),
-        user: "u".into(),
-        config: ServerConfig::default(),
-        validator: BasicValidator::default(),
-        clock: clock.clone(),
-    };
+    let loopback = LoopbackTransport::new(&server, "u", clock.clone());
     let transport = ProgressTransport::new(loopback, move |step| seen.borrow_mut().push(step));
     let engine = SyncEngine::new(
         MemoryStorage::new("a"),
@@ -225,13 +219,7 @@ fn the_progress_transport_reports_a_real_round_step_by_step() {
     // Another device wrote two records: the first pull brings them.
     let other = SyncEngine::new(
         MemoryStorage::new("b"),
-        LoopbackTransport {
-            server: server.clone(),
-            user: "u".into(),
-            config: ServerConfig::default(),
-            validator: BasicValidator::default(),
-            clock: clock.clone(),
-        },
+        LoopbackTransport::new(&server, "u", clock.clone()),
         clock.clone(),
         EngineConfig::default(),
     );

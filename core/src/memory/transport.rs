@@ -24,6 +24,19 @@ pub struct LoopbackTransport<C, V = BasicValidator> {
     pub clock: C,
 }
 
+impl<C> LoopbackTransport<C> {
+    /// A transport to `server` for `user`, with the default limits and validation.
+    pub fn new(server: &MemoryServer, user: &str, clock: C) -> Self {
+        LoopbackTransport {
+            server: server.clone(),
+            user: user.to_owned(),
+            config: ServerConfig::default(),
+            validator: BasicValidator::default(),
+            clock,
+        }
+    }
+}
+
 fn error_response(e: &ServerError) -> TransportResponse {
     TransportResponse {
         status: e.status(),
