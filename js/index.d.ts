@@ -13,7 +13,7 @@ import type {
   ConflictLogEntry,
   ConflictResolution,
   DeadLetter,
-  SyncErrorCode,
+  SyncError as GeneratedSyncError,
   SyncManagerOptions as AnySyncManagerOptions,
   SyncNowResult,
   SyncStatus,
@@ -75,24 +75,13 @@ export type SyncManagerOptions<DB extends Tables = AnyTables> = Omit<AnySyncMana
 /**
  * The class of every error idb-sync throws or rejects with: an `Error` named
  * 'SyncError' with a stable `code` (docs/ERRORS.md). `err instanceof SyncError` works.
+ * Its fields are the generated `SyncError` interface's (merged in below).
  */
 export declare class SyncError extends Error {
   name: 'SyncError';
-  /** The stable code. */
-  code: SyncErrorCode;
-  /** For `invalid_*` option errors: the option's key path (`batch.maxCount`). */
-  option?: string;
-  /** For `server_error`: the HTTP status. */
-  status?: number;
-  /** For `server_error`, `auth_failed` and `request_rejected`: the code of the server's
-   * error body (`rate_limited`, `token_expired`, ...; a server may send its own). */
-  serverCode?: SyncErrorCode | (string & {});
-  /** For `invalid_value`: the path of the value that cannot be synced (`meta.size`). */
-  path?: string;
-  /** For `storage_error`, `unique_violation`: the browser's `DOMException`. */
-  cause?: unknown;
   private constructor();
 }
+export interface SyncError extends GeneratedSyncError {}
 
 /** An ordered, filtered selection of a table's records. */
 export declare class Collection<T = Record<string, any>, TKey = KeyOf<T>> {

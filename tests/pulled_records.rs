@@ -11,25 +11,16 @@ use idb_sync_core::engine::{apply_change, ApplyContext};
 use idb_sync_core::ports::Storage;
 use idb_sync_core::protocol::Change;
 use idb_sync_core::{Record, RecordId};
-use js_sys::{Function, Promise, Reflect, JSON};
+use js_sys::Reflect;
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
-use web_sys::{IdbDatabase, IdbFactory, IdbRequest, IdbTransactionMode};
+use web_sys::{IdbDatabase, IdbFactory, IdbTransactionMode};
+
+mod common;
+
+use common::{js, settled};
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-fn js(json: &str) -> JsValue {
-    JSON::parse(json).expect("valid JSON in the test")
-}
-
-async fn settled(request: &IdbRequest) {
-    let promise = Promise::new(&mut |resolve: Function, reject: Function| {
-        request.set_onsuccess(Some(&resolve));
-        request.set_onerror(Some(&reject));
-    });
-    JsFuture::from(promise).await.expect("request succeeds");
-}
 
 /// Puts `records` into `tasks` through a connection of its own, as other code on the
 /// page could: no sync state.
