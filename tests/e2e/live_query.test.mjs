@@ -4,9 +4,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack, uniqueName } from './harness.mjs';
+import { compileShapeCheckers } from './shape_pages/compile.mjs';
 
 let stack;
 before(async () => {
+  await compileShapeCheckers();
   stack = await startStack('live', { pagesDir: 'shape_pages' });
 });
 after(() => stack?.stop());

@@ -6,18 +6,14 @@
 // server; the numbers syncNow() reports are checked against what the user sees.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import path from 'node:path';
-import { ROOT } from '../../scripts/lib/stack.mjs';
 import { startStack, uniqueName } from './harness.mjs';
+import { compileShapeCheckers } from './shape_pages/compile.mjs';
 
 let stack;
 let token;
 
 before(async () => {
-  // The checkers, compiled for the page (tests/e2e/shape_pages/generated/).
-  await promisify(execFile)(path.join(ROOT, 'node_modules/.bin/tsc'), ['-p', 'tests/types/tsconfig.emit.json'], { cwd: ROOT });
+  await compileShapeCheckers();
   stack = await startStack('shapes', { pagesDir: 'shape_pages' });
   token = await stack.signUp();
 });
