@@ -2,8 +2,6 @@
 //! default, idb-sync's own protocol) or `{ kind: 'pushPull', … }` for a server of
 //! seed 000's API, with its names.
 
-use std::collections::BTreeMap;
-
 use super::{path, OptionError, OptionValue};
 use crate::adapters::PushPullConfig;
 use crate::ErrorCode;
@@ -115,9 +113,9 @@ fn name(v: &OptionValue, key: &str) -> Result<Option<String>, OptionError> {
 }
 
 /// `protocol.tables`: `{ <local table>: <server collection> }`.
-fn tables(v: &OptionValue) -> Result<BTreeMap<String, String>, OptionError> {
+fn tables(v: &OptionValue) -> Result<Vec<(String, String)>, OptionError> {
     if v.is_absent() {
-        return Ok(BTreeMap::new());
+        return Ok(Vec::new());
     }
     let entries = match v {
         OptionValue::Object(_) => v.entries().unwrap_or_default(),
@@ -126,10 +124,10 @@ fn tables(v: &OptionValue) -> Result<BTreeMap<String, String>, OptionError> {
             return Err(invalid("protocol.tables", reason));
         }
     };
-    let mut out = BTreeMap::new();
+    let mut out = Vec::new();
     for (table, remote) in entries {
         match remote.as_str() {
-            Some(r) if !r.is_empty() => out.insert(table.to_string(), r.to_owned()),
+            Some(r) if !r.is_empty() => out.push((table.to_string(), r.to_owned())),
             _ => {
                 let reason = "expected the server's name, a non-empty string";
                 return Err(invalid(format!("protocol.tables.{table}"), reason));

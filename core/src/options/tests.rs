@@ -261,7 +261,7 @@ fn valid_manager_options_give_typed_values_with_defaults() {
         ("adopt: none", withj("adopt", json!("none")), ManagerOptions { adopt: AdoptMode::None, ..d() }),
         ("protocol: v1", withj("protocol", json!("v1")), d()),
         ("protocol: pushPull defaults", withj("protocol", json!({ "kind": "pushPull" })), ManagerOptions { protocol: ProtocolOption::PushPull(PushPullConfig::default()), ..d() }),
-        ("protocol: pushPull names", withj("protocol", json!({ "kind": "pushPull", "basePath": "/.netlify/functions/", "idField": "_id", "tables": { "tasks": "goals" }, "userField": "owner", "userId": "u1", "deletedField": "gone", "overlapMs": 0 })), ManagerOptions { protocol: ProtocolOption::PushPull(PushPullConfig { base_path: "/.netlify/functions".into(), id_field: "_id".into(), tables: [("tasks".to_string(), "goals".to_string())].into(), user_field: "owner".into(), user_id: Some("u1".into()), deleted_field: "gone".into(), overlap_ms: 0 }), ..d() }),
+        ("protocol: pushPull names", withj("protocol", json!({ "kind": "pushPull", "basePath": "/.netlify/functions/", "idField": "_id", "tables": { "tasks": "goals" }, "userField": "owner", "userId": "u1", "deletedField": "gone", "overlapMs": 0 })), ManagerOptions { protocol: ProtocolOption::PushPull(PushPullConfig { base_path: "/.netlify/functions".into(), id_field: "_id".into(), tables: vec![("tasks".to_string(), "goals".to_string())], user_field: "owner".into(), user_id: Some("u1".into()), deleted_field: "gone".into(), overlap_ms: 0 }), ..d() }),
         ("protocol: empty basePath", withj("protocol", json!({ "kind": "pushPull", "basePath": "" })), ManagerOptions { protocol: ProtocolOption::PushPull(PushPullConfig::default()), ..d() }),
     ];
     for (name, input, expected) in cases {
