@@ -7,7 +7,6 @@
 
 use std::collections::BTreeSet;
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::{error_answer, own_error, HttpMethod, HttpPort, HttpRequest, HttpResponse};
@@ -77,7 +76,7 @@ pub struct PushPull {
 
 /// What the opaque v1 cursor holds for this adapter: the server's `timestamp` of
 /// the last page, and the `(table, key, _rev)` the overlap will bring back.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PushPullCursor {
     /// The server's `timestamp` of the last page applied.
     pub since: u64,
@@ -87,17 +86,36 @@ pub struct PushPullCursor {
 }
 
 impl PushPullCursor {
-    /// Reads a stored cursor; `None` or anything unreadable starts from 0 (a full
-    /// pull: the engine ignores versions it already has).
+    /// Reads a stored cursor (`{"since":…,"seen":[[table,key,rev],…]}`); `None` or
+    /// anything unreadable starts from 0 (a full pull: the engine ignores versions it
+    /// already has). Read through `Value`, as the answers are: the package stays small.
     pub fn decode(cursor: Option<&Cursor>) -> Self {
-        cursor
-            .and_then(|c| serde_json::from_str(&c.0).ok())
-            .unwrap_or_default()
+        let read = |c: &Cursor| -> Option<Self> {
+            let v: Value = serde_json::from_str(&c.0).ok()?;
+            let mut seen = Vec::new();
+            for item in v["seen"].as_array()? {
+                let (t, k, r) = (item[0].as_str()?, item[1].as_str()?, item[2].as_u64()?);
+                seen.push((t.to_owned(), k.to_owned(), r));
+            }
+            Some(PushPullCursor {
+                since: v["since"].as_u64()?,
+                seen,
+            })
+        };
+        cursor.and_then(read).unwrap_or_default()
     }
 
     /// The opaque v1 cursor.
     pub fn encode(&self) -> Cursor {
-        Cursor(serde_json::to_string(self).unwrap_or_default())
+        let seen: Vec<Value> = self
+            .seen
+            .iter()
+            .map(|(t, k, r)| Value::Array(vec![t.as_str().into(), k.as_str().into(), (*r).into()]))
+            .collect();
+        let mut v = Map::new();
+        v.insert("since".into(), self.since.into());
+        v.insert("seen".into(), Value::Array(seen));
+        Cursor(Value::Object(v).to_string())
     }
 }
 
@@ -145,7 +163,11 @@ impl PushPull {
             let mut doc = match &m.op {
                 Op::Create { record } | Op::Put { record } => record.clone(),
                 Op::Update { patch } => patch.clone(),
-                Op::Delete => Map::from_iter([(c.deleted_field.clone(), Value::Bool(true))]),
+                Op::Delete => {
+                    let mut doc = Map::new();
+                    doc.insert(c.deleted_field.clone(), Value::Bool(true));
+                    doc
+                }
             };
             let key = serde_json::to_value(&m.key).unwrap_or(Value::Null);
             doc.insert(c.id_field.clone(), key.clone());
@@ -316,11 +338,13 @@ impl PushPull {
         };
         let deleted = obj.get(&c.deleted_field) == Some(&Value::Bool(true));
         let data = (!deleted).then(|| {
-            let mut data = obj.clone();
-            for field in BOOKKEEPING.iter().filter(|f| **f != c.id_field) {
-                data.remove(*field);
+            let mut data = Map::new();
+            for (field, value) in obj {
+                let bookkeeping = BOOKKEEPING.contains(&field.as_str()) && *field != c.id_field;
+                if !bookkeeping && *field != c.deleted_field {
+                    data.insert(field.clone(), value.clone());
+                }
             }
-            data.remove(&c.deleted_field);
             data
         });
         let change = Change {
