@@ -57,6 +57,8 @@ macro_rules! for_each_error_code {
             InvalidAutoSync = "invalid_auto_sync",
             /// `adopt` is not `'push'`, `'pull'` or `'none'`.
             InvalidAdopt = "invalid_adopt",
+            /// `protocol` is not `'v1'` or a known adapter with valid names (`error.option` says which).
+            InvalidProtocol = "invalid_protocol",
 
             // Arguments and data of a call.
             /// An argument of a method is not what it accepts.

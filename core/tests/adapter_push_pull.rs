@@ -381,7 +381,7 @@ fn a_push_names_keys_revs_owner_and_tables_as_the_server_does() {
     use idb_sync_core::protocol::{MergeMode, Mutation, PushRequest};
     use idb_sync_core::Op;
     let adapter = PushPull::new(PushPullConfig {
-        tables: [("tasks".to_string(), "goals".to_string())].into(),
+        tables: vec![("tasks".to_string(), "goals".to_string())],
         user_id: Some("u1".into()),
         ..PushPullConfig::default()
     });
@@ -470,5 +470,62 @@ fn a_database_of_one_user_does_not_sync_as_another() {
     assert!(
         server.doc("goals", "\"g2\"").is_none(),
         "nothing pushed as u2"
+    );
+}
+
+#[test]
+fn two_documents_with_one_key_make_one_change_at_the_highest_rev() {
+    let adapter = PushPull::new(PushPullConfig::default());
+    let answer = HttpResponse {
+        status: 200,
+        retry_after_ms: None,
+        body: json!({ "goals": [
+            { "_id": "5", "id": 5, "_rev": 3, "t": "new" },
+            { "_id": "65a0", "id": 5, "_rev": 2, "t": "old" },
+            { "_id": "6", "_rev": 1, "_deleted": true },
+        ], "activities": [], "timestamp": 1_000 })
+        .to_string(),
+    };
+    let request = idb_sync_core::protocol::PullRequest {
+        protocol_version: 1,
+        client_id: "c".into(),
+        account: None,
+        cursor: None,
+        limit: None,
+        omit_own_through: None,
+    };
+    let page = adapter.pull_answer(&request, &answer).unwrap();
+    let page = idb_sync_core::protocol::decode_pull_response(&page.body).unwrap();
+    let idb_sync_core::protocol::PullResponse::Ok(page) = page else {
+        panic!("not a page")
+    };
+    let changes: Vec<_> = page
+        .changes
+        .iter()
+        .map(|c| (c.key.to_string(), c.version, c.deleted, c.data.clone()))
+        .collect();
+    assert_eq!(
+        changes,
+        vec![
+            (
+                "5".into(),
+                3,
+                false,
+                Some(rec(json!({ "id": 5, "t": "new" })))
+            ),
+            ("\"6\"".into(), 1, true, None),
+        ]
+    );
+    assert_eq!(
+        page.cursor,
+        PushPullCursor {
+            since: 1_000,
+            seen: vec![
+                ("goals".into(), "5".into(), 3),
+                ("goals".into(), "5".into(), 2),
+                ("goals".into(), "\"6\"".into(), 1),
+            ]
+        }
+        .encode()
     );
 }

@@ -3,10 +3,17 @@
 //! after a 401, see `refresh_credentials`) or a fixed API key. After `close()`, and
 //! while its tab does not lead (I7), it sends nothing, and it drops a response that
 //! comes back after its tab was robbed of the lead, so the engine never applies it.
+//! With `options.protocol` other than v1 it performs the HTTP of core's adapter
+//! (docs/ADAPTERS.md): every translation is core's, this file only sends.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
+use gloo_net::http::{Method, RequestBuilder};
+use idb_sync_core::adapters::{
+    send_through, HttpMethod, HttpPort, HttpRequest, HttpResponse, PushPull,
+};
+use idb_sync_core::options::ProtocolOption;
 use idb_sync_core::ports::{Transport, TransportRequest, TransportResponse};
 use idb_sync_core::SyncError as CoreError;
 use js_sys::{Function, Promise};
@@ -69,27 +76,35 @@ async fn call_get_token(get_token: &Function) -> Result<String, CoreError> {
         .ok_or_else(|| CoreError::Auth("getToken() did not return a non-empty string".into()))
 }
 
-/// Protocol v1 over `fetch`.
+/// Protocol v1 (or an adapter's HTTP) over `fetch`.
 pub(crate) struct FetchTransport {
     base: String,
     credentials: Rc<Credentials>,
     closed: Rc<Cell<bool>>,
     leading: Rc<Cell<bool>>,
+    adapter: Option<PushPull>,
 }
 
 impl FetchTransport {
-    /// `closed` is set by `close()`; `leading` says whether this tab runs the loop.
+    /// `closed` is set by `close()`; `leading` says whether this tab runs the loop;
+    /// `protocol` is the validated `options.protocol`.
     pub(crate) fn new(
         base: String,
         credentials: Rc<Credentials>,
         closed: Rc<Cell<bool>>,
         leading: Rc<Cell<bool>>,
+        protocol: ProtocolOption,
     ) -> Self {
+        let adapter = match protocol {
+            ProtocolOption::V1 => None,
+            ProtocolOption::PushPull(config) => Some(PushPull::new(config)),
+        };
         FetchTransport {
             base,
             credentials,
             closed,
             leading,
+            adapter,
         }
     }
 
@@ -107,36 +122,64 @@ impl FetchTransport {
     }
 }
 
-impl Transport for FetchTransport {
-    async fn send(&self, request: TransportRequest) -> Result<TransportResponse, CoreError> {
+impl HttpPort for FetchTransport {
+    async fn fetch(&self, request: HttpRequest) -> Result<HttpResponse, CoreError> {
         self.may_send()?;
         let token = self.credentials.bearer(false).await?;
         self.may_send()?;
         if !super::triggers::is_online() {
             return Err(CoreError::Network("the browser is offline".into()));
         }
-        let url = format!("{}{}", self.base, request.endpoint.path());
-        let mut builder =
-            gloo_net::http::Request::post(&url).header("Content-Type", "application/json");
+        let url = format!("{}{}", self.base, request.path);
+        let method = match request.method {
+            HttpMethod::Get => Method::GET,
+            HttpMethod::Post => Method::POST,
+            HttpMethod::Put => Method::PUT,
+            HttpMethod::Delete => Method::DELETE,
+        };
+        let mut builder = RequestBuilder::new(&url).method(method);
+        for (name, value) in &request.headers {
+            builder = builder.header(name, value);
+        }
         if let Some(token) = token {
             builder = builder.header("Authorization", &format!("Bearer {token}"));
         }
-        let response = builder
-            .body(request.body)
-            .or_network()?
-            .send()
-            .await
-            .or_network()?;
+        let request = match request.body {
+            Some(body) => builder.body(body),
+            None => builder.build(),
+        };
+        let response = request.or_network()?.send().await.or_network()?;
         let status = response.status();
         let retry_after = response.headers().get("retry-after");
         let retry_after_ms = TransportResponse::retry_after_header_ms(retry_after.as_deref());
         let body = response.text().await.or_network()?;
         // Robbed of the lead while waiting: the new leader resends (I2, I3) and pulls.
         self.may_send()?;
-        Ok(TransportResponse {
+        Ok(HttpResponse {
             status,
             retry_after_ms,
             body,
+        })
+    }
+}
+
+impl Transport for FetchTransport {
+    async fn send(&self, request: TransportRequest) -> Result<TransportResponse, CoreError> {
+        if let Some(adapter) = &self.adapter {
+            return send_through(self, adapter, request).await;
+        }
+        let response = self
+            .fetch(HttpRequest {
+                method: HttpMethod::Post,
+                path: request.endpoint.path().to_owned(),
+                headers: vec![("Content-Type".into(), "application/json".into())],
+                body: Some(request.body),
+            })
+            .await?;
+        Ok(TransportResponse {
+            status: response.status,
+            retry_after_ms: response.retry_after_ms,
+            body: response.body,
         })
     }
 

@@ -62,6 +62,20 @@ export interface SyncManagerOptions {
    * copy win and queues the rest after the first pull, `'none'` leaves them
    * local-only until written through idb-sync. */
   adopt?: 'push' | 'pull' | 'none';
+  /** The server's API (docs/ADAPTERS.md): `'v1'` (default), or a server of seed 000's
+   * shape, `POST {basePath}/sync/push` and `GET {basePath}/sync/pull?since=`, with its names. */
+  protocol?:
+    | 'v1'
+    | {
+        kind: 'pushPull';
+        basePath?: string;
+        idField?: string;
+        tables?: Record<string, string>;
+        userField?: string;
+        userId?: string;
+        deletedField?: string;
+        overlapMs?: number;
+      };
 }
 
 /** What the loop is doing. */

@@ -115,19 +115,29 @@ pub struct AdapterTransport<H, A> {
     pub adapter: A,
 }
 
+/// Sends the engine's v1 `request` through `adapter` over `http`: what
+/// [`AdapterTransport`] and the browser's transport do for every request.
+pub async fn send_through<H: HttpPort, A: ProtocolAdapter>(
+    http: &H,
+    adapter: &A,
+    request: TransportRequest,
+) -> Result<TransportResponse, SyncError> {
+    let bad = |e: serde_json::Error| SyncError::Storage(format!("v1 request: {e}"));
+    match request.endpoint {
+        Endpoint::Push => {
+            let push: PushRequest = serde_json::from_str(&request.body).map_err(bad)?;
+            adapter.push(http, &push).await
+        }
+        Endpoint::Pull => {
+            let pull: PullRequest = serde_json::from_str(&request.body).map_err(bad)?;
+            adapter.pull(http, &pull).await
+        }
+    }
+}
+
 impl<H: HttpPort, A: ProtocolAdapter> Transport for AdapterTransport<H, A> {
     async fn send(&self, request: TransportRequest) -> Result<TransportResponse, SyncError> {
-        let bad = |e: serde_json::Error| SyncError::Storage(format!("v1 request: {e}"));
-        match request.endpoint {
-            Endpoint::Push => {
-                let push: PushRequest = serde_json::from_str(&request.body).map_err(bad)?;
-                self.adapter.push(&self.http, &push).await
-            }
-            Endpoint::Pull => {
-                let pull: PullRequest = serde_json::from_str(&request.body).map_err(bad)?;
-                self.adapter.pull(&self.http, &pull).await
-            }
-        }
+        send_through(&self.http, &self.adapter, request).await
     }
 
     async fn refresh_credentials(&self) -> bool {

@@ -5,9 +5,8 @@
 //! `timestamp` (never the client clock), pulled again with a safety overlap; what
 //! the overlap brings back at a `_rev` already applied is left out.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::{error_answer, own_error, HttpMethod, HttpPort, HttpRequest, HttpResponse};
@@ -36,8 +35,9 @@ pub struct PushPullConfig {
     /// The field holding a record's key on the wire (default `id`); the adapter also
     /// writes `_id`, the server's key, and reads `_id` when this field is absent.
     pub id_field: String,
-    /// Local table name → the server's collection name (absent: the same name).
-    pub tables: BTreeMap<String, String>,
+    /// (local table name, the server's collection name); a table not listed keeps
+    /// its name. (Lists, not maps, here and in the cursor: the package stays small.)
+    pub tables: Vec<(String, String)>,
     /// The owner field the server checks (default `userId`).
     pub user_field: String,
     /// The signed-in user's id: stamped on pushed records that lack the owner field
@@ -58,7 +58,7 @@ impl Default for PushPullConfig {
         PushPullConfig {
             base_path: String::new(),
             id_field: "id".into(),
-            tables: BTreeMap::new(),
+            tables: Vec::new(),
             user_field: "userId".into(),
             user_id: None,
             deleted_field: "_deleted".into(),
@@ -76,27 +76,46 @@ pub struct PushPull {
 
 /// What the opaque v1 cursor holds for this adapter: the server's `timestamp` of
 /// the last page, and the `(table, key, _rev)` the overlap will bring back.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PushPullCursor {
     /// The server's `timestamp` of the last page applied.
     pub since: u64,
     /// Records applied with an `updatedAt` inside the overlap: (table, key as
     /// JSON, `_rev`).
-    pub seen: BTreeSet<(String, String, u64)>,
+    pub seen: Vec<(String, String, u64)>,
 }
 
 impl PushPullCursor {
-    /// Reads a stored cursor; `None` or anything unreadable starts from 0 (a full
-    /// pull: the engine ignores versions it already has).
+    /// Reads a stored cursor (`{"since":…,"seen":[[table,key,rev],…]}`); `None` or
+    /// anything unreadable starts from 0 (a full pull: the engine ignores versions it
+    /// already has). Read through `Value`, as the answers are: the package stays small.
     pub fn decode(cursor: Option<&Cursor>) -> Self {
-        cursor
-            .and_then(|c| serde_json::from_str(&c.0).ok())
-            .unwrap_or_default()
+        let read = |c: &Cursor| -> Option<Self> {
+            let v: Value = serde_json::from_str(&c.0).ok()?;
+            let mut seen = Vec::new();
+            for item in v["seen"].as_array()? {
+                let (t, k, r) = (item[0].as_str()?, item[1].as_str()?, item[2].as_u64()?);
+                seen.push((t.to_owned(), k.to_owned(), r));
+            }
+            Some(PushPullCursor {
+                since: v["since"].as_u64()?,
+                seen,
+            })
+        };
+        cursor.and_then(read).unwrap_or_default()
     }
 
     /// The opaque v1 cursor.
     pub fn encode(&self) -> Cursor {
-        Cursor(serde_json::to_string(self).unwrap_or_default())
+        let seen: Vec<Value> = self
+            .seen
+            .iter()
+            .map(|(t, k, r)| Value::Array(vec![t.as_str().into(), k.as_str().into(), (*r).into()]))
+            .collect();
+        let mut v = Map::new();
+        v.insert("since".into(), self.since.into());
+        v.insert("seen".into(), Value::Array(seen));
+        Cursor(Value::Object(v).to_string())
     }
 }
 
@@ -119,7 +138,8 @@ impl PushPull {
     }
 
     fn remote_table<'a>(&'a self, table: &'a str) -> &'a str {
-        self.config.tables.get(table).map_or(table, String::as_str)
+        let found = self.config.tables.iter().find(|(local, _)| local == table);
+        found.map_or(table, |(_, remote)| remote.as_str())
     }
 
     fn local_table<'a>(&'a self, remote: &'a str) -> &'a str {
@@ -143,7 +163,11 @@ impl PushPull {
             let mut doc = match &m.op {
                 Op::Create { record } | Op::Put { record } => record.clone(),
                 Op::Update { patch } => patch.clone(),
-                Op::Delete => Map::from_iter([(c.deleted_field.clone(), Value::Bool(true))]),
+                Op::Delete => {
+                    let mut doc = Map::new();
+                    doc.insert(c.deleted_field.clone(), Value::Bool(true));
+                    doc
+                }
             };
             let key = serde_json::to_value(&m.key).unwrap_or(Value::Null);
             doc.insert(c.id_field.clone(), key.clone());
@@ -248,9 +272,12 @@ impl PushPull {
         let window_start = server_time.saturating_sub(self.config.overlap_ms);
         let mut next = PushPullCursor {
             since: server_time,
-            seen: BTreeSet::new(),
+            seen: Vec::new(),
         };
-        let mut latest: BTreeMap<(String, RecordKey), (u64, Change)> = BTreeMap::new();
+        // In the server's order; a key twice (two documents with one `id`) keeps its
+        // highest `_rev`: a v1 page holds each key once.
+        let mut changes: Vec<Change> = Vec::new();
+        let mut keys: BTreeSet<(String, RecordKey)> = BTreeSet::new();
         for (remote, docs) in body.as_object().into_iter().flatten() {
             let Some(docs) = docs.as_array() else {
                 continue;
@@ -260,27 +287,28 @@ impl PushPull {
                 let (updated, change) = self.change(&table, doc)?;
                 let key_json = serde_json::to_string(&change.key).unwrap_or_default();
                 let seen = (table.clone(), key_json, change.version);
-                if updated.is_none_or(|t| t > window_start) {
-                    next.seen.insert(seen.clone());
+                if updated.is_none_or(|t| t > window_start) && !next.seen.contains(&seen) {
+                    next.seen.push(seen.clone());
                 }
                 if before.seen.contains(&seen) {
                     continue;
                 }
-                let slot = (table.clone(), change.key.clone());
-                let newer = latest
-                    .get(&slot)
-                    .is_none_or(|(_, c)| c.version < change.version);
-                if newer {
-                    latest.insert(slot, (updated.unwrap_or(0), change));
+                if keys.insert((table.clone(), change.key.clone())) {
+                    changes.push(change);
+                } else if let Some(held) = changes
+                    .iter_mut()
+                    .find(|c| c.table == change.table && c.key == change.key)
+                {
+                    if held.version < change.version {
+                        *held = change;
+                    }
                 }
             }
         }
-        let mut changes: Vec<(u64, Change)> = latest.into_values().collect();
-        changes.sort_by_key(|(t, _)| *t);
         let page = PullResponse::Ok(PullPage {
             protocol_version: PROTOCOL_VERSION,
             server_time,
-            changes: changes.into_iter().map(|(_, c)| c).collect(),
+            changes,
             cursor: next.encode(),
             has_more: false,
             account: self.config.user_id.clone(),
@@ -310,11 +338,13 @@ impl PushPull {
         };
         let deleted = obj.get(&c.deleted_field) == Some(&Value::Bool(true));
         let data = (!deleted).then(|| {
-            let mut data = obj.clone();
-            for field in BOOKKEEPING.iter().filter(|f| **f != c.id_field) {
-                data.remove(*field);
+            let mut data = Map::new();
+            for (field, value) in obj {
+                let bookkeeping = BOOKKEEPING.contains(&field.as_str()) && *field != c.id_field;
+                if !bookkeeping && *field != c.deleted_field {
+                    data.insert(field.clone(), value.clone());
+                }
             }
-            data.remove(&c.deleted_field);
             data
         });
         let change = Change {

@@ -6,6 +6,7 @@ use super::batch::batch;
 use super::conflict::{conflict, ConflictOptions};
 use super::database::{read, Caller, DatabaseOptions};
 use super::endpoint::endpoint;
+use super::protocol::{protocol, ProtocolOption};
 use super::switches::{adopt, auto_sync, client_id};
 use super::timing::{leader_heartbeat, scheduler};
 use super::{OptionError, OptionValue};
@@ -30,6 +31,7 @@ pub const KNOWN_OPTIONS: &[&str] = &[
     "autoSync",
     "leaderHeartbeat",
     "adopt",
+    "protocol",
 ];
 
 /// The options of `SyncManager.open`, validated, with their defaults filled in.
@@ -53,6 +55,8 @@ pub struct ManagerOptions {
     pub heartbeat: Heartbeat,
     /// `adopt`: what to do with rows of synced tables that have no sync state.
     pub adopt: AdoptMode,
+    /// `protocol`: the server API spoken (docs/ADAPTERS.md).
+    pub protocol: ProtocolOption,
 }
 
 /// Validates the options object of `SyncManager.open`: the object, then unknown keys,
@@ -88,6 +92,7 @@ pub fn manager_options(options: &OptionValue) -> Result<ManagerOptions, OptionEr
     let auto_sync = auto_sync(options.get("autoSync"))?;
     let heartbeat = leader_heartbeat(options.get("leaderHeartbeat"))?;
     let adopt = adopt(options.get("adopt"))?;
+    let protocol = protocol(options.get("protocol"))?;
     Ok(ManagerOptions {
         database,
         endpoint,
@@ -98,5 +103,6 @@ pub fn manager_options(options: &OptionValue) -> Result<ManagerOptions, OptionEr
         auto_sync,
         heartbeat,
         adopt,
+        protocol,
     })
 }

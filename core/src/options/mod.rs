@@ -19,6 +19,7 @@ mod conflict;
 mod database;
 mod endpoint;
 mod manager;
+mod protocol;
 mod switches;
 mod timing;
 mod value;
@@ -30,6 +31,7 @@ pub use auth::AuthOption;
 pub use conflict::ConflictOptions;
 pub use database::{database_options, DatabaseOptions};
 pub use manager::{manager_options, ManagerOptions, KNOWN_OPTIONS};
+pub use protocol::ProtocolOption;
 pub use value::{FunctionId, OptionValue};
 
 use crate::schema::SchemaError;

@@ -7,6 +7,7 @@ use crate::sync_loop::tabs::Heartbeat;
 use serde_json::json;
 
 use super::*;
+use crate::adapters::PushPullConfig;
 use crate::conflict::{ConflictPolicy, PolicyConfig};
 use crate::outbox::{AdoptMode, BatchLimits};
 use crate::schema::{parse_schema, DatabaseSchema, SchemaError};
@@ -130,6 +131,22 @@ fn every_invalid_manager_option_names_its_code_and_key() {
         ("autoSync: 1", withj("autoSync", json!(1)), "invalid_auto_sync", "autoSync"),
         ("adopt", withj("adopt", json!("maybe")), "invalid_adopt", "adopt"),
         ("adopt: true", withj("adopt", json!(true)), "invalid_adopt", "adopt"),
+        // protocol (docs/ADAPTERS.md): each bad name is named by its path.
+        ("protocol: v2", withj("protocol", json!("v2")), "invalid_protocol", "protocol"),
+        ("protocol: a number", withj("protocol", json!(1)), "invalid_protocol", "protocol"),
+        ("protocol: a list", withj("protocol", json!([{ "kind": "pushPull" }])), "invalid_protocol", "protocol"),
+        ("protocol: no kind", withj("protocol", json!({})), "invalid_protocol", "protocol.kind"),
+        ("protocol: unknown kind", withj("protocol", json!({ "kind": "graphql" })), "invalid_protocol", "protocol.kind"),
+        ("protocol: unknown key", withj("protocol", json!({ "kind": "pushPull", "idfield": "_id" })), "invalid_protocol", "protocol.idfield"),
+        ("protocol: basePath without /", withj("protocol", json!({ "kind": "pushPull", "basePath": "api" })), "invalid_protocol", "protocol.basePath"),
+        ("protocol: basePath with a query", withj("protocol", json!({ "kind": "pushPull", "basePath": "/api?x=1" })), "invalid_protocol", "protocol.basePath"),
+        ("protocol: basePath a number", withj("protocol", json!({ "kind": "pushPull", "basePath": 1 })), "invalid_protocol", "protocol.basePath"),
+        ("protocol: empty idField", withj("protocol", json!({ "kind": "pushPull", "idField": "" })), "invalid_protocol", "protocol.idField"),
+        ("protocol: userId a number", withj("protocol", json!({ "kind": "pushPull", "userId": 7 })), "invalid_protocol", "protocol.userId"),
+        ("protocol: tables a list", withj("protocol", json!({ "kind": "pushPull", "tables": ["goals"] })), "invalid_protocol", "protocol.tables"),
+        ("protocol: a table's empty name", withj("protocol", json!({ "kind": "pushPull", "tables": { "tasks": "" } })), "invalid_protocol", "protocol.tables.tasks"),
+        ("protocol: overlap negative", withj("protocol", json!({ "kind": "pushPull", "overlapMs": -1 })), "invalid_protocol", "protocol.overlapMs"),
+        ("protocol: overlap over a day", withj("protocol", json!({ "kind": "pushPull", "overlapMs": 86_400_001 })), "invalid_protocol", "protocol.overlapMs"),
         // The first bad option in the documented order is the one reported.
         ("dbName before endpoint", withj("dbName", json!("")).with("endpoint", js(json!(1))), "invalid_db_name", "dbName"),
         ("endpoint before adopt", withj("adopt", json!(1)).with("endpoint", js(json!(1))), "invalid_endpoint", "endpoint"),
@@ -162,6 +179,7 @@ fn valid_manager_options_give_typed_values_with_defaults() {
         auto_sync: true,
         heartbeat: Heartbeat::default(),
         adopt: AdoptMode::Push,
+        protocol: ProtocolOption::V1,
     };
     // The documented defaults (docs/SYNC_MANAGER.md, "Options").
     let s = SchedulerConfig::default();
@@ -206,6 +224,7 @@ fn valid_manager_options_give_typed_values_with_defaults() {
         "autoSync",
         "leaderHeartbeat",
         "adopt",
+        "protocol",
     ]
     .into_iter()
     .fold(good(), |o, key| o.with(key, OptionValue::Null));
@@ -240,6 +259,10 @@ fn valid_manager_options_give_typed_values_with_defaults() {
         ("leaderHeartbeat", withj("leaderHeartbeat", json!(100)), ManagerOptions { heartbeat: Heartbeat { period_ms: 100 }, ..d() }),
         ("adopt: pull", withj("adopt", json!("pull")), ManagerOptions { adopt: AdoptMode::Pull, ..d() }),
         ("adopt: none", withj("adopt", json!("none")), ManagerOptions { adopt: AdoptMode::None, ..d() }),
+        ("protocol: v1", withj("protocol", json!("v1")), d()),
+        ("protocol: pushPull defaults", withj("protocol", json!({ "kind": "pushPull" })), ManagerOptions { protocol: ProtocolOption::PushPull(PushPullConfig::default()), ..d() }),
+        ("protocol: pushPull names", withj("protocol", json!({ "kind": "pushPull", "basePath": "/.netlify/functions/", "idField": "_id", "tables": { "tasks": "goals" }, "userField": "owner", "userId": "u1", "deletedField": "gone", "overlapMs": 0 })), ManagerOptions { protocol: ProtocolOption::PushPull(PushPullConfig { base_path: "/.netlify/functions".into(), id_field: "_id".into(), tables: vec![("tasks".to_string(), "goals".to_string())], user_field: "owner".into(), user_id: Some("u1".into()), deleted_field: "gone".into(), overlap_ms: 0 }), ..d() }),
+        ("protocol: empty basePath", withj("protocol", json!({ "kind": "pushPull", "basePath": "" })), ManagerOptions { protocol: ProtocolOption::PushPull(PushPullConfig::default()), ..d() }),
     ];
     for (name, input, expected) in cases {
         match manager_options(&input) {

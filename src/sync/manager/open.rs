@@ -83,6 +83,7 @@ impl SyncManager {
             credentials.clone(),
             closed.clone(),
             leading.clone(),
+            opts.protocol,
         );
         let online = triggers::is_online();
         let scheduler = Scheduler::new(opts.scheduler, now_ms(), online, triggers::is_visible());
