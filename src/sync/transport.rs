@@ -10,9 +10,9 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use gloo_net::http::{Method, RequestBuilder};
-use idb_sync_core::adapters::{
-    send_through, HttpMethod, HttpPort, HttpRequest, HttpResponse, PushPull,
-};
+#[cfg(feature = "adapters")]
+use idb_sync_core::adapters::{send_through, Adapter};
+use idb_sync_core::adapters::{HttpMethod, HttpPort, HttpRequest, HttpResponse};
 use idb_sync_core::options::ProtocolOption;
 use idb_sync_core::ports::{Transport, TransportRequest, TransportResponse};
 use idb_sync_core::SyncError as CoreError;
@@ -82,7 +82,9 @@ pub(crate) struct FetchTransport {
     credentials: Rc<Credentials>,
     closed: Rc<Cell<bool>>,
     leading: Rc<Cell<bool>>,
-    adapter: Option<PushPull>,
+    /// The seed adapter `options.protocol` chose (only in the `adapters` build).
+    #[cfg(feature = "adapters")]
+    adapter: Option<Adapter>,
 }
 
 impl FetchTransport {
@@ -95,16 +97,15 @@ impl FetchTransport {
         leading: Rc<Cell<bool>>,
         protocol: ProtocolOption,
     ) -> Self {
-        let adapter = match protocol {
-            ProtocolOption::V1 => None,
-            ProtocolOption::PushPull(config) => Some(PushPull::new(config)),
-        };
+        #[cfg(not(feature = "adapters"))]
+        let _ = protocol;
         FetchTransport {
             base,
             credentials,
             closed,
             leading,
-            adapter,
+            #[cfg(feature = "adapters")]
+            adapter: Adapter::for_protocol(&protocol),
         }
     }
 
@@ -165,6 +166,7 @@ impl HttpPort for FetchTransport {
 
 impl Transport for FetchTransport {
     async fn send(&self, request: TransportRequest) -> Result<TransportResponse, CoreError> {
+        #[cfg(feature = "adapters")]
         if let Some(adapter) = &self.adapter {
             return send_through(self, adapter, request).await;
         }

@@ -10,9 +10,11 @@
 //! versions, conflicts, the outbox and the cursor's atomic storage with its page
 //! (docs/INVARIANTS.md, I4) stay the engine's. The browser side only performs HTTP.
 
+mod chosen;
 mod iso_time;
 pub mod push_pull;
 
+pub use chosen::Adapter;
 pub use iso_time::{format_iso_ms, parse_iso_ms};
 pub use push_pull::{PushPull, PushPullConfig};
 

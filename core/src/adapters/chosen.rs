@@ -1,0 +1,49 @@
+//! [`Adapter`]: the adapter `options.protocol` chose, as one type the browser's
+//! transport can hold (each variant delegates to its adapter).
+
+use super::{HttpPort, ProtocolAdapter, PushPull};
+use crate::error::SyncError;
+use crate::options::ProtocolOption;
+use crate::ports::TransportResponse;
+use crate::protocol::{PullRequest, PushRequest};
+
+/// One of the protocol adapters (docs/ADAPTERS.md).
+#[derive(Clone, Debug)]
+pub enum Adapter {
+    /// Seed 000's `sync/push` + `sync/pull`.
+    PushPull(PushPull),
+}
+
+impl Adapter {
+    /// The adapter `protocol` names; `None` for protocol v1 (no translation).
+    pub fn for_protocol(protocol: &ProtocolOption) -> Option<Adapter> {
+        match protocol {
+            ProtocolOption::V1 => None,
+            ProtocolOption::PushPull(config) => {
+                Some(Adapter::PushPull(PushPull::new(config.clone())))
+            }
+        }
+    }
+}
+
+impl ProtocolAdapter for Adapter {
+    async fn push<H: HttpPort>(
+        &self,
+        http: &H,
+        request: &PushRequest,
+    ) -> Result<TransportResponse, SyncError> {
+        match self {
+            Adapter::PushPull(adapter) => adapter.push(http, request).await,
+        }
+    }
+
+    async fn pull<H: HttpPort>(
+        &self,
+        http: &H,
+        request: &PullRequest,
+    ) -> Result<TransportResponse, SyncError> {
+        match self {
+            Adapter::PushPull(adapter) => adapter.pull(http, request).await,
+        }
+    }
+}
