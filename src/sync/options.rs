@@ -37,7 +37,6 @@ pub(crate) struct Options {
 pub(crate) fn parse(options: &JsValue) -> Result<Options, ManagerError> {
     let js = JsOptions::read(options);
     let core = core_options::manager_options(&js.value)?;
-    core.protocol.check_built(cfg!(feature = "adapters"))?;
     let auth = match &core.auth {
         CoreAuth::None => AuthOption::None,
         CoreAuth::GetToken(f) => AuthOption::GetToken(js.function(*f)),

@@ -15,10 +15,11 @@ pub enum Adapter {
 }
 
 impl Adapter {
-    /// The adapter `protocol` names; `None` for protocol v1 (no translation).
+    /// The adapter `protocol` names; `None` for protocol v1 and `custom` (no
+    /// translation: the engine's v1 requests go to the server or to the app's functions).
     pub fn for_protocol(protocol: &ProtocolOption) -> Option<Adapter> {
         match protocol {
-            ProtocolOption::V1 => None,
+            ProtocolOption::V1 | ProtocolOption::Custom { .. } => None,
             ProtocolOption::PushPull(config) => {
                 Some(Adapter::PushPull(PushPull::new(config.clone())))
             }

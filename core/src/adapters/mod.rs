@@ -10,17 +10,32 @@
 //! versions, conflicts, the outbox and the cursor's atomic storage with its page
 //! (docs/INVARIANTS.md, I4) stay the engine's. The browser side only performs HTTP.
 
-mod chosen;
-mod iso_time;
-pub mod push_pull;
+//!
+//! The HTTP seam ([`HttpPort`], [`HttpRequest`], [`HttpResponse`]) is always here; the
+//! seed adapters only with the cargo feature `adapters` (docs/ADAPTERS.md, "Two
+//! builds").
 
+#[cfg(feature = "adapters")]
+mod chosen;
+mod custom;
+#[cfg(feature = "adapters")]
+mod iso_time;
+#[cfg(feature = "adapters")]
+pub mod push_pull;
+#[cfg(feature = "adapters")]
+mod seam;
+
+#[cfg(feature = "adapters")]
 pub use chosen::Adapter;
+pub use custom::CustomFailure;
+#[cfg(feature = "adapters")]
 pub use iso_time::{format_iso_ms, parse_iso_ms};
+#[cfg(feature = "adapters")]
 pub use push_pull::{PushPull, PushPullConfig};
+#[cfg(feature = "adapters")]
+pub use seam::{error_answer, own_error, send_through, AdapterTransport, ProtocolAdapter};
 
 use crate::error::SyncError;
-use crate::ports::{Transport, TransportRequest, TransportResponse};
-use crate::protocol::{Endpoint, ErrorBody, PullRequest, PushRequest};
 
 /// An HTTP method an adapter may use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,97 +97,5 @@ pub trait HttpPort {
     /// Asks the app for fresh credentials after a 401. Returns whether it got some.
     async fn refresh_credentials(&self) -> bool {
         false
-    }
-}
-
-/// A translation between protocol v1 and one server's sync API. It decides only the
-/// translation: never whether a change applies, never a conflict's outcome (the
-/// engine's, on the v1 answer it returns).
-#[allow(async_fn_in_trait)]
-pub trait ProtocolAdapter {
-    /// Sends a v1 push as the server's request(s) and answers a v1 push answer (a
-    /// 2xx with one result per mutation, or an error status with a v1 error body).
-    async fn push<H: HttpPort>(
-        &self,
-        http: &H,
-        request: &PushRequest,
-    ) -> Result<TransportResponse, SyncError>;
-
-    /// Sends a v1 pull as the server's request and answers a v1 pull answer (one
-    /// page whose opaque cursor the adapter encodes), or an error status.
-    async fn pull<H: HttpPort>(
-        &self,
-        http: &H,
-        request: &PullRequest,
-    ) -> Result<TransportResponse, SyncError>;
-}
-
-/// The [`Transport`] the engine runs over when `options.protocol` is not v1: decodes
-/// the engine's v1 request and hands it to the adapter.
-#[derive(Clone, Debug)]
-pub struct AdapterTransport<H, A> {
-    /// Performs HTTP.
-    pub http: H,
-    /// Translates.
-    pub adapter: A,
-}
-
-/// Sends the engine's v1 `request` through `adapter` over `http`: what
-/// [`AdapterTransport`] and the browser's transport do for every request.
-pub async fn send_through<H: HttpPort, A: ProtocolAdapter>(
-    http: &H,
-    adapter: &A,
-    request: TransportRequest,
-) -> Result<TransportResponse, SyncError> {
-    let bad = |e: serde_json::Error| SyncError::Storage(format!("v1 request: {e}"));
-    match request.endpoint {
-        Endpoint::Push => {
-            let push: PushRequest = serde_json::from_str(&request.body).map_err(bad)?;
-            adapter.push(http, &push).await
-        }
-        Endpoint::Pull => {
-            let pull: PullRequest = serde_json::from_str(&request.body).map_err(bad)?;
-            adapter.pull(http, &pull).await
-        }
-    }
-}
-
-impl<H: HttpPort, A: ProtocolAdapter> Transport for AdapterTransport<H, A> {
-    async fn send(&self, request: TransportRequest) -> Result<TransportResponse, SyncError> {
-        send_through(&self.http, &self.adapter, request).await
-    }
-
-    async fn refresh_credentials(&self) -> bool {
-        self.http.refresh_credentials().await
-    }
-}
-
-/// A non-2xx answer of the server, as a v1 error answer: same status, the server's
-/// message (its `error` or `message` field, else the body) under code `http_<status>`.
-pub fn error_answer(response: &HttpResponse) -> TransportResponse {
-    let message = serde_json::from_str::<serde_json::Value>(&response.body)
-        .ok()
-        .and_then(|v| {
-            let text = v.get("error").or_else(|| v.get("message"))?;
-            Some(
-                text.as_str()
-                    .map_or_else(|| text.to_string(), str::to_owned),
-            )
-        })
-        .unwrap_or_else(|| response.body.clone());
-    let code = format!("http_{}", response.status);
-    TransportResponse {
-        status: response.status,
-        retry_after_ms: response.retry_after_ms,
-        body: serde_json::to_string(&ErrorBody::new(code, message)).unwrap_or_default(),
-    }
-}
-
-/// A v1 error answer the adapter makes itself (`status`, `code`, `message`).
-pub fn own_error(status: u16, code: &str, message: impl Into<String>) -> TransportResponse {
-    TransportResponse {
-        status,
-        retry_after_ms: None,
-        body: serde_json::to_string(&ErrorBody::new(code, message)).unwrap_or_default(),
     }
 }

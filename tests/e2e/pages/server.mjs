@@ -13,7 +13,14 @@ export async function startPages({ root = here, host = '127.0.0.1' } = {}) {
     configFile: false,
     root,
     logLevel: 'warn',
-    resolve: { alias: { 'idb-sync': ROOT } },
+    // The subpath entries (`idb-sync/adapters`, …) first: an alias replaces a prefix,
+    // and the package's `exports` map is not read through it.
+    resolve: {
+      alias: [
+        { find: /^idb-sync\/(adapters|react|vue)$/, replacement: path.join(ROOT, 'js/$1.js') },
+        { find: /^idb-sync$/, replacement: ROOT },
+      ],
+    },
     server: { host, port: 0, fs: { allow: [ROOT] } },
     optimizeDeps: { exclude: ['idb-sync'], include: ['dexie'] },
   });

@@ -1,19 +1,28 @@
 //! `protocol`: which server API the manager speaks (docs/ADAPTERS.md): `'v1'` (the
-//! default, idb-sync's own protocol) or `{ kind: <adapter>, … }` for a server of one
-//! of the seeds' APIs, with its names. Each adapter's keys are read in its own file;
-//! this one dispatches on `kind` and holds the readers they share.
+//! default, idb-sync's own protocol), `{ kind: 'custom', push, pull }` (the app's
+//! functions exchange v1 batches and pages with its server), or `{ kind: <adapter>,
+//! … }` for a server of one of the seeds' APIs, with its names. Each adapter's keys
+//! are read in its own file; this one dispatches on `kind` and holds the readers they
+//! share. The seed adapters are only in builds with the cargo feature `adapters`;
+//! elsewhere their kinds are refused with a message naming the entry that has them.
 
+#[cfg(feature = "adapters")]
 mod push_pull;
 
-use super::{path, OptionError, OptionValue};
+use super::{path, FunctionId, OptionError, OptionValue};
+#[cfg(feature = "adapters")]
 use crate::adapters::PushPullConfig;
 use crate::ErrorCode;
 
 /// The longest overlap accepted for a timestamp cursor, ms (one day).
+#[cfg(feature = "adapters")]
 const MAX_OVERLAP_MS: f64 = 86_400_000.0;
 
-/// The adapters `protocol.kind` names, in the order error messages list them.
-const KINDS: &[&str] = &["pushPull"];
+/// The seed adapters' kinds (docs/ADAPTERS.md), in the order messages list them.
+const SEED_KINDS: &[&str] = &["pushPull"];
+
+/// The keys `{ kind: 'custom' }` takes.
+const CUSTOM_KEYS: &[&str] = &["kind", "push", "pull"];
 
 /// The protocol the manager speaks.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -21,35 +30,24 @@ pub enum ProtocolOption {
     /// Protocol v1 (docs/PROTOCOL.md).
     #[default]
     V1,
+    /// The app's `push(batch)` and `pull(request)` functions carry v1 batches and pages
+    /// to its server (docs/ADAPTERS.md, "custom").
+    Custom {
+        /// `push(batch)`: resolves to the v1 push answer.
+        push: FunctionId,
+        /// `pull(request)`: resolves to a v1 pull page.
+        pull: FunctionId,
+    },
     /// Seed 000's `sync/push` + `sync/pull` API, through the pushPull adapter.
+    #[cfg(feature = "adapters")]
     PushPull(PushPullConfig),
 }
 
-impl ProtocolOption {
-    /// The adapter's name (`protocol.kind`), `v1` for the default.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            ProtocolOption::V1 => "v1",
-            ProtocolOption::PushPull(_) => "pushPull",
-        }
-    }
-
-    /// Refuses a seed adapter in a build of the package without them. The default
-    /// entry (`idb-sync`) has none, so that apps speaking v1 do not load them; the
-    /// `idb-sync/adapters` entry has them all (docs/ADAPTERS.md, "Two builds").
-    pub fn check_built(&self, adapters_built: bool) -> Result<(), OptionError> {
-        match self {
-            ProtocolOption::V1 => Ok(()),
-            _ if adapters_built => Ok(()),
-            other => Err(invalid(
-                "protocol.kind",
-                format!(
-                    "the '{}' adapter is in the 'idb-sync/adapters' entry: import {{ SyncManager }} from 'idb-sync/adapters'",
-                    other.kind()
-                ),
-            )),
-        }
-    }
+/// The message for a seed adapter's kind in a build without the adapters.
+pub fn not_in_this_build(kind: &str) -> String {
+    format!(
+        "the '{kind}' adapter is in the 'idb-sync/adapters' entry: import {{ SyncManager }} from 'idb-sync/adapters'"
+    )
 }
 
 fn invalid(option: impl Into<String>, reason: impl Into<String>) -> OptionError {
@@ -61,15 +59,36 @@ pub(crate) fn protocol(v: &OptionValue) -> Result<ProtocolOption, OptionError> {
     if v.is_absent() || v.as_str() == Some("v1") {
         return Ok(ProtocolOption::V1);
     }
-    let expected = || format!("expected one of {}", KINDS.join(", "));
+    let expected = || format!("expected 'custom' or one of {}", SEED_KINDS.join(", "));
     if !matches!(v, OptionValue::Object(_)) {
-        let reason = format!("expected 'v1' or {{ kind, ... }} with kind {}", expected());
+        let reason = format!("expected 'v1' or {{ kind, ... }}, kind {}", expected());
         return Err(invalid("protocol", reason));
     }
     match v.get("kind").as_str() {
+        Some("custom") => custom(v),
+        #[cfg(feature = "adapters")]
         Some("pushPull") => push_pull::config(v).map(ProtocolOption::PushPull),
+        Some(kind) if SEED_KINDS.contains(&kind) => {
+            Err(invalid("protocol.kind", not_in_this_build(kind)))
+        }
         _ => Err(invalid("protocol.kind", expected())),
     }
+}
+
+/// `{ kind: 'custom', push, pull }`: both functions are required.
+fn custom(v: &OptionValue) -> Result<ProtocolOption, OptionError> {
+    only_known_keys(v, CUSTOM_KEYS)?;
+    let function = |key: &str| match v.get(key) {
+        OptionValue::Function(f) => Ok(*f),
+        _ => Err(invalid(
+            path("protocol", key),
+            format!("expected a function: {key}(...) => Promise of a v1 answer"),
+        )),
+    };
+    Ok(ProtocolOption::Custom {
+        push: function("push")?,
+        pull: function("pull")?,
+    })
 }
 
 /// Refuses a key of `protocol` that `known` (the adapter's keys, `kind` included)
@@ -84,6 +103,7 @@ fn only_known_keys(v: &OptionValue, known: &[&str]) -> Result<(), OptionError> {
     Ok(())
 }
 
+#[cfg(feature = "adapters")]
 /// `protocol.basePath`: `""` or a path starting with `/`, without a trailing `/`.
 fn base_path(v: &OptionValue) -> Result<Option<String>, OptionError> {
     let base = v.get("basePath");
@@ -99,6 +119,7 @@ fn base_path(v: &OptionValue) -> Result<Option<String>, OptionError> {
     Ok(Some(text.trim_end_matches('/').to_owned()))
 }
 
+#[cfg(feature = "adapters")]
 /// `protocol.overlapMs`: whole ms from 0 to a day, `None` when absent.
 fn overlap_ms(v: &OptionValue) -> Result<Option<u64>, OptionError> {
     let overlap = v.get("overlapMs");
@@ -114,6 +135,7 @@ fn overlap_ms(v: &OptionValue) -> Result<Option<u64>, OptionError> {
     }
 }
 
+#[cfg(feature = "adapters")]
 /// `protocol.<key>`: a non-empty string, or `None` when absent.
 fn name(v: &OptionValue, key: &str) -> Result<Option<String>, OptionError> {
     let value = v.get(key);
@@ -129,6 +151,7 @@ fn name(v: &OptionValue, key: &str) -> Result<Option<String>, OptionError> {
     }
 }
 
+#[cfg(feature = "adapters")]
 /// `protocol.tables`: `{ <local table>: <server collection> }`.
 fn tables(v: &OptionValue) -> Result<Vec<(String, String)>, OptionError> {
     if v.is_absent() {

@@ -16,7 +16,7 @@ let seed, pages, browser;
 
 before(async () => {
   seed = await startSeed000({ tokens: { t1: 'u1', t2: 'u2' } });
-  pages = await startPages({ root: path.join(here, 'value_pages') });
+  pages = await startPages({ root: path.join(here, 'adapter_pages') });
   browser = await launchBrowser();
 });
 
