@@ -12,7 +12,9 @@
 //!   bindings of [`web_locks`]; [`relay`]: the tabs' `BroadcastChannel`.
 //! - [`options`]: `SyncManager.open` options: validated by core (`core/src/options/`),
 //!   the app's functions put back here.
-//! - [`transport`]: protocol v1 over `fetch`, with `getToken`/`apiKey`.
+//! - [`transport`]: protocol v1 over `fetch`, with `getToken`/`apiKey`; [`custom`]:
+//!   the app's `push`/`pull` functions instead of `fetch` (`protocol.kind: 'custom'`,
+//!   only in the `adapters` build).
 //! - [`triggers`]: online/visibility readers through `globalThis`.
 //! - [`counts`], [`clock`], [`resolver`], [`error`], [`typescript`].
 //!
@@ -23,6 +25,8 @@
 mod answer;
 mod clock;
 mod counts;
+#[cfg(feature = "adapters")]
+mod custom;
 mod election;
 mod error;
 mod inner;

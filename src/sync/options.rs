@@ -2,10 +2,14 @@
 //! ([`crate::options::JsOptions`]), validated by core (`core/src/options/`, rules in
 //! `docs/SYNC_MANAGER.md`), and the JS functions core found put back in place.
 
+#[cfg(feature = "adapters")]
+use idb_sync_core::options::ProtocolOption;
 use idb_sync_core::options::{self as core_options, AuthOption as CoreAuth, ManagerOptions};
 use js_sys::Function;
 use wasm_bindgen::JsValue;
 
+#[cfg(feature = "adapters")]
+use super::custom::CustomFunctions;
 use super::error::ManagerError;
 use crate::options::JsOptions;
 
@@ -30,6 +34,9 @@ pub(crate) struct Options {
     pub(crate) auth: AuthOption,
     /// The conflict function, if a policy is one.
     pub(crate) resolver: Option<Function>,
+    /// `protocol: { kind: 'custom', push, pull }`'s functions (`adapters` build).
+    #[cfg(feature = "adapters")]
+    pub(crate) custom: Option<CustomFunctions>,
 }
 
 /// Validates the options object of `SyncManager.open`; a bad option rejects with its
@@ -43,9 +50,19 @@ pub(crate) fn parse(options: &JsValue) -> Result<Options, ManagerError> {
         CoreAuth::ApiKey(key) => AuthOption::ApiKey(key.clone()),
     };
     let resolver = core.conflict.resolver.map(|f| js.function(f));
+    #[cfg(feature = "adapters")]
+    let custom = match core.protocol {
+        ProtocolOption::Custom { push, pull } => Some(CustomFunctions {
+            push: js.function(push),
+            pull: js.function(pull),
+        }),
+        _ => None,
+    };
     Ok(Options {
         core,
         auth,
         resolver,
+        #[cfg(feature = "adapters")]
+        custom,
     })
 }

@@ -9,10 +9,14 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use gloo_net::http::{Method, RequestBuilder};
 #[cfg(feature = "adapters")]
-use idb_sync_core::adapters::{send_through, Adapter};
-use idb_sync_core::adapters::{HttpMethod, HttpPort, HttpRequest, HttpResponse};
+use gloo_net::http::Method;
+use gloo_net::http::RequestBuilder;
+#[cfg(feature = "adapters")]
+use idb_sync_core::adapters::{
+    send_through, Adapter, HttpMethod, HttpPort, HttpRequest, HttpResponse,
+};
+#[cfg(feature = "adapters")]
 use idb_sync_core::options::ProtocolOption;
 use idb_sync_core::ports::{Transport, TransportRequest, TransportResponse};
 use idb_sync_core::SyncError as CoreError;
@@ -20,6 +24,8 @@ use js_sys::{Function, Promise};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
+#[cfg(feature = "adapters")]
+use super::custom::CustomFunctions;
 use super::error::message_of;
 use super::options::AuthOption;
 use crate::error::OrNetwork;
@@ -82,6 +88,9 @@ pub(crate) struct FetchTransport {
     credentials: Rc<Credentials>,
     closed: Rc<Cell<bool>>,
     leading: Rc<Cell<bool>>,
+    /// `protocol: { kind: 'custom' }`: the app's functions instead of `fetch`.
+    #[cfg(feature = "adapters")]
+    custom: Option<CustomFunctions>,
     /// The seed adapter `options.protocol` chose (only in the `adapters` build).
     #[cfg(feature = "adapters")]
     adapter: Option<Adapter>,
@@ -89,21 +98,22 @@ pub(crate) struct FetchTransport {
 
 impl FetchTransport {
     /// `closed` is set by `close()`; `leading` says whether this tab runs the loop;
-    /// `protocol` is the validated `options.protocol`.
+    /// in the `adapters` build, the validated `options.protocol` and `custom`'s
+    /// functions.
     pub(crate) fn new(
         base: String,
         credentials: Rc<Credentials>,
         closed: Rc<Cell<bool>>,
         leading: Rc<Cell<bool>>,
-        protocol: ProtocolOption,
+        #[cfg(feature = "adapters")] (protocol, custom): (ProtocolOption, Option<CustomFunctions>),
     ) -> Self {
-        #[cfg(not(feature = "adapters"))]
-        let _ = protocol;
         FetchTransport {
             base,
             credentials,
             closed,
             leading,
+            #[cfg(feature = "adapters")]
+            custom,
             #[cfg(feature = "adapters")]
             adapter: Adapter::for_protocol(&protocol),
         }
@@ -123,29 +133,27 @@ impl FetchTransport {
     }
 }
 
-impl HttpPort for FetchTransport {
-    async fn fetch(&self, request: HttpRequest) -> Result<HttpResponse, CoreError> {
+impl FetchTransport {
+    /// Sends one request to `path` (under the endpoint), built by `build` from the
+    /// URL, with the bearer token added: refused after `close()`, while another tab
+    /// leads (also when the answer comes back) and while the browser is offline.
+    async fn exchange(
+        &self,
+        path: &str,
+        build: impl FnOnce(&str) -> RequestBuilder,
+        body: Option<String>,
+    ) -> Result<TransportResponse, CoreError> {
         self.may_send()?;
         let token = self.credentials.bearer(false).await?;
         self.may_send()?;
         if !super::triggers::is_online() {
             return Err(CoreError::Network("the browser is offline".into()));
         }
-        let url = format!("{}{}", self.base, request.path);
-        let method = match request.method {
-            HttpMethod::Get => Method::GET,
-            HttpMethod::Post => Method::POST,
-            HttpMethod::Put => Method::PUT,
-            HttpMethod::Delete => Method::DELETE,
-        };
-        let mut builder = RequestBuilder::new(&url).method(method);
-        for (name, value) in &request.headers {
-            builder = builder.header(name, value);
-        }
+        let mut builder = build(&format!("{}{}", self.base, path));
         if let Some(token) = token {
             builder = builder.header("Authorization", &format!("Bearer {token}"));
         }
-        let request = match request.body {
+        let request = match body {
             Some(body) => builder.body(body),
             None => builder.build(),
         };
@@ -156,10 +164,36 @@ impl HttpPort for FetchTransport {
         let body = response.text().await.or_network()?;
         // Robbed of the lead while waiting: the new leader resends (I2, I3) and pulls.
         self.may_send()?;
-        Ok(HttpResponse {
+        Ok(TransportResponse {
             status,
             retry_after_ms,
             body,
+        })
+    }
+}
+
+/// The adapters' HTTP (only in the `adapters` build): any method, their headers.
+#[cfg(feature = "adapters")]
+impl HttpPort for FetchTransport {
+    async fn fetch(&self, request: HttpRequest) -> Result<HttpResponse, CoreError> {
+        let method = match request.method {
+            HttpMethod::Get => Method::GET,
+            HttpMethod::Post => Method::POST,
+            HttpMethod::Put => Method::PUT,
+            HttpMethod::Delete => Method::DELETE,
+        };
+        let headers = request.headers;
+        let build = |url: &str| {
+            headers.iter().fold(
+                RequestBuilder::new(url).method(method),
+                |b, (name, value)| b.header(name, value),
+            )
+        };
+        let answer = self.exchange(&request.path, build, request.body).await?;
+        Ok(HttpResponse {
+            status: answer.status,
+            retry_after_ms: answer.retry_after_ms,
+            body: answer.body,
         })
     }
 }
@@ -170,19 +204,20 @@ impl Transport for FetchTransport {
         if let Some(adapter) = &self.adapter {
             return send_through(self, adapter, request).await;
         }
-        let response = self
-            .fetch(HttpRequest {
-                method: HttpMethod::Post,
-                path: request.endpoint.path().to_owned(),
-                headers: vec![("Content-Type".into(), "application/json".into())],
-                body: Some(request.body),
-            })
-            .await?;
-        Ok(TransportResponse {
-            status: response.status,
-            retry_after_ms: response.retry_after_ms,
-            body: response.body,
-        })
+        #[cfg(feature = "adapters")]
+        if let Some(custom) = &self.custom {
+            // Not after close() nor while another tab leads (I7), and an answer that
+            // comes back after the lead was lost is dropped, as for fetch.
+            self.may_send()?;
+            let answer = custom.send(request).await;
+            self.may_send()?;
+            return answer;
+        }
+        let post = |url: &str| {
+            gloo_net::http::Request::post(url).header("Content-Type", "application/json")
+        };
+        self.exchange(request.endpoint.path(), post, Some(request.body))
+            .await
     }
 
     async fn refresh_credentials(&self) -> bool {

@@ -62,20 +62,109 @@ export interface SyncManagerOptions {
    * copy win and queues the rest after the first pull, `'none'` leaves them
    * local-only until written through idb-sync. */
   adopt?: 'push' | 'pull' | 'none';
-  /** The server's API (docs/ADAPTERS.md): `'v1'` (default), or a server of seed 000's
-   * shape, `POST {basePath}/sync/push` and `GET {basePath}/sync/pull?since=`, with its names. */
-  protocol?:
-    | 'v1'
-    | {
-        kind: 'pushPull';
-        basePath?: string;
-        idField?: string;
-        tables?: Record<string, string>;
-        userField?: string;
-        userId?: string;
-        deletedField?: string;
-        overlapMs?: number;
-      };
+  /** The server's API (docs/ADAPTERS.md): `'v1'` (default); `{ kind: 'custom', push,
+   * pull }`, the app's functions carrying v1 batches and pages to any server; or, from
+   * the `idb-sync/adapters` entry, a seed server's API with its names. */
+  protocol?: 'v1' | CustomProtocol | PushPullProtocol;
+}
+
+/** `protocol: { kind: 'custom' }`: the app's functions instead of idb-sync's HTTP
+ * (docs/ADAPTERS.md, "custom"). A function that throws or rejects with an error whose
+ * `status` is 400–599 is treated as that HTTP answer (401/403: credentials; 5xx, 429:
+ * retried with backoff); any other failure is a network error, retried with backoff. */
+export interface CustomProtocol {
+  kind: 'custom';
+  /** Sends the batch; resolves to one result per mutation, in order (or
+   * `{ results, serverTime?, account? }`). */
+  push(batch: PushBatch): Promise<MutationResult[] | PushAnswer>;
+  /** Fetches the changes after `cursor` (null: from the beginning); the page's
+   * `cursor` is stored with its changes and given back next time. */
+  pull(cursor: string | null, request: PullBatchRequest): Promise<PullAnswer>;
+}
+
+/** A v1 push request (docs/PROTOCOL.md, "Push"). */
+export interface PushBatch {
+  protocolVersion: 1;
+  clientId: string;
+  account?: string;
+  mutations: Mutation[];
+}
+
+/** One queued change (docs/PROTOCOL.md, "Push"). */
+export interface Mutation {
+  seq: number;
+  table: string;
+  key: string | number;
+  /** Records in their wire form (docs/PROTOCOL.md §1: a Date is a tagged object). */
+  op: LocalChange;
+  baseVersion: number;
+  hlc: { millis: number; counter: number; node: string };
+  mode?: 'fieldMerge' | 'strict';
+}
+
+/** The server's state of a record, with conflicts and rejections. */
+export interface ServerSnapshot {
+  version: number;
+  deleted: boolean;
+  data: Record<string, unknown> | null;
+  hlc?: { millis: number; counter: number; node: string } | null;
+}
+
+/** The outcome of one mutation (docs/PROTOCOL.md, "Push"). */
+export type MutationResult =
+  | { status: 'applied'; seq: number; version: number; previousVersion: number }
+  | { status: 'duplicate'; seq: number }
+  | { status: 'conflict'; seq: number; reason: 'staleBase' | 'alreadyExists' | 'missing'; server: ServerSnapshot }
+  | { status: 'rejected'; seq: number; code: string; reason: string; server: ServerSnapshot };
+
+/** A push answer; `protocolVersion` and `serverTime` default to 1 and now. */
+export interface PushAnswer {
+  results: MutationResult[];
+  serverTime?: number;
+  account?: string;
+}
+
+/** A v1 pull request (docs/PROTOCOL.md, "Pull"). */
+export interface PullBatchRequest {
+  protocolVersion: 1;
+  clientId: string;
+  account?: string;
+  cursor: string | null;
+  limit?: number;
+}
+
+/** The latest state of one changed record; `version` grows with every change. */
+export interface PulledChange {
+  table: string;
+  key: string | number;
+  version: number;
+  previousVersion: number;
+  deleted: boolean;
+  data: Record<string, unknown> | null;
+  hlc?: { millis: number; counter: number; node: string } | null;
+}
+
+/** A page of changes; `status`, `protocolVersion` and `serverTime` default to
+ * `'ok'`, 1 and now. `hasMore: true` pulls again at once with `cursor`. */
+export interface PullAnswer {
+  changes: PulledChange[];
+  cursor: string;
+  hasMore: boolean;
+  serverTime?: number;
+  account?: string;
+}
+
+/** `protocol: { kind: 'pushPull' }` (`idb-sync/adapters`): a server of seed 000's
+ * shape, `POST {basePath}/sync/push` and `GET {basePath}/sync/pull?since=`. */
+export interface PushPullProtocol {
+  kind: 'pushPull';
+  basePath?: string;
+  idField?: string;
+  tables?: Record<string, string>;
+  userField?: string;
+  userId?: string;
+  deletedField?: string;
+  overlapMs?: number;
 }
 
 /** What the loop is doing. */

@@ -17,6 +17,7 @@
 
 #[cfg(feature = "adapters")]
 mod chosen;
+#[cfg(feature = "adapters")]
 mod custom;
 #[cfg(feature = "adapters")]
 mod iso_time;
@@ -27,6 +28,7 @@ mod seam;
 
 #[cfg(feature = "adapters")]
 pub use chosen::Adapter;
+#[cfg(feature = "adapters")]
 pub use custom::CustomFailure;
 #[cfg(feature = "adapters")]
 pub use iso_time::{format_iso_ms, parse_iso_ms};

@@ -39,7 +39,8 @@ pub const KNOWN_OPTIONS: &[&str] = &[
 pub struct ManagerOptions {
     /// `dbName`, `version`, `schema`.
     pub database: DatabaseOptions,
-    /// `endpoint`, without trailing slashes.
+    /// `endpoint`, without trailing slashes; empty when `protocol.kind` is `'custom'`
+    /// and no endpoint is given (the app's functions reach the server).
     pub endpoint: String,
     /// `auth`.
     pub auth: AuthOption,
@@ -83,7 +84,12 @@ pub fn manager_options(options: &OptionValue) -> Result<ManagerOptions, OptionEr
         ));
     }
     let database = read(options, Caller::SyncManager)?;
-    let endpoint = endpoint(options.get("endpoint"))?;
+    let custom = cfg!(feature = "adapters")
+        && options.get("protocol").get("kind").as_str() == Some("custom");
+    let endpoint = match options.get("endpoint") {
+        e if custom && e.is_absent() => String::new(),
+        e => endpoint(e)?,
+    };
     let auth = auth(options.get("auth"))?;
     let scheduler = scheduler(options)?;
     let conflict = conflict(options.get("conflict"), &database.schema)?;

@@ -50,6 +50,8 @@ impl SyncManager {
             core: opts,
             auth,
             resolver,
+            #[cfg(feature = "adapters")]
+            custom,
         } = options::parse(&options)?;
         // The election's first lock request goes out now, answered while the database
         // opens; dropped on an error below, it lets the lock go.
@@ -83,7 +85,8 @@ impl SyncManager {
             credentials.clone(),
             closed.clone(),
             leading.clone(),
-            opts.protocol,
+            #[cfg(feature = "adapters")]
+            (opts.protocol, custom),
         );
         let online = triggers::is_online();
         let scheduler = Scheduler::new(opts.scheduler, now_ms(), online, triggers::is_visible());

@@ -3,13 +3,15 @@
 //! functions exchange v1 batches and pages with its server), or `{ kind: <adapter>,
 //! … }` for a server of one of the seeds' APIs, with its names. Each adapter's keys
 //! are read in its own file; this one dispatches on `kind` and holds the readers they
-//! share. The seed adapters are only in builds with the cargo feature `adapters`;
-//! elsewhere their kinds are refused with a message naming the entry that has them.
+//! share. Every kind but v1 is only in builds with the cargo feature `adapters`
+//! (`idb-sync/adapters`); elsewhere it is refused with a message naming that entry.
 
 #[cfg(feature = "adapters")]
 mod push_pull;
 
-use super::{path, FunctionId, OptionError, OptionValue};
+#[cfg(feature = "adapters")]
+use super::{path, FunctionId};
+use super::{OptionError, OptionValue};
 #[cfg(feature = "adapters")]
 use crate::adapters::PushPullConfig;
 use crate::ErrorCode;
@@ -18,10 +20,12 @@ use crate::ErrorCode;
 #[cfg(feature = "adapters")]
 const MAX_OVERLAP_MS: f64 = 86_400_000.0;
 
-/// The seed adapters' kinds (docs/ADAPTERS.md), in the order messages list them.
-const SEED_KINDS: &[&str] = &["pushPull"];
+/// The adapters' kinds (docs/ADAPTERS.md), in the order messages list them.
+#[cfg(feature = "adapters")]
+const ADAPTER_KINDS: &[&str] = &["custom", "pushPull"];
 
 /// The keys `{ kind: 'custom' }` takes.
+#[cfg(feature = "adapters")]
 const CUSTOM_KEYS: &[&str] = &["kind", "push", "pull"];
 
 /// The protocol the manager speaks.
@@ -30,8 +34,9 @@ pub enum ProtocolOption {
     /// Protocol v1 (docs/PROTOCOL.md).
     #[default]
     V1,
-    /// The app's `push(batch)` and `pull(request)` functions carry v1 batches and pages
-    /// to its server (docs/ADAPTERS.md, "custom").
+    /// The app's `push(batch)` and `pull(cursor, request)` functions carry v1 batches
+    /// and pages to its server (docs/ADAPTERS.md, "custom").
+    #[cfg(feature = "adapters")]
     Custom {
         /// `push(batch)`: resolves to the v1 push answer.
         push: FunctionId,
@@ -43,39 +48,44 @@ pub enum ProtocolOption {
     PushPull(PushPullConfig),
 }
 
-/// The message for a seed adapter's kind in a build without the adapters.
-pub fn not_in_this_build(kind: &str) -> String {
-    format!(
-        "the '{kind}' adapter is in the 'idb-sync/adapters' entry: import {{ SyncManager }} from 'idb-sync/adapters'"
-    )
-}
+/// Why a build without the adapters refuses every protocol but v1.
+#[cfg_attr(feature = "adapters", allow(dead_code))]
+const NOT_IN_THIS_BUILD: &str =
+    "this entry speaks only 'v1': the adapters (custom, pushPull, ...) are in 'idb-sync/adapters': import { SyncManager } from 'idb-sync/adapters'";
 
 fn invalid(option: impl Into<String>, reason: impl Into<String>) -> OptionError {
     OptionError::new(ErrorCode::InvalidProtocol, option, reason)
 }
 
-/// Reads `protocol`: absent or `'v1'` is v1; an object names its adapter by `kind`.
+/// Reads `protocol` in a build without the adapters: only v1.
+#[cfg(not(feature = "adapters"))]
 pub(crate) fn protocol(v: &OptionValue) -> Result<ProtocolOption, OptionError> {
     if v.is_absent() || v.as_str() == Some("v1") {
         return Ok(ProtocolOption::V1);
     }
-    let expected = || format!("expected 'custom' or one of {}", SEED_KINDS.join(", "));
+    Err(invalid("protocol", NOT_IN_THIS_BUILD))
+}
+
+/// Reads `protocol`: absent or `'v1'` is v1; an object names its adapter by `kind`.
+#[cfg(feature = "adapters")]
+pub(crate) fn protocol(v: &OptionValue) -> Result<ProtocolOption, OptionError> {
+    if v.is_absent() || v.as_str() == Some("v1") {
+        return Ok(ProtocolOption::V1);
+    }
+    let expected = || format!("expected one of {}", ADAPTER_KINDS.join(", "));
     if !matches!(v, OptionValue::Object(_)) {
         let reason = format!("expected 'v1' or {{ kind, ... }}, kind {}", expected());
         return Err(invalid("protocol", reason));
     }
     match v.get("kind").as_str() {
         Some("custom") => custom(v),
-        #[cfg(feature = "adapters")]
         Some("pushPull") => push_pull::config(v).map(ProtocolOption::PushPull),
-        Some(kind) if SEED_KINDS.contains(&kind) => {
-            Err(invalid("protocol.kind", not_in_this_build(kind)))
-        }
         _ => Err(invalid("protocol.kind", expected())),
     }
 }
 
 /// `{ kind: 'custom', push, pull }`: both functions are required.
+#[cfg(feature = "adapters")]
 fn custom(v: &OptionValue) -> Result<ProtocolOption, OptionError> {
     only_known_keys(v, CUSTOM_KEYS)?;
     let function = |key: &str| match v.get(key) {
@@ -91,6 +101,7 @@ fn custom(v: &OptionValue) -> Result<ProtocolOption, OptionError> {
     })
 }
 
+#[cfg(feature = "adapters")]
 /// Refuses a key of `protocol` that `known` (the adapter's keys, `kind` included)
 /// does not list: a misspelt name must not silently fall back to its default.
 fn only_known_keys(v: &OptionValue, known: &[&str]) -> Result<(), OptionError> {
@@ -175,4 +186,15 @@ fn tables(v: &OptionValue) -> Result<Vec<(String, String)>, OptionError> {
         };
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_build_without_adapters_names_the_entry_that_has_them() {
+        assert!(NOT_IN_THIS_BUILD.contains("'idb-sync/adapters'"));
+        assert!(NOT_IN_THIS_BUILD.contains("pushPull"));
+    }
 }
