@@ -75,6 +75,18 @@ export interface SyncManagerOptions {
         userId?: string;
         deletedField?: string;
         overlapMs?: number;
+      }
+    | {
+        /** Seed 002's one `POST {basePath}/sync` (docs/adapters/batched.md). */
+        kind: 'batched';
+        basePath?: string;
+        idField?: string;
+        serverIdField?: string;
+        deletedField?: string;
+        tables?: Record<string, string>;
+        entityTypes?: Record<string, string>;
+        userId?: string;
+        overlapMs?: number;
       };
 }
 
