@@ -34,8 +34,11 @@ use idb_sync_core::memory::ManualClock;
 use idb_sync_core::ports::Clock;
 use serde_json::{json, Map, Value};
 
-/// (collection, entityType, (field, schema type)) as the seed's schema declares them.
-pub const COLLECTIONS: [(&str, &str, &[(&str, &str)]); 3] = [
+/// A collection's typed fields: (field, schema type).
+type Schema = &'static [(&'static str, &'static str)];
+
+/// (collection, entityType, typed fields) as the seed's schema declares them.
+pub const COLLECTIONS: [(&str, &str, Schema); 3] = [
     (
         "spaces",
         "space",
