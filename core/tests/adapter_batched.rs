@@ -5,136 +5,20 @@
 //! new engine; a lost answer is resent safely; a server error is retried; a refused
 //! change is parked alone; the seed's conflicts meet the engine's policy.
 
+#[path = "adapter_fixtures/seed002_device.rs"]
+mod device;
 #[path = "adapter_fixtures/seed002.rs"]
 mod seed002;
 
-use std::cell::{Cell, RefCell};
-
-use idb_sync_core::adapters::push_pull::PushPullCursor;
-use idb_sync_core::adapters::{format_iso_ms, parse_iso_ms, HttpResponse};
-use idb_sync_core::adapters::{AdapterTransport, Batched, BatchedConfig, HttpPort, HttpRequest};
-use idb_sync_core::conflict::{ConflictPolicy, PolicyConfig};
-use idb_sync_core::engine::{EngineConfig, SyncEngine};
-use idb_sync_core::memory::{block_on, ManualClock, MemoryStorage};
+use device::*;
+use idb_sync_core::adapters::format_iso_ms;
+use idb_sync_core::conflict::ConflictPolicy;
+use idb_sync_core::memory::{block_on, MemoryStorage};
 use idb_sync_core::merge::LocalOp;
 use idb_sync_core::ports::Storage;
-use idb_sync_core::{Record, RecordId, SyncError};
+use idb_sync_core::{RecordId, SyncError};
 use seed002::Seed002;
-use serde_json::{json, Value};
-
-const HOUR: i64 = 3_600_000;
-
-fn rec(v: Value) -> Record {
-    v.as_object().cloned().unwrap_or_default()
-}
-
-fn item(key: &str) -> RecordId {
-    RecordId::new("items", key)
-}
-
-/// A device's network: bearer token added, the seed's server answering; can lose the
-/// next answer to a request with changes (served, never received).
-struct Device {
-    server: Seed002,
-    lose_next_push_answer: Cell<bool>,
-    bodies: RefCell<Vec<Value>>,
-}
-
-impl HttpPort for Device {
-    async fn fetch(&self, mut request: HttpRequest) -> Result<HttpResponse, SyncError> {
-        request
-            .headers
-            .push(("Authorization".into(), "Bearer t1".into()));
-        let body: Value = serde_json::from_str(request.body.as_deref().unwrap_or("null")).unwrap();
-        let pushing = body["changes"].as_array().is_some_and(|c| !c.is_empty());
-        self.bodies.borrow_mut().push(body);
-        let response = self.server.handle(&request);
-        if pushing && self.lose_next_push_answer.replace(false) {
-            return Err(SyncError::Network("the answer was lost".into()));
-        }
-        Ok(response)
-    }
-}
-
-type Engine = SyncEngine<MemoryStorage, AdapterTransport<Device, Batched>, ManualClock>;
-
-fn on(
-    storage: MemoryStorage,
-    server: &Seed002,
-    clock: ManualClock,
-    policy: ConflictPolicy,
-) -> Engine {
-    let http = Device {
-        server: server.clone(),
-        lose_next_push_answer: Cell::new(false),
-        bodies: RefCell::new(Vec::new()),
-    };
-    let transport = AdapterTransport {
-        http,
-        adapter: Batched::new(BatchedConfig::default()),
-    };
-    let config = EngineConfig {
-        policies: PolicyConfig::uniform(policy),
-        ..EngineConfig::default()
-    };
-    SyncEngine::new(storage, transport, clock, config)
-}
-
-fn device(server: &Seed002, clock: ManualClock, name: &str) -> Engine {
-    on(
-        MemoryStorage::new(name),
-        server,
-        clock,
-        ConflictPolicy::default(),
-    )
-}
-
-fn world() -> (Seed002, ManualClock) {
-    let clock = ManualClock::new(1_800_000_000_000);
-    (Seed002::new(clock.clone(), &[("t1", "u1")]), clock)
-}
-
-fn local(engine: &Engine, key: &str) -> Option<Record> {
-    engine.storage().records().get(&item(key)).cloned()
-}
-
-fn field(engine: &Engine, key: &str, name: &str) -> Option<Value> {
-    local(engine, key).and_then(|r| r.get(name).cloned())
-}
-
-fn cursor(engine: &Engine) -> PushPullCursor {
-    let meta = block_on(engine.storage().read_meta()).unwrap();
-    PushPullCursor::decode(meta.cursor.as_ref())
-}
-
-fn write(engine: &Engine, key: &str, op: LocalOp) {
-    block_on(engine.write(&item(key), op)).unwrap();
-}
-
-fn create(engine: &Engine, key: &str, title: &str) {
-    write(
-        engine,
-        key,
-        LocalOp::Create(rec(json!({"localId": key, "title": title}))),
-    );
-}
-
-fn sync(engine: &Engine) {
-    block_on(engine.sync_round()).unwrap();
-}
-
-fn outbox(engine: &Engine) -> usize {
-    block_on(engine.storage().outbox_len()).unwrap()
-}
-
-/// The `lastSyncTimestamp` of every pull (`changes: []`) the device sent, in ms.
-fn pull_sinces(engine: &Engine) -> Vec<u64> {
-    let bodies = engine.transport().http.bodies.borrow();
-    let pulls = bodies.iter().filter(|b| b["changes"] == json!([]));
-    pulls
-        .map(|b| parse_iso_ms(b["lastSyncTimestamp"].as_str().unwrap()).unwrap())
-        .collect()
-}
+use serde_json::json;
 
 #[test]
 fn two_devices_sync_creates_updates_and_deletes_under_one_key() {

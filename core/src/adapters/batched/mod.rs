@@ -13,6 +13,8 @@
 //! version (base + 1) below the document's `updatedAt`, which is the version pulls
 //! carry (ms of the server's clock).
 
+#[cfg(test)]
+mod tests;
 mod wire;
 
 use serde_json::{Map, Value};
