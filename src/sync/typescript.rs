@@ -65,7 +65,7 @@ export interface SyncManagerOptions {
   /** The server's API (docs/ADAPTERS.md): `'v1'` (default); `{ kind: 'custom', push,
    * pull }`, the app's functions carrying v1 batches and pages to any server; or, from
    * the `idb-sync/adapters` entry, a seed server's API with its names. */
-  protocol?: 'v1' | CustomProtocol | PushPullProtocol;
+  protocol?: 'v1' | CustomProtocol | PushPullProtocol | BatchedProtocol;
 }
 
 /** `protocol: { kind: 'custom' }`: the app's functions instead of idb-sync's HTTP
@@ -164,6 +164,20 @@ export interface PushPullProtocol {
   userField?: string;
   userId?: string;
   deletedField?: string;
+  overlapMs?: number;
+}
+
+/** `protocol: { kind: 'batched' }` (`idb-sync/adapters`): seed 002's one
+ * `POST {basePath}/sync` (docs/adapters/batched.md). */
+export interface BatchedProtocol {
+  kind: 'batched';
+  basePath?: string;
+  idField?: string;
+  serverIdField?: string;
+  deletedField?: string;
+  tables?: Record<string, string>;
+  entityTypes?: Record<string, string>;
+  userId?: string;
   overlapMs?: number;
 }
 

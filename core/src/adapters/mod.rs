@@ -16,6 +16,8 @@
 //! builds").
 
 #[cfg(feature = "adapters")]
+pub mod batched;
+#[cfg(feature = "adapters")]
 mod chosen;
 #[cfg(feature = "adapters")]
 mod custom;
@@ -26,6 +28,8 @@ pub mod push_pull;
 #[cfg(feature = "adapters")]
 mod seam;
 
+#[cfg(feature = "adapters")]
+pub use batched::{Batched, BatchedConfig};
 #[cfg(feature = "adapters")]
 pub use chosen::Adapter;
 #[cfg(feature = "adapters")]

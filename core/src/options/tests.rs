@@ -7,7 +7,7 @@ use crate::sync_loop::tabs::Heartbeat;
 use serde_json::json;
 
 use super::*;
-use crate::adapters::PushPullConfig;
+use crate::adapters::{BatchedConfig, PushPullConfig};
 use crate::conflict::{ConflictPolicy, PolicyConfig};
 use crate::outbox::{AdoptMode, BatchLimits};
 use crate::schema::{parse_schema, DatabaseSchema, SchemaError};
@@ -152,6 +152,19 @@ fn every_invalid_manager_option_names_its_code_and_key() {
         ("protocol: custom unknown key", with("protocol", obj([("kind", js(json!("custom"))), ("push", f(1)), ("pull", f(2)), ("fetch", f(3))])), "invalid_protocol", "protocol.fetch"),
         ("endpoint still checked with custom", with("protocol", obj([("kind", js(json!("custom"))), ("push", f(1)), ("pull", f(2))])).with("endpoint", js(json!("ftp://x"))), "invalid_endpoint", "endpoint"),
         ("protocol: overlap over a day", withj("protocol", json!({ "kind": "pushPull", "overlapMs": 86_400_001 })), "invalid_protocol", "protocol.overlapMs"),
+        // protocol batched (docs/adapters/batched.md).
+        ("batched: unknown key", withj("protocol", json!({ "kind": "batched", "serverIDField": "sid" })), "invalid_protocol", "protocol.serverIDField"),
+        ("batched: pushPull's userField", withj("protocol", json!({ "kind": "batched", "userField": "owner" })), "invalid_protocol", "protocol.userField"),
+        ("batched: basePath without /", withj("protocol", json!({ "kind": "batched", "basePath": "api" })), "invalid_protocol", "protocol.basePath"),
+        ("batched: empty idField", withj("protocol", json!({ "kind": "batched", "idField": "" })), "invalid_protocol", "protocol.idField"),
+        ("batched: serverIdField a number", withj("protocol", json!({ "kind": "batched", "serverIdField": 1 })), "invalid_protocol", "protocol.serverIdField"),
+        ("batched: serverIdField the key", withj("protocol", json!({ "kind": "batched", "idField": "id", "serverIdField": "id" })), "invalid_protocol", "protocol.serverIdField"),
+        ("batched: empty deletedField", withj("protocol", json!({ "kind": "batched", "deletedField": "" })), "invalid_protocol", "protocol.deletedField"),
+        ("batched: tables a string", withj("protocol", json!({ "kind": "batched", "tables": "items" })), "invalid_protocol", "protocol.tables"),
+        ("batched: entityTypes a list", withj("protocol", json!({ "kind": "batched", "entityTypes": ["item"] })), "invalid_protocol", "protocol.entityTypes"),
+        ("batched: an empty entityType", withj("protocol", json!({ "kind": "batched", "entityTypes": { "tasks": "" } })), "invalid_protocol", "protocol.entityTypes.tasks"),
+        ("batched: userId a number", withj("protocol", json!({ "kind": "batched", "userId": 7 })), "invalid_protocol", "protocol.userId"),
+        ("batched: overlap 1.5", withj("protocol", json!({ "kind": "batched", "overlapMs": 1.5 })), "invalid_protocol", "protocol.overlapMs"),
         // The first bad option in the documented order is the one reported.
         ("dbName before endpoint", withj("dbName", json!("")).with("endpoint", js(json!(1))), "invalid_db_name", "dbName"),
         ("endpoint before adopt", withj("adopt", json!(1)).with("endpoint", js(json!(1))), "invalid_endpoint", "endpoint"),
@@ -270,6 +283,9 @@ fn valid_manager_options_give_typed_values_with_defaults() {
         ("protocol: pushPull defaults", withj("protocol", json!({ "kind": "pushPull" })), ManagerOptions { protocol: ProtocolOption::PushPull(PushPullConfig::default()), ..d() }),
         ("protocol: pushPull names", withj("protocol", json!({ "kind": "pushPull", "basePath": "/.netlify/functions/", "idField": "_id", "tables": { "tasks": "goals" }, "userField": "owner", "userId": "u1", "deletedField": "gone", "overlapMs": 0 })), ManagerOptions { protocol: ProtocolOption::PushPull(PushPullConfig { base_path: "/.netlify/functions".into(), id_field: "_id".into(), tables: vec![("tasks".to_string(), "goals".to_string())], user_field: "owner".into(), user_id: Some("u1".into()), deleted_field: "gone".into(), overlap_ms: 0 }), ..d() }),
         ("protocol: empty basePath", withj("protocol", json!({ "kind": "pushPull", "basePath": "" })), ManagerOptions { protocol: ProtocolOption::PushPull(PushPullConfig::default()), ..d() }),
+        ("batched: defaults", withj("protocol", json!({ "kind": "batched" })), ManagerOptions { protocol: ProtocolOption::Batched(BatchedConfig { base_path: "/api".into(), id_field: "localId".into(), server_id_field: "serverId".into(), deleted_field: "isDeleted".into(), tables: vec![], entity_types: vec![], user_id: None, overlap_ms: 60_000 }), ..d() }),
+        ("batched: names", withj("protocol", json!({ "kind": "batched", "basePath": "/v2/", "idField": "id", "serverIdField": "remoteId", "deletedField": "deleted", "tables": { "tasks": "todos" }, "entityTypes": { "tasks": "todo" }, "userId": "u1", "overlapMs": 0 })), ManagerOptions { protocol: ProtocolOption::Batched(BatchedConfig { base_path: "/v2".into(), id_field: "id".into(), server_id_field: "remoteId".into(), deleted_field: "deleted".into(), tables: vec![("tasks".to_string(), "todos".to_string())], entity_types: vec![("tasks".to_string(), "todo".to_string())], user_id: Some("u1".into()), overlap_ms: 0 }), ..d() }),
+        ("batched: basePath empty", withj("protocol", json!({ "kind": "batched", "basePath": "" })), ManagerOptions { protocol: ProtocolOption::Batched(BatchedConfig { base_path: String::new(), ..BatchedConfig::default() }), ..d() }),
     ];
     for (name, input, expected) in cases {
         match manager_options(&input) {

@@ -7,13 +7,15 @@
 //! (`idb-sync/adapters`); elsewhere it is refused with a message naming that entry.
 
 #[cfg(feature = "adapters")]
+mod batched;
+#[cfg(feature = "adapters")]
 mod push_pull;
 
 #[cfg(feature = "adapters")]
 use super::{path, FunctionId};
 use super::{OptionError, OptionValue};
 #[cfg(feature = "adapters")]
-use crate::adapters::PushPullConfig;
+use crate::adapters::{BatchedConfig, PushPullConfig};
 use crate::ErrorCode;
 
 /// The longest overlap accepted for a timestamp cursor, ms (one day).
@@ -22,7 +24,7 @@ const MAX_OVERLAP_MS: f64 = 86_400_000.0;
 
 /// The adapters' kinds (docs/ADAPTERS.md), in the order messages list them.
 #[cfg(feature = "adapters")]
-const ADAPTER_KINDS: &[&str] = &["custom", "pushPull"];
+const ADAPTER_KINDS: &[&str] = &["custom", "pushPull", "batched"];
 
 /// The keys `{ kind: 'custom' }` takes.
 #[cfg(feature = "adapters")]
@@ -46,6 +48,9 @@ pub enum ProtocolOption {
     /// Seed 000's `sync/push` + `sync/pull` API, through the pushPull adapter.
     #[cfg(feature = "adapters")]
     PushPull(PushPullConfig),
+    /// Seed 002's one `POST /api/sync`, through the batched adapter.
+    #[cfg(feature = "adapters")]
+    Batched(BatchedConfig),
 }
 
 /// Why a build without the adapters refuses every protocol but v1.
@@ -80,6 +85,7 @@ pub(crate) fn protocol(v: &OptionValue) -> Result<ProtocolOption, OptionError> {
     match v.get("kind").as_str() {
         Some("custom") => custom(v),
         Some("pushPull") => push_pull::config(v).map(ProtocolOption::PushPull),
+        Some("batched") => batched::config(v).map(ProtocolOption::Batched),
         _ => Err(invalid("protocol.kind", expected())),
     }
 }
