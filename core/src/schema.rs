@@ -61,6 +61,18 @@ pub struct PrimaryKey {
     pub auto_increment: bool,
 }
 
+impl PrimaryKey {
+    /// The key as a Dexie schema writes it: `id`, `++id`, `''` or `++`.
+    pub fn dexie(&self) -> String {
+        let path = self.key_path.as_ref().map(KeyPath::dexie_name);
+        match (self.auto_increment, path) {
+            (true, path) => format!("++{}", path.unwrap_or_default()),
+            (false, Some(path)) => path,
+            (false, None) => "''".to_owned(),
+        }
+    }
+}
+
 /// A secondary index.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IndexSpec {
@@ -400,7 +412,8 @@ impl UpgradePlan {
 /// wanted, and lists what to create. Stores and indexes present but not wanted are
 /// kept (never deleted). A wanted store whose primary key differs from the existing
 /// one, or an index whose definition differs, is a [`SchemaError::Conflict`]: IndexedDB
-/// cannot change them in place without rewriting data.
+/// cannot change them in place without rewriting data. One difference is accepted
+/// (see [`primary_key_fits`]): a plain key declared over an auto-increment store.
 pub fn plan_upgrade(
     existing: &DatabaseSchema,
     wanted: &DatabaseSchema,
@@ -411,12 +424,13 @@ pub fn plan_upgrade(
             plan.new_stores.push(want.clone());
             continue;
         };
-        if have.primary != want.primary {
+        if !primary_key_fits(&have.primary, &want.primary) {
             return Err(SchemaError::Conflict {
                 table: name.clone(),
                 reason: format!(
-                    "primary key {:?} in the database, {:?} declared",
-                    have.primary, want.primary
+                    "primary key `{}` in the database, `{}` declared",
+                    have.primary.dexie(),
+                    want.primary.dexie()
                 ),
             });
         }
@@ -437,6 +451,16 @@ pub fn plan_upgrade(
         }
     }
     Ok(plan)
+}
+
+/// Whether a declared primary key can open a store that has `have`: the same key, or
+/// the same key path without `++` over an auto-increment store. That is how a Dexie
+/// database with `++id` tables is adopted for sync (`SyncManager` refuses `++`: two
+/// devices would both create key 1): the store keeps its generator, but idb-sync
+/// always gives a key (a UUID v7 for a record without one), so it is never used, and
+/// the rows already there keep their numeric keys.
+pub fn primary_key_fits(have: &PrimaryKey, want: &PrimaryKey) -> bool {
+    have == want || (have.auto_increment && !want.auto_increment && have.key_path == want.key_path)
 }
 
 #[cfg(test)]
@@ -597,6 +621,31 @@ mod tests {
             plan_upgrade(&existing, &other_index).unwrap_err().code(),
             "schema_conflict"
         );
+        let other_path = parse_schema([("tasks", "key, status")]).unwrap();
+        let message = plan_upgrade(&existing, &other_path)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains("`id` in the database, `key` declared"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_plain_key_opens_an_auto_increment_store_and_not_the_reverse() {
+        // A Dexie database of seed 000 (`++id`) adopted with `id` keys.
+        let dexie = parse_schema([("goals", "++id, userId"), ("raw", "++")]).unwrap();
+        let adopted = parse_schema([("goals", "id, userId, status")]).unwrap();
+        let plan = plan_upgrade(&dexie, &adopted).unwrap();
+        assert_eq!(plan.new_indexes.len(), 1, "only the new index is created");
+        let out_of_line = parse_schema([("raw", "")]).unwrap();
+        assert!(plan_upgrade(&dexie, &out_of_line).is_ok());
+        // Not another key path, and never `++` over a store without a generator.
+        let other_path = parse_schema([("goals", "goalId")]).unwrap();
+        assert!(plan_upgrade(&dexie, &other_path).is_err());
+        let plain = parse_schema([("goals", "id")]).unwrap();
+        let auto = parse_schema([("goals", "++id")]).unwrap();
+        assert!(plan_upgrade(&plain, &auto).is_err());
     }
     #[test]
     fn auto_increment_keys_are_refused_for_synced_tables_with_what_to_use_instead() {

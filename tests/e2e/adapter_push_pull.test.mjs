@@ -90,3 +90,59 @@ test('a server error is retried and a skipped record does not block the queue', 
   const parked = await run(a, async () => (await window.sync.deadLetters()).map((d) => [d.table, d.code]));
   assert.deepEqual(parked, [['notes', 'not_accepted']]);
 });
+
+test("a database the seed's client wrote with Dexie (++id keys) is adopted and its rows reach the server", async () => {
+  const dbName = uniqueName('pp-adopt');
+  const page = await openPage(await browser.newContext(), pages.url);
+  const opened = await page.evaluate(
+    async ({ dbName, endpoint }) => {
+      // The seed's schema.js, version 6, and rows as its Goal class writes them.
+      const db = new window.Dexie(dbName);
+      db.version(6).stores({
+        users: '++id, &email, password, name',
+        goals: '++id, userId, status, [userId+status], _synced',
+        activities: '++id, userId, goalId, date, [userId+goalId+date], [userId+status], _synced',
+      });
+      await db.users.add({ email: 'a@example.com', password: 'x', name: 'Ada' });
+      for (const title of ['run 5k', 'read 12 books']) {
+        const id = await db.goals.add({ userId: 'u1', status: 'active', title, _synced: false, _syncedAt: null, _rev: 1 });
+        await db.goals.update(id, { _id: id });
+      }
+      await db.activities.add({ userId: 'u1', goalId: 1, date: '2025-01-02', minutes: 30, _synced: false, _rev: 1 });
+      db.close();
+      try {
+        window.sync = await window.SyncManager.open({
+          dbName,
+          version: 6,
+          // The same indexes; the keys become plain `id` (idb-sync refuses to sync
+          // auto-increment keys: docs/MIGRATING.md, seed 000). `users` stays local.
+          schema: {
+            goals: 'id, userId, status, [userId+status], _synced',
+            activities: 'id, userId, goalId, date, [userId+goalId+date], [userId+status], _synced',
+          },
+          endpoint,
+          protocol: { kind: 'pushPull', basePath: '/.netlify/functions', userId: 'u1' },
+          auth: { getToken: async () => 't1' },
+          autoSync: false,
+        });
+        return null;
+      } catch (e) {
+        return { code: e.code, message: e.message };
+      }
+    },
+    { dbName, endpoint: seed.url },
+  );
+  assert.equal(opened, null, JSON.stringify(opened));
+  await syncNow(page);
+  // The seed's own keys (numbers), as its server already knows them (`_id`).
+  const goals = seed.docs('goals').filter((d) => typeof d._id === 'number');
+  assert.deepEqual(goals.map((d) => [d._id, d.title, d._rev]), [[1, 'run 5k', 1], [2, 'read 12 books', 1]]);
+  assert.ok(seed.docs('activities').some((d) => d.minutes === 30 && d.goalId === 1));
+  // The rows stay where the seed's app reads them, and new goals get generated keys.
+  const after = await page.evaluate(async () => {
+    const goals = window.sync.table('goals');
+    const id = await goals.add({ userId: 'u1', status: 'active', title: 'new' });
+    return { kept: (await goals.bulkGet([1, 2])).map((g) => g?.title), newKeyType: typeof id };
+  });
+  assert.deepEqual(after, { kept: ['run 5k', 'read 12 books'], newKeyType: 'string' });
+});
