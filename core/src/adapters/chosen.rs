@@ -1,7 +1,7 @@
 //! [`Adapter`]: the adapter `options.protocol` chose, as one type the browser's
 //! transport can hold (each variant delegates to its adapter).
 
-use super::{HttpPort, ProtocolAdapter, PushPull};
+use super::{HttpPort, ProtocolAdapter, PushPull, Rest};
 use crate::error::SyncError;
 use crate::options::ProtocolOption;
 use crate::ports::TransportResponse;
@@ -12,6 +12,8 @@ use crate::protocol::{PullRequest, PushRequest};
 pub enum Adapter {
     /// Seed 000's `sync/push` + `sync/pull`.
     PushPull(PushPull),
+    /// Seed 001's REST endpoints, one request per item.
+    Rest(Rest),
 }
 
 impl Adapter {
@@ -23,6 +25,7 @@ impl Adapter {
             ProtocolOption::PushPull(config) => {
                 Some(Adapter::PushPull(PushPull::new(config.clone())))
             }
+            ProtocolOption::Rest(config) => Some(Adapter::Rest(Rest::new(config.clone()))),
         }
     }
 }
@@ -35,6 +38,7 @@ impl ProtocolAdapter for Adapter {
     ) -> Result<TransportResponse, SyncError> {
         match self {
             Adapter::PushPull(adapter) => adapter.push(http, request).await,
+            Adapter::Rest(adapter) => adapter.push(http, request).await,
         }
     }
 
@@ -45,6 +49,7 @@ impl ProtocolAdapter for Adapter {
     ) -> Result<TransportResponse, SyncError> {
         match self {
             Adapter::PushPull(adapter) => adapter.pull(http, request).await,
+            Adapter::Rest(adapter) => adapter.pull(http, request).await,
         }
     }
 }

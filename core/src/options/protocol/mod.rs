@@ -8,10 +8,14 @@
 
 #[cfg(feature = "adapters")]
 mod push_pull;
+#[cfg(feature = "adapters")]
+mod rest;
+#[cfg(feature = "adapters")]
+pub(crate) use rest::with_schema_tables;
 
 use super::{path, FunctionId, OptionError, OptionValue};
 #[cfg(feature = "adapters")]
-use crate::adapters::PushPullConfig;
+use crate::adapters::{PushPullConfig, RestConfig};
 use crate::ErrorCode;
 
 /// The longest overlap accepted for a timestamp cursor, ms (one day).
@@ -19,7 +23,7 @@ use crate::ErrorCode;
 const MAX_OVERLAP_MS: f64 = 86_400_000.0;
 
 /// The seed adapters' kinds (docs/ADAPTERS.md), in the order messages list them.
-const SEED_KINDS: &[&str] = &["pushPull"];
+const SEED_KINDS: &[&str] = &["pushPull", "rest"];
 
 /// The keys `{ kind: 'custom' }` takes.
 const CUSTOM_KEYS: &[&str] = &["kind", "push", "pull"];
@@ -41,6 +45,10 @@ pub enum ProtocolOption {
     /// Seed 000's `sync/push` + `sync/pull` API, through the pushPull adapter.
     #[cfg(feature = "adapters")]
     PushPull(PushPullConfig),
+    /// Seed 001's REST endpoints (`POST/PUT/DELETE {basePath}/{table}[/{id}]`,
+    /// `GET {basePath}/{table}?since=`), through the rest adapter.
+    #[cfg(feature = "adapters")]
+    Rest(RestConfig),
 }
 
 /// The message for a seed adapter's kind in a build without the adapters.
@@ -68,6 +76,8 @@ pub(crate) fn protocol(v: &OptionValue) -> Result<ProtocolOption, OptionError> {
         Some("custom") => custom(v),
         #[cfg(feature = "adapters")]
         Some("pushPull") => push_pull::config(v).map(ProtocolOption::PushPull),
+        #[cfg(feature = "adapters")]
+        Some("rest") => rest::config(v).map(ProtocolOption::Rest),
         Some(kind) if SEED_KINDS.contains(&kind) => {
             Err(invalid("protocol.kind", not_in_this_build(kind)))
         }
