@@ -96,10 +96,9 @@ pub fn manager_options(options: &OptionValue) -> Result<ManagerOptions, OptionEr
     // The rest adapter pulls table by table: every schema table (renames applied).
     #[cfg(feature = "adapters")]
     let protocol = match protocol {
-        ProtocolOption::Rest(c) => ProtocolOption::Rest(super::protocol::with_schema_tables(
-            c,
-            &database.schema,
-        )?),
+        ProtocolOption::Rest(c) => {
+            ProtocolOption::Rest(super::protocol::with_schema_tables(c, &database.schema)?)
+        }
         other => other,
     };
     Ok(ManagerOptions {

@@ -96,7 +96,11 @@ mod tests {
         assert_eq!(cursor.table("notes").since, 0);
         for garbage in ["", "[]", "{\"tables\":[[1,2,[]]]}", "not json"] {
             let c = Cursor(garbage.into());
-            assert_eq!(RestCursor::decode(Some(&c)), RestCursor::default(), "{garbage}");
+            assert_eq!(
+                RestCursor::decode(Some(&c)),
+                RestCursor::default(),
+                "{garbage}"
+            );
         }
     }
 }

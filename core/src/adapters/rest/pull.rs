@@ -94,7 +94,9 @@ impl Rest {
         let data = (!deleted).then(|| {
             let keep = |f: &String| !BOOKKEEPING.contains(&f.as_str()) && *f != c.deleted_field;
             let fields = obj.iter().filter(|(f, _)| keep(f));
-            fields.map(|(f, v)| (f.clone(), v.clone())).collect::<Map<_, _>>()
+            fields
+                .map(|(f, v)| (f.clone(), v.clone()))
+                .collect::<Map<_, _>>()
         });
         Ok(Change {
             table: table.to_owned(),

@@ -77,7 +77,11 @@ impl Rest {
         HttpRequest {
             method,
             path,
-            headers: if body.is_some() { vec![json] } else { Vec::new() },
+            headers: if body.is_some() {
+                vec![json]
+            } else {
+                Vec::new()
+            },
             body: body.map(|b| Value::Object(b).to_string()),
         }
     }
@@ -193,9 +197,7 @@ impl Rest {
                     refused.push((status, what));
                 }
                 Some(ItemOutcome::Failed(Ok(answer))) => return Ok(answer),
-                Some(ItemOutcome::Failed(Err(message))) => {
-                    return Err(SyncError::Network(message))
-                }
+                Some(ItemOutcome::Failed(Err(message))) => return Err(SyncError::Network(message)),
                 None => return Err(SyncError::Network("an item was not sent".into())),
             }
         }

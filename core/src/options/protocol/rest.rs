@@ -40,7 +40,10 @@ pub(super) fn config(v: &OptionValue) -> Result<RestConfig, OptionError> {
             *slot = name;
         }
     }
-    if config.since_param.contains(|c: char| !c.is_ascii_alphanumeric() && c != '_') {
+    if config
+        .since_param
+        .contains(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+    {
         let reason = "expected a query parameter name (letters, digits, _)";
         return Err(invalid("protocol.sinceParam", reason));
     }
