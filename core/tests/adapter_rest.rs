@@ -8,183 +8,17 @@
 
 #[path = "adapter_fixtures/seed001.rs"]
 mod seed001;
+#[path = "adapter_fixtures/rest_world.rs"]
+mod world;
 
-use std::cell::{Cell, RefCell};
-use std::future::poll_fn;
-use std::task::Poll;
-
-use idb_sync_core::adapters::rest::RestCursor;
-use idb_sync_core::adapters::{
-    AdapterTransport, HttpMethod, HttpPort, HttpRequest, HttpResponse, Rest, RestConfig,
-};
-use idb_sync_core::conflict::{ConflictPolicy, PolicyConfig};
-use idb_sync_core::engine::{EngineConfig, SyncEngine};
-use idb_sync_core::memory::{block_on, ManualClock, MemoryStorage};
+use idb_sync_core::adapters::HttpMethod;
+use idb_sync_core::conflict::ConflictPolicy;
+use idb_sync_core::memory::{block_on, MemoryStorage};
 use idb_sync_core::merge::LocalOp;
 use idb_sync_core::ports::Storage;
-use idb_sync_core::{Record, RecordId, SyncError};
-use seed001::Seed001;
-use serde_json::{json, Value};
-
-const HOUR: i64 = 3_600_000;
-
-fn rec(v: Value) -> Record {
-    v.as_object().cloned().unwrap_or_default()
-}
-
-fn task(key: &str) -> RecordId {
-    RecordId::new("tasks", key)
-}
-
-/// A device's network to the seed's server. Each request waits one poll before it
-/// is served (so concurrent requests overlap); the answer to the next request of
-/// `lose` is lost after the server handled it.
-struct Device {
-    server: Seed001,
-    lose: Cell<Option<HttpMethod>>,
-    in_flight: Cell<usize>,
-    most_in_flight: Cell<usize>,
-    paths: RefCell<Vec<String>>,
-    /// For the next item (non-GET) requests in order: `true` answers 500 without
-    /// reaching the server.
-    script: RefCell<Vec<bool>>,
-}
-
-async fn yield_once() {
-    let mut yielded = false;
-    poll_fn(|cx| {
-        if yielded {
-            return Poll::Ready(());
-        }
-        yielded = true;
-        cx.waker().wake_by_ref();
-        Poll::Pending
-    })
-    .await
-}
-
-impl HttpPort for Device {
-    async fn fetch(&self, request: HttpRequest) -> Result<HttpResponse, SyncError> {
-        self.in_flight.set(self.in_flight.get() + 1);
-        let most = self.most_in_flight.get().max(self.in_flight.get());
-        self.most_in_flight.set(most);
-        yield_once().await;
-        self.paths.borrow_mut().push(request.path.clone());
-        let crash = request.method != HttpMethod::Get && {
-            let mut script = self.script.borrow_mut();
-            !script.is_empty() && script.remove(0)
-        };
-        let response = if crash {
-            let body = json!({ "error": "Internal Server Error" }).to_string();
-            HttpResponse {
-                status: 500,
-                retry_after_ms: None,
-                body,
-            }
-        } else {
-            self.server.handle(&request)
-        };
-        self.in_flight.set(self.in_flight.get() - 1);
-        if self.lose.get() == Some(request.method) {
-            self.lose.set(None);
-            return Err(SyncError::Network("the answer was lost".into()));
-        }
-        Ok(response)
-    }
-}
-
-type Engine = SyncEngine<MemoryStorage, AdapterTransport<Device, Rest>, ManualClock>;
-
-fn config() -> RestConfig {
-    RestConfig {
-        tables: vec![
-            ("tasks".into(), "tasks".into()),
-            ("projects".into(), "projects".into()),
-        ],
-        ..RestConfig::default()
-    }
-}
-
-fn engine_on(
-    server: &Seed001,
-    clock: ManualClock,
-    storage: MemoryStorage,
-    policy: ConflictPolicy,
-) -> Engine {
-    let http = Device {
-        server: server.clone(),
-        lose: Cell::new(None),
-        in_flight: Cell::new(0),
-        most_in_flight: Cell::new(0),
-        paths: RefCell::new(Vec::new()),
-        script: RefCell::new(Vec::new()),
-    };
-    let transport = AdapterTransport {
-        http,
-        adapter: Rest::new(config()),
-    };
-    let config = EngineConfig {
-        policies: PolicyConfig::uniform(policy),
-        ..EngineConfig::default()
-    };
-    SyncEngine::new(storage, transport, clock, config)
-}
-
-fn device(server: &Seed001, clock: ManualClock, name: &str) -> Engine {
-    engine_on(
-        server,
-        clock,
-        MemoryStorage::new(name),
-        ConflictPolicy::FieldMerge,
-    )
-}
-
-fn world() -> (Seed001, ManualClock) {
-    let clock = ManualClock::new(1_800_000_000_000);
-    (Seed001::new(clock.clone()), clock)
-}
-
-fn local(engine: &Engine, key: &str) -> Option<Record> {
-    engine.storage().records().get(&task(key)).cloned()
-}
-
-fn title(engine: &Engine, key: &str) -> Option<Value> {
-    local(engine, key).and_then(|r| r.get("title").cloned())
-}
-
-fn stored(server: &Seed001, key: &str) -> Option<Value> {
-    server.record("tasks", key).map(Value::Object)
-}
-
-fn cursor(engine: &Engine) -> RestCursor {
-    let meta = block_on(engine.storage().read_meta()).unwrap();
-    RestCursor::decode(meta.cursor.as_ref())
-}
-
-fn write(engine: &Engine, key: &str, op: LocalOp) {
-    block_on(engine.write(&task(key), op)).unwrap();
-}
-
-fn create(engine: &Engine, key: &str, title: &str) {
-    let record = rec(json!({ "id": key, "title": title, "status": "todo", "priority": "low" }));
-    write(engine, key, LocalOp::Create(record));
-}
-
-fn sync(engine: &Engine) {
-    block_on(engine.sync_round()).unwrap();
-}
-
-fn dead(engine: &Engine) -> Vec<String> {
-    let letters = block_on(engine.storage().dead_letters()).unwrap();
-    letters
-        .iter()
-        .map(|d| format!("{}:{}", d.record.key, d.code))
-        .collect()
-}
-
-fn outbox(engine: &Engine) -> usize {
-    block_on(engine.storage().outbox_len()).unwrap()
-}
+use idb_sync_core::{RecordId, SyncError};
+use serde_json::json;
+use world::*;
 
 #[test]
 fn two_devices_with_skewed_clocks_sync_creates_updates_and_deletes() {
@@ -205,7 +39,7 @@ fn two_devices_with_skewed_clocks_sync_creates_updates_and_deletes() {
     assert_eq!(title(&b, "t1"), Some(json!("write")));
 
     clock.advance(1_000);
-    write(
+    local_write(
         &b,
         "t1",
         LocalOp::Update(rec(json!({ "title": "write more" }))),
@@ -225,7 +59,7 @@ fn two_devices_with_skewed_clocks_sync_creates_updates_and_deletes() {
     );
 
     clock.advance(1_000);
-    write(&a, "t1", LocalOp::Delete);
+    local_write(&a, "t1", LocalOp::Delete);
     sync(&a);
     assert_eq!(stored(&server, "t1").unwrap()["_deleted"], json!(true));
     clock.advance(1_000);
@@ -331,7 +165,7 @@ fn a_lost_answer_is_resent_safely() {
     assert_eq!(outbox(&a), 0);
     assert!(dead(&a).is_empty());
 
-    write(&a, "t1", LocalOp::Delete);
+    local_write(&a, "t1", LocalOp::Delete);
     a.transport().http.lose.set(Some(HttpMethod::Delete));
     assert!(block_on(a.sync_round()).is_err());
     clock.advance(10_000);
@@ -378,7 +212,7 @@ fn a_refused_item_is_parked_alone_and_the_queue_flows() {
     let (server, clock) = world();
     let a = device(&server, clock.clone(), "a");
     create(&a, "t1", "fine");
-    write(
+    local_write(
         &a,
         "t2",
         LocalOp::Create(rec(
@@ -430,11 +264,11 @@ fn an_update_of_a_record_deleted_elsewhere_goes_through_the_policy() {
         sync(&a);
         sync(&b);
         // B's update is sent but the server crashes: it stays in flight.
-        write(&b, "t1", LocalOp::Update(rec(json!({ "title": "edited" }))));
+        local_write(&b, "t1", LocalOp::Update(rec(json!({ "title": "edited" }))));
         *b.transport().http.script.borrow_mut() = vec![true];
         assert!(block_on(b.sync_round()).is_err());
         clock.advance(1_000);
-        write(&a, "t1", LocalOp::Delete);
+        local_write(&a, "t1", LocalOp::Delete);
         sync(&a);
         clock.advance(1_000);
         let before = server.log().len();
@@ -488,8 +322,8 @@ fn concurrent_offline_edits_resolve_per_the_policy() {
     create(&a, "t1", "base");
     sync(&a);
     sync(&b);
-    write(&a, "t1", LocalOp::Update(rec(json!({ "title": "from a" }))));
-    write(&b, "t1", LocalOp::Update(rec(json!({ "title": "from b" }))));
+    local_write(&a, "t1", LocalOp::Update(rec(json!({ "title": "from a" }))));
+    local_write(&b, "t1", LocalOp::Update(rec(json!({ "title": "from b" }))));
     clock.advance(1_000);
     sync(&a);
     clock.advance(1_000);
