@@ -75,6 +75,18 @@ export interface SyncManagerOptions {
         userId?: string;
         deletedField?: string;
         overlapMs?: number;
+      }
+    | {
+        /** Seed 001's REST endpoints, one request per item (docs/adapters/rest.md). */
+        kind: 'rest';
+        basePath?: string;
+        idField?: string;
+        tables?: Record<string, string>;
+        updatedField?: string;
+        deletedField?: string;
+        sinceParam?: string;
+        overlapMs?: number;
+        concurrency?: number;
       };
 }
 
