@@ -36,9 +36,9 @@ pub enum ItemOutcome {
     Result(MutationResult, Option<u64>),
     /// The server refused this item alone (a 4xx): its status and message.
     Refused(u16, String),
-    /// The whole batch fails: an error answer (401/403, 408, 429, 5xx, …), or no
-    /// answer at all.
-    Failed(Result<TransportResponse, String>),
+    /// The whole batch fails: an error answer (401/403, 408, 429, 5xx, …), or the
+    /// port's error as it gave it (no answer, closed, another tab leads, …).
+    Failed(Result<TransportResponse, SyncError>),
 }
 
 impl ItemOutcome {
@@ -95,7 +95,7 @@ impl Rest {
         };
         let send = |method| async move {
             let answer = http.fetch(self.item_http(m, method)).await;
-            answer.map_err(|e| ItemOutcome::Failed(Err(e.to_string())))
+            answer.map_err(|e| ItemOutcome::Failed(Err(e)))
         };
         let response = match send(first).await {
             Ok(r) => r,
@@ -197,7 +197,7 @@ impl Rest {
                     refused.push((status, what));
                 }
                 Some(ItemOutcome::Failed(Ok(answer))) => return Ok(answer),
-                Some(ItemOutcome::Failed(Err(message))) => return Err(SyncError::Network(message)),
+                Some(ItemOutcome::Failed(Err(error))) => return Err(error),
                 None => return Err(SyncError::Network("an item was not sent".into())),
             }
         }
