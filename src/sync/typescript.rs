@@ -65,7 +65,7 @@ export interface SyncManagerOptions {
   /** The server's API (docs/ADAPTERS.md): `'v1'` (default); `{ kind: 'custom', push,
    * pull }`, the app's functions carrying v1 batches and pages to any server; or, from
    * the `idb-sync/adapters` entry, a seed server's API with its names. */
-  protocol?: 'v1' | CustomProtocol | PushPullProtocol | BatchedProtocol;
+  protocol?: 'v1' | CustomProtocol | PushPullProtocol | RestProtocol | BatchedProtocol;
 }
 
 /** `protocol: { kind: 'custom' }`: the app's functions instead of idb-sync's HTTP
@@ -179,6 +179,20 @@ export interface BatchedProtocol {
   entityTypes?: Record<string, string>;
   userId?: string;
   overlapMs?: number;
+}
+
+/** `protocol: { kind: 'rest' }` (`idb-sync/adapters`): seed 001's REST endpoints, one
+ * request per item (docs/adapters/rest.md). */
+export interface RestProtocol {
+  kind: 'rest';
+  basePath?: string;
+  idField?: string;
+  tables?: Record<string, string>;
+  updatedField?: string;
+  deletedField?: string;
+  sinceParam?: string;
+  overlapMs?: number;
+  concurrency?: number;
 }
 
 /** What the loop is doing. */

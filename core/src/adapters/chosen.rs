@@ -1,7 +1,7 @@
 //! [`Adapter`]: the adapter `options.protocol` chose, as one type the browser's
 //! transport can hold (each variant delegates to its adapter).
 
-use super::{Batched, HttpPort, ProtocolAdapter, PushPull};
+use super::{Batched, HttpPort, ProtocolAdapter, PushPull, Rest};
 use crate::error::SyncError;
 use crate::options::ProtocolOption;
 use crate::ports::TransportResponse;
@@ -14,6 +14,8 @@ pub enum Adapter {
     PushPull(PushPull),
     /// Seed 002's one `POST /api/sync`.
     Batched(Batched),
+    /// Seed 001's REST endpoints, one request per item.
+    Rest(Rest),
 }
 
 impl Adapter {
@@ -26,6 +28,7 @@ impl Adapter {
                 Some(Adapter::PushPull(PushPull::new(config.clone())))
             }
             ProtocolOption::Batched(config) => Some(Adapter::Batched(Batched::new(config.clone()))),
+            ProtocolOption::Rest(config) => Some(Adapter::Rest(Rest::new(config.clone()))),
         }
     }
 }
@@ -39,6 +42,7 @@ impl ProtocolAdapter for Adapter {
         match self {
             Adapter::PushPull(adapter) => adapter.push(http, request).await,
             Adapter::Batched(adapter) => adapter.push(http, request).await,
+            Adapter::Rest(adapter) => adapter.push(http, request).await,
         }
     }
 
@@ -50,6 +54,7 @@ impl ProtocolAdapter for Adapter {
         match self {
             Adapter::PushPull(adapter) => adapter.pull(http, request).await,
             Adapter::Batched(adapter) => adapter.pull(http, request).await,
+            Adapter::Rest(adapter) => adapter.pull(http, request).await,
         }
     }
 }

@@ -26,6 +26,8 @@ mod iso_time;
 #[cfg(feature = "adapters")]
 pub mod push_pull;
 #[cfg(feature = "adapters")]
+pub mod rest;
+#[cfg(feature = "adapters")]
 mod seam;
 
 #[cfg(feature = "adapters")]
@@ -38,6 +40,8 @@ pub use custom::CustomFailure;
 pub use iso_time::{format_iso_ms, parse_iso_ms};
 #[cfg(feature = "adapters")]
 pub use push_pull::{PushPull, PushPullConfig};
+#[cfg(feature = "adapters")]
+pub use rest::{Rest, RestConfig};
 #[cfg(feature = "adapters")]
 pub use seam::{error_answer, own_error, send_through, AdapterTransport, ProtocolAdapter};
 

@@ -99,6 +99,14 @@ pub fn manager_options(options: &OptionValue) -> Result<ManagerOptions, OptionEr
     let heartbeat = leader_heartbeat(options.get("leaderHeartbeat"))?;
     let adopt = adopt(options.get("adopt"))?;
     let protocol = protocol(options.get("protocol"))?;
+    // The rest adapter pulls table by table: every schema table (renames applied).
+    #[cfg(feature = "adapters")]
+    let protocol = match protocol {
+        ProtocolOption::Rest(c) => {
+            ProtocolOption::Rest(super::protocol::with_schema_tables(c, &database.schema)?)
+        }
+        other => other,
+    };
     Ok(ManagerOptions {
         database,
         endpoint,

@@ -7,7 +7,7 @@ use crate::sync_loop::tabs::Heartbeat;
 use serde_json::json;
 
 use super::*;
-use crate::adapters::{BatchedConfig, PushPullConfig};
+use crate::adapters::{BatchedConfig, PushPullConfig, RestConfig};
 use crate::conflict::{ConflictPolicy, PolicyConfig};
 use crate::outbox::{AdoptMode, BatchLimits};
 use crate::schema::{parse_schema, DatabaseSchema, SchemaError};
@@ -165,6 +165,19 @@ fn every_invalid_manager_option_names_its_code_and_key() {
         ("batched: an empty entityType", withj("protocol", json!({ "kind": "batched", "entityTypes": { "tasks": "" } })), "invalid_protocol", "protocol.entityTypes.tasks"),
         ("batched: userId a number", withj("protocol", json!({ "kind": "batched", "userId": 7 })), "invalid_protocol", "protocol.userId"),
         ("batched: overlap 1.5", withj("protocol", json!({ "kind": "batched", "overlapMs": 1.5 })), "invalid_protocol", "protocol.overlapMs"),
+        ("protocol: rest unknown key", withj("protocol", json!({ "kind": "rest", "userId": "u1" })), "invalid_protocol", "protocol.userId"),
+        ("protocol: rest basePath without /", withj("protocol", json!({ "kind": "rest", "basePath": "api" })), "invalid_protocol", "protocol.basePath"),
+        ("protocol: rest empty idField", withj("protocol", json!({ "kind": "rest", "idField": "" })), "invalid_protocol", "protocol.idField"),
+        ("protocol: rest updatedField a number", withj("protocol", json!({ "kind": "rest", "updatedField": 1 })), "invalid_protocol", "protocol.updatedField"),
+        ("protocol: rest empty deletedField", withj("protocol", json!({ "kind": "rest", "deletedField": "" })), "invalid_protocol", "protocol.deletedField"),
+        ("protocol: rest sinceParam with =", withj("protocol", json!({ "kind": "rest", "sinceParam": "since=1&x" })), "invalid_protocol", "protocol.sinceParam"),
+        ("protocol: rest a table's name with /", withj("protocol", json!({ "kind": "rest", "tables": { "tasks": "v2/tasks" } })), "invalid_protocol", "protocol.tables.tasks"),
+        ("protocol: rest a table not in the schema", withj("protocol", json!({ "kind": "rest", "tables": { "todos": "tasks" } })), "invalid_protocol", "protocol.tables.todos"),
+        ("protocol: rest overlap negative", withj("protocol", json!({ "kind": "rest", "overlapMs": -1 })), "invalid_protocol", "protocol.overlapMs"),
+        ("protocol: rest concurrency 0", withj("protocol", json!({ "kind": "rest", "concurrency": 0 })), "invalid_protocol", "protocol.concurrency"),
+        ("protocol: rest concurrency 17", withj("protocol", json!({ "kind": "rest", "concurrency": 17 })), "invalid_protocol", "protocol.concurrency"),
+        ("protocol: rest concurrency 1.5", withj("protocol", json!({ "kind": "rest", "concurrency": 1.5 })), "invalid_protocol", "protocol.concurrency"),
+        ("protocol: rest concurrency a string", withj("protocol", json!({ "kind": "rest", "concurrency": "4" })), "invalid_protocol", "protocol.concurrency"),
         // The first bad option in the documented order is the one reported.
         ("dbName before endpoint", withj("dbName", json!("")).with("endpoint", js(json!(1))), "invalid_db_name", "dbName"),
         ("endpoint before adopt", withj("adopt", json!(1)).with("endpoint", js(json!(1))), "invalid_endpoint", "endpoint"),
@@ -286,6 +299,8 @@ fn valid_manager_options_give_typed_values_with_defaults() {
         ("batched: defaults", withj("protocol", json!({ "kind": "batched" })), ManagerOptions { protocol: ProtocolOption::Batched(BatchedConfig { base_path: "/api".into(), id_field: "localId".into(), server_id_field: "serverId".into(), deleted_field: "isDeleted".into(), tables: vec![], entity_types: vec![], user_id: None, overlap_ms: 60_000 }), ..d() }),
         ("batched: names", withj("protocol", json!({ "kind": "batched", "basePath": "/v2/", "idField": "id", "serverIdField": "remoteId", "deletedField": "deleted", "tables": { "tasks": "todos" }, "entityTypes": { "tasks": "todo" }, "userId": "u1", "overlapMs": 0 })), ManagerOptions { protocol: ProtocolOption::Batched(BatchedConfig { base_path: "/v2".into(), id_field: "id".into(), server_id_field: "remoteId".into(), deleted_field: "deleted".into(), tables: vec![("tasks".to_string(), "todos".to_string())], entity_types: vec![("tasks".to_string(), "todo".to_string())], user_id: Some("u1".into()), overlap_ms: 0 }), ..d() }),
         ("batched: basePath empty", withj("protocol", json!({ "kind": "batched", "basePath": "" })), ManagerOptions { protocol: ProtocolOption::Batched(BatchedConfig { base_path: String::new(), ..BatchedConfig::default() }), ..d() }),
+        ("protocol: rest defaults, every schema table", withj("protocol", json!({ "kind": "rest" })), ManagerOptions { protocol: ProtocolOption::Rest(RestConfig { tables: vec![("tasks".into(), "tasks".into())], ..RestConfig::default() }), ..d() }),
+        ("protocol: rest names", two_tables().with("protocol", js(json!({ "kind": "rest", "basePath": "/v2/", "idField": "_id", "tables": { "notes": "memos" }, "updatedField": "modified", "deletedField": "isDeleted", "sinceParam": "updated_since", "overlapMs": 0, "concurrency": 1 }))), ManagerOptions { protocol: ProtocolOption::Rest(RestConfig { base_path: "/v2".into(), id_field: "_id".into(), tables: vec![("notes".into(), "memos".into()), ("tasks".into(), "tasks".into())], updated_field: "modified".into(), deleted_field: "isDeleted".into(), since_param: "updated_since".into(), overlap_ms: 0, concurrency: 1 }), ..manager_options(&two_tables()).unwrap() }),
     ];
     for (name, input, expected) in cases {
         match manager_options(&input) {

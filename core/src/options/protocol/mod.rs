@@ -10,12 +10,16 @@
 mod batched;
 #[cfg(feature = "adapters")]
 mod push_pull;
+#[cfg(feature = "adapters")]
+mod rest;
+#[cfg(feature = "adapters")]
+pub(crate) use rest::with_schema_tables;
 
 #[cfg(feature = "adapters")]
 use super::{path, FunctionId};
 use super::{OptionError, OptionValue};
 #[cfg(feature = "adapters")]
-use crate::adapters::{BatchedConfig, PushPullConfig};
+use crate::adapters::{BatchedConfig, PushPullConfig, RestConfig};
 use crate::ErrorCode;
 
 /// The longest overlap accepted for a timestamp cursor, ms (one day).
@@ -24,7 +28,7 @@ const MAX_OVERLAP_MS: f64 = 86_400_000.0;
 
 /// The adapters' kinds (docs/ADAPTERS.md), in the order messages list them.
 #[cfg(feature = "adapters")]
-const ADAPTER_KINDS: &[&str] = &["custom", "pushPull", "batched"];
+const ADAPTER_KINDS: &[&str] = &["custom", "pushPull", "rest", "batched"];
 
 /// The keys `{ kind: 'custom' }` takes.
 #[cfg(feature = "adapters")]
@@ -51,6 +55,10 @@ pub enum ProtocolOption {
     /// Seed 002's one `POST /api/sync`, through the batched adapter.
     #[cfg(feature = "adapters")]
     Batched(BatchedConfig),
+    /// Seed 001's REST endpoints (`POST/PUT/DELETE {basePath}/{table}[/{id}]`,
+    /// `GET {basePath}/{table}?since=`), through the rest adapter.
+    #[cfg(feature = "adapters")]
+    Rest(RestConfig),
 }
 
 /// Why a build without the adapters refuses every protocol but v1.
@@ -86,6 +94,7 @@ pub(crate) fn protocol(v: &OptionValue) -> Result<ProtocolOption, OptionError> {
         Some("custom") => custom(v),
         Some("pushPull") => push_pull::config(v).map(ProtocolOption::PushPull),
         Some("batched") => batched::config(v).map(ProtocolOption::Batched),
+        Some("rest") => rest::config(v).map(ProtocolOption::Rest),
         _ => Err(invalid("protocol.kind", expected())),
     }
 }
