@@ -1,7 +1,7 @@
 //! [`Adapter`]: the adapter `options.protocol` chose, as one type the browser's
 //! transport can hold (each variant delegates to its adapter).
 
-use super::{HttpPort, ProtocolAdapter, PushPull};
+use super::{ChangeLog, HttpPort, ProtocolAdapter, PushPull};
 use crate::error::SyncError;
 use crate::options::ProtocolOption;
 use crate::ports::TransportResponse;
@@ -12,6 +12,8 @@ use crate::protocol::{PullRequest, PushRequest};
 pub enum Adapter {
     /// Seed 000's `sync/push` + `sync/pull`.
     PushPull(PushPull),
+    /// Seed 003's `pushChanges` + `getChanges` + `acknowledgeChanges`.
+    ChangeLog(ChangeLog),
 }
 
 impl Adapter {
@@ -22,6 +24,9 @@ impl Adapter {
             ProtocolOption::V1 | ProtocolOption::Custom { .. } => None,
             ProtocolOption::PushPull(config) => {
                 Some(Adapter::PushPull(PushPull::new(config.clone())))
+            }
+            ProtocolOption::ChangeLog(config) => {
+                Some(Adapter::ChangeLog(ChangeLog::new(config.clone())))
             }
         }
     }
@@ -35,6 +40,7 @@ impl ProtocolAdapter for Adapter {
     ) -> Result<TransportResponse, SyncError> {
         match self {
             Adapter::PushPull(adapter) => adapter.push(http, request).await,
+            Adapter::ChangeLog(adapter) => adapter.push(http, request).await,
         }
     }
 
@@ -45,6 +51,7 @@ impl ProtocolAdapter for Adapter {
     ) -> Result<TransportResponse, SyncError> {
         match self {
             Adapter::PushPull(adapter) => adapter.pull(http, request).await,
+            Adapter::ChangeLog(adapter) => adapter.pull(http, request).await,
         }
     }
 }

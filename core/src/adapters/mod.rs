@@ -16,6 +16,8 @@
 //! builds").
 
 #[cfg(feature = "adapters")]
+pub mod change_log;
+#[cfg(feature = "adapters")]
 mod chosen;
 mod custom;
 #[cfg(feature = "adapters")]
@@ -25,6 +27,8 @@ pub mod push_pull;
 #[cfg(feature = "adapters")]
 mod seam;
 
+#[cfg(feature = "adapters")]
+pub use change_log::{ChangeLog, ChangeLogConfig};
 #[cfg(feature = "adapters")]
 pub use chosen::Adapter;
 pub use custom::CustomFailure;

@@ -7,7 +7,7 @@ use crate::sync_loop::tabs::Heartbeat;
 use serde_json::json;
 
 use super::*;
-use crate::adapters::PushPullConfig;
+use crate::adapters::{ChangeLogConfig, PushPullConfig};
 use crate::conflict::{ConflictPolicy, PolicyConfig};
 use crate::outbox::{AdoptMode, BatchLimits};
 use crate::schema::{parse_schema, DatabaseSchema, SchemaError};
@@ -147,6 +147,15 @@ fn every_invalid_manager_option_names_its_code_and_key() {
         ("protocol: a table's empty name", withj("protocol", json!({ "kind": "pushPull", "tables": { "tasks": "" } })), "invalid_protocol", "protocol.tables.tasks"),
         ("protocol: overlap negative", withj("protocol", json!({ "kind": "pushPull", "overlapMs": -1 })), "invalid_protocol", "protocol.overlapMs"),
         ("protocol: overlap over a day", withj("protocol", json!({ "kind": "pushPull", "overlapMs": 86_400_001 })), "invalid_protocol", "protocol.overlapMs"),
+        ("protocol: changeLog unknown key", withj("protocol", json!({ "kind": "changeLog", "deletedField": "gone" })), "invalid_protocol", "protocol.deletedField"),
+        ("protocol: changeLog pushPath without /", withj("protocol", json!({ "kind": "changeLog", "pushPath": "push" })), "invalid_protocol", "protocol.pushPath"),
+        ("protocol: changeLog pullPath only /", withj("protocol", json!({ "kind": "changeLog", "pullPath": "/" })), "invalid_protocol", "protocol.pullPath"),
+        ("protocol: changeLog acknowledgePath with a query", withj("protocol", json!({ "kind": "changeLog", "acknowledgePath": "/ack?x=1" })), "invalid_protocol", "protocol.acknowledgePath"),
+        ("protocol: changeLog basePath without /", withj("protocol", json!({ "kind": "changeLog", "basePath": "api" })), "invalid_protocol", "protocol.basePath"),
+        ("protocol: changeLog empty metaField", withj("protocol", json!({ "kind": "changeLog", "metaField": "" })), "invalid_protocol", "protocol.metaField"),
+        ("protocol: changeLog idField a number", withj("protocol", json!({ "kind": "changeLog", "idField": 1 })), "invalid_protocol", "protocol.idField"),
+        ("protocol: changeLog a table's empty name", withj("protocol", json!({ "kind": "changeLog", "tables": { "items": "" } })), "invalid_protocol", "protocol.tables.items"),
+        ("protocol: changeLog overlap a fraction", withj("protocol", json!({ "kind": "changeLog", "overlapMs": 1.5 })), "invalid_protocol", "protocol.overlapMs"),
         // The first bad option in the documented order is the one reported.
         ("dbName before endpoint", withj("dbName", json!("")).with("endpoint", js(json!(1))), "invalid_db_name", "dbName"),
         ("endpoint before adopt", withj("adopt", json!(1)).with("endpoint", js(json!(1))), "invalid_endpoint", "endpoint"),
@@ -263,6 +272,8 @@ fn valid_manager_options_give_typed_values_with_defaults() {
         ("protocol: pushPull defaults", withj("protocol", json!({ "kind": "pushPull" })), ManagerOptions { protocol: ProtocolOption::PushPull(PushPullConfig::default()), ..d() }),
         ("protocol: pushPull names", withj("protocol", json!({ "kind": "pushPull", "basePath": "/.netlify/functions/", "idField": "_id", "tables": { "tasks": "goals" }, "userField": "owner", "userId": "u1", "deletedField": "gone", "overlapMs": 0 })), ManagerOptions { protocol: ProtocolOption::PushPull(PushPullConfig { base_path: "/.netlify/functions".into(), id_field: "_id".into(), tables: vec![("tasks".to_string(), "goals".to_string())], user_field: "owner".into(), user_id: Some("u1".into()), deleted_field: "gone".into(), overlap_ms: 0 }), ..d() }),
         ("protocol: empty basePath", withj("protocol", json!({ "kind": "pushPull", "basePath": "" })), ManagerOptions { protocol: ProtocolOption::PushPull(PushPullConfig::default()), ..d() }),
+        ("protocol: changeLog defaults", withj("protocol", json!({ "kind": "changeLog" })), ManagerOptions { protocol: ProtocolOption::ChangeLog(ChangeLogConfig::default()), ..d() }),
+        ("protocol: changeLog names", withj("protocol", json!({ "kind": "changeLog", "basePath": "/api/sync/", "pushPath": "/push", "pullPath": "/changes", "acknowledgePath": "/changes/ack", "idField": "uuid", "metaField": "_sync", "tables": { "items": "item" }, "userId": "u1", "overlapMs": 5000 })), ManagerOptions { protocol: ProtocolOption::ChangeLog(ChangeLogConfig { base_path: "/api/sync".into(), push_path: "/push".into(), pull_path: "/changes".into(), acknowledge_path: "/changes/ack".into(), id_field: "uuid".into(), meta_field: "_sync".into(), tables: vec![("items".to_string(), "item".to_string())], user_id: Some("u1".into()), overlap_ms: 5000 }), ..d() }),
     ];
     for (name, input, expected) in cases {
         match manager_options(&input) {

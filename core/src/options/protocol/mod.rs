@@ -7,11 +7,13 @@
 //! elsewhere their kinds are refused with a message naming the entry that has them.
 
 #[cfg(feature = "adapters")]
+mod change_log;
+#[cfg(feature = "adapters")]
 mod push_pull;
 
 use super::{path, FunctionId, OptionError, OptionValue};
 #[cfg(feature = "adapters")]
-use crate::adapters::PushPullConfig;
+use crate::adapters::{ChangeLogConfig, PushPullConfig};
 use crate::ErrorCode;
 
 /// The longest overlap accepted for a timestamp cursor, ms (one day).
@@ -19,7 +21,7 @@ use crate::ErrorCode;
 const MAX_OVERLAP_MS: f64 = 86_400_000.0;
 
 /// The seed adapters' kinds (docs/ADAPTERS.md), in the order messages list them.
-const SEED_KINDS: &[&str] = &["pushPull"];
+const SEED_KINDS: &[&str] = &["pushPull", "changeLog"];
 
 /// The keys `{ kind: 'custom' }` takes.
 const CUSTOM_KEYS: &[&str] = &["kind", "push", "pull"];
@@ -41,6 +43,10 @@ pub enum ProtocolOption {
     /// Seed 000's `sync/push` + `sync/pull` API, through the pushPull adapter.
     #[cfg(feature = "adapters")]
     PushPull(PushPullConfig),
+    /// Seed 003's `pushChanges` / `getChanges` / `acknowledgeChanges`, through the
+    /// changeLog adapter.
+    #[cfg(feature = "adapters")]
+    ChangeLog(ChangeLogConfig),
 }
 
 /// The message for a seed adapter's kind in a build without the adapters.
@@ -68,6 +74,8 @@ pub(crate) fn protocol(v: &OptionValue) -> Result<ProtocolOption, OptionError> {
         Some("custom") => custom(v),
         #[cfg(feature = "adapters")]
         Some("pushPull") => push_pull::config(v).map(ProtocolOption::PushPull),
+        #[cfg(feature = "adapters")]
+        Some("changeLog") => change_log::config(v).map(ProtocolOption::ChangeLog),
         Some(kind) if SEED_KINDS.contains(&kind) => {
             Err(invalid("protocol.kind", not_in_this_build(kind)))
         }
