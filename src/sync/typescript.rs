@@ -75,6 +75,19 @@ export interface SyncManagerOptions {
         userId?: string;
         deletedField?: string;
         overlapMs?: number;
+      }
+    | {
+        /** Seed 003's `pushChanges`, `getChanges?since=`, `acknowledgeChanges` (docs/adapters/changeLog.md). */
+        kind: 'changeLog';
+        basePath?: string;
+        pushPath?: string;
+        pullPath?: string;
+        acknowledgePath?: string;
+        idField?: string;
+        metaField?: string;
+        tables?: Record<string, string>;
+        userId?: string;
+        overlapMs?: number;
       };
 }
 
