@@ -1,7 +1,7 @@
 //! [`Adapter`]: the adapter `options.protocol` chose, as one type the browser's
 //! transport can hold (each variant delegates to its adapter).
 
-use super::{ChangeLog, HttpPort, ProtocolAdapter, PushPull};
+use super::{ChangeLog, Delta, HttpPort, ProtocolAdapter, PushPull};
 use crate::error::SyncError;
 use crate::options::ProtocolOption;
 use crate::ports::TransportResponse;
@@ -14,6 +14,8 @@ pub enum Adapter {
     PushPull(PushPull),
     /// Seed 003's `pushChanges` + `getChanges` + `acknowledgeChanges`.
     ChangeLog(ChangeLog),
+    /// Seed 004's one `POST /api/sync`.
+    Delta(Delta),
 }
 
 impl Adapter {
@@ -28,6 +30,7 @@ impl Adapter {
             ProtocolOption::ChangeLog(config) => {
                 Some(Adapter::ChangeLog(ChangeLog::new(config.clone())))
             }
+            ProtocolOption::Delta(config) => Some(Adapter::Delta(Delta::new(config.clone()))),
         }
     }
 }
@@ -41,6 +44,7 @@ impl ProtocolAdapter for Adapter {
         match self {
             Adapter::PushPull(adapter) => adapter.push(http, request).await,
             Adapter::ChangeLog(adapter) => adapter.push(http, request).await,
+            Adapter::Delta(adapter) => adapter.push(http, request).await,
         }
     }
 
@@ -52,6 +56,7 @@ impl ProtocolAdapter for Adapter {
         match self {
             Adapter::PushPull(adapter) => adapter.pull(http, request).await,
             Adapter::ChangeLog(adapter) => adapter.pull(http, request).await,
+            Adapter::Delta(adapter) => adapter.pull(http, request).await,
         }
     }
 }

@@ -21,6 +21,8 @@ pub mod change_log;
 mod chosen;
 mod custom;
 #[cfg(feature = "adapters")]
+pub mod delta;
+#[cfg(feature = "adapters")]
 mod iso_time;
 #[cfg(feature = "adapters")]
 pub mod push_pull;
@@ -32,6 +34,8 @@ pub use change_log::{ChangeLog, ChangeLogConfig};
 #[cfg(feature = "adapters")]
 pub use chosen::Adapter;
 pub use custom::CustomFailure;
+#[cfg(feature = "adapters")]
+pub use delta::{Delta, DeltaConfig};
 #[cfg(feature = "adapters")]
 pub use iso_time::{format_iso_ms, parse_iso_ms};
 #[cfg(feature = "adapters")]

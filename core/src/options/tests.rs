@@ -7,7 +7,7 @@ use crate::sync_loop::tabs::Heartbeat;
 use serde_json::json;
 
 use super::*;
-use crate::adapters::{ChangeLogConfig, PushPullConfig};
+use crate::adapters::{ChangeLogConfig, DeltaConfig, PushPullConfig};
 use crate::conflict::{ConflictPolicy, PolicyConfig};
 use crate::outbox::{AdoptMode, BatchLimits};
 use crate::schema::{parse_schema, DatabaseSchema, SchemaError};
@@ -155,6 +155,12 @@ fn every_invalid_manager_option_names_its_code_and_key() {
         ("protocol: changeLog empty metaField", withj("protocol", json!({ "kind": "changeLog", "metaField": "" })), "invalid_protocol", "protocol.metaField"),
         ("protocol: changeLog idField a number", withj("protocol", json!({ "kind": "changeLog", "idField": 1 })), "invalid_protocol", "protocol.idField"),
         ("protocol: changeLog a table's empty name", withj("protocol", json!({ "kind": "changeLog", "tables": { "items": "" } })), "invalid_protocol", "protocol.tables.items"),
+        ("protocol: delta without apiKey", withj("protocol", json!({ "kind": "delta" })), "invalid_protocol", "protocol.apiKey"),
+        ("protocol: delta empty apiKey", withj("protocol", json!({ "kind": "delta", "apiKey": "" })), "invalid_protocol", "protocol.apiKey"),
+        ("protocol: delta unknown key", withj("protocol", json!({ "kind": "delta", "apiKey": "k", "tables": { "spools": "spools" } })), "invalid_protocol", "protocol.tables"),
+        ("protocol: delta path without /", withj("protocol", json!({ "kind": "delta", "apiKey": "k", "path": "api/sync" })), "invalid_protocol", "protocol.path"),
+        ("protocol: delta table a list", withj("protocol", json!({ "kind": "delta", "apiKey": "k", "table": ["spools"] })), "invalid_protocol", "protocol.table"),
+        ("protocol: delta empty updatedField", withj("protocol", json!({ "kind": "delta", "apiKey": "k", "updatedField": "" })), "invalid_protocol", "protocol.updatedField"),
         ("protocol: changeLog overlap a fraction", withj("protocol", json!({ "kind": "changeLog", "overlapMs": 1.5 })), "invalid_protocol", "protocol.overlapMs"),
         // The first bad option in the documented order is the one reported.
         ("dbName before endpoint", withj("dbName", json!("")).with("endpoint", js(json!(1))), "invalid_db_name", "dbName"),
@@ -273,6 +279,8 @@ fn valid_manager_options_give_typed_values_with_defaults() {
         ("protocol: pushPull names", withj("protocol", json!({ "kind": "pushPull", "basePath": "/.netlify/functions/", "idField": "_id", "tables": { "tasks": "goals" }, "userField": "owner", "userId": "u1", "deletedField": "gone", "overlapMs": 0 })), ManagerOptions { protocol: ProtocolOption::PushPull(PushPullConfig { base_path: "/.netlify/functions".into(), id_field: "_id".into(), tables: vec![("tasks".to_string(), "goals".to_string())], user_field: "owner".into(), user_id: Some("u1".into()), deleted_field: "gone".into(), overlap_ms: 0 }), ..d() }),
         ("protocol: empty basePath", withj("protocol", json!({ "kind": "pushPull", "basePath": "" })), ManagerOptions { protocol: ProtocolOption::PushPull(PushPullConfig::default()), ..d() }),
         ("protocol: changeLog defaults", withj("protocol", json!({ "kind": "changeLog" })), ManagerOptions { protocol: ProtocolOption::ChangeLog(ChangeLogConfig::default()), ..d() }),
+        ("protocol: delta defaults", withj("protocol", json!({ "kind": "delta", "apiKey": "k" })), ManagerOptions { protocol: ProtocolOption::Delta(DeltaConfig { api_key: "k".into(), ..DeltaConfig::default() }), ..d() }),
+        ("protocol: delta names", withj("protocol", json!({ "kind": "delta", "apiKey": "k", "basePath": "/filament", "path": "/sync", "table": "rolls", "idField": "uuid", "updatedField": "modified", "deletedField": "gone", "userId": "u1", "overlapMs": 0 })), ManagerOptions { protocol: ProtocolOption::Delta(DeltaConfig { base_path: "/filament".into(), path: "/sync".into(), api_key: "k".into(), table: "rolls".into(), id_field: "uuid".into(), updated_field: "modified".into(), deleted_field: "gone".into(), user_id: Some("u1".into()), overlap_ms: 0 }), ..d() }),
         ("protocol: changeLog names", withj("protocol", json!({ "kind": "changeLog", "basePath": "/api/sync/", "pushPath": "/push", "pullPath": "/changes", "acknowledgePath": "/changes/ack", "idField": "uuid", "metaField": "_sync", "tables": { "items": "item" }, "userId": "u1", "overlapMs": 5000 })), ManagerOptions { protocol: ProtocolOption::ChangeLog(ChangeLogConfig { base_path: "/api/sync".into(), push_path: "/push".into(), pull_path: "/changes".into(), acknowledge_path: "/changes/ack".into(), id_field: "uuid".into(), meta_field: "_sync".into(), tables: vec![("items".to_string(), "item".to_string())], user_id: Some("u1".into()), overlap_ms: 5000 }), ..d() }),
     ];
     for (name, input, expected) in cases {

@@ -1,9 +1,9 @@
 //! `protocol: { kind: 'changeLog', … }`: the names of a seed-003 server
 //! (docs/adapters/changeLog.md).
 
-use super::{base_path, invalid, name, only_known_keys, overlap_ms, tables};
+use super::{base_path, name, only_known_keys, overlap_ms, sub_path, tables};
 use crate::adapters::ChangeLogConfig;
-use crate::options::{path, OptionError, OptionValue};
+use crate::options::{OptionError, OptionValue};
 
 /// The keys `{ kind: 'changeLog' }` accepts.
 const KEYS: &[&str] = &[
@@ -18,28 +18,6 @@ const KEYS: &[&str] = &[
     "userId",
     "overlapMs",
 ];
-
-/// `protocol.<key>`: a path after `basePath`, starting with `/`, without spaces,
-/// query or fragment; `None` when absent.
-fn sub_path(v: &OptionValue, key: &str) -> Result<Option<String>, OptionError> {
-    let value = v.get(key);
-    if value.is_absent() {
-        return Ok(None);
-    }
-    match value.as_str() {
-        Some(p)
-            if p.len() > 1
-                && p.starts_with('/')
-                && !p.contains(|c: char| c.is_whitespace() || c == '?' || c == '#') =>
-        {
-            Ok(Some(p.to_owned()))
-        }
-        _ => Err(invalid(
-            path("protocol", key),
-            "expected a path starting with '/', without spaces, query or fragment",
-        )),
-    }
-}
 
 /// Reads `{ kind: 'changeLog', … }`; absent keys keep [`ChangeLogConfig`]'s defaults.
 pub(super) fn config(v: &OptionValue) -> Result<ChangeLogConfig, OptionError> {

@@ -9,11 +9,13 @@
 #[cfg(feature = "adapters")]
 mod change_log;
 #[cfg(feature = "adapters")]
+mod delta;
+#[cfg(feature = "adapters")]
 mod push_pull;
 
 use super::{path, FunctionId, OptionError, OptionValue};
 #[cfg(feature = "adapters")]
-use crate::adapters::{ChangeLogConfig, PushPullConfig};
+use crate::adapters::{ChangeLogConfig, DeltaConfig, PushPullConfig};
 use crate::ErrorCode;
 
 /// The longest overlap accepted for a timestamp cursor, ms (one day).
@@ -21,7 +23,7 @@ use crate::ErrorCode;
 const MAX_OVERLAP_MS: f64 = 86_400_000.0;
 
 /// The seed adapters' kinds (docs/ADAPTERS.md), in the order messages list them.
-const SEED_KINDS: &[&str] = &["pushPull", "changeLog"];
+const SEED_KINDS: &[&str] = &["pushPull", "changeLog", "delta"];
 
 /// The keys `{ kind: 'custom' }` takes.
 const CUSTOM_KEYS: &[&str] = &["kind", "push", "pull"];
@@ -47,6 +49,10 @@ pub enum ProtocolOption {
     /// changeLog adapter.
     #[cfg(feature = "adapters")]
     ChangeLog(ChangeLogConfig),
+    /// Seed 004's `POST /api/sync` (delta sync with an API key), through the delta
+    /// adapter.
+    #[cfg(feature = "adapters")]
+    Delta(DeltaConfig),
 }
 
 /// The message for a seed adapter's kind in a build without the adapters.
@@ -76,6 +82,8 @@ pub(crate) fn protocol(v: &OptionValue) -> Result<ProtocolOption, OptionError> {
         Some("pushPull") => push_pull::config(v).map(ProtocolOption::PushPull),
         #[cfg(feature = "adapters")]
         Some("changeLog") => change_log::config(v).map(ProtocolOption::ChangeLog),
+        #[cfg(feature = "adapters")]
+        Some("delta") => delta::config(v).map(ProtocolOption::Delta),
         Some(kind) if SEED_KINDS.contains(&kind) => {
             Err(invalid("protocol.kind", not_in_this_build(kind)))
         }
@@ -125,6 +133,29 @@ fn base_path(v: &OptionValue) -> Result<Option<String>, OptionError> {
         return Err(invalid("protocol.basePath", reason));
     }
     Ok(Some(text.trim_end_matches('/').to_owned()))
+}
+
+#[cfg(feature = "adapters")]
+/// `protocol.<key>`: a path after `basePath`, starting with `/`, without spaces,
+/// query or fragment; `None` when absent.
+fn sub_path(v: &OptionValue, key: &str) -> Result<Option<String>, OptionError> {
+    let value = v.get(key);
+    if value.is_absent() {
+        return Ok(None);
+    }
+    match value.as_str() {
+        Some(p)
+            if p.len() > 1
+                && p.starts_with('/')
+                && !p.contains(|c: char| c.is_whitespace() || c == '?' || c == '#') =>
+        {
+            Ok(Some(p.to_owned()))
+        }
+        _ => Err(invalid(
+            path("protocol", key),
+            "expected a path starting with '/', without spaces, query or fragment",
+        )),
+    }
 }
 
 #[cfg(feature = "adapters")]
