@@ -92,6 +92,19 @@ fn v1_answer(body: &impl serde::Serialize) -> Result<TransportResponse, SyncErro
     })
 }
 
+/// `applied` at `version`, on a version the server does not name: it merges a record
+/// into whatever it holds (maybe another device's change since the base) and stamps
+/// it, so the result is not the local record. Not exact (`previousVersion` =
+/// `version`, not the base): the engine keeps the key's version and lets the pull
+/// that follows bring the record as the server holds it (`acked_unpulled`).
+fn applied_over_unknown(seq: u64, version: u64) -> MutationResult {
+    MutationResult::Applied {
+        seq,
+        version,
+        previous_version: version,
+    }
+}
+
 /// A 2xx answer's body, with its `serverTime`; `Err(answer)` for what the engine
 /// must see as an error (non-2xx, or `success: false`).
 fn sync_answer(
@@ -199,7 +212,7 @@ impl Delta {
 
     /// The v1 answer to a push of the sync table's mutations: each record `applied`
     /// at its stamp, each delete at the answer's `serverTime` (when the server marked
-    /// it); a record the server kept its own newer copy of (a conflict it resolved
+    /// it), both not exact ([`applied_over_unknown`]); a record the server kept its own newer copy of (a conflict it resolved
     /// for the server) is a v1 conflict with that copy, for the engine's policy.
     pub fn push_answer(
         &self,
@@ -222,16 +235,8 @@ impl Delta {
                 (Some(conflict), op) if !matches!(op, Op::Delete) => {
                     self.conflict(m, &conflict["server"])?
                 }
-                (_, Op::Delete) => MutationResult::Applied {
-                    seq: m.seq,
-                    version: server_time.max(m.base_version + 1),
-                    previous_version: m.base_version,
-                },
-                _ => MutationResult::Applied {
-                    seq: m.seq,
-                    version: Self::stamp(stamped_at, m),
-                    previous_version: m.base_version,
-                },
+                (_, Op::Delete) => applied_over_unknown(m.seq, server_time.max(m.base_version + 1)),
+                _ => applied_over_unknown(m.seq, Self::stamp(stamped_at, m)),
             };
             results.push(result);
         }
