@@ -88,6 +88,19 @@ export interface SyncManagerOptions {
         tables?: Record<string, string>;
         userId?: string;
         overlapMs?: number;
+      }
+    | {
+        /** Seed 004's `POST /api/sync` with an API key in the body (docs/adapters/delta.md). */
+        kind: 'delta';
+        apiKey: string;
+        basePath?: string;
+        path?: string;
+        table?: string;
+        idField?: string;
+        updatedField?: string;
+        deletedField?: string;
+        userId?: string;
+        overlapMs?: number;
       };
 }
 
