@@ -28,8 +28,10 @@ use crate::PROTOCOL_VERSION;
 pub const REJECTED: &str = "rejected";
 
 /// A `since` later than any server time: `getChanges` answers no change and its
-/// `timestamp`, the server's clock (what a push answer lacks).
-const CLOCK_PROBE_SINCE: u64 = 9_007_199_254_740_991;
+/// `timestamp`, the server's clock (what a push answer lacks). The latest time a
+/// JavaScript `Date` holds (year 275760; PostgreSQL's timestamps reach it too), so a
+/// server that converts `since` to a date does not fail on it.
+const CLOCK_PROBE_SINCE: u64 = 8_640_000_000_000_000;
 
 /// How one changeLog server names things.
 #[derive(Clone, Debug, PartialEq)]
