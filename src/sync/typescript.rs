@@ -65,7 +65,14 @@ export interface SyncManagerOptions {
   /** The server's API (docs/ADAPTERS.md): `'v1'` (default); `{ kind: 'custom', push,
    * pull }`, the app's functions carrying v1 batches and pages to any server; or, from
    * the `idb-sync/adapters` entry, a seed server's API with its names. */
-  protocol?: 'v1' | CustomProtocol | PushPullProtocol | RestProtocol | BatchedProtocol;
+  protocol?:
+    | 'v1'
+    | CustomProtocol
+    | PushPullProtocol
+    | RestProtocol
+    | BatchedProtocol
+    | ChangeLogProtocol
+    | DeltaProtocol;
 }
 
 /** `protocol: { kind: 'custom' }`: the app's functions instead of idb-sync's HTTP
@@ -193,6 +200,36 @@ export interface RestProtocol {
   sinceParam?: string;
   overlapMs?: number;
   concurrency?: number;
+}
+
+/** `protocol: { kind: 'changeLog' }` (`idb-sync/adapters`): seed 003's `pushChanges`,
+ * `getChanges?since=`, `acknowledgeChanges` (docs/adapters/changeLog.md). */
+export interface ChangeLogProtocol {
+  kind: 'changeLog';
+  basePath?: string;
+  pushPath?: string;
+  pullPath?: string;
+  acknowledgePath?: string;
+  idField?: string;
+  metaField?: string;
+  tables?: Record<string, string>;
+  userId?: string;
+  overlapMs?: number;
+}
+
+/** `protocol: { kind: 'delta' }` (`idb-sync/adapters`): seed 004's `POST /api/sync`
+ * with an API key in the body (docs/adapters/delta.md). */
+export interface DeltaProtocol {
+  kind: 'delta';
+  apiKey: string;
+  basePath?: string;
+  path?: string;
+  table?: string;
+  idField?: string;
+  updatedField?: string;
+  deletedField?: string;
+  userId?: string;
+  overlapMs?: number;
 }
 
 /** What the loop is doing. */

@@ -1,7 +1,7 @@
 //! [`Adapter`]: the adapter `options.protocol` chose, as one type the browser's
 //! transport can hold (each variant delegates to its adapter).
 
-use super::{Batched, HttpPort, ProtocolAdapter, PushPull, Rest};
+use super::{Batched, ChangeLog, Delta, HttpPort, ProtocolAdapter, PushPull, Rest};
 use crate::error::SyncError;
 use crate::options::ProtocolOption;
 use crate::ports::TransportResponse;
@@ -16,6 +16,10 @@ pub enum Adapter {
     Batched(Batched),
     /// Seed 001's REST endpoints, one request per item.
     Rest(Rest),
+    /// Seed 003's `pushChanges` + `getChanges` + `acknowledgeChanges`.
+    ChangeLog(ChangeLog),
+    /// Seed 004's one `POST /api/sync`.
+    Delta(Delta),
 }
 
 impl Adapter {
@@ -29,6 +33,10 @@ impl Adapter {
             }
             ProtocolOption::Batched(config) => Some(Adapter::Batched(Batched::new(config.clone()))),
             ProtocolOption::Rest(config) => Some(Adapter::Rest(Rest::new(config.clone()))),
+            ProtocolOption::ChangeLog(config) => {
+                Some(Adapter::ChangeLog(ChangeLog::new(config.clone())))
+            }
+            ProtocolOption::Delta(config) => Some(Adapter::Delta(Delta::new(config.clone()))),
         }
     }
 }
@@ -43,6 +51,8 @@ impl ProtocolAdapter for Adapter {
             Adapter::PushPull(adapter) => adapter.push(http, request).await,
             Adapter::Batched(adapter) => adapter.push(http, request).await,
             Adapter::Rest(adapter) => adapter.push(http, request).await,
+            Adapter::ChangeLog(adapter) => adapter.push(http, request).await,
+            Adapter::Delta(adapter) => adapter.push(http, request).await,
         }
     }
 
@@ -55,6 +65,8 @@ impl ProtocolAdapter for Adapter {
             Adapter::PushPull(adapter) => adapter.pull(http, request).await,
             Adapter::Batched(adapter) => adapter.pull(http, request).await,
             Adapter::Rest(adapter) => adapter.pull(http, request).await,
+            Adapter::ChangeLog(adapter) => adapter.pull(http, request).await,
+            Adapter::Delta(adapter) => adapter.pull(http, request).await,
         }
     }
 }

@@ -18,9 +18,13 @@
 #[cfg(feature = "adapters")]
 pub mod batched;
 #[cfg(feature = "adapters")]
+pub mod change_log;
+#[cfg(feature = "adapters")]
 mod chosen;
 #[cfg(feature = "adapters")]
 mod custom;
+#[cfg(feature = "adapters")]
+pub mod delta;
 #[cfg(feature = "adapters")]
 mod iso_time;
 #[cfg(feature = "adapters")]
@@ -33,9 +37,13 @@ mod seam;
 #[cfg(feature = "adapters")]
 pub use batched::{Batched, BatchedConfig};
 #[cfg(feature = "adapters")]
+pub use change_log::{ChangeLog, ChangeLogConfig};
+#[cfg(feature = "adapters")]
 pub use chosen::Adapter;
 #[cfg(feature = "adapters")]
 pub use custom::CustomFailure;
+#[cfg(feature = "adapters")]
+pub use delta::{Delta, DeltaConfig};
 #[cfg(feature = "adapters")]
 pub use iso_time::{format_iso_ms, parse_iso_ms};
 #[cfg(feature = "adapters")]

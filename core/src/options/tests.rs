@@ -7,7 +7,7 @@ use crate::sync_loop::tabs::Heartbeat;
 use serde_json::json;
 
 use super::*;
-use crate::adapters::{BatchedConfig, PushPullConfig, RestConfig};
+use crate::adapters::{BatchedConfig, ChangeLogConfig, DeltaConfig, PushPullConfig, RestConfig};
 use crate::conflict::{ConflictPolicy, PolicyConfig};
 use crate::outbox::{AdoptMode, BatchLimits};
 use crate::schema::{parse_schema, DatabaseSchema, SchemaError};
@@ -178,6 +178,21 @@ fn every_invalid_manager_option_names_its_code_and_key() {
         ("protocol: rest concurrency 17", withj("protocol", json!({ "kind": "rest", "concurrency": 17 })), "invalid_protocol", "protocol.concurrency"),
         ("protocol: rest concurrency 1.5", withj("protocol", json!({ "kind": "rest", "concurrency": 1.5 })), "invalid_protocol", "protocol.concurrency"),
         ("protocol: rest concurrency a string", withj("protocol", json!({ "kind": "rest", "concurrency": "4" })), "invalid_protocol", "protocol.concurrency"),
+        ("protocol: changeLog unknown key", withj("protocol", json!({ "kind": "changeLog", "deletedField": "gone" })), "invalid_protocol", "protocol.deletedField"),
+        ("protocol: changeLog pushPath without /", withj("protocol", json!({ "kind": "changeLog", "pushPath": "push" })), "invalid_protocol", "protocol.pushPath"),
+        ("protocol: changeLog pullPath only /", withj("protocol", json!({ "kind": "changeLog", "pullPath": "/" })), "invalid_protocol", "protocol.pullPath"),
+        ("protocol: changeLog acknowledgePath with a query", withj("protocol", json!({ "kind": "changeLog", "acknowledgePath": "/ack?x=1" })), "invalid_protocol", "protocol.acknowledgePath"),
+        ("protocol: changeLog basePath without /", withj("protocol", json!({ "kind": "changeLog", "basePath": "api" })), "invalid_protocol", "protocol.basePath"),
+        ("protocol: changeLog empty metaField", withj("protocol", json!({ "kind": "changeLog", "metaField": "" })), "invalid_protocol", "protocol.metaField"),
+        ("protocol: changeLog idField a number", withj("protocol", json!({ "kind": "changeLog", "idField": 1 })), "invalid_protocol", "protocol.idField"),
+        ("protocol: changeLog a table's empty name", withj("protocol", json!({ "kind": "changeLog", "tables": { "items": "" } })), "invalid_protocol", "protocol.tables.items"),
+        ("protocol: delta without apiKey", withj("protocol", json!({ "kind": "delta" })), "invalid_protocol", "protocol.apiKey"),
+        ("protocol: delta empty apiKey", withj("protocol", json!({ "kind": "delta", "apiKey": "" })), "invalid_protocol", "protocol.apiKey"),
+        ("protocol: delta unknown key", withj("protocol", json!({ "kind": "delta", "apiKey": "k", "tables": { "spools": "spools" } })), "invalid_protocol", "protocol.tables"),
+        ("protocol: delta path without /", withj("protocol", json!({ "kind": "delta", "apiKey": "k", "path": "api/sync" })), "invalid_protocol", "protocol.path"),
+        ("protocol: delta table a list", withj("protocol", json!({ "kind": "delta", "apiKey": "k", "table": ["spools"] })), "invalid_protocol", "protocol.table"),
+        ("protocol: delta empty updatedField", withj("protocol", json!({ "kind": "delta", "apiKey": "k", "updatedField": "" })), "invalid_protocol", "protocol.updatedField"),
+        ("protocol: changeLog overlap a fraction", withj("protocol", json!({ "kind": "changeLog", "overlapMs": 1.5 })), "invalid_protocol", "protocol.overlapMs"),
         // The first bad option in the documented order is the one reported.
         ("dbName before endpoint", withj("dbName", json!("")).with("endpoint", js(json!(1))), "invalid_db_name", "dbName"),
         ("endpoint before adopt", withj("adopt", json!(1)).with("endpoint", js(json!(1))), "invalid_endpoint", "endpoint"),
@@ -301,6 +316,10 @@ fn valid_manager_options_give_typed_values_with_defaults() {
         ("batched: basePath empty", withj("protocol", json!({ "kind": "batched", "basePath": "" })), ManagerOptions { protocol: ProtocolOption::Batched(BatchedConfig { base_path: String::new(), ..BatchedConfig::default() }), ..d() }),
         ("protocol: rest defaults, every schema table", withj("protocol", json!({ "kind": "rest" })), ManagerOptions { protocol: ProtocolOption::Rest(RestConfig { tables: vec![("tasks".into(), "tasks".into())], ..RestConfig::default() }), ..d() }),
         ("protocol: rest names", two_tables().with("protocol", js(json!({ "kind": "rest", "basePath": "/v2/", "idField": "_id", "tables": { "notes": "memos" }, "updatedField": "modified", "deletedField": "isDeleted", "sinceParam": "updated_since", "overlapMs": 0, "concurrency": 1 }))), ManagerOptions { protocol: ProtocolOption::Rest(RestConfig { base_path: "/v2".into(), id_field: "_id".into(), tables: vec![("notes".into(), "memos".into()), ("tasks".into(), "tasks".into())], updated_field: "modified".into(), deleted_field: "isDeleted".into(), since_param: "updated_since".into(), overlap_ms: 0, concurrency: 1 }), ..manager_options(&two_tables()).unwrap() }),
+        ("protocol: changeLog defaults", withj("protocol", json!({ "kind": "changeLog" })), ManagerOptions { protocol: ProtocolOption::ChangeLog(ChangeLogConfig::default()), ..d() }),
+        ("protocol: delta defaults", withj("protocol", json!({ "kind": "delta", "apiKey": "k" })), ManagerOptions { protocol: ProtocolOption::Delta(DeltaConfig { api_key: "k".into(), ..DeltaConfig::default() }), ..d() }),
+        ("protocol: delta names", withj("protocol", json!({ "kind": "delta", "apiKey": "k", "basePath": "/filament", "path": "/sync", "table": "rolls", "idField": "uuid", "updatedField": "modified", "deletedField": "gone", "userId": "u1", "overlapMs": 0 })), ManagerOptions { protocol: ProtocolOption::Delta(DeltaConfig { base_path: "/filament".into(), path: "/sync".into(), api_key: "k".into(), table: "rolls".into(), id_field: "uuid".into(), updated_field: "modified".into(), deleted_field: "gone".into(), user_id: Some("u1".into()), overlap_ms: 0 }), ..d() }),
+        ("protocol: changeLog names", withj("protocol", json!({ "kind": "changeLog", "basePath": "/api/sync/", "pushPath": "/push", "pullPath": "/changes", "acknowledgePath": "/changes/ack", "idField": "uuid", "metaField": "_sync", "tables": { "items": "item" }, "userId": "u1", "overlapMs": 5000 })), ManagerOptions { protocol: ProtocolOption::ChangeLog(ChangeLogConfig { base_path: "/api/sync".into(), push_path: "/push".into(), pull_path: "/changes".into(), acknowledge_path: "/changes/ack".into(), id_field: "uuid".into(), meta_field: "_sync".into(), tables: vec![("items".to_string(), "item".to_string())], user_id: Some("u1".into()), overlap_ms: 5000 }), ..d() }),
     ];
     for (name, input, expected) in cases {
         match manager_options(&input) {

@@ -9,6 +9,10 @@
 #[cfg(feature = "adapters")]
 mod batched;
 #[cfg(feature = "adapters")]
+mod change_log;
+#[cfg(feature = "adapters")]
+mod delta;
+#[cfg(feature = "adapters")]
 mod push_pull;
 #[cfg(feature = "adapters")]
 mod rest;
@@ -19,7 +23,7 @@ pub(crate) use rest::with_schema_tables;
 use super::{path, FunctionId};
 use super::{OptionError, OptionValue};
 #[cfg(feature = "adapters")]
-use crate::adapters::{BatchedConfig, PushPullConfig, RestConfig};
+use crate::adapters::{BatchedConfig, ChangeLogConfig, DeltaConfig, PushPullConfig, RestConfig};
 use crate::ErrorCode;
 
 /// The longest overlap accepted for a timestamp cursor, ms (one day).
@@ -28,7 +32,14 @@ const MAX_OVERLAP_MS: f64 = 86_400_000.0;
 
 /// The adapters' kinds (docs/ADAPTERS.md), in the order messages list them.
 #[cfg(feature = "adapters")]
-const ADAPTER_KINDS: &[&str] = &["custom", "pushPull", "rest", "batched"];
+const ADAPTER_KINDS: &[&str] = &[
+    "custom",
+    "pushPull",
+    "rest",
+    "batched",
+    "changeLog",
+    "delta",
+];
 
 /// The keys `{ kind: 'custom' }` takes.
 #[cfg(feature = "adapters")]
@@ -59,6 +70,14 @@ pub enum ProtocolOption {
     /// `GET {basePath}/{table}?since=`), through the rest adapter.
     #[cfg(feature = "adapters")]
     Rest(RestConfig),
+    /// Seed 003's `pushChanges` / `getChanges` / `acknowledgeChanges`, through the
+    /// changeLog adapter.
+    #[cfg(feature = "adapters")]
+    ChangeLog(ChangeLogConfig),
+    /// Seed 004's `POST /api/sync` (delta sync with an API key), through the delta
+    /// adapter.
+    #[cfg(feature = "adapters")]
+    Delta(DeltaConfig),
 }
 
 /// Why a build without the adapters refuses every protocol but v1.
@@ -95,6 +114,8 @@ pub(crate) fn protocol(v: &OptionValue) -> Result<ProtocolOption, OptionError> {
         Some("pushPull") => push_pull::config(v).map(ProtocolOption::PushPull),
         Some("batched") => batched::config(v).map(ProtocolOption::Batched),
         Some("rest") => rest::config(v).map(ProtocolOption::Rest),
+        Some("changeLog") => change_log::config(v).map(ProtocolOption::ChangeLog),
+        Some("delta") => delta::config(v).map(ProtocolOption::Delta),
         _ => Err(invalid("protocol.kind", expected())),
     }
 }
@@ -143,6 +164,29 @@ fn base_path(v: &OptionValue) -> Result<Option<String>, OptionError> {
         return Err(invalid("protocol.basePath", reason));
     }
     Ok(Some(text.trim_end_matches('/').to_owned()))
+}
+
+#[cfg(feature = "adapters")]
+/// `protocol.<key>`: a path after `basePath`, starting with `/`, without spaces,
+/// query or fragment; `None` when absent.
+fn sub_path(v: &OptionValue, key: &str) -> Result<Option<String>, OptionError> {
+    let value = v.get(key);
+    if value.is_absent() {
+        return Ok(None);
+    }
+    match value.as_str() {
+        Some(p)
+            if p.len() > 1
+                && p.starts_with('/')
+                && !p.contains(|c: char| c.is_whitespace() || c == '?' || c == '#') =>
+        {
+            Ok(Some(p.to_owned()))
+        }
+        _ => Err(invalid(
+            path("protocol", key),
+            "expected a path starting with '/', without spaces, query or fragment",
+        )),
+    }
 }
 
 #[cfg(feature = "adapters")]
