@@ -9,7 +9,8 @@ mod seed000;
 
 use std::cell::{Cell, RefCell};
 
-use idb_sync_core::adapters::push_pull::PushPullCursor;
+use idb_sync_core::adapters::parse_iso_ms;
+use idb_sync_core::adapters::push_pull::{rev_of, version_of, PushPullCursor};
 use idb_sync_core::adapters::{
     AdapterTransport, HttpMethod, HttpPort, HttpRequest, HttpResponse, PushPull, PushPullConfig,
 };
@@ -39,6 +40,8 @@ struct Device {
     server: Seed000,
     token: String,
     lose_next_push_answer: Cell<bool>,
+    /// Drops the next push before it reaches the server.
+    drop_next_push: Cell<bool>,
     paths: RefCell<Vec<String>>,
 }
 
@@ -47,6 +50,9 @@ impl HttpPort for Device {
         let bearer = format!("Bearer {}", self.token);
         request.headers.push(("Authorization".into(), bearer));
         self.paths.borrow_mut().push(request.path.clone());
+        if request.path.ends_with("/sync/push") && self.drop_next_push.replace(false) {
+            return Err(SyncError::Network("the request was lost".into()));
+        }
         let response = self.server.handle(&request);
         if request.path.ends_with("/sync/push") && self.lose_next_push_answer.replace(false) {
             return Err(SyncError::Network("the answer was lost".into()));
@@ -70,6 +76,7 @@ fn device(server: &Seed000, clock: ManualClock, name: &str, token: &str) -> Engi
         server: server.clone(),
         token: token.into(),
         lose_next_push_answer: Cell::new(false),
+        drop_next_push: Cell::new(false),
         paths: RefCell::new(Vec::new()),
     };
     let transport = AdapterTransport {
@@ -204,17 +211,17 @@ fn a_write_committed_inside_the_overlap_is_pulled_once_and_not_lost() {
     let report = block_on(a.sync_round()).unwrap();
     assert_eq!(title(&a, "g2"), Some(json!("two")), "not lost");
     assert_eq!(report.pulled, 1, "only g2 is new");
-    // Not applied twice: the overlap brings g1 and g2 back at the `_rev`s the cursor
-    // saw, and the adapter leaves both out of the page.
+    // Not applied twice: the overlap brings g1 and g2 back at the versions the cursor
+    // saw (`_rev` 1 at their `updatedAt`), and the adapter leaves both out of the page.
     let seen = cursor(&a).seen;
-    assert!(
-        seen.contains(&("goals".into(), "\"g1\"".into(), 1)),
-        "{seen:?}"
-    );
-    assert!(
-        seen.contains(&("goals".into(), "\"g2\"".into(), 1)),
-        "{seen:?}"
-    );
+    for key in ["g1", "g2"] {
+        let at = server
+            .doc("goals", &format!("\"{key}\""))
+            .unwrap()
+            .updated_at;
+        let entry = ("goals".into(), format!("\"{key}\""), version_of(1, at));
+        assert!(seen.contains(&entry), "{key}: {seen:?}");
+    }
     let adapter = PushPull::new(config());
     let again = server.handle(&HttpRequest {
         method: HttpMethod::Get,
@@ -396,7 +403,7 @@ fn a_push_names_keys_revs_owner_and_tables_as_the_server_does() {
             op: Op::Update {
                 patch: rec(json!({"title": "x"})),
             },
-            base_version: 3,
+            base_version: version_of(3, 50_000),
             hlc: idb_sync_core::hlc::Hlc {
                 millis: 1,
                 counter: 0,
@@ -413,22 +420,24 @@ fn a_push_names_keys_revs_owner_and_tables_as_the_server_does() {
     let body: Value = serde_json::from_str(http.body.as_deref().unwrap()).unwrap();
     assert_eq!(
         body,
-        json!({"goals": [{"title": "x", "id": 5, "_id": 5, "_rev": 3, "userId": "u1"}]})
+        json!({"goals": [{"title": "x", "id": 5, "_id": 5, "_rev": 3, "userId": "u1", "_deleted": false}]})
     );
     let answer = HttpResponse {
         status: 200,
         retry_after_ms: None,
         body: json!({"success": true, "goals": {"5": {"rev": 4, "success": true}},
-            "activities": {}, "timestamp": 99})
+            "activities": {}, "timestamp": 99_000})
         .to_string(),
     };
     let v1: Value =
         serde_json::from_str(&adapter.push_answer(&request, &answer).unwrap().body).unwrap();
     assert_eq!(
         v1["results"],
-        json!([{"status": "applied", "seq": 7, "version": 4, "previousVersion": 3}])
+        json!([{"status": "applied", "seq": 7, "version": version_of(4, 99_000),
+            "previousVersion": version_of(3, 50_000)}])
     );
-    assert_eq!(v1["serverTime"], json!(99));
+    assert_eq!(v1["serverTime"], json!(99_000));
+    assert_eq!(rev_of(version_of(4, 99_000)), 4);
 }
 
 #[test]
@@ -452,6 +461,7 @@ fn a_database_of_one_user_does_not_sync_as_another() {
             server: server.clone(),
             token: "t2".into(),
             lose_next_push_answer: Cell::new(false),
+            drop_next_push: Cell::new(false),
             paths: RefCell::new(Vec::new()),
         },
         adapter: PushPull::new(PushPullConfig {
@@ -480,8 +490,8 @@ fn two_documents_with_one_key_make_one_change_at_the_highest_rev() {
         status: 200,
         retry_after_ms: None,
         body: json!({ "goals": [
-            { "_id": "5", "id": 5, "_rev": 3, "t": "new" },
-            { "_id": "65a0", "id": 5, "_rev": 2, "t": "old" },
+            { "_id": "5", "id": 5, "_rev": 3, "t": "new", "updatedAt": "2027-01-15T08:00:00.000Z" },
+            { "_id": "65a0", "id": 5, "_rev": 2, "t": "old", "updatedAt": "2027-01-15T09:00:00.000Z" },
             { "_id": "6", "_rev": 1, "_deleted": true },
         ], "activities": [], "timestamp": 1_000 })
         .to_string(),
@@ -499,6 +509,8 @@ fn two_documents_with_one_key_make_one_change_at_the_highest_rev() {
     let idb_sync_core::protocol::PullResponse::Ok(page) = page else {
         panic!("not a page")
     };
+    // A higher `_rev` wins over a later write.
+    let at_8 = parse_iso_ms("2027-01-15T08:00:00.000Z").unwrap();
     let changes: Vec<_> = page
         .changes
         .iter()
@@ -509,11 +521,13 @@ fn two_documents_with_one_key_make_one_change_at_the_highest_rev() {
         vec![
             (
                 "5".into(),
-                3,
+                version_of(3, at_8),
                 false,
-                Some(rec(json!({ "id": 5, "t": "new" })))
+                Some(rec(
+                    json!({ "id": 5, "t": "new", "updatedAt": "2027-01-15T08:00:00.000Z" })
+                ))
             ),
-            ("\"6\"".into(), 1, true, None),
+            ("\"6\"".into(), version_of(1, 0), true, None),
         ]
     );
     assert_eq!(
@@ -521,11 +535,97 @@ fn two_documents_with_one_key_make_one_change_at_the_highest_rev() {
         PushPullCursor {
             since: 1_000,
             seen: vec![
-                ("goals".into(), "5".into(), 3),
-                ("goals".into(), "5".into(), 2),
-                ("goals".into(), "\"6\"".into(), 1),
+                ("goals".into(), "5".into(), version_of(3, at_8)),
+                ("goals".into(), "5".into(), version_of(2, at_8 + 3_600_000)),
+                ("goals".into(), "\"6\"".into(), version_of(1, 0)),
             ]
         }
         .encode()
     );
+}
+
+#[test]
+fn two_devices_writing_from_one_rev_end_with_what_the_server_kept() {
+    // B's push is lost on the way, so B's next round resends it (in-flight changes go
+    // first, before any pull) from `_rev` 1 after A already pushed from `_rev` 1: the
+    // seed gives both `_rev` 2 and keeps the later. A's copy is the same `_rev` at an
+    // earlier server time, so A takes what the server kept.
+    let (server, clock) = world();
+    let a = device(&server, clock.clone(), "a", "t1");
+    let b = device(&server, clock.clone(), "b", "t1");
+    write(
+        &a,
+        "g1",
+        LocalOp::Create(rec(json!({"userId": "u1", "title": "start"}))),
+    );
+    sync(&a);
+    clock.advance(1_000);
+    sync(&b);
+    write(&a, "g1", LocalOp::Update(rec(json!({"title": "from a"}))));
+    write(&b, "g1", LocalOp::Update(rec(json!({"title": "from b"}))));
+    b.transport().http.drop_next_push.set(true);
+    assert!(block_on(b.sync_round()).is_err(), "the push was lost");
+    clock.advance(1_000);
+    sync(&a);
+    clock.advance(2_000);
+    sync(&b);
+    let stored = server.doc("goals", "\"g1\"").unwrap();
+    assert_eq!(stored.fields["_rev"], json!(2), "both pushed from _rev 1");
+    assert_eq!(
+        stored.fields["title"],
+        json!("from b"),
+        "the last push wins"
+    );
+    clock.advance(1_000);
+    sync(&a);
+    sync(&b);
+    assert_eq!(
+        title(&a, "g1"),
+        Some(json!("from b")),
+        "a takes what the server kept"
+    );
+    assert_eq!(title(&b, "g1"), Some(json!("from b")));
+}
+
+#[test]
+fn a_write_to_a_record_another_device_deleted_is_live_on_the_server_as_on_the_device() {
+    // The seed `$set`s fields: without `_deleted: false`, B's update would leave the
+    // document deleted on the server while B shows it, and the other devices never
+    // see B's edit.
+    let (server, clock) = world();
+    let a = device(&server, clock.clone(), "a", "t1");
+    let b = device(&server, clock.clone(), "b", "t1");
+    write(
+        &a,
+        "g1",
+        LocalOp::Create(rec(json!({"userId": "u1", "title": "start"}))),
+    );
+    sync(&a);
+    clock.advance(1_000);
+    sync(&b);
+    write(
+        &b,
+        "g1",
+        LocalOp::Update(rec(json!({"title": "kept by b"}))),
+    );
+    b.transport().http.drop_next_push.set(true);
+    assert!(block_on(b.sync_round()).is_err(), "b's push is lost");
+    clock.advance(1_000);
+    write(&a, "g1", LocalOp::Delete);
+    sync(&a);
+    clock.advance(1_000);
+    // B's resend goes first (from _rev 1, as A's delete did), then B pulls.
+    sync(&b);
+    let stored = server.doc("goals", "\"g1\"").unwrap();
+    assert_eq!(
+        stored.fields["_deleted"],
+        json!(false),
+        "live again on the server"
+    );
+    assert_eq!(stored.fields["title"], json!("kept by b"));
+    clock.advance(1_000);
+    sync(&a);
+    sync(&b);
+    assert_eq!(title(&a, "g1"), Some(json!("kept by b")), "a sees b's edit");
+    assert_eq!(title(&b, "g1"), Some(json!("kept by b")));
 }

@@ -1,9 +1,10 @@
 //! The pushPull adapter (seed 000, docs/ADAPTERS.md): `POST {base}/sync/push` with
 //! per-table arrays of records (`_id`/`id`, `_rev`), answered with a `rev` per id;
 //! `GET {base}/sync/pull?since=<ms>` answered with per-table arrays and the server's
-//! `timestamp`. `_rev` is the engine's version. The cursor is the server's
-//! `timestamp` (never the client clock), pulled again with a safety overlap; what
-//! the overlap brings back at a `_rev` already applied is left out.
+//! `timestamp`. The engine's version is `_rev` with the server's time of the write
+//! below it ([`version_of`]). The cursor is the server's `timestamp` (never the
+//! client clock), pulled again with a safety overlap; what the overlap brings back at
+//! a version already applied is left out.
 
 use std::collections::BTreeSet;
 
@@ -22,6 +23,30 @@ use crate::PROTOCOL_VERSION;
 /// The fields the server (or the seed's own client) keeps on a record that are not
 /// the app's data: dropped from pulled records.
 const BOOKKEEPING: [&str; 4] = ["_id", "_rev", "_synced", "_syncedAt"];
+
+/// The engine's version of a seed document: its `_rev` in the high bits, the server's
+/// time of the write below (tenths of a second since 2025). A higher `_rev` always
+/// wins; within one `_rev` the later write wins. The seed gives two devices that write
+/// from the same `_rev` both `_rev + 1` (the last push wins on the server): ordered by
+/// `_rev` alone, the device whose write was overwritten would keep its own copy for
+/// good; ordered this way, it takes the server's (unless both writes fall in one
+/// tenth of a second). Exact in JavaScript (below 2^53) for `_rev` below 2^19 until
+/// 2079; a time before 2025 counts as 2025.
+pub fn version_of(rev: u64, at_ms: u64) -> u64 {
+    let tenths = at_ms.saturating_sub(VERSION_EPOCH_MS) / 100;
+    (rev << TIME_BITS) | tenths.min((1 << TIME_BITS) - 1)
+}
+
+/// The `_rev` of a version made by [`version_of`] (what a push sends as `_rev`).
+pub fn rev_of(version: u64) -> u64 {
+    version >> TIME_BITS
+}
+
+/// 2025-01-01T00:00:00Z, ms: where the time in a version starts.
+const VERSION_EPOCH_MS: u64 = 1_735_689_600_000;
+
+/// The bits of a version that hold the time (tenths of a second: 54 years).
+const TIME_BITS: u32 = 34;
 
 /// The code of a mutation the server answered no success for (it skips records of
 /// another user and tables it does not know, silently): the engine parks it.
@@ -75,7 +100,7 @@ pub struct PushPull {
 }
 
 /// What the opaque v1 cursor holds for this adapter: the server's `timestamp` of
-/// the last page, and the `(table, key, _rev)` the overlap will bring back.
+/// the last page, and the `(table, key, version)` the overlap will bring back.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PushPullCursor {
     /// The server's `timestamp` of the last page applied.
@@ -153,26 +178,26 @@ impl PushPull {
 
     /// The push request: each mutation as one record of its table's array. A create
     /// or put sends the record, an update its fields (the seed `$set`s them), a
-    /// delete the deleted field; each with its key, `_id` and `_rev` = the base
-    /// version. Resending it is harmless: the seed upserts and computes `_rev` from
-    /// the `_rev` sent.
+    /// delete the deleted field `true`; each with its key, `_id` and `_rev` = the base
+    /// `_rev`. A create, put or update also sends the deleted field `false`: `$set`
+    /// would otherwise leave a document another device deleted marked deleted under
+    /// the fields just written, while this device holds it live (the write wins over
+    /// the delete, on the server as on the device). Resending it is harmless: the
+    /// seed upserts and computes `_rev` from the `_rev` sent.
     pub fn push_http(&self, request: &PushRequest) -> HttpRequest {
         let c = &self.config;
         let mut body: Map<String, Value> = Map::new();
         for m in &request.mutations {
-            let mut doc = match &m.op {
-                Op::Create { record } | Op::Put { record } => record.clone(),
-                Op::Update { patch } => patch.clone(),
-                Op::Delete => {
-                    let mut doc = Map::new();
-                    doc.insert(c.deleted_field.clone(), Value::Bool(true));
-                    doc
-                }
+            let (mut doc, deleted) = match &m.op {
+                Op::Create { record } | Op::Put { record } => (record.clone(), false),
+                Op::Update { patch } => (patch.clone(), false),
+                Op::Delete => (Map::new(), true),
             };
+            doc.insert(c.deleted_field.clone(), Value::Bool(deleted));
             let key = serde_json::to_value(&m.key).unwrap_or(Value::Null);
             doc.insert(c.id_field.clone(), key.clone());
             doc.insert("_id".into(), key);
-            doc.insert("_rev".into(), Value::from(m.base_version));
+            doc.insert("_rev".into(), Value::from(rev_of(m.base_version)));
             if let Some(user) = &c.user_id {
                 if !doc.contains_key(&c.user_field) {
                     doc.insert(c.user_field.clone(), Value::from(user.clone()));
@@ -194,7 +219,7 @@ impl PushPull {
     }
 
     /// The v1 answer to a push: `applied` at the `rev` the server answered for each
-    /// mutation. A mutation without a successful result (the seed skipped it) makes
+    /// mutation, at the answer's `timestamp` (the server wrote the record just before). A mutation without a successful result (the seed skipped it) makes
     /// the whole answer a 422 `not_accepted`: the engine splits the batch and parks
     /// that mutation alone (docs/INVARIANTS.md, I6); resending the others is safe.
     pub fn push_answer(
@@ -215,11 +240,14 @@ impl PushPull {
         for m in &request.mutations {
             let entry = &body[self.remote_table(&m.table)][key_text(&m.key)];
             match (entry["success"].as_bool(), entry["rev"].as_u64()) {
-                (Some(true), Some(rev)) => results.push(MutationResult::Applied {
-                    seq: m.seq,
-                    version: rev,
-                    previous_version: m.base_version.min(rev),
-                }),
+                (Some(true), Some(rev)) => {
+                    let version = version_of(rev, server_time);
+                    results.push(MutationResult::Applied {
+                        seq: m.seq,
+                        version,
+                        previous_version: m.base_version.min(version),
+                    })
+                }
                 _ => refused.push(format!("{}[{}]", m.table, m.key)),
             }
         }
@@ -275,7 +303,7 @@ impl PushPull {
             seen: Vec::new(),
         };
         // In the server's order; a key twice (two documents with one `id`) keeps its
-        // highest `_rev`: a v1 page holds each key once.
+        // highest version: a v1 page holds each key once.
         let mut changes: Vec<Change> = Vec::new();
         let mut keys: BTreeSet<(String, RecordKey)> = BTreeSet::new();
         for (remote, docs) in body.as_object().into_iter().flatten() {
@@ -330,12 +358,13 @@ impl PushPull {
         let key: RecordKey = id
             .and_then(|v| serde_json::from_value(v.clone()).ok())
             .ok_or_else(|| malformed(format!("a {table} record without a string or number key")))?;
-        let version = obj.get("_rev").and_then(Value::as_u64).unwrap_or(1).max(1);
         let updated = match obj.get("updatedAt") {
             Some(Value::String(s)) => parse_iso_ms(s),
             Some(v) => v.as_u64(),
             None => None,
         };
+        let rev = obj.get("_rev").and_then(Value::as_u64).unwrap_or(1).max(1);
+        let version = version_of(rev, updated.unwrap_or(0));
         let deleted = obj.get(&c.deleted_field) == Some(&Value::Bool(true));
         let data = (!deleted).then(|| {
             let mut data = Map::new();
