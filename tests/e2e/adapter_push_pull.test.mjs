@@ -26,11 +26,12 @@ after(async () => {
   await seed?.close();
 });
 
-/** A device: a page in its own browser context with `window.sync` open on `dbName`. */
-async function device(dbName, token = 't1') {
+/** A device: a page in its own browser context with `window.sync` open on `dbName`
+ * (`extra`: more options, e.g. a conflict policy); `page.context()` is its context. */
+async function device(dbName, token = 't1', extra = {}) {
   const page = await openPage(await browser.newContext(), pages.url);
   await page.evaluate(
-    async ({ dbName, token, endpoint }) => {
+    async ({ dbName, token, endpoint, extra }) => {
       window.sync = await window.SyncManager.open({
         dbName,
         schema: { goals: 'id, userId', notes: 'id' },
@@ -38,9 +39,10 @@ async function device(dbName, token = 't1') {
         protocol: { kind: 'pushPull', basePath: '/.netlify/functions', userId: 'u1' },
         auth: { getToken: async () => token },
         autoSync: false,
+        ...extra,
       });
     },
-    { dbName, token, endpoint: seed.url },
+    { dbName, token, endpoint: seed.url, extra },
   );
   return page;
 }
@@ -72,6 +74,37 @@ test('two devices sync creates, updates and deletes through a seed 000 server', 
   assert.equal(stored('g1')?._deleted, true);
   await syncNow(b);
   assert.equal(await goal(b, 'g1'), undefined);
+});
+
+test('offline writes sync on reconnect', async () => {
+  const a = await device(uniqueName('pp-off'));
+  await a.context().setOffline(true);
+  await run(a, () => window.sync.table('goals').add({ id: 'off1', userId: 'u1', title: 'on the train' }));
+  await assert.rejects(syncNow(a));
+  assert.equal(stored('off1'), undefined);
+  await a.context().setOffline(false);
+  await syncNow(a);
+  assert.equal(stored('off1')?.title, 'on the train');
+  assert.equal(await run(a, () => window.sync.getPendingCount()), 0);
+});
+
+test('a conflict resolves per the policy (serverWins), and both devices end with the server’s copy', async () => {
+  const options = { conflict: 'serverWins' };
+  const a = await device(uniqueName('pp-ca'), 't1', options);
+  const b = await device(uniqueName('pp-cb'), 't1', options);
+  await run(a, () => window.sync.table('goals').add({ id: 'c1', userId: 'u1', title: 'base' }));
+  await syncNow(a);
+  await syncNow(b);
+  await run(a, () => window.sync.table('goals').update('c1', { title: 'from a' }));
+  await run(b, () => window.sync.table('goals').update('c1', { title: 'from b' }));
+  await syncNow(a);
+  // B's round pulls A's change before pushing: serverWins drops B's edit, logged.
+  await syncNow(b);
+  assert.equal((await goal(b, 'c1'))?.title, 'from a', "the server's record won");
+  assert.equal(stored('c1')?.title, 'from a');
+  assert.equal(stored('c1')?._rev, 2, 'nothing more was pushed');
+  const log = await run(b, async () => (await window.sync.conflictLog()).map((c) => [c.key, c.outcome]));
+  assert.deepEqual(log, [['c1', 'took server']]);
 });
 
 test('a server error is retried and a skipped record does not block the queue', async () => {
