@@ -20,7 +20,21 @@ import type {
 } from '../pkg/idb_sync.js';
 
 export type {
+  BatchedProtocol,
   ChangeEvent,
+  ChangeLogProtocol,
+  CustomProtocol,
+  DeltaProtocol,
+  Mutation,
+  MutationResult,
+  PullAnswer,
+  PullBatchRequest,
+  PulledChange,
+  PushAnswer,
+  PushBatch,
+  PushPullProtocol,
+  RestProtocol,
+  ServerSnapshot,
   ConflictFunction,
   ConflictLogEntry,
   ConflictPolicyName,

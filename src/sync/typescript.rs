@@ -32,8 +32,9 @@ export interface SyncManagerOptions {
   version?: number;
   /** Tables in Dexie schema syntax: `{ tasks: 'id, status, [userId+status], *tags' }`. */
   schema: Record<string, string>;
-  /** The sync server's base URL (protocol v1), e.g. `https://sync.example.com`. */
-  endpoint: string;
+  /** The sync server's base URL, e.g. `https://sync.example.com`. Required (else
+   * `invalid_endpoint`), except with `protocol: { kind: 'custom' }`. */
+  endpoint?: string;
   /** Credentials: a token function (asked again once after a 401), or an API key. */
   auth?: { getToken: () => string | Promise<string> } | { apiKey: string };
   /** Periodic sync while visible, ms (default 30000); `0` or `false` turns it off. */

@@ -106,3 +106,22 @@ export async function typed(): Promise<void> {
   local.close();
   sync.close();
 }
+
+// `idb-sync/adapters`: the same API, and a custom protocol typed end to end.
+import { SyncManager as AdaptedManager } from 'idb-sync/adapters';
+import type { CustomProtocol, MutationResult, PullAnswer } from 'idb-sync';
+
+const custom: CustomProtocol = {
+  kind: 'custom',
+  async push(batch): Promise<MutationResult[]> {
+    return batch.mutations.map((m) => ({ status: 'applied', seq: m.seq, version: m.baseVersion + 1, previousVersion: m.baseVersion }));
+  },
+  async pull(cursor): Promise<PullAnswer> {
+    return { changes: [], cursor: cursor ?? 'start', hasMore: false };
+  },
+};
+export async function openAdapted(): Promise<number> {
+  const adapted = await AdaptedManager.open<{ tasks: { id: string; title: string } }>({ dbName: 'a', schema: { tasks: 'id' }, protocol: custom });
+  const id: string = await adapted.table('tasks').add({ title: 'typed' });
+  return id.length;
+}
