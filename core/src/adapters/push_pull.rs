@@ -10,8 +10,8 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
-use super::{error_answer, own_error, HttpMethod, HttpPort, HttpRequest, HttpResponse};
-use super::{parse_iso_ms, ProtocolAdapter};
+use super::parse_iso_ms;
+use super::{error_answer, own_error, HttpMethod, HttpRequest, HttpResponse};
 use crate::error::SyncError;
 use crate::key::RecordKey;
 use crate::ports::TransportResponse;
@@ -390,22 +390,4 @@ impl PushPull {
     }
 }
 
-impl ProtocolAdapter for PushPull {
-    async fn push<H: HttpPort>(
-        &self,
-        http: &H,
-        request: &PushRequest,
-    ) -> Result<TransportResponse, SyncError> {
-        let response = http.fetch(self.push_http(request)).await?;
-        self.push_answer(request, &response)
-    }
-
-    async fn pull<H: HttpPort>(
-        &self,
-        http: &H,
-        request: &PullRequest,
-    ) -> Result<TransportResponse, SyncError> {
-        let response = http.fetch(self.pull_http(request)).await?;
-        self.pull_answer(request, &response)
-    }
-}
+super::seam::one_request_each!(PushPull);

@@ -98,3 +98,31 @@ pub fn own_error(status: u16, code: &str, message: impl Into<String>) -> Transpo
         body: serde_json::to_string(&ErrorBody::new(code, message)).unwrap_or_default(),
     }
 }
+
+/// Implements [`ProtocolAdapter`] for an adapter whose push and pull are one request
+/// each, built and read by its own `push_http`/`push_answer` and
+/// `pull_http`/`pull_answer` methods (pushPull, batched).
+macro_rules! one_request_each {
+    ($adapter:ty) => {
+        impl $crate::adapters::ProtocolAdapter for $adapter {
+            async fn push<H: $crate::adapters::HttpPort>(
+                &self,
+                http: &H,
+                request: &$crate::protocol::PushRequest,
+            ) -> Result<$crate::ports::TransportResponse, $crate::error::SyncError> {
+                let response = http.fetch(self.push_http(request)).await?;
+                self.push_answer(request, &response)
+            }
+
+            async fn pull<H: $crate::adapters::HttpPort>(
+                &self,
+                http: &H,
+                request: &$crate::protocol::PullRequest,
+            ) -> Result<$crate::ports::TransportResponse, $crate::error::SyncError> {
+                let response = http.fetch(self.pull_http(request)).await?;
+                self.pull_answer(request, &response)
+            }
+        }
+    };
+}
+pub(crate) use one_request_each;

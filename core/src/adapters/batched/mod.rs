@@ -19,9 +19,9 @@ mod wire;
 
 use serde_json::{Map, Value};
 
+use super::format_iso_ms;
 use super::push_pull::PushPullCursor;
-use super::{error_answer, own_error, HttpMethod, HttpPort, HttpRequest, HttpResponse};
-use super::{format_iso_ms, ProtocolAdapter};
+use super::{error_answer, own_error, HttpMethod, HttpRequest, HttpResponse};
 use crate::error::SyncError;
 use crate::ports::TransportResponse;
 use crate::protocol::{
@@ -249,22 +249,4 @@ impl Batched {
     }
 }
 
-impl ProtocolAdapter for Batched {
-    async fn push<H: HttpPort>(
-        &self,
-        http: &H,
-        request: &PushRequest,
-    ) -> Result<TransportResponse, SyncError> {
-        let response = http.fetch(self.push_http(request)).await?;
-        self.push_answer(request, &response)
-    }
-
-    async fn pull<H: HttpPort>(
-        &self,
-        http: &H,
-        request: &PullRequest,
-    ) -> Result<TransportResponse, SyncError> {
-        let response = http.fetch(self.pull_http(request)).await?;
-        self.pull_answer(request, &response)
-    }
-}
+super::seam::one_request_each!(Batched);
