@@ -169,18 +169,23 @@ test("a Dexie database of the seed's schema, written by the seed's client, is ad
   const dbName = uniqueName('dl-adopt');
   const context = await browser.newContext();
   const page = await openPage(context, pages.url);
-  // Seed 004's database at its schema version 3: spools with `lastUpdated`, one soft-deleted.
-  await run(page, async (dbName) => {
+  // Seed 004's database at its schema version 3, as Dexie created it (`++id`): spools
+  // with `lastUpdated`, keys from the store's generator.
+  const ids = await run(page, async (dbName) => {
     const db = new window.Dexie(dbName);
-    db.version(3).stores({ spools: 'id, serial, brand, lastUpdated' });
-    await db.spools.bulkPut([
-      { id: 400, serial: 'S-400', brand: 'Prusament', lastUpdated: 1_703_693_000_000 },
-      { id: 401, serial: 'S-401', brand: 'eSun', lastUpdated: 1_703_693_000_001, syncVersion: 2 },
-    ]);
+    db.version(3).stores({ spools: '++id, serial, brand, lastUpdated' });
+    await db.spools.put({ id: 399, serial: 'S-399', brand: 'Polymaker', lastUpdated: 1_703_692_000_000 });
+    const ids = [
+      await db.spools.add({ serial: 'S-400', brand: 'Prusament', lastUpdated: 1_703_693_000_000 }),
+      await db.spools.add({ serial: 'S-401', brand: 'eSun', lastUpdated: 1_703_693_000_001, syncVersion: 2 }),
+    ];
     db.close();
+    return ids;
   }, dbName);
+  assert.deepEqual(ids, [400, 401], "the store's own generator numbered them");
   await open(page, dbName, { version: 3, schema: { spools: 'id, serial, brand, lastUpdated' } });
   await syncNow(page);
+  assert.equal(seed.spool(399)?.brand, 'Polymaker');
   assert.equal(seed.spool(400)?.brand, 'Prusament');
   assert.equal(seed.spool(401)?.syncVersion, 2);
   assert.ok(seed.spool(400).lastUpdated > 1_703_693_000_000, 'stamped when pushed');
