@@ -9,6 +9,7 @@ mod support;
 use std::time::Duration;
 
 use serde_json::json;
+use sqlx::Executor;
 use support::{create, Api, Backend, TestServer};
 
 /// How long a test waits for something that must come (never a pass/fail timing:
@@ -58,12 +59,17 @@ impl Events {
 
     /// The next event (comments skipped) as its exact text.
     async fn event(&mut self) -> String {
-        loop {
-            let block = self.block().await.expect("the stream ended");
-            if !block.starts_with(':') {
-                return block;
+        let event = async {
+            loop {
+                let block = self.block().await.expect("the stream ended");
+                if !block.starts_with(':') {
+                    return block;
+                }
             }
-        }
+        };
+        tokio::time::timeout(PATIENCE, event)
+            .await
+            .expect("no event came (keepalives only)")
     }
 
     /// Whether an event arrives within `wait` (for "nothing comes").
@@ -219,8 +225,21 @@ async fn a_push_on_one_instance_pokes_a_stream_on_another_over_one_postgresql() 
         "instance A's push reached B"
     );
 
-    // Kill B's listening connection: B listens again and catches up on what was
-    // pushed while it was gone.
+    // Kill the listening connections and keep them from coming back while A takes
+    // a push: B misses its notification, and must catch up once it listens again.
+    let name: String = sqlx::Row::get(
+        &sqlx::query("SELECT current_database()::text AS name")
+            .fetch_one(b.database.pool())
+            .await
+            .expect("database name"),
+        "name",
+    );
+    let admin = support::connect(&support::postgres_admin_url().unwrap()).await;
+    let allow = |allowed: bool| format!("ALTER DATABASE {name} ALLOW_CONNECTIONS {allowed}");
+    admin
+        .execute(allow(false).as_str())
+        .await
+        .expect("refuse new connections");
     let killed = sqlx::query(
         "SELECT count(pg_terminate_backend(pid)) AS killed FROM pg_stat_activity \
          WHERE application_name = $1 AND datname = current_database()",
@@ -232,7 +251,12 @@ async fn a_push_on_one_instance_pokes_a_stream_on_another_over_one_postgresql() 
     let killed: i64 = sqlx::Row::get(&killed, "killed");
     assert!(killed >= 1, "B's listening connection was found");
     push_records(&on_a, &token, "device-a", 3, 1).await;
-    assert_eq!(stream.event().await, changed(3), "delivered after the loss");
+    admin
+        .execute(allow(true).as_str())
+        .await
+        .expect("allow connections");
+    admin.close().await;
+    assert_eq!(stream.event().await, changed(3), "caught up after the loss");
     push_records(&on_b, &token, "device-b", 1, 1).await;
     assert_eq!(stream.event().await, changed(4));
     assert_eq!(
