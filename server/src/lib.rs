@@ -5,8 +5,9 @@
 //! PostgreSQL to scale out) over the server rules of `idb-sync-core`. `main.rs`
 //! parses flags and calls [`serve`]; tests start the same app in-process.
 //!
-//! No state that matters lives in memory (only rate-limit counters), so several
-//! instances over one PostgreSQL database serve the same users.
+//! No state that matters lives in memory (only rate-limit counters and the open
+//! event streams), so several instances over one PostgreSQL database serve the same
+//! users; pushes reach other instances' event streams through LISTEN/NOTIFY.
 //!
 //! `I1`…`I12` in comments name the invariants of `docs/INVARIANTS.md`; the server's
 //! layout and data model are described in `docs/SERVER.md`.
