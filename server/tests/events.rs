@@ -86,7 +86,7 @@ fn changed(seq: u64) -> String {
     format!("event: changed\ndata: {{\"seq\":{seq}}}\n\n")
 }
 
-/// Pushes `count` new records as `client` and returns the user's change seq after.
+/// Pushes `count` new records (seqs `first..`) as `client` of the token's user.
 async fn push_records(api: &Api, token: &str, client: &str, first: u64, count: u64) {
     let mutations: Vec<_> = (first..first + count)
         .map(|n| create(n, "tasks", &format!("{client}-{n}"), json!({ "n": n })))
@@ -160,6 +160,31 @@ async fn a_missing_bad_or_expired_token_gets_the_pull_401_and_no_stream() {
         assert_eq!((events.status, events.code()), (401, code));
         assert_eq!(events.body, pull.body, "the same coded body as pull");
     }
+}
+
+#[tokio::test]
+async fn the_api_key_opens_a_stream_as_the_owner_like_push_and_pull() {
+    const KEY: &str = "an-api-key-of-some-length";
+    let server = TestServer::start(Backend::Sqlite, &["--api-key", KEY])
+        .await
+        .unwrap();
+    push_records(&Api::new(&server), KEY, "owner-laptop", 1, 2).await;
+    let mut stream = Events::open(&server.url, KEY).await;
+    assert_eq!(stream.event().await, ready(2));
+    let by_header = reqwest::Client::new()
+        .get(format!("{}/v1/events", server.url))
+        .header("x-api-key", KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_header.status(), 200);
+    let wrong = reqwest::Client::new()
+        .get(format!("{}/v1/events", server.url))
+        .header("x-api-key", "not-the-key-at-all")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
 }
 
 #[tokio::test]
