@@ -123,6 +123,15 @@ impl ChangeSeqs {
             .or_insert(Block { base, taken: 0 });
     }
 
+    /// Where `user`'s counter stands once this transaction commits, if it took any
+    /// number (the push changed the user's data).
+    pub(crate) fn last_taken(&self, user: &str) -> Option<u64> {
+        self.blocks
+            .get(user)
+            .filter(|block| block.taken > 0)
+            .map(|block| block.base + block.taken)
+    }
+
     /// The next number of `user`'s open block (`None` when it was not opened).
     pub(crate) fn next(&mut self, user: &str) -> Option<u64> {
         let block = self.blocks.get_mut(user)?;

@@ -130,6 +130,22 @@ pub struct Config {
     /// How often tombstones are collected, in seconds (0 turns collection off).
     #[arg(long, env = "IDB_SYNC_GC_INTERVAL", default_value_t = 3600)]
     pub gc_interval_secs: u64,
+
+    /// How long an event stream (`GET /v1/events`) may stay silent before the server
+    /// writes a `: keepalive` comment, in milliseconds (keeps proxies and NATs from
+    /// closing it, and finds dead connections).
+    #[arg(long, env = "IDB_SYNC_EVENTS_KEEPALIVE_MS", default_value_t = 15_000, value_parser = clap::value_parser!(u64).range(10..))]
+    pub events_keepalive_ms: u64,
+
+    /// Most event streams one user may hold open on this instance; one more closes
+    /// the user's oldest stream (usually a connection that died unnoticed).
+    #[arg(
+        long = "events-max-streams",
+        env = "IDB_SYNC_EVENTS_MAX_STREAMS",
+        default_value_t = 8,
+        value_parser = clap::value_parser!(u64).range(1..=10_000)
+    )]
+    pub events_max_streams_per_user: u64,
 }
 
 impl Config {

@@ -17,6 +17,7 @@ mod change_seq;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod events;
 pub mod gc;
 pub mod http;
 pub mod rules;
@@ -58,12 +59,17 @@ pub async fn build_state(config: &Config, database: Database) -> Result<AppState
             config.rate_limit_auth_per_address,
         )),
         rules: Arc::new(SyncRules::from_config(config)),
+        events: Arc::new(events::EventHub::new(
+            usize::try_from(config.events_max_streams_per_user).unwrap_or(usize::MAX),
+        )),
+        events_keepalive_ms: config.events_keepalive_ms,
     })
 }
 
 /// Serves the HTTP API over `state` (see [`build_state`]) on `listener` until
-/// `shutdown` resolves, collecting tombstones and forgetting idle rate-limit keys in
-/// the background.
+/// `shutdown` resolves (then event streams end, so in-flight requests can finish),
+/// collecting tombstones and forgetting idle rate-limit keys in the background and,
+/// on PostgreSQL, listening for other instances' pushes.
 pub async fn serve(
     listener: TcpListener,
     config: &Config,
@@ -81,6 +87,20 @@ pub async fn serve(
         state.limits.clone(),
         Duration::from_secs(config.rate_limit_cleanup_secs),
     );
+    let change_listener = (state.database.kind() == db::DatabaseKind::Postgres).then(|| {
+        events::postgres::spawn_listener(
+            config.database.clone(),
+            state.events.clone(),
+            state.database.clone(),
+        )
+    });
+    let hub = state.events.clone();
+    let shutdown = async move {
+        shutdown.await;
+        // Event streams never finish on their own: end them, or graceful shutdown
+        // would wait for them forever.
+        hub.close();
+    };
     let app = http::router(config, state);
     let served = axum::serve(
         listener,
@@ -88,6 +108,9 @@ pub async fn serve(
     )
     .with_graceful_shutdown(shutdown)
     .await;
+    if let Some(change_listener) = change_listener {
+        change_listener.abort();
+    }
     if let Some(collector) = collector {
         collector.abort();
     }

@@ -169,6 +169,12 @@ impl SqlStore {
         self.tx.commit().await.map_err(store_error)
     }
 
+    /// The change seq `user`'s data reaches when this transaction commits, or `None`
+    /// when it changed none of the user's data (nothing to announce).
+    pub fn committed_seq(&self, user: &str) -> Option<u64> {
+        self.change_seqs.last_taken(user)
+    }
+
     /// Rolls everything back (also what dropping the store does).
     pub async fn rollback(self) -> Result<(), ServerError> {
         self.tx.rollback().await.map_err(store_error)

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod body;
+mod events;
 mod health;
 pub mod rate_limit;
 mod sync;
@@ -20,6 +21,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::auth::Authenticator;
 use crate::error::ApiError;
+use crate::events::EventHub;
 use crate::rules::SyncRules;
 use crate::{Config, Database};
 use rate_limit::RateLimits;
@@ -35,6 +37,10 @@ pub struct AppState {
     pub limits: Arc<RateLimits>,
     /// Limits and validation of sync requests.
     pub rules: Arc<SyncRules>,
+    /// The open event streams (`GET /v1/events`) of this process.
+    pub events: Arc<EventHub>,
+    /// How long an event stream may stay silent before a keepalive comment, in ms.
+    pub events_keepalive_ms: u64,
 }
 
 /// The authenticated user of a request (after the per-user rate limit). Rejects with
@@ -72,6 +78,7 @@ pub fn router(config: &Config, state: AppState) -> Router {
     let api = Router::new()
         .route("/v1/push", post(sync::push))
         .route("/v1/pull", post(sync::pull))
+        .route("/v1/events", get(events::events))
         .route("/v1/auth/me", get(accounts::me))
         .merge(password_routes)
         .layer(axum::middleware::from_fn_with_state(

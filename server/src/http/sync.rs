@@ -1,5 +1,6 @@
 //! `POST /v1/push` and `POST /v1/pull` (docs/PROTOCOL.md): the core's server rules,
-//! each request in one database transaction.
+//! each request in one database transaction; a push that changed data is announced
+//! on the push channel after it commits.
 
 use axum::extract::State;
 use axum::Json;
@@ -8,7 +9,9 @@ use idb_sync_core::server;
 
 use super::body::JsonBody;
 use super::{now_ms, AppState, AuthUser};
+use crate::db::DatabaseKind;
 use crate::error::ApiError;
+use crate::events::postgres;
 use crate::store::SqlStore;
 
 /// Applies a push as the calling user; commits only if every mutation got a result.
@@ -30,7 +33,11 @@ pub async fn push(
     .await;
     match outcome {
         Ok(response) => {
+            let changed = store.committed_seq(&user);
             store.commit().await?;
+            if let Some(seq) = changed {
+                announce(&state, user, seq);
+            }
             Ok(Json(response))
         }
         Err(error) => {
@@ -38,6 +45,20 @@ pub async fn push(
             let _ = store.rollback().await;
             Err(error.into())
         }
+    }
+}
+
+/// Tells the user's event streams, here and (on PostgreSQL) on every instance, that
+/// the user's change stream moved to `seq`. After the commit, never before.
+fn announce(state: &AppState, user: String, seq: u64) {
+    state.events.publish(&user, seq);
+    if state.database.kind() == DatabaseKind::Postgres {
+        let database = state.database.clone();
+        tokio::spawn(async move {
+            if let Err(error) = postgres::notify(&database, &user, seq).await {
+                tracing::warn!(%error, "cannot NOTIFY other instances of a push");
+            }
+        });
     }
 }
 

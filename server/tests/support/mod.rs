@@ -63,6 +63,40 @@ impl TestServer {
                 (replace_database(&admin_url, &name), Some((admin_url, name)))
             }
         };
+        Some(
+            Self::start_over(
+                backend,
+                database_setting,
+                postgres_database,
+                dir,
+                extra_args,
+            )
+            .await,
+        )
+    }
+
+    /// Starts another instance over this server's database (as a second process over
+    /// one PostgreSQL would be), with its own pool, state and listener. The first
+    /// server keeps owning the database: drop this one first.
+    pub async fn another_instance(&self, extra_args: &[&str]) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        Self::start_over(
+            self.backend,
+            self.database_setting.clone(),
+            None,
+            dir,
+            extra_args,
+        )
+        .await
+    }
+
+    async fn start_over(
+        backend: Backend,
+        database_setting: String,
+        postgres_database: Option<(String, String)>,
+        dir: tempfile::TempDir,
+        extra_args: &[&str],
+    ) -> Self {
         let mut args = vec![
             "idb-sync-server",
             "--listen",
@@ -91,7 +125,7 @@ impl TestServer {
             .await
             .expect("serve");
         });
-        Some(Self {
+        Self {
             url,
             backend,
             database,
@@ -100,7 +134,7 @@ impl TestServer {
             stop: Some(stop),
             _dir: dir,
             postgres_database,
-        })
+        }
     }
 }
 
