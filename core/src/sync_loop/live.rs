@@ -239,12 +239,13 @@ pub enum SseEvent {
 }
 
 /// An incremental `text/event-stream` parser for the two events above (comments,
-/// other events and fields, and bad data are skipped).
+/// other events and fields, and data without a `"seq"` number are skipped). It works
+/// on bytes and reads the number by hand: no UTF-8 or JSON machinery in the package.
 #[derive(Clone, Debug, Default)]
 pub struct Sse {
     line: Vec<u8>,
-    event: String,
-    data: String,
+    event: Vec<u8>,
+    data: Vec<u8>,
 }
 
 impl Sse {
@@ -256,31 +257,31 @@ impl Sse {
                 self.line.push(byte);
                 continue;
             }
-            let line = std::mem::take(&mut self.line);
-            let line = String::from_utf8_lossy(&line);
-            let line = line.strip_suffix('\r').unwrap_or(&line);
+            let mut line = std::mem::take(&mut self.line);
+            if line.last() == Some(&b'\r') {
+                line.pop();
+            }
             if line.is_empty() {
-                let (event, data) = (
-                    std::mem::take(&mut self.event),
-                    std::mem::take(&mut self.data),
-                );
-                let seq = serde_json::from_str::<Seq>(&data).ok().map(|s| s.seq);
-                match (event.as_str(), seq) {
-                    ("ready", Some(seq)) => events.push(SseEvent::Ready(seq)),
-                    ("changed", Some(seq)) => events.push(SseEvent::Changed(seq)),
+                let event = std::mem::take(&mut self.event);
+                let seq = seq_of(&std::mem::take(&mut self.data));
+                match (event.as_slice(), seq) {
+                    (b"ready", Some(seq)) => events.push(SseEvent::Ready(seq)),
+                    (b"changed", Some(seq)) => events.push(SseEvent::Changed(seq)),
                     _ => {}
                 }
                 continue;
             }
-            let (field, value) = line.split_once(':').unwrap_or((line, ""));
-            let value = value.strip_prefix(' ').unwrap_or(value);
+            let colon = line.iter().position(|&b| b == b':').unwrap_or(line.len());
+            let (field, value) = line.split_at(colon);
+            let value = value.get(1..).unwrap_or_default();
+            let value = value.strip_prefix(b" ").unwrap_or(value);
             match field {
-                "event" => self.event = value.to_owned(),
-                "data" => {
+                b"event" => self.event = value.to_vec(),
+                b"data" => {
                     if !self.data.is_empty() {
-                        self.data.push('\n'); // data lines join with a newline
+                        self.data.push(b'\n'); // data lines join with a newline
                     }
-                    self.data.push_str(value);
+                    self.data.extend_from_slice(value);
                 }
                 _ => {}
             }
@@ -289,9 +290,21 @@ impl Sse {
     }
 }
 
-#[derive(Deserialize)]
-struct Seq {
-    seq: u64,
+/// The number after `"seq"` and its colon in a JSON object's text.
+fn seq_of(data: &[u8]) -> Option<u64> {
+    let key = data.windows(5).position(|w| w == b"\"seq\"")?;
+    let rest = &data[key + 5..];
+    let rest = rest
+        .trim_ascii_start()
+        .strip_prefix(b":")?
+        .trim_ascii_start();
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits == 0 {
+        return None;
+    }
+    rest[..digits].iter().try_fold(0u64, |n, &d| {
+        n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+    })
 }
 
 #[cfg(test)]

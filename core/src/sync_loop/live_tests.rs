@@ -185,3 +185,14 @@ fn the_parser_reads_events_across_chunks_and_skips_the_rest() {
         "data lines join with a newline"
     );
 }
+
+#[test]
+fn the_seq_is_read_from_the_json_with_spaces_and_other_fields() {
+    let mut sse = Sse::default();
+    let body = b"event: changed\ndata: { \"at\": 1, \"seq\" : 12 }\n\nevent: changed\ndata: {\"seq\":-1}\n\nevent: changed\ndata: {\"seq\":99999999999999999999}\n\nevent: ready\ndata: {\"seq\":\"7\"}\n\n";
+    assert_eq!(
+        sse.feed(body),
+        vec![SseEvent::Changed(12)],
+        "negative, overflowing and quoted are skipped"
+    );
+}
