@@ -71,8 +71,10 @@ async function run(live) {
   for (let i = 0; i < n; i++) {
     await a.evaluate((id) => window.sync.create('tasks', { id, at: Date.now() }), `t${i}`);
     await b.waitForFunction((count) => window.latencies.length >= count, i + 1, { polling: 10, timeout: 60_000 });
-    // Spread the writes over the poll interval so polling is not always in phase.
-    await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 80));
+    // The next write at a random point of B's poll interval (polling is then not in
+    // phase with the writes: its mean wait is half the interval); push: 20-100 ms.
+    const pause = live ? 20 + Math.random() * 80 : Math.random() * pollInterval;
+    await new Promise((resolve) => setTimeout(resolve, pause));
   }
   const latencies = (await b.evaluate(() => window.latencies)).sort((x, y) => x - y);
   await a.close();
