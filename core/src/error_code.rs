@@ -59,6 +59,8 @@ macro_rules! for_each_error_code {
             InvalidAdopt = "invalid_adopt",
             /// `protocol` is not `'v1'` or a known adapter with valid names (`error.option` says which).
             InvalidProtocol = "invalid_protocol",
+            /// `live` is not a boolean.
+            InvalidLive = "invalid_live",
 
             // Arguments and data of a call.
             /// An argument of a method is not what it accepts.

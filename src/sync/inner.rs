@@ -21,8 +21,9 @@ use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 
 use super::answer::{relayed, Promises};
-use super::clock::{monotonic_ms, BrowserClock};
+use super::clock::{monotonic_ms, now_ms, BrowserClock};
 use super::election::Leadership;
+use super::live::{self, LiveStream};
 use super::resolver::JsResolver;
 use super::status::Subscribers;
 use super::transport::{Credentials, FetchTransport};
@@ -46,6 +47,8 @@ pub(crate) struct Parts {
     pub(crate) client_id: String,
     pub(crate) resolver: JsResolver,
     pub(crate) config: idb_sync_core::engine::EngineConfig,
+    /// The live channel's URL (`{endpoint}/v1/events`).
+    pub(crate) live_url: String,
     /// The tab machine, as built by `SyncManager.open`.
     pub(crate) tabs: Tabs,
 }
@@ -58,6 +61,8 @@ struct Handles {
     call_timers: HashMap<String, Timeout>,
     wiring: Option<Wiring>,
     leadership: Option<Rc<Leadership>>,
+    live: Option<LiveStream>,
+    live_timer: Option<Timeout>,
 }
 
 /// A promise resolved once the scan at open is over (`Tabs::is_adopting`), for
@@ -92,6 +97,8 @@ pub(crate) struct Inner {
     pub(crate) storage: IdbStorage,
     pub(crate) engine: Engine,
     pub(crate) credentials: Rc<Credentials>,
+    /// The live channel's URL.
+    pub(crate) live_url: String,
     /// Mirrors [`Tabs::is_closed`] for the transport and the exported methods.
     pub(crate) closed: Rc<Cell<bool>>,
     /// Mirrors [`Tabs::is_leader`] for the transport (which refuses otherwise).
@@ -135,6 +142,7 @@ impl Inner {
             client_id,
             resolver,
             config,
+            live_url,
             tabs,
         } = parts;
         let inner = Rc::new_cyclic(|weak: &std::rc::Weak<Inner>| {
@@ -159,6 +167,7 @@ impl Inner {
                 storage,
                 engine,
                 credentials,
+                live_url,
                 closed,
                 leading,
                 client_id: RefCell::new(client_id),
@@ -249,6 +258,24 @@ impl Inner {
                 });
             }
             Effect::AdoptRows => self.adopt_now(),
+            Effect::OpenLive { conn } => {
+                let stream = live::open(self, conn);
+                let mut handles = self.handles.borrow_mut();
+                let old = (handles.live.replace(stream), handles.live_timer.take());
+                drop(handles);
+                drop(old);
+            }
+            Effect::CloseLive => {
+                let mut handles = self.handles.borrow_mut();
+                let old = (handles.live.take(), handles.live_timer.take());
+                drop(handles);
+                drop(old);
+            }
+            Effect::ArmLiveTimer { after_ms } => {
+                let t = timer(self, after_ms, |i| i.input(|t| t.live_retry(now_ms())));
+                let old = self.handles.borrow_mut().live_timer.replace(t);
+                drop(old);
+            }
             Effect::Warn(message) => web_sys::console::warn_1(&message.into()),
         }
     }
@@ -331,6 +358,8 @@ impl Inner {
         if let Ok(mut handles) = self.handles.try_borrow_mut() {
             handles.loop_timer = None;
             handles.beat = None;
+            handles.live = None;
+            handles.live_timer = None;
             if let Some(leadership) = handles.leadership.take() {
                 leadership.release();
             }

@@ -15,6 +15,8 @@
 //! - [`transport`]: protocol v1 over `fetch`, with `getToken`/`apiKey`; [`custom`]:
 //!   the app's `push`/`pull` functions instead of `fetch` (`protocol.kind: 'custom'`,
 //!   only in the `adapters` build).
+//! - [`live`]: the live channel's stream (`GET /v1/events`, server push), read with
+//!   `fetch`; its decisions are core's (`idb_sync_core::sync_loop::Live`).
 //! - [`triggers`]: online/visibility readers through `globalThis`.
 //! - [`counts`], [`clock`], [`resolver`], [`error`], [`typescript`].
 //!
@@ -31,6 +33,7 @@ mod election;
 mod error;
 mod inner;
 mod inputs;
+mod live;
 mod manager;
 mod options;
 mod panic;

@@ -50,7 +50,7 @@ impl Credentials {
     }
 
     /// The bearer token, asking `getToken()` when none is cached (or `fresh`).
-    async fn bearer(&self, fresh: bool) -> Result<Option<String>, CoreError> {
+    pub(crate) async fn bearer(&self, fresh: bool) -> Result<Option<String>, CoreError> {
         let get_token = match &self.option {
             AuthOption::None => return Ok(None),
             AuthOption::ApiKey(key) => return Ok(Some(key.clone())),

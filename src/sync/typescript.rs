@@ -74,6 +74,10 @@ export interface SyncManagerOptions {
     | BatchedProtocol
     | ChangeLogProtocol
     | DeltaProtocol;
+  /** Server push (protocol v1): the leader tab holds `GET /v1/events` and pulls when
+   * the server says the user's changes moved (default true; a server without it, or
+   * an adapter, polls). `status.live` says which. */
+  live?: boolean;
 }
 
 /** `protocol: { kind: 'custom' }`: the app's functions instead of idb-sync's HTTP
@@ -256,6 +260,9 @@ export interface SyncStatus {
   /** Open manual conflicts. */
   conflicts: number;
   deadLetters: number;
+  /** `'push'`: the live channel is open; `'polling'`: interval and triggers only;
+   * `'off'`: no automatic sync (offline, stopped, closed). */
+  live: 'push' | 'polling' | 'off';
 }
 
 /** What `syncNow()` resolves with. */

@@ -129,6 +129,7 @@ export function shapes(codes: readonly string[]) {
     nextRetryAt: nullable(number),
     conflicts: number,
     deadLetters: number,
+    live: literal('push', 'polling', 'off'),
   });
   const syncNowResult: Check<SyncNowResult> = object<SyncNowResult>({
     pushed: number,

@@ -7,7 +7,7 @@ use super::conflict::{conflict, ConflictOptions};
 use super::database::{read, Caller, DatabaseOptions};
 use super::endpoint::endpoint;
 use super::protocol::{protocol, ProtocolOption};
-use super::switches::{adopt, auto_sync, client_id};
+use super::switches::{adopt, auto_sync, client_id, live};
 use super::timing::{leader_heartbeat, scheduler};
 use super::{OptionError, OptionValue};
 use crate::outbox::{AdoptMode, BatchLimits};
@@ -32,6 +32,7 @@ pub const KNOWN_OPTIONS: &[&str] = &[
     "leaderHeartbeat",
     "adopt",
     "protocol",
+    "live",
 ];
 
 /// The options of `SyncManager.open`, validated, with their defaults filled in.
@@ -58,6 +59,17 @@ pub struct ManagerOptions {
     pub adopt: AdoptMode,
     /// `protocol`: the server API spoken (docs/ADAPTERS.md).
     pub protocol: ProtocolOption,
+    /// `live`: hold the server's push channel (default `true`); see
+    /// [`ManagerOptions::live_channel`].
+    pub live: bool,
+}
+
+impl ManagerOptions {
+    /// Whether the leader opens the live channel: `live` and protocol v1 (the
+    /// adapters' servers have no channel: they poll).
+    pub fn live_channel(&self) -> bool {
+        self.live && self.protocol == ProtocolOption::V1
+    }
 }
 
 /// Validates the options object of `SyncManager.open`: the object, then unknown keys,
@@ -99,6 +111,7 @@ pub fn manager_options(options: &OptionValue) -> Result<ManagerOptions, OptionEr
     let heartbeat = leader_heartbeat(options.get("leaderHeartbeat"))?;
     let adopt = adopt(options.get("adopt"))?;
     let protocol = protocol(options.get("protocol"))?;
+    let live = live(options.get("live"))?;
     // The rest adapter pulls table by table: every schema table (renames applied).
     #[cfg(feature = "adapters")]
     let protocol = match protocol {
@@ -118,5 +131,6 @@ pub fn manager_options(options: &OptionValue) -> Result<ManagerOptions, OptionEr
         heartbeat,
         adopt,
         protocol,
+        live,
     })
 }

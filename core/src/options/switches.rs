@@ -1,4 +1,4 @@
-//! The small options: `clientId` (refused), `autoSync` and `adopt`.
+//! The small options: `clientId` (refused), `autoSync`, `adopt` and `live`.
 
 use super::{OptionError, OptionValue};
 use crate::outbox::AdoptMode;
@@ -25,6 +25,15 @@ pub(crate) fn auto_sync(v: &OptionValue) -> Result<bool, OptionError> {
     v.as_bool().ok_or_else(|| {
         OptionError::new(ErrorCode::InvalidAutoSync, "autoSync", "expected a boolean")
     })
+}
+
+/// `live`: a boolean, default `true`.
+pub(crate) fn live(v: &OptionValue) -> Result<bool, OptionError> {
+    if v.is_absent() {
+        return Ok(true);
+    }
+    v.as_bool()
+        .ok_or_else(|| OptionError::new(ErrorCode::InvalidLive, "live", "expected a boolean"))
 }
 
 /// `adopt`: `'push'` (default), `'pull'` or `'none'` (see `docs/STORAGE.md`).

@@ -129,6 +129,7 @@ fn every_invalid_manager_option_names_its_code_and_key() {
         // The rest.
         ("clientId: a UUID", withj("clientId", json!("0190a000-0000-7000-8000-000000000000")), "invalid_client_id", "clientId"),
         ("autoSync: 1", withj("autoSync", json!(1)), "invalid_auto_sync", "autoSync"),
+        ("live: 'sse'", withj("live", json!("sse")), "invalid_live", "live"),
         ("adopt", withj("adopt", json!("maybe")), "invalid_adopt", "adopt"),
         ("adopt: true", withj("adopt", json!(true)), "invalid_adopt", "adopt"),
         // protocol (docs/ADAPTERS.md): each bad name is named by its path.
@@ -226,6 +227,7 @@ fn valid_manager_options_give_typed_values_with_defaults() {
         heartbeat: Heartbeat::default(),
         adopt: AdoptMode::Push,
         protocol: ProtocolOption::V1,
+        live: true,
     };
     // The documented defaults (docs/SYNC_MANAGER.md, "Options").
     let s = SchedulerConfig::default();
@@ -271,6 +273,7 @@ fn valid_manager_options_give_typed_values_with_defaults() {
         "leaderHeartbeat",
         "adopt",
         "protocol",
+        "live",
     ]
     .into_iter()
     .fold(good(), |o, key| o.with(key, OptionValue::Null));
@@ -302,6 +305,7 @@ fn valid_manager_options_give_typed_values_with_defaults() {
         ("batch: both", withj("batch", json!({ "maxCount": 10_000, "maxBytes": 67_108_864 })), ManagerOptions { batch: BatchLimits { max_count: 10_000, max_bytes: 64 << 20 }, ..d() }),
         ("batch: one", withj("batch", json!({ "maxCount": 1 })), ManagerOptions { batch: BatchLimits { max_count: 1, ..b }, ..d() }),
         ("autoSync: false", withj("autoSync", json!(false)), ManagerOptions { auto_sync: false, ..d() }),
+        ("live: false", withj("live", json!(false)), ManagerOptions { live: false, ..d() }),
         ("leaderHeartbeat", withj("leaderHeartbeat", json!(100)), ManagerOptions { heartbeat: Heartbeat { period_ms: 100 }, ..d() }),
         ("adopt: pull", withj("adopt", json!("pull")), ManagerOptions { adopt: AdoptMode::Pull, ..d() }),
         ("adopt: none", withj("adopt", json!("none")), ManagerOptions { adopt: AdoptMode::None, ..d() }),

@@ -1,15 +1,17 @@
 //! The sync loop's decisions, apart from its timers and events: the [`Scheduler`]
-//! (when to run a round), the [`SyncStatus`] the app sees and how rounds change it,
+//! (when to run a round), the [`Live`] channel (server push), the [`SyncStatus`] the app sees and how rounds change it,
 //! the [`ProgressTransport`] that reports a round's progress, and [`Tabs`] (which tab
 //! runs the loop, the heartbeat, the messages between tabs, `syncNow()` answers).
 //! The browser `SyncManager` feeds them DOM events and timer ticks; tests feed them
 //! numbers.
 
+mod live;
 mod progress;
 mod scheduler;
 mod status;
 pub mod tabs;
 
+pub use live::{Live, LiveAction, LiveFailure, LiveMode, LiveState, Sse, SseEvent};
 pub use progress::ProgressTransport;
 pub use scheduler::{Blocked, Decision, IdleReason, Scheduler, SchedulerConfig};
 pub use status::{

@@ -105,6 +105,8 @@ pub struct Scheduler {
     explicit: bool,
     burst_started_at: Option<u64>,
     write_due: Option<u64>,
+    /// The live channel heard the server's stream move (`poked`): a pull is due.
+    poke_due: Option<u64>,
     last_round_end: u64,
     retry: Option<Retry>,
     rounds_started: u64,
@@ -127,6 +129,7 @@ impl Scheduler {
             explicit: false,
             burst_started_at: None,
             write_due: None,
+            poke_due: None,
             last_round_end: now,
             retry: None,
             rounds_started: 0,
@@ -209,6 +212,13 @@ impl Scheduler {
         self.write_due = Some(due);
     }
 
+    /// The live channel says the server's stream moved, at `now`: a round runs as
+    /// soon as auto sync allows (after a running one; not cutting a backoff short).
+    /// Pokes before the round starts are all served by it.
+    pub fn poked(&mut self, now: u64) {
+        self.poke_due.get_or_insert(now);
+    }
+
     /// The browser went online or offline. Going online runs a round at once (when
     /// auto sync is on), cutting a backoff short.
     pub fn set_online(&mut self, online: bool) {
@@ -278,7 +288,7 @@ impl Scheduler {
         }
         let due = match self.retry {
             Some(retry) => Some(self.retry_due(retry)),
-            None => [self.write_due, self.interval_due()]
+            None => [self.write_due, self.poke_due, self.interval_due()]
                 .into_iter()
                 .flatten()
                 .min(),
@@ -298,6 +308,7 @@ impl Scheduler {
         self.explicit = false;
         self.burst_started_at = None;
         self.write_due = None;
+        self.poke_due = None;
         self.retry = None;
         self.rounds_started += 1;
         self.rounds_started

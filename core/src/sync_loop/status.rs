@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::LiveMode;
 use crate::engine::RoundReport;
 use crate::error::{ErrorClass, SyncError};
 
@@ -153,6 +154,10 @@ pub struct SyncStatus {
     pub conflicts: usize,
     /// Dead letters.
     pub dead_letters: usize,
+    /// How another device's changes arrive: `push` (the live channel is open),
+    /// `polling` (interval and triggers only), `off` (no automatic sync).
+    #[serde(default)]
+    pub live: LiveMode,
 }
 
 impl SyncStatus {
@@ -170,6 +175,7 @@ impl SyncStatus {
             next_retry_at: None,
             conflicts: 0,
             dead_letters: 0,
+            live: LiveMode::Off,
         };
         status.refresh_phase();
         status

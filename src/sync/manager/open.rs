@@ -8,7 +8,7 @@ use std::rc::{Rc, Weak};
 
 use idb_sync_core::engine::EngineConfig;
 use idb_sync_core::ports::Storage;
-use idb_sync_core::sync_loop::{Scheduler, SyncStatus, Tabs};
+use idb_sync_core::sync_loop::{Live, Scheduler, SyncStatus, Tabs};
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 
@@ -66,6 +66,7 @@ impl SyncManager {
                 }
             }
         });
+        let live = Live::new(opts.live_channel(), opts.scheduler.retry);
         let db = LocalDatabase::open_with(opts.database).await?;
         let storage = db.storage().clone();
         let meta = match storage.read_meta().await {
@@ -80,6 +81,7 @@ impl SyncManager {
         let credentials = Rc::new(Credentials::new(auth));
         let closed = Rc::new(Cell::new(false));
         let leading = Rc::new(Cell::new(false));
+        let live_url = format!("{}/v1/events", opts.endpoint);
         let transport = FetchTransport::new(
             opts.endpoint,
             credentials.clone(),
@@ -102,7 +104,8 @@ impl SyncManager {
             opts.heartbeat,
             uuid::Uuid::now_v7().to_string(),
             monotonic_ms(),
-        );
+        )
+        .with_live(live);
         let resolver = JsResolver(resolver);
         let parts = Parts {
             db,
@@ -113,6 +116,7 @@ impl SyncManager {
             client_id,
             resolver,
             config,
+            live_url,
             tabs,
         };
         let inner = Inner::new(parts);

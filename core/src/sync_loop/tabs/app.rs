@@ -1,5 +1,6 @@
 //! The tab machine's inputs from the app and the page: local writes and pokes, new
-//! credentials, `startAutoSync()`/`stopAutoSync()`, online/offline, visibility,
+//! credentials, `startAutoSync()`/`stopAutoSync()`, online/offline, visibility (each
+//! opens, closes or hurries the live channel: `live.rs`),
 //! freeze/resume, and the outbox counts read from storage (adoption: `adoption.rs`).
 
 use super::{Effect, Message, Tabs};
@@ -30,12 +31,14 @@ impl Tabs {
     /// wherever this is called).
     pub fn credentials_changed(&mut self) -> Vec<Effect> {
         self.scheduler.credentials_changed();
-        let next = if self.leader {
+        let mut effects = vec![Effect::ForgetCredentials];
+        self.live_sync(true, &mut effects);
+        effects.push(if self.leader {
             Effect::Pump
         } else {
             Effect::Post(Message::Reauth)
-        };
-        vec![Effect::ForgetCredentials, next]
+        });
+        effects
     }
 
     /// The app decided what to do after `account_changed`: a round runs at once, in
@@ -59,20 +62,29 @@ impl Tabs {
         } else {
             self.scheduler.stop();
         }
-        vec![Effect::Pump]
+        let mut effects = Vec::new();
+        self.live_sync(false, &mut effects);
+        effects.push(Effect::Pump);
+        effects
     }
 
     /// The browser went online or offline.
     pub fn set_online(&mut self, online: bool) -> Vec<Effect> {
         self.scheduler.set_online(online);
         self.status.set_online(online);
-        vec![Effect::Publish, Effect::Pump]
+        let mut effects = Vec::new();
+        self.live_sync(online, &mut effects);
+        effects.extend([Effect::Publish, Effect::Pump]);
+        effects
     }
 
     /// The page became visible or hidden.
     pub fn set_visible(&mut self, visible: bool) -> Vec<Effect> {
         self.scheduler.set_visible(visible);
-        vec![Effect::Pump]
+        let mut effects = Vec::new();
+        self.live_sync(visible, &mut effects);
+        effects.push(Effect::Pump);
+        effects
     }
 
     /// The page is frozen (`true`) or resumed. A frozen page's IndexedDB transactions

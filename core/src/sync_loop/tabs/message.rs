@@ -167,6 +167,19 @@ pub enum Effect {
     },
     /// Adopt the rows without sync state (`adopt: 'pull'`, after the first pull).
     AdoptRows,
+    /// Open live stream `conn` (`GET /v1/events`), closing any other; its events go
+    /// to [`super::Tabs::live_ready`], `live_changed`, `live_failed`.
+    OpenLive {
+        /// The stream's number.
+        conn: u64,
+    },
+    /// Close the live stream and stop its retry timer.
+    CloseLive,
+    /// Call [`super::Tabs::live_retry`] after this many ms.
+    ArmLiveTimer {
+        /// The delay, ms.
+        after_ms: u64,
+    },
     /// Tell the developer (console warning).
     Warn(&'static str),
 }

@@ -17,6 +17,7 @@ mod app;
 mod calls;
 mod counts;
 mod heartbeat;
+mod live;
 mod message;
 mod round;
 mod takeover;
@@ -30,7 +31,7 @@ pub use takeover::{may_steal, still_holds, CandidateLock, Takeover};
 use calls::{refusal, settle_err, LOST_LEAD};
 use round::{Caller, Waiting};
 
-use crate::sync_loop::{Scheduler, StatusError, SyncNowResult, SyncStatus};
+use crate::sync_loop::{Live, Scheduler, StatusError, SyncNowResult, SyncStatus};
 use crate::ErrorClass;
 
 /// How long a follower waits for the leader's answer to a relayed `syncNow()`, ms.
@@ -90,6 +91,8 @@ pub struct Tabs {
     /// client id, so the client id alone would let two followers' calls collide.
     call_prefix: String,
     next_call: u64,
+    /// The live channel (server push), held while this tab leads.
+    live: Live,
 }
 
 impl Tabs {
@@ -103,7 +106,6 @@ impl Tabs {
         mono_ms: f64,
     ) -> Tabs {
         Tabs {
-            scheduler,
             status,
             watch: Watch::new(heartbeat, mono_ms),
             wants_auto,
@@ -117,6 +119,8 @@ impl Tabs {
             recount: counts::Recount::default(),
             waiting: Vec::new(),
             calls: Vec::new(),
+            live: Live::new(false, scheduler.config().retry),
+            scheduler,
             call_prefix,
             next_call: 0,
         }
@@ -199,6 +203,7 @@ impl Tabs {
             status: self.status.clone(),
         }));
         effects.push(Effect::RefreshCounts);
+        self.live_sync(false, &mut effects);
         effects.push(Effect::Pump);
         effects
     }
@@ -222,6 +227,7 @@ impl Tabs {
         );
         self.watch.heard(now.mono_ms);
         let mut effects = vec![Effect::StopLoopTimer, Effect::Warn(ROBBED)];
+        self.live_sync(false, &mut effects);
         for waiting in std::mem::take(&mut self.waiting) {
             match waiting.who {
                 Caller::Relayed(id) => {
@@ -326,6 +332,7 @@ impl Tabs {
         }
         self.end();
         let mut effects = vec![Effect::StopLoopTimer, Effect::StopBeat];
+        self.live_sync(false, &mut effects);
         let held = std::mem::take(&mut self.held);
         let here = std::mem::take(&mut self.waiting)
             .into_iter()
@@ -353,7 +360,10 @@ impl Tabs {
             class: ErrorClass::Fatal,
             server_code: None,
         });
-        vec![Effect::StopLoopTimer, Effect::StopBeat, Effect::Publish]
+        let mut effects = vec![Effect::StopLoopTimer, Effect::StopBeat];
+        self.live_sync(false, &mut effects);
+        effects.push(Effect::Publish);
+        effects
     }
 
     fn end(&mut self) {

@@ -63,6 +63,9 @@ impl Tabs {
         if !self.leader || self.closed {
             return false; // an abandoned round
         }
+        if step == RoundProgress::Pulling {
+            self.live.pull_sent();
+        }
         self.status.round_progress(step);
         true
     }
@@ -85,6 +88,7 @@ impl Tabs {
         if let Some(counts) = counts {
             self.status.set_counts(counts);
         }
+        self.live.round_ended(result.is_ok());
         let answer = match result {
             Ok(report) => {
                 let more = report.sent > 0 && self.status.pending > 0;

@@ -573,7 +573,8 @@ fn a_follower_never_runs_a_round() {
         vec![Effect::StopLoopTimer],
         "stopped, nothing due"
     );
-    assert_eq!(t.set_auto(true), vec![Effect::Pump]);
+    // status.live goes from off to polling: published.
+    assert_eq!(t.set_auto(true), vec![Effect::Publish, Effect::Pump]);
     assert!(matches!(t.pump(0)[1], Effect::RunRound { .. }));
     assert_eq!(t.pump(0), Vec::<Effect>::new(), "busy");
 }
