@@ -275,7 +275,10 @@ async fn run(
         }
         // Its state row (the outbox entry).
         let row = &mut entry.row;
-        let previous_patch = row.pending.take().map_or(JsValue::UNDEFINED, |p| p.patch);
+        let previous = row.pending.take();
+        // A pending entry is unsynced since its first write (kept through merges).
+        let since = previous.as_ref().map_or(now, |p| p.since);
+        let previous_patch = previous.map_or(JsValue::UNDEFINED, |p| p.patch);
         row.hlc = Some(plan.hlc.clone());
         row.pending = plan.pending.as_ref().map(|p| PendingRow {
             kind: p.kind,
@@ -287,6 +290,7 @@ async fn run(
                 PendingData::NewValue | PendingData::Nothing => JsValue::UNDEFINED,
             },
             record: JsValue::UNDEFINED,
+            since,
         });
         let skey = state_key(&table_js, &key);
         match row.encode(&fields)? {

@@ -54,6 +54,21 @@ pub struct OutboxEntry {
     pub change: Option<Op>,
 }
 
+/// What `exportPendingChanges()` returns, as JSON: the entries with their data, and
+/// whose they are (for support).
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutboxExport<'a> {
+    /// The database name.
+    pub database: &'a str,
+    /// This device's client id.
+    pub client_id: &'a str,
+    /// When it was exported (ms since the epoch).
+    pub exported_at: u64,
+    /// The entries, each with its `change`.
+    pub changes: &'a [OutboxEntry],
+}
+
 /// A pending entry as storage reads it (its data only for an export).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PendingFacts {
