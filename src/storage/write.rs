@@ -198,7 +198,7 @@ async fn run(
     let mut written = Vec::with_capacity(items.len());
     let mut pending_delta = 0;
     #[cfg(feature = "test-hooks")]
-    let fault = crate::testing::take_fault();
+    let mut fault = crate::testing::take_fault();
     for (i, item) in items.iter().enumerate() {
         let key = item.key.clone().expect("every key is known now");
         let record_key = keys::to_record_key(&key).ok_or_else(|| SyncError::InvalidKey {
@@ -268,10 +268,8 @@ async fn run(
             }
         }
         #[cfg(feature = "test-hooks")]
-        if fault {
-            return Err(SyncError::Storage(
-                "injected fault between the data write and the outbox write".into(),
-            ));
+        if let Some(fault) = fault.take() {
+            return Err(fault);
         }
         // Its state row (the outbox entry).
         let row = &mut entry.row;
