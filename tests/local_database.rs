@@ -410,7 +410,10 @@ async fn a_full_disk_refuses_the_write_as_quota_exceeded_and_the_queue_moves_on(
     let cause = Reflect::get(&err, &"cause".into()).unwrap();
     assert_eq!(code(err), "quota_exceeded");
     assert_eq!(
-        Reflect::get(&cause, &"name".into()).unwrap().as_string().as_deref(),
+        Reflect::get(&cause, &"name".into())
+            .unwrap()
+            .as_string()
+            .as_deref(),
         Some("QuotaExceededError"),
         "the browser's exception is the cause"
     );
@@ -433,13 +436,19 @@ async fn a_full_disk_refuses_the_write_as_quota_exceeded_and_the_queue_moves_on(
 async fn an_entry_keeps_its_first_write_and_counts_its_sends_in_indexeddb() {
     let (db, name) = open("attempts").await;
     let t = tasks(&db);
-    t.put(js(r#"{"id": "k", "n": 1}"#), JsValue::UNDEFINED).await.unwrap();
+    t.put(js(r#"{"id": "k", "n": 1}"#), JsValue::UNDEFINED)
+        .await
+        .unwrap();
     let first = db.storage().read_state(&id("k")).await.unwrap();
     let since = first.pending.as_ref().unwrap().since_ms;
     assert!(since > 0, "a new entry records its first write");
     t.update("k".into(), js(r#"{"n": 2}"#)).await.unwrap();
     let merged = db.storage().read_state(&id("k")).await.unwrap();
-    assert_eq!(merged.pending.unwrap().since_ms, since, "kept through a merge");
+    assert_eq!(
+        merged.pending.unwrap().since_ms,
+        since,
+        "kept through a merge"
+    );
     let limits = BatchLimits::default();
     for attempt in 1..=3 {
         let batch = db

@@ -217,7 +217,11 @@ async fn in_flight_entries_in_the_shape_serde_wrote_are_read_and_written_back_in
             "{key}: the write is queued"
         );
         let stored = as_json(&Reflect::get(&row, &"f".into()).unwrap());
-        assert_eq!(stored, serde_json::to_value(op).unwrap(), "{key}: as serde writes it");
+        assert_eq!(
+            stored,
+            serde_json::to_value(op).unwrap(),
+            "{key}: as serde writes it"
+        );
         let mut without_attempts = stored.clone();
         without_attempts.as_object_mut().unwrap().remove("attempts");
         let old: Value = serde_json::from_str(entry).unwrap();

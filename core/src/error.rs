@@ -296,7 +296,11 @@ mod tests {
     fn a_full_disk_is_told_by_the_exceptions_name_and_retried() {
         let quota = SyncError::storage_failure("QuotaExceededError", "put: full".into());
         assert_eq!(quota.code(), "quota_exceeded");
-        assert_eq!(quota.class(), ErrorClass::Transient, "retried, never a stuck loop");
+        assert_eq!(
+            quota.class(),
+            ErrorClass::Transient,
+            "retried, never a stuck loop"
+        );
         for other in ["AbortError", "UnknownError", "DataError", "quota"] {
             let e = SyncError::storage_failure(other, "x".into());
             assert_eq!(e.code(), "storage_error", "{other}");

@@ -38,13 +38,16 @@ fn rec(v: serde_json::Value) -> Record {
     v.as_object().cloned().unwrap_or_default()
 }
 
+/// An entry as the app shows it: key, state, op, since, attempts, error code.
+type Shown = (String, EntryState, &'static str, u64, u32, Option<String>);
+
 /// The entries as `pendingChanges()` builds them from storage (the memory storage's
 /// key states stand in for the rows).
 fn entries(
     e: &SyncEngine<MemoryStorage, Cut, ManualClock>,
     keys: &[RecordId],
     status: &SyncStatus,
-) -> Vec<(String, EntryState, &'static str, u64, u32, Option<String>)> {
+) -> Vec<Shown> {
     let mut in_flight = Vec::new();
     let mut pending = Vec::new();
     for id in keys {
