@@ -49,8 +49,9 @@ pub struct OutboxEntry {
     pub attempts: u32,
     /// What the last round failed with, while rounds fail (`null` otherwise).
     pub last_error: Option<EntryError>,
-    /// The change's data (export only): `{ kind, record | patch }`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The change's data (kept for an export only; not part of the app's view, so
+    /// that view never serializes a record into JS: see [`OutboxExport`]).
+    #[serde(skip)]
     pub change: Option<Op>,
 }
 
@@ -65,8 +66,52 @@ pub struct OutboxExport<'a> {
     pub client_id: &'a str,
     /// When it was exported (ms since the epoch).
     pub exported_at: u64,
-    /// The entries, each with its `change`.
-    pub changes: &'a [OutboxEntry],
+    /// The entries, each with its `change`: `{ kind, record | patch }`.
+    pub changes: Vec<Exported<'a>>,
+}
+
+/// An entry as exported: the app's view plus its change.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Exported<'a> {
+    table: &'a str,
+    key: &'a RecordKey,
+    op: &'a str,
+    state: EntryState,
+    since: u64,
+    attempts: u32,
+    last_error: &'a Option<EntryError>,
+    change: &'a Option<Op>,
+}
+
+impl<'a> OutboxExport<'a> {
+    /// The export of `entries` (read with their data).
+    pub fn new(
+        database: &'a str,
+        client_id: &'a str,
+        exported_at: u64,
+        entries: &'a [OutboxEntry],
+    ) -> Self {
+        let changes = entries
+            .iter()
+            .map(|e| Exported {
+                table: &e.table,
+                key: &e.key,
+                op: e.op,
+                state: e.state,
+                since: e.since,
+                attempts: e.attempts,
+                last_error: &e.last_error,
+                change: &e.change,
+            })
+            .collect();
+        OutboxExport {
+            database,
+            client_id,
+            exported_at,
+            changes,
+        }
+    }
 }
 
 /// A pending entry as storage reads it (its data only for an export).

@@ -83,7 +83,13 @@ fn the_json_shape_is_what_the_typings_say() {
         &s,
         true,
     );
-    let v = serde_json::to_value(&entries).unwrap();
+    let export = serde_json::to_value(OutboxExport::new("db", "c", 9, &entries)).unwrap();
+    assert_eq!(export["database"], "db");
+    assert_eq!(
+        (&export["clientId"], &export["exportedAt"]),
+        (&json!("c"), &json!(9))
+    );
+    let v = &export["changes"];
     assert_eq!(
         v[1],
         json!({"table": "t", "key": 2, "op": "create", "state": "pending", "since": 60,
@@ -95,12 +101,12 @@ fn the_json_shape_is_what_the_typings_say() {
         v[0]["lastError"]["code"], "network_error",
         "in flight waits on it too"
     );
-    let plain =
-        serde_json::to_value(outbox_entries(vec![sent("a", 1, 5, 1)], vec![], &s, false)).unwrap();
+    let view = serde_json::to_value(&entries).unwrap();
     assert!(
-        plain[0].get("change").is_none(),
-        "only the export carries data"
+        view[0].get("change").is_none(),
+        "the app's view never carries data"
     );
+    assert_eq!(view[0]["attempts"], 3);
 }
 
 #[test]

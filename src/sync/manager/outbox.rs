@@ -45,12 +45,9 @@ impl SyncManager {
         check(&self.inner)?;
         self.inner.adoption_at_open().await;
         let changes = entries(&self.inner, true).await?;
-        let export = OutboxExport {
-            database: self.inner.storage.name(),
-            client_id: &self.inner.client_id(),
-            exported_at: js_sys::Date::now() as u64,
-            changes: &changes,
-        };
+        let client_id = self.inner.client_id();
+        let now = js_sys::Date::now() as u64;
+        let export = OutboxExport::new(self.inner.storage.name(), &client_id, now, &changes);
         let json = serde_json::to_string(&export)
             .map_err(|e| ManagerError::from(crate::error::SyncError::Storage(e.to_string())))?;
         Ok(json.into())
