@@ -13,6 +13,7 @@ import type {
   ConflictLogEntry,
   ConflictResolution,
   DeadLetter,
+  OutboxEntry,
   SyncError as GeneratedSyncError,
   SyncManagerOptions as AnySyncManagerOptions,
   SyncNowResult,
@@ -42,6 +43,7 @@ export type {
   Conflict,
   DeadLetter,
   LocalChange,
+  OutboxEntry,
   SyncErrorClass,
   SyncErrorCode,
   SyncNowResult,
@@ -240,6 +242,13 @@ export declare class SyncManager<DB extends Tables = AnyTables> {
   stopAutoSync(): void;
   /** The number of local changes not yet acknowledged by the server. */
   getPendingCount(): Promise<number>;
+  /** The changes not on the server yet, in the order they will reach it. */
+  pendingChanges(): Promise<OutboxEntry[]>;
+  /** `pendingChanges()` with each change's data, as a JSON string (for support). */
+  exportPendingChanges(): Promise<string>;
+  /** Calls `listener(pendingChanges())` at once and whenever it changes; returns the
+   * function that removes it. */
+  onOutboxChange(listener: (entries: OutboxEntry[]) => void): () => void;
   getSyncStatus(): SyncStatus;
   /** Calls `listener(status)` after every status change (in every tab); returns the
    * function that removes it. */

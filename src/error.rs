@@ -119,7 +119,12 @@ impl SyncError {
             SyncError::UniqueViolation { .. } => ErrorCode::UniqueViolation,
             SyncError::NotFound(_) => ErrorCode::NotFound,
             SyncError::Schema(e) => e.error_code(),
-            SyncError::Storage(_) | SyncError::Browser { .. } => ErrorCode::StorageError,
+            SyncError::Storage(_) => ErrorCode::StorageError,
+            // Told by the exception's name (core's rule): a full disk is `quota_exceeded`.
+            SyncError::Browser { exception, .. } => {
+                idb_sync_core::SyncError::storage_failure(&exception.name(), String::new())
+                    .error_code()
+            }
             SyncError::Closed => ErrorCode::DatabaseClosed,
             SyncError::Core(e) => e.error_code(),
         }

@@ -400,6 +400,70 @@ async fn a_failure_between_the_data_write_and_the_outbox_write_leaves_neither() 
 }
 
 #[wasm_bindgen_test]
+async fn a_full_disk_refuses_the_write_as_quota_exceeded_and_the_queue_moves_on() {
+    let (db, name) = open("quota").await;
+    let t = tasks(&db);
+    let put = |k: &str| js(&format!(r#"{{"id": "{k}", "title": "x"}}"#));
+    t.put(put("t0"), JsValue::UNDEFINED).await.unwrap();
+    idb_sync::testing::fail_next_write_for_quota();
+    let err = t.put(put("t1"), JsValue::UNDEFINED).await.unwrap_err();
+    let cause = Reflect::get(&err, &"cause".into()).unwrap();
+    assert_eq!(code(err), "quota_exceeded");
+    assert_eq!(
+        Reflect::get(&cause, &"name".into())
+            .unwrap()
+            .as_string()
+            .as_deref(),
+        Some("QuotaExceededError"),
+        "the browser's exception is the cause"
+    );
+    // Nothing half-written: neither the record nor its outbox entry (I1).
+    assert!(t.get("t1".into()).await.unwrap().is_undefined());
+    assert_eq!(outbox_len(&db).await, 1);
+    // Not stuck: the next write queues, and a batch takes both changes in order.
+    t.put(put("t2"), JsValue::UNDEFINED).await.unwrap();
+    let batch = db
+        .storage()
+        .take_batch(&BatchLimits::default(), &|_| Default::default())
+        .await
+        .unwrap();
+    let keys: Vec<String> = batch.iter().map(|f| f.id.key.to_string()).collect();
+    assert_eq!(keys, [r#""t0""#, r#""t2""#]);
+    finish(db, name).await;
+}
+
+#[wasm_bindgen_test]
+async fn an_entry_keeps_its_first_write_and_counts_its_sends_in_indexeddb() {
+    let (db, name) = open("attempts").await;
+    let t = tasks(&db);
+    t.put(js(r#"{"id": "k", "n": 1}"#), JsValue::UNDEFINED)
+        .await
+        .unwrap();
+    let first = db.storage().read_state(&id("k")).await.unwrap();
+    let since = first.pending.as_ref().unwrap().since_ms;
+    assert!(since > 0, "a new entry records its first write");
+    t.update("k".into(), js(r#"{"n": 2}"#)).await.unwrap();
+    let merged = db.storage().read_state(&id("k")).await.unwrap();
+    assert_eq!(
+        merged.pending.unwrap().since_ms,
+        since,
+        "kept through a merge"
+    );
+    let limits = BatchLimits::default();
+    for attempt in 1..=3 {
+        let batch = db
+            .storage()
+            .take_batch(&limits, &|_| Default::default())
+            .await
+            .unwrap();
+        assert_eq!((batch[0].attempts, batch[0].since_ms), (attempt, since));
+        let stored = db.storage().read_state(&id("k")).await.unwrap();
+        assert_eq!(stored.in_flight.unwrap().attempts, attempt, "stored");
+    }
+    finish(db, name).await;
+}
+
+#[wasm_bindgen_test]
 async fn merge_rules_hold_on_indexeddb() {
     let (db, name) = open("merge").await;
     let t = tasks(&db);

@@ -184,11 +184,22 @@ async fn in_flight_entries_in_the_shape_serde_wrote_are_read_and_written_back_in
         .take_batch(&BatchLimits::default(), &|_| MergeMode::FieldMerge)
         .await
         .unwrap();
-    assert_eq!(batch, expected);
+    // Taken to resend, each counts one more attempt (an old entry was sent once):
+    // `f` gains `attempts`, in the shape serde writes it, and nothing else changes.
+    let resent: Vec<InFlightOp> = expected
+        .iter()
+        .map(|op| {
+            let mut op = op.clone();
+            op.resent();
+            op
+        })
+        .collect();
+    assert_eq!(batch, resent);
+    assert!(resent.iter().all(|op| op.attempts == 2));
 
     // A local write to each key queues a pending entry beside its in-flight one, and
-    // rewrites the row: its `f` is the shape serde wrote, unchanged.
-    for (key, entry) in OLD_IN_FLIGHT {
+    // rewrites the row: its `f` is the shape serde wrote, unchanged but for `attempts`.
+    for ((key, entry), op) in OLD_IN_FLIGHT.iter().zip(&resent) {
         tasks
             .put(
                 js(&format!(r#"{{"id": "{key}", "title": "again"}}"#)),
@@ -205,12 +216,19 @@ async fn in_flight_entries_in_the_shape_serde_wrote_are_read_and_written_back_in
             Some("put"),
             "{key}: the write is queued"
         );
-        let stored = Reflect::get(&row, &"f".into()).unwrap();
+        let stored = as_json(&Reflect::get(&row, &"f".into()).unwrap());
+        assert_eq!(
+            stored,
+            serde_json::to_value(op).unwrap(),
+            "{key}: as serde writes it"
+        );
+        let mut without_attempts = stored.clone();
+        without_attempts.as_object_mut().unwrap().remove("attempts");
         let old: Value = serde_json::from_str(entry).unwrap();
-        assert_eq!(as_json(&stored), old, "{key}");
+        assert_eq!(without_attempts, old, "{key}");
     }
     let state = storage.read_state(&expected[0].id).await.unwrap();
-    assert_eq!(state.in_flight.as_ref(), Some(&expected[0]));
+    assert_eq!(state.in_flight.as_ref(), Some(&resent[0]));
     db.close();
     LocalDatabase::delete_database(name.into()).await.unwrap();
 }

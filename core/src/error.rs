@@ -25,6 +25,9 @@ pub enum SyncError {
     /// The storage port failed (IndexedDB error, quota, a crash in the simulation).
     #[error("storage failed: {0}")]
     Storage(String),
+    /// The browser refused a write for its storage quota; nothing of it was written.
+    #[error("storage quota exceeded: {0}")]
+    QuotaExceeded(String),
     /// The request did not reach the server or its answer did not come back.
     #[error("network error: {0}")]
     Network(String),
@@ -90,6 +93,7 @@ impl SyncError {
     pub fn error_code(&self) -> ErrorCode {
         match self {
             SyncError::Storage(_) => ErrorCode::StorageError,
+            SyncError::QuotaExceeded(_) => ErrorCode::QuotaExceeded,
             SyncError::Network(_) => ErrorCode::NetworkError,
             SyncError::Closed(_) => ErrorCode::ManagerClosed,
             SyncError::NotLeader(_) => ErrorCode::LeaderUnavailable,
@@ -130,12 +134,25 @@ impl SyncError {
             SyncError::InvalidOperation(_) | SyncError::NotFound(_) => ErrorClass::Rejected,
             SyncError::UpgradeRequired(_) | SyncError::AccountChanged(_) => ErrorClass::Fatal,
             // Closed and NotLeader: the round stops; nothing is wrong with the data.
+            // A full disk: the round wrote nothing and is retried with backoff (the
+            // app or the browser may free space); never a stuck queue, never fatal.
             SyncError::Storage(_)
+            | SyncError::QuotaExceeded(_)
             | SyncError::Network(_)
             | SyncError::Closed(_)
             | SyncError::NotLeader(_)
             | SyncError::Server { .. }
             | SyncError::MalformedResponse(_) => ErrorClass::Transient,
+        }
+    }
+
+    /// A failure of the browser's storage, by the exception's `name` (never its
+    /// message): `QuotaExceededError` is [`SyncError::QuotaExceeded`], anything else
+    /// [`SyncError::Storage`].
+    pub fn storage_failure(exception_name: &str, message: String) -> SyncError {
+        match exception_name {
+            "QuotaExceededError" => SyncError::QuotaExceeded(message),
+            _ => SyncError::Storage(message),
         }
     }
 
@@ -169,6 +186,11 @@ mod tests {
             (
                 SyncError::Storage(s()),
                 ErrorCode::StorageError,
+                ErrorClass::Transient,
+            ),
+            (
+                SyncError::QuotaExceeded(s()),
+                ErrorCode::QuotaExceeded,
                 ErrorClass::Transient,
             ),
             (
@@ -268,5 +290,20 @@ mod tests {
         assert_eq!(expired.server_code(), Some("token_expired"));
         assert_eq!(SyncError::Auth("x".into()).server_code(), None);
         assert_eq!(SyncError::Network("x".into()).server_code(), None);
+    }
+
+    #[test]
+    fn a_full_disk_is_told_by_the_exceptions_name_and_retried() {
+        let quota = SyncError::storage_failure("QuotaExceededError", "put: full".into());
+        assert_eq!(quota.code(), "quota_exceeded");
+        assert_eq!(
+            quota.class(),
+            ErrorClass::Transient,
+            "retried, never a stuck loop"
+        );
+        for other in ["AbortError", "UnknownError", "DataError", "quota"] {
+            let e = SyncError::storage_failure(other, "x".into());
+            assert_eq!(e.code(), "storage_error", "{other}");
+        }
     }
 }

@@ -89,6 +89,8 @@ macro_rules! for_each_error_code {
             // Local storage.
             /// IndexedDB failed; `error.cause` is the browser's `DOMException` when there is one.
             StorageError = "storage_error",
+            /// The browser refused a write for its storage quota (`QuotaExceededError`): nothing of it was written.
+            QuotaExceeded = "quota_exceeded",
             /// The database was closed.
             DatabaseClosed = "database_closed",
             /// A dead letter: the record's sync state could not be read; the reason shows the stored row.

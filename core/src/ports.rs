@@ -120,7 +120,8 @@ pub trait Storage {
     }
 
     /// One transaction: if any entry is in flight, returns all in-flight entries in
-    /// seq order. Otherwise moves pending entries, oldest first, to in-flight with
+    /// seq order, each counting one more attempt ([`InFlightOp::resent`], stored).
+    /// Otherwise moves pending entries, oldest first, to in-flight with
     /// [`crate::outbox::assign_in_flight`] while [`crate::outbox::BatchSelector`]
     /// accepts them, and returns them. `mode` gives each table's merge mode.
     async fn take_batch(

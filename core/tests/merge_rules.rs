@@ -190,6 +190,8 @@ fn write_to_a_key_with_an_in_flight_entry_makes_a_new_pending_entry() {
         base_version: 0,
         hlc: Default::default(),
         mode: MergeMode::FieldMerge,
+        since_ms: 0,
+        attempts: 0,
     });
     let mut meta = meta();
     plan_local_write(
@@ -229,6 +231,8 @@ fn delete_never_cancels_an_in_flight_create() {
         base_version: 0,
         hlc: Default::default(),
         mode: MergeMode::FieldMerge,
+        since_ms: 0,
+        attempts: 0,
     });
     plan_local_write(&mut state, &mut meta(), LocalOp::Delete, 5).unwrap();
     assert_eq!(state.in_flight.as_ref().map(|f| &f.op), Some(&create));

@@ -636,6 +636,7 @@ fn an_unencodable_pending_change_becomes_one_rolled_back_invalid_value_dead_lett
             },
             hlc: Hlc::default(),
             queued: 1,
+            since_ms: 0,
         }),
         ..KeyState::default()
     };
@@ -678,6 +679,7 @@ fn an_unencodable_pending_change_becomes_one_rolled_back_invalid_value_dead_lett
             },
             hlc: Hlc::default(),
             queued: 2,
+            since_ms: 0,
         }),
         ..KeyState::default()
     };

@@ -237,6 +237,7 @@ impl IdbStorage {
                                 hlc: plan.hlc,
                                 patch: JsValue::UNDEFINED,
                                 record: JsValue::UNDEFINED,
+                                since: now,
                             }),
                             ..StateRow::default()
                         };

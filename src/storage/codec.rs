@@ -25,7 +25,7 @@ use crate::storage::keys::{from_record_key, to_record_key};
 use crate::value::set_field;
 
 /// The property names both structures use, in the order of the indexes below.
-const NAME_LIST: [&str; 23] = [
+const NAME_LIST: [&str; 25] = [
     "client_id",
     "next_seq",
     "next_queue_order",
@@ -49,6 +49,8 @@ const NAME_LIST: [&str; 23] = [
     "kind",
     "record",
     "patch",
+    "since_ms",
+    "attempts",
 ];
 const CLIENT_ID: usize = 0;
 const NEXT_SEQ: usize = 1;
@@ -73,6 +75,8 @@ const MODE: usize = 19;
 const KIND: usize = 20;
 const RECORD: usize = 21;
 const PATCH: usize = 22;
+const SINCE_MS: usize = 23;
+const ATTEMPTS: usize = 24;
 
 thread_local! {
     /// [`NAME_LIST`] as JS strings, made once per thread rather than once per record.
@@ -322,6 +326,13 @@ pub(crate) fn in_flight_to_js(op: &InFlightOp) -> JsValue {
             MergeMode::Strict => "strict",
         };
         out.set(MODE, &JsValue::from_str(mode));
+        // Added later: written only when set, as serde skips them.
+        if op.since_ms > 0 {
+            out.set_u64(SINCE_MS, op.since_ms);
+        }
+        if op.attempts > 0 {
+            out.set_u64(ATTEMPTS, op.attempts.into());
+        }
         out.v
     })
 }
@@ -365,5 +376,7 @@ fn in_flight_fields(v: Obj) -> Result<InFlightOp, Bad> {
         base_version: v.uint(BASE_VERSION, SAFE)?,
         hlc: v.hlc(HLC)?,
         mode,
+        since_ms: v.uint_or_zero(SINCE_MS)?,
+        attempts: v.uint_or_zero(ATTEMPTS)?.min(u32::MAX.into()) as u32,
     })
 }

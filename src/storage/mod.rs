@@ -6,7 +6,8 @@
 //! pulled changes kept for undeclared tables in [`deferred`]; the one codec of a key's
 //! sync-state row in [`row`]; the client metadata's and an in-flight entry's in
 //! [`codec`]; the port's operations over every store (batch, reset,
-//! clear) in [`sweep`]; push answers acknowledged from the sync rows alone in [`ack`].
+//! clear) in [`sweep`]; push answers acknowledged from the sync rows alone in [`ack`]; the outbox read for
+//! the app in [`outbox`].
 
 mod ack;
 pub(crate) mod adopt;
@@ -16,6 +17,7 @@ pub(crate) mod keys;
 pub(crate) mod layout;
 mod load;
 mod open;
+mod outbox;
 mod port;
 pub(crate) mod read;
 pub(crate) mod row;

@@ -34,6 +34,10 @@ use crate::value;
 fn core(e: SyncError) -> CoreError {
     match e {
         SyncError::Core(c) => c,
+        // A full disk stays `quota_exceeded` in the round's error (and the status).
+        SyncError::Browser { ref exception, .. } => {
+            CoreError::storage_failure(&exception.name(), e.to_string())
+        }
         other => CoreError::Storage(other.to_string()),
     }
 }

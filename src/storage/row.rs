@@ -40,6 +40,8 @@ pub(crate) struct PendingRow {
     /// A create's or put's record when it differs from the app's row (`undefined`
     /// when the row is the record).
     pub(crate) record: JsValue,
+    /// When its first write was made, ms (`ps`; 0 in rows written before it).
+    pub(crate) since: u64,
 }
 
 /// A key's row in `_idbsync_state`, decoded. `StateRow::default()` is "no row".
@@ -130,6 +132,7 @@ impl StateRow {
                 hlc: hlc(key, "ph", &get(row, &f.pending_hlc))?.unwrap_or_default(),
                 patch: get(row, &f.pending_patch),
                 record: get(row, &f.pending_record),
+                since: count(key, "ps", &get(row, &f.pending_since))?,
             })
         };
         let acked = get(row, &f.acked);
@@ -184,6 +187,9 @@ impl StateRow {
             }
             if !p.record.is_undefined() {
                 set(&row, &f.pending_record, &p.record);
+            }
+            if p.since > 0 {
+                set(&row, &f.pending_since, &JsValue::from_f64(p.since as f64));
             }
         }
         if let Some(op) = &self.in_flight {
@@ -242,6 +248,7 @@ impl StateRow {
                     op,
                     hlc: p.hlc.clone(),
                     queued: p.queued,
+                    since_ms: p.since,
                 })
             }
         };
@@ -276,6 +283,7 @@ impl StateRow {
                 hlc: p.hlc.clone(),
                 patch,
                 record,
+                since: p.since_ms,
             }
         });
         StateRow {

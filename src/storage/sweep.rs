@@ -13,6 +13,7 @@ use wasm_bindgen::JsValue;
 use super::port::{encode_row, record_id};
 use crate::error::{OrStorage, SyncError};
 use crate::idb;
+use crate::storage::codec;
 use crate::storage::keys::{from_record_key, to_record_key};
 use crate::storage::layout::*;
 use crate::storage::row::StateRow;
@@ -62,9 +63,15 @@ impl IdbStorage {
                     .ok_or_else(|| SyncError::Storage("malformed state key".into()))?;
                 let problem = match StateRow::decode(&fields, &id, &row) {
                     Ok(StateRow {
-                        in_flight: Some(op),
+                        in_flight: Some(mut op),
                         ..
                     }) => {
+                        // Sent again: one more attempt, stored (only `f` changes).
+                        op.resent();
+                        crate::interop::set(&row, &fields.in_flight, &codec::in_flight_to_js(&op));
+                        state_store
+                            .put_with_key(&row, &skey)
+                            .or_storage("put state")?;
                         ops.push(op);
                         continue;
                     }

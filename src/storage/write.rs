@@ -198,7 +198,7 @@ async fn run(
     let mut written = Vec::with_capacity(items.len());
     let mut pending_delta = 0;
     #[cfg(feature = "test-hooks")]
-    let fault = crate::testing::take_fault();
+    let mut fault = crate::testing::take_fault();
     for (i, item) in items.iter().enumerate() {
         let key = item.key.clone().expect("every key is known now");
         let record_key = keys::to_record_key(&key).ok_or_else(|| SyncError::InvalidKey {
@@ -268,14 +268,15 @@ async fn run(
             }
         }
         #[cfg(feature = "test-hooks")]
-        if fault {
-            return Err(SyncError::Storage(
-                "injected fault between the data write and the outbox write".into(),
-            ));
+        if let Some(fault) = fault.take() {
+            return Err(fault);
         }
         // Its state row (the outbox entry).
         let row = &mut entry.row;
-        let previous_patch = row.pending.take().map_or(JsValue::UNDEFINED, |p| p.patch);
+        let previous = row.pending.take();
+        // A pending entry is unsynced since its first write (kept through merges).
+        let since = previous.as_ref().map_or(now, |p| p.since);
+        let previous_patch = previous.map_or(JsValue::UNDEFINED, |p| p.patch);
         row.hlc = Some(plan.hlc.clone());
         row.pending = plan.pending.as_ref().map(|p| PendingRow {
             kind: p.kind,
@@ -287,6 +288,7 @@ async fn run(
                 PendingData::NewValue | PendingData::Nothing => JsValue::UNDEFINED,
             },
             record: JsValue::UNDEFINED,
+            since,
         });
         let skey = state_key(&table_js, &key);
         match row.encode(&fields)? {

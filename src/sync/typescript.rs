@@ -318,6 +318,23 @@ export interface DeadLetter {
   at: number;
 }
 
+/** A local change not on the server yet (`pendingChanges()`). A key with a change in
+ * flight and a later one pending has two entries, so there are as many entries as
+ * `getPendingCount()`. */
+export interface OutboxEntry {
+  table: string;
+  key: string | number;
+  op: 'create' | 'put' | 'update' | 'delete';
+  /** `pending`: never sent (later writes merge into it); `inFlight`: sent, not answered. */
+  state: 'pending' | 'inFlight';
+  /** When its first write was made (ms since the epoch). */
+  since: number;
+  /** How many batches took it to send (0 while pending). */
+  attempts: number;
+  /** What the rounds fail with while they fail (the status's `lastError`), else `null`. */
+  lastError: { code: SyncErrorCode | (string & {}); message: string } | null;
+}
+
 /** Every error idb-sync throws: a JS `Error` with `name === 'SyncError'`. */
 export interface SyncError extends Error {
   name: 'SyncError';

@@ -35,7 +35,8 @@ struct Remote<'a> {
     hlc: Option<&'a Hlc>,
 }
 
-/// Resolves `intent` (the local change, queued at `queued`, whose latest write is
+/// Resolves `intent` (the local change, queued at `queued` = (FIFO position, ms of
+/// its first write: [`PendingOp::since_ms`]), whose latest write is
 /// stamped `local_hlc`) against a server state. The caller has already taken the
 /// local change off `state`, so the timestamp comes in as an argument: read from the
 /// state here it would be gone, and `lastWriteWins` would always take the server.
@@ -45,7 +46,7 @@ fn settle<R: ConflictResolver + ?Sized>(
     state: &mut KeyState,
     intent: Option<Op>,
     local_hlc: Option<Hlc>,
-    queued: u64,
+    queued: (u64, u64),
     remote: Remote<'_>,
     seqs: Vec<u64>,
     ctx: &ApplyContext<'_, R>,
@@ -78,7 +79,13 @@ fn settle<R: ConflictResolver + ?Sized>(
             let hlc = local_hlc
                 .clone()
                 .unwrap_or_else(|| meta.tick_hlc(ctx.local_now_ms));
-            state.pending = pending.map(|op| PendingOp { op, hlc, queued });
+            let (queued, since_ms) = queued;
+            state.pending = pending.map(|op| PendingOp {
+                op,
+                hlc,
+                queued,
+                since_ms,
+            });
             state.rebuild_value(remote.data);
             let quiet_rebase =
                 outcome == "merged fields" && matches!(intent, Some(Op::Update { .. }));
@@ -166,14 +173,18 @@ pub fn apply_result<R: ConflictResolver + ?Sized>(
             // The latest local write is the pending one if any (written after the
             // in-flight one was sent), else the in-flight one.
             let local_hlc = latest(state.pending.as_ref().map(|p| &p.hlc), Some(&sent.hlc));
+            // The change rebased stays unsynced since the in-flight one's first write.
             let (intent, queued) = match state.pending.take() {
                 None => {
                     meta.next_queue_order += 1;
-                    (Some(sent.op.clone()), meta.next_queue_order - 1)
+                    (
+                        Some(sent.op.clone()),
+                        (meta.next_queue_order - 1, sent.since_ms),
+                    )
                 }
                 Some(p) => match merge_ops(sent.op.clone(), p.op) {
-                    MergeOutcome::Pending(op) => (Some(op), p.queued),
-                    MergeOutcome::Cancelled => (None, p.queued),
+                    MergeOutcome::Pending(op) => (Some(op), (p.queued, sent.since_ms)),
+                    MergeOutcome::Cancelled => (None, (p.queued, sent.since_ms)),
                 },
             };
             let remote = snapshot_remote(server);
@@ -210,7 +221,7 @@ pub fn apply_result<R: ConflictResolver + ?Sized>(
                         state,
                         Some(p.op),
                         Some(p.hlc),
-                        p.queued,
+                        (p.queued, p.since_ms),
                         snapshot_remote(server),
                         Vec::new(),
                         ctx,
@@ -347,8 +358,14 @@ pub fn apply_change<R: ConflictResolver + ?Sized>(
             state.in_flight.as_ref().map(|f| &f.hlc),
         );
         let (intent, queued) = match pending {
-            Some(p) => (Some(p.op), p.queued),
-            None => (None, meta.next_queue_order),
+            Some(p) => (Some(p.op), (p.queued, p.since_ms)),
+            None => (
+                None,
+                (
+                    meta.next_queue_order,
+                    state.in_flight.as_ref().map_or(0, |f| f.since_ms),
+                ),
+            ),
         };
         let remote = Remote {
             data: change.data.as_ref(),

@@ -189,8 +189,12 @@ impl Storage for MemoryStorage {
         let mut data = self.data.borrow_mut();
         let mut in_flight: Vec<InFlightOp> = data
             .states
-            .values()
-            .filter_map(|s| s.in_flight.clone())
+            .values_mut()
+            .filter_map(|s| s.in_flight.as_mut())
+            .map(|f| {
+                f.resent();
+                f.clone()
+            })
             .collect();
         if !in_flight.is_empty() {
             in_flight.sort_by_key(|f| f.seq);

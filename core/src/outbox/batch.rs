@@ -80,8 +80,10 @@ pub fn assign_in_flight(
         op: pending.op,
         seq,
         base_version: state.version,
+        since_ms: pending.since_ms,
         hlc: pending.hlc,
         mode,
+        attempts: 1,
     };
     state.in_flight = Some(entry.clone());
     Some(entry)

@@ -169,6 +169,8 @@ mod tests {
                 base_version: base,
                 hlc: Hlc::zero("c"),
                 mode: MergeMode::default(),
+                since_ms: 0,
+                attempts: 0,
             }),
             ..KeyState::default()
         }

@@ -38,12 +38,12 @@ pub fn plan_local_write(
     let hlc = meta.tick_hlc(local_now_ms);
     let exists_on_server = state.may_exist_on_server();
     let previous = state.pending.take();
-    let queued = match &previous {
-        Some(p) => p.queued,
+    let (queued, since_ms) = match &previous {
+        Some(p) => (p.queued, p.since_ms),
         None => {
             let q = meta.next_queue_order;
             meta.next_queue_order += 1;
-            q
+            (q, local_now_ms)
         }
     };
     let new_value = match &op {
@@ -66,6 +66,7 @@ pub fn plan_local_write(
                 op,
                 hlc: hlc.clone(),
                 queued,
+                since_ms,
             })
         }
         MergeOutcome::Cancelled => state.pending = None,

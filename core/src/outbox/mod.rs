@@ -8,6 +8,7 @@ mod adopt;
 mod batch;
 mod corrupt_state;
 mod echoes;
+pub mod entry;
 mod local_shape;
 mod local_write;
 mod unencodable;
@@ -44,6 +45,14 @@ pub struct PendingOp {
     pub hlc: Hlc,
     /// FIFO position in the outbox (from [`ClientMeta::next_queue_order`]).
     pub queued: u64,
+    /// When its first write was made (ms, the timestamp's time; 0 in entries stored
+    /// before it was recorded: [`entry`] then shows `hlc`'s).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub since_ms: u64,
+}
+
+fn is_zero<T: Default + PartialEq>(n: &T) -> bool {
+    *n == T::default()
 }
 
 /// A change that was sent at least once. Frozen until the server answers it.
@@ -61,9 +70,22 @@ pub struct InFlightOp {
     pub hlc: Hlc,
     /// How the server must treat a stale base.
     pub mode: MergeMode,
+    /// When its first write was made (see [`PendingOp::since_ms`]).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub since_ms: u64,
+    /// How many batches took it to send (1 when first sent; 0 in entries stored
+    /// before it was counted).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub attempts: u32,
 }
 
 impl InFlightOp {
+    /// A batch takes the entry to send it again: one more attempt (what
+    /// `pendingChanges()` shows as `attempts`).
+    pub fn resent(&mut self) {
+        self.attempts = self.attempts.max(1).saturating_add(1);
+    }
+
     /// The wire form of this entry.
     pub fn to_mutation(&self) -> Mutation {
         Mutation {

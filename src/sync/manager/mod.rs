@@ -6,12 +6,14 @@
 //!   `close`, and the guards every method shares;
 //! - [`open`]: `SyncManager.open`; [`records`]: `table`, `onChange`, `create`,
 //!   `update`, `delete`; [`conflicts`]: manual conflicts and the conflict log;
-//!   [`dead_letters`]: dead letters; [`account`]: `resolveAccountChange`.
+//!   [`dead_letters`]: dead letters; [`account`]: `resolveAccountChange`; [`outbox`]:
+//!   `pendingChanges`, `exportPendingChanges`, `onOutboxChange`.
 
 mod account;
 mod conflicts;
 mod dead_letters;
 mod open;
+mod outbox;
 mod records;
 
 use std::rc::Rc;

@@ -1,0 +1,245 @@
+//! What the app sees of the outbox (`pendingChanges()`, `exportPendingChanges()`,
+//! `onOutboxChange`): one [`OutboxEntry`] per outbox entry — a key's in-flight entry
+//! and its pending entry are two changes, so the list is as long as the status's
+//! `pending + inFlight` (`getPendingCount()`) — in the order they reach the server
+//! (in flight by seq, then pending by FIFO position), and when a listener must hear
+//! of a change ([`OutboxWatch`]).
+
+use serde::Serialize;
+
+use super::{InFlightOp, OpKind};
+use crate::key::{RecordId, RecordKey};
+use crate::record::Op;
+use crate::sync_loop::{StatusError, SyncStatus};
+
+/// Whether the change was sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum EntryState {
+    /// Never sent: merges with later writes of the key.
+    Pending,
+    /// Sent and not answered yet: frozen, resent as it is (I2).
+    InFlight,
+}
+
+/// The error an entry waits on: `{ code, message }`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EntryError {
+    /// The stable error code.
+    pub code: String,
+    /// Human-readable message.
+    pub message: String,
+}
+
+/// One change not yet on the server, as the app sees it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutboxEntry {
+    /// The table.
+    pub table: String,
+    /// The record's key.
+    pub key: RecordKey,
+    /// `create`, `put`, `update` or `delete`.
+    pub op: &'static str,
+    /// Sent or not.
+    pub state: EntryState,
+    /// When its first write was made (ms since the epoch).
+    pub since: u64,
+    /// How many batches took it to send (0 while pending).
+    pub attempts: u32,
+    /// What the last round failed with, while rounds fail (`null` otherwise).
+    pub last_error: Option<EntryError>,
+    /// The change's data (kept for an export only; not part of the app's view, so
+    /// that view never serializes a record into JS: see [`OutboxExport`]).
+    #[serde(skip)]
+    pub change: Option<Op>,
+}
+
+/// What `exportPendingChanges()` returns, as JSON: the entries with their data, and
+/// whose they are (for support).
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutboxExport<'a> {
+    /// The database name.
+    pub database: &'a str,
+    /// This device's client id.
+    pub client_id: &'a str,
+    /// When it was exported (ms since the epoch).
+    pub exported_at: u64,
+    /// The entries, each with its `change`: `{ kind, record | patch }`.
+    pub changes: Vec<Exported<'a>>,
+}
+
+/// An entry as exported: the app's view plus its change.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Exported<'a> {
+    table: &'a str,
+    key: &'a RecordKey,
+    op: &'a str,
+    state: EntryState,
+    since: u64,
+    attempts: u32,
+    last_error: &'a Option<EntryError>,
+    change: &'a Option<Op>,
+}
+
+impl<'a> OutboxExport<'a> {
+    /// The export of `entries` (read with their data).
+    pub fn new(
+        database: &'a str,
+        client_id: &'a str,
+        exported_at: u64,
+        entries: &'a [OutboxEntry],
+    ) -> Self {
+        let changes = entries
+            .iter()
+            .map(|e| Exported {
+                table: &e.table,
+                key: &e.key,
+                op: e.op,
+                state: e.state,
+                since: e.since,
+                attempts: e.attempts,
+                last_error: &e.last_error,
+                change: &e.change,
+            })
+            .collect();
+        OutboxExport {
+            database,
+            client_id,
+            exported_at,
+            changes,
+        }
+    }
+}
+
+/// A pending entry as storage reads it (its data only for an export).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PendingFacts {
+    /// The change's kind.
+    pub kind: OpKind,
+    /// FIFO position.
+    pub queued: u64,
+    /// [`super::PendingOp::since_ms`] (0: not recorded).
+    pub since_ms: u64,
+    /// The time of its latest write's timestamp (shown when `since_ms` is 0).
+    pub hlc_ms: u64,
+    /// The change itself, for an export.
+    pub change: Option<Op>,
+}
+
+/// The error every entry waits on: the status's `lastError` while rounds fail. A
+/// change the server refuses never waits in the outbox (it becomes a dead letter), so
+/// what keeps an entry there is what keeps every round from finishing.
+fn waiting_on(status: &SyncStatus) -> Option<EntryError> {
+    status
+        .last_error
+        .as_ref()
+        .map(|e: &StatusError| EntryError {
+            code: e.code.clone(),
+            message: e.message.clone(),
+        })
+}
+
+/// The entries of the outbox, in the order they reach the server: in-flight entries
+/// by seq, then pending ones by FIFO position. `export` keeps each change's data.
+pub fn outbox_entries(
+    mut in_flight: Vec<InFlightOp>,
+    mut pending: Vec<(RecordId, PendingFacts)>,
+    status: &SyncStatus,
+    export: bool,
+) -> Vec<OutboxEntry> {
+    in_flight.sort_by_key(|f| f.seq);
+    pending.sort_by_key(|(_, p)| p.queued);
+    let error = waiting_on(status);
+    let sent = in_flight.into_iter().map(|f| OutboxEntry {
+        op: OpKind::of(&f.op).as_str(),
+        state: EntryState::InFlight,
+        since: if f.since_ms > 0 {
+            f.since_ms
+        } else {
+            f.hlc.millis
+        },
+        attempts: f.attempts.max(1),
+        last_error: error.clone(),
+        change: export.then_some(f.op),
+        table: f.id.table,
+        key: f.id.key,
+    });
+    let waiting = pending.into_iter().map(|(id, p)| OutboxEntry {
+        op: p.kind.as_str(),
+        state: EntryState::Pending,
+        since: if p.since_ms > 0 { p.since_ms } else { p.hlc_ms },
+        attempts: 0,
+        last_error: error.clone(),
+        change: if export { p.change } else { None },
+        table: id.table,
+        key: id.key,
+    });
+    sent.chain(waiting).collect()
+}
+
+/// Coalesces the reads behind `onOutboxChange`: a change of the outbox (a local write
+/// in any tab, a status whose outbox part moved) starts one read of the entries; a
+/// change during that read asks for one more read after it, never more; a listener
+/// hears the entries only when they differ from what it heard last.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct OutboxWatch {
+    reading: bool,
+    again: bool,
+    told: Option<Vec<OutboxEntry>>,
+    seen: Option<StatusPart>,
+}
+
+/// What of a status the entries show or depend on: the counts, the error (every entry
+/// shows it) and whether a round runs (a round takes entries in flight and counts
+/// their attempts).
+type StatusPart = (usize, usize, bool, Option<StatusError>);
+
+impl OutboxWatch {
+    /// The outbox may have changed: whether to start a read now.
+    pub fn touched(&mut self) -> bool {
+        if self.reading {
+            self.again = true;
+            return false;
+        }
+        self.reading = true;
+        true
+    }
+
+    /// A new status: whether to start a read now (its outbox part moved, see
+    /// [`StatusPart`], and no read is running).
+    pub fn status(&mut self, status: &SyncStatus) -> bool {
+        let part = (
+            status.pending,
+            status.in_flight,
+            status.syncing,
+            status.last_error.clone(),
+        );
+        if self.seen.as_ref() == Some(&part) {
+            return false;
+        }
+        self.seen = Some(part);
+        self.touched()
+    }
+
+    /// A read finished with `entries` (`None`: it failed). Returns the entries to tell
+    /// the listeners (if they changed) and whether to read again at once.
+    pub fn read(&mut self, entries: Option<Vec<OutboxEntry>>) -> (Option<Vec<OutboxEntry>>, bool) {
+        let again = std::mem::take(&mut self.again);
+        self.reading = again;
+        let tell = match entries {
+            Some(e) if self.told.as_ref() != Some(&e) => {
+                self.told = Some(e.clone());
+                Some(e)
+            }
+            _ => None,
+        };
+        (tell, again)
+    }
+}
+
+#[cfg(test)]
+#[path = "entry_tests.rs"]
+mod tests;
