@@ -19,14 +19,26 @@ const SERVER_BINARY = process.env.IDB_SYNC_SERVER_BIN ?? path.join(ROOT, 'target
  */
 export async function startStack(label, { pagesDir = 'value_pages' } = {}) {
   const dir = await mkdtemp(path.join(tmpdir(), `idb-sync-e2e-${label}-`));
-  const server = await startServer({ binary: SERVER_BINARY, database: path.join(dir, 'server.sqlite3') });
+  const database = path.join(dir, 'server.sqlite3');
+  let server = await startServer({ binary: SERVER_BINARY, database });
   const pages = await startPages({ root: path.join(here, pagesDir) });
   const browser = await launchBrowser();
   let users = 0;
   return {
-    server,
+    /** The running server (`url`, `stop()`); a new one after `restartServer()`. */
+    get server() {
+      return server;
+    },
     browser,
     pages,
+    /** Stops the server, runs `whileDown`, and starts it again on the same database
+     * and address (what a deploy or a crash looks like to the clients). */
+    async restartServer(whileDown = async () => {}) {
+      const listen = new URL(server.url).host;
+      await server.stop();
+      await whileDown();
+      server = await startServer({ binary: SERVER_BINARY, database, listen });
+    },
     /** A new page with the package loaded, in a fresh browser context. */
     async newPage() {
       const context = await browser.newContext();

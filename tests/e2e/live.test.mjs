@@ -5,45 +5,16 @@
 // server without the endpoint leaves the loop polling without retrying.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { ROOT, startServer } from '../../scripts/lib/stack.mjs';
-import { startPages, openPage } from './pages/server.mjs';
-import { launchBrowser } from './browser.mjs';
+import { openPage } from './pages/server.mjs';
+import { startStack } from './harness.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const SERVER_BINARY = process.env.IDB_SYNC_SERVER_BIN ?? path.join(ROOT, 'target/debug/idb-sync-server');
-
-let dir, server, pages, browser, database;
-let users = 0;
-
+let stack;
 before(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'idb-sync-e2e-live-'));
-  database = path.join(dir, 'server.sqlite3');
-  server = await startServer({ binary: SERVER_BINARY, database });
-  pages = await startPages({ root: path.join(here, 'sync_pages') });
-  browser = await launchBrowser();
+  stack = await startStack('live', { pagesDir: 'sync_pages' });
 });
+after(() => stack?.stop());
 
-after(async () => {
-  await browser?.close();
-  await pages?.close();
-  await server?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
-
-async function signUp() {
-  users += 1;
-  const response = await fetch(`${server.url}/v1/auth/signup`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ email: `live${users}-${Date.now()}@example.com`, password: 'correct horse battery' }),
-  });
-  assert.equal(response.status, 201, await response.clone().text());
-  return (await response.json()).token;
-}
+const signUp = () => stack.signUp();
 
 /** The page's requests by endpoint, counted by a wrapper of its `fetch` (where the
  * package's requests go; Playwright's request events came late, past the checks). */
@@ -75,7 +46,7 @@ async function openManager(page, { dbName, token, options = {} }) {
         if (window.modes.at(-1) !== status.live) window.modes.push(status.live);
       });
     },
-    { dbName, token, endpoint: server.url, options },
+    { dbName, token, endpoint: stack.server.url, options },
   );
 }
 
@@ -94,10 +65,10 @@ const hasTask = (id) => window.sync.table('tasks').get(id).then((r) => r !== und
 
 test("B receives A's write from the server's poke, no timer due, and only B's leader tab holds the stream", async () => {
   const token = await signUp();
-  const a = await openPage(await browser.newContext(), pages.url);
-  const bContext = await browser.newContext();
-  const b = await openPage(bContext, pages.url);
-  const b2 = await openPage(bContext, pages.url);
+  const a = await openPage(await stack.browser.newContext(), stack.pages.url);
+  const bContext = await stack.browser.newContext();
+  const b = await openPage(bContext, stack.pages.url);
+  const b2 = await openPage(bContext, stack.pages.url);
   const dbB = name('b');
   await openManager(a, { dbName: name('a'), token });
   await openManager(b, { dbName: dbB, token });
@@ -123,16 +94,13 @@ test("B receives A's write from the server's poke, no timer due, and only B's le
 
 test('a restarted server drops the stream: B falls back to polling, reconnects and is pushed to again', async () => {
   const token = await signUp();
-  const a = await openPage(await browser.newContext(), pages.url);
-  const b = await openPage(await browser.newContext(), pages.url);
+  const a = await openPage(await stack.browser.newContext(), stack.pages.url);
+  const b = await openPage(await stack.browser.newContext(), stack.pages.url);
   await openManager(a, { dbName: name('a'), token });
   await openManager(b, { dbName: name('b'), token });
   await waitFor(b, () => window.sync.getSyncStatus().live === 'push');
 
-  const listen = new URL(server.url).host;
-  await server.stop();
-  await waitFor(b, () => window.sync.getSyncStatus().live === 'polling');
-  server = await startServer({ binary: SERVER_BINARY, database, listen });
+  await stack.restartServer(() => waitFor(b, () => window.sync.getSyncStatus().live === 'polling'));
   // Reconnects with the loop's backoff (base 1 s, doubling while the server was down).
   await waitFor(b, () => window.sync.getSyncStatus().live === 'push', undefined, 60_000);
   const modes = await b.evaluate(() => window.modes);
@@ -146,7 +114,7 @@ test('a restarted server drops the stream: B falls back to polling, reconnects a
 
 test('a server without /v1/events (404) leaves the loop polling, with no retry', async () => {
   const token = await signUp();
-  const context = await browser.newContext();
+  const context = await stack.browser.newContext();
   const cors = {
     'access-control-allow-origin': '*',
     'access-control-allow-headers': 'authorization',
@@ -155,7 +123,7 @@ test('a server without /v1/events (404) leaves the loop polling, with no retry',
   await context.route('**/v1/events', (route) =>
     route.fulfill({ status: route.request().method() === 'OPTIONS' ? 204 : 404, headers: cors, body: '' }),
   );
-  const b = await openPage(context, pages.url);
+  const b = await openPage(context, stack.pages.url);
   await openManager(b, { dbName: name('b'), token });
   await waitFor(b, () => window.sync.getSyncStatus().live === 'polling' && !window.sync.getSyncStatus().syncing);
   await b.evaluate(() => window.sync.syncNow());
@@ -170,7 +138,7 @@ test('a server without /v1/events (404) leaves the loop polling, with no retry',
 
 test('live: false never opens the stream and says polling; a bad value is invalid_live', async () => {
   const token = await signUp();
-  const b = await openPage(await browser.newContext(), pages.url);
+  const b = await openPage(await stack.browser.newContext(), stack.pages.url);
   await openManager(b, { dbName: name('b'), token, options: { live: false } });
   await b.evaluate(() => window.sync.syncNow());
   assert.equal(await b.evaluate(() => window.sync.getSyncStatus().live), 'polling');
