@@ -4,6 +4,12 @@
 
 use crate::value::{civil_from_days, days_from_civil};
 
+/// The latest time a JavaScript `Date` holds, ms (year 275760; PostgreSQL's timestamps
+/// reach it too): a `since` later than every record, so a server answers no change,
+/// only its clock (the clock probes of changeLog and delta), and one that converts
+/// `since` to a date does not fail on it.
+pub const LATEST_DATE_MS: u64 = 8_640_000_000_000_000;
+
 fn number(s: &str) -> Option<i64> {
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
         return None;

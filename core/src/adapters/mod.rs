@@ -45,7 +45,7 @@ pub use custom::CustomFailure;
 #[cfg(feature = "adapters")]
 pub use delta::{Delta, DeltaConfig};
 #[cfg(feature = "adapters")]
-pub use iso_time::{format_iso_ms, parse_iso_ms};
+pub use iso_time::{format_iso_ms, parse_iso_ms, LATEST_DATE_MS};
 #[cfg(feature = "adapters")]
 pub use push_pull::{PushPull, PushPullConfig};
 #[cfg(feature = "adapters")]

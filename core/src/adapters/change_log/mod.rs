@@ -12,8 +12,8 @@ pub use pull::ChangeLogCursor;
 
 use serde_json::{Map, Value};
 
-use super::ProtocolAdapter;
 use super::{error_answer, own_error, HttpMethod, HttpPort, HttpRequest, HttpResponse};
+use super::{ProtocolAdapter, LATEST_DATE_MS};
 use crate::error::SyncError;
 use crate::hlc::Hlc;
 use crate::key::RecordKey;
@@ -26,12 +26,6 @@ use crate::PROTOCOL_VERSION;
 /// The code of a mutation the server answered `rejected` for (or did not answer): the
 /// engine parks it alone as a dead letter.
 pub const REJECTED: &str = "rejected";
-
-/// A `since` later than any server time: `getChanges` answers no change and its
-/// `timestamp`, the server's clock (what a push answer lacks). The latest time a
-/// JavaScript `Date` holds (year 275760; PostgreSQL's timestamps reach it too), so a
-/// server that converts `since` to a date does not fail on it.
-const CLOCK_PROBE_SINCE: u64 = 8_640_000_000_000_000;
 
 /// How one changeLog server names things.
 #[derive(Clone, Debug, PartialEq)]
@@ -186,7 +180,7 @@ impl ChangeLog {
         let c = &self.config;
         HttpRequest {
             method: HttpMethod::Get,
-            path: format!("{}{}?since={CLOCK_PROBE_SINCE}", c.base_path, c.pull_path),
+            path: format!("{}{}?since={LATEST_DATE_MS}", c.base_path, c.pull_path),
             headers: Vec::new(),
             body: None,
         }

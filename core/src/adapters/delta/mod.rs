@@ -29,9 +29,8 @@ use crate::PROTOCOL_VERSION;
 pub const NOT_ACCEPTED: &str = "not_accepted";
 
 /// A `lastSyncTime` later than any record: the server answers no change, only its
-/// `serverTime` (the clock probe before a push, and the push itself). The latest
-/// time a JavaScript `Date` holds (year 275760), so `new Date(lastSyncTime)` works.
-const NO_CHANGES_SINCE: u64 = 8_640_000_000_000_000;
+/// `serverTime` (the clock probe before a push, and the push itself).
+const NO_CHANGES_SINCE: u64 = super::LATEST_DATE_MS;
 
 /// How one delta server names things.
 #[derive(Clone, Debug, PartialEq)]

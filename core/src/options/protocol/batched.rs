@@ -1,7 +1,7 @@
 //! `protocol: { kind: 'batched', … }`: the names of a seed-002 server
 //! (docs/adapters/batched.md).
 
-use super::{base_path, invalid, name, only_known_keys, overlap_ms, tables};
+use super::{base_path, fill, invalid, name, only_known_keys, overlap_ms, tables};
 use crate::adapters::BatchedConfig;
 use crate::options::{OptionError, OptionValue};
 
@@ -25,15 +25,15 @@ pub(super) fn config(v: &OptionValue) -> Result<BatchedConfig, OptionError> {
     if let Some(base) = base_path(v)? {
         config.base_path = base;
     }
-    for (key, slot) in [
-        ("idField", &mut config.id_field),
-        ("serverIdField", &mut config.server_id_field),
-        ("deletedField", &mut config.deleted_field),
-    ] {
-        if let Some(name) = name(v, key)? {
-            *slot = name;
-        }
-    }
+    fill(
+        v,
+        name,
+        [
+            ("idField", &mut config.id_field),
+            ("serverIdField", &mut config.server_id_field),
+            ("deletedField", &mut config.deleted_field),
+        ],
+    )?;
     if config.id_field == config.server_id_field {
         let reason = "expected a field other than idField: the server's id and the key differ";
         return Err(invalid("protocol.serverIdField", reason));

@@ -1,7 +1,7 @@
 //! `protocol: { kind: 'changeLog', … }`: the names of a seed-003 server
 //! (docs/adapters/changeLog.md).
 
-use super::{base_path, name, only_known_keys, overlap_ms, sub_path, tables};
+use super::{base_path, fill, name, only_known_keys, overlap_ms, sub_path, tables};
 use crate::adapters::ChangeLogConfig;
 use crate::options::{OptionError, OptionValue};
 
@@ -26,23 +26,23 @@ pub(super) fn config(v: &OptionValue) -> Result<ChangeLogConfig, OptionError> {
     if let Some(base) = base_path(v)? {
         config.base_path = base;
     }
-    for (key, slot) in [
-        ("pushPath", &mut config.push_path),
-        ("pullPath", &mut config.pull_path),
-        ("acknowledgePath", &mut config.acknowledge_path),
-    ] {
-        if let Some(p) = sub_path(v, key)? {
-            *slot = p;
-        }
-    }
-    for (key, slot) in [
-        ("idField", &mut config.id_field),
-        ("metaField", &mut config.meta_field),
-    ] {
-        if let Some(name) = name(v, key)? {
-            *slot = name;
-        }
-    }
+    fill(
+        v,
+        sub_path,
+        [
+            ("pushPath", &mut config.push_path),
+            ("pullPath", &mut config.pull_path),
+            ("acknowledgePath", &mut config.acknowledge_path),
+        ],
+    )?;
+    fill(
+        v,
+        name,
+        [
+            ("idField", &mut config.id_field),
+            ("metaField", &mut config.meta_field),
+        ],
+    )?;
     config.user_id = name(v, "userId")?;
     config.tables = tables(v.get("tables"))?;
     if let Some(ms) = overlap_ms(v)? {

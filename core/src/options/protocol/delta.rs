@@ -2,7 +2,7 @@
 //! (docs/adapters/delta.md). `apiKey` is required: the seed's server checks it in
 //! every body.
 
-use super::{base_path, invalid, name, only_known_keys, overlap_ms, sub_path};
+use super::{base_path, fill, invalid, name, only_known_keys, overlap_ms, sub_path};
 use crate::adapters::DeltaConfig;
 use crate::options::{OptionError, OptionValue};
 
@@ -36,16 +36,16 @@ pub(super) fn config(v: &OptionValue) -> Result<DeltaConfig, OptionError> {
             "required: the server's API key (SYNC_API_KEY)",
         )
     })?;
-    for (key, slot) in [
-        ("table", &mut config.table),
-        ("idField", &mut config.id_field),
-        ("updatedField", &mut config.updated_field),
-        ("deletedField", &mut config.deleted_field),
-    ] {
-        if let Some(name) = name(v, key)? {
-            *slot = name;
-        }
-    }
+    fill(
+        v,
+        name,
+        [
+            ("table", &mut config.table),
+            ("idField", &mut config.id_field),
+            ("updatedField", &mut config.updated_field),
+            ("deletedField", &mut config.deleted_field),
+        ],
+    )?;
     config.user_id = name(v, "userId")?;
     if let Some(ms) = overlap_ms(v)? {
         config.overlap_ms = ms;

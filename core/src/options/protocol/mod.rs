@@ -151,19 +151,28 @@ fn only_known_keys(v: &OptionValue, known: &[&str]) -> Result<(), OptionError> {
 }
 
 #[cfg(feature = "adapters")]
+/// A path as the options take it: starting with `/`, without spaces, query or fragment.
+fn is_plain_path(p: &str) -> bool {
+    p.starts_with('/') && !p.contains(|c: char| c.is_whitespace() || c == '?' || c == '#')
+}
+
+#[cfg(feature = "adapters")]
+/// Why a path option was refused.
+const PATH_EXPECTED: &str = "expected a path starting with '/', without spaces, query or fragment";
+
+#[cfg(feature = "adapters")]
 /// `protocol.basePath`: `""` or a path starting with `/`, without a trailing `/`.
 fn base_path(v: &OptionValue) -> Result<Option<String>, OptionError> {
     let base = v.get("basePath");
     if base.is_absent() {
         return Ok(None);
     }
-    let text = base.as_str().unwrap_or("?");
-    let ok = text.is_empty() || text.starts_with('/');
-    if !ok || text.contains(|c: char| c.is_whitespace() || c == '?' || c == '#') {
-        let reason = "expected a path starting with '/', without spaces, query or fragment";
-        return Err(invalid("protocol.basePath", reason));
+    match base.as_str() {
+        Some(text) if text.is_empty() || is_plain_path(text) => {
+            Ok(Some(text.trim_end_matches('/').to_owned()))
+        }
+        _ => Err(invalid("protocol.basePath", PATH_EXPECTED)),
     }
-    Ok(Some(text.trim_end_matches('/').to_owned()))
 }
 
 #[cfg(feature = "adapters")]
@@ -175,17 +184,8 @@ fn sub_path(v: &OptionValue, key: &str) -> Result<Option<String>, OptionError> {
         return Ok(None);
     }
     match value.as_str() {
-        Some(p)
-            if p.len() > 1
-                && p.starts_with('/')
-                && !p.contains(|c: char| c.is_whitespace() || c == '?' || c == '#') =>
-        {
-            Ok(Some(p.to_owned()))
-        }
-        _ => Err(invalid(
-            path("protocol", key),
-            "expected a path starting with '/', without spaces, query or fragment",
-        )),
+        Some(p) if p.len() > 1 && is_plain_path(p) => Ok(Some(p.to_owned())),
+        _ => Err(invalid(path("protocol", key), PATH_EXPECTED)),
     }
 }
 
@@ -203,6 +203,22 @@ fn overlap_ms(v: &OptionValue) -> Result<Option<u64>, OptionError> {
             "expected whole ms from 0 to 86 400 000",
         )),
     }
+}
+
+#[cfg(feature = "adapters")]
+/// Sets each `(key, slot)` whose key `protocol` gives, as `read` reads it ([`name`],
+/// [`sub_path`]); an absent key keeps the slot's default.
+fn fill<const N: usize>(
+    v: &OptionValue,
+    read: fn(&OptionValue, &str) -> Result<Option<String>, OptionError>,
+    slots: [(&str, &mut String); N],
+) -> Result<(), OptionError> {
+    for (key, slot) in slots {
+        if let Some(value) = read(v, key)? {
+            *slot = value;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(feature = "adapters")]

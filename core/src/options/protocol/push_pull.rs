@@ -1,7 +1,7 @@
 //! `protocol: { kind: 'pushPull', … }`: the names of a seed-000 server
 //! (docs/ADAPTERS.md, "pushPull").
 
-use super::{base_path, name, only_known_keys, overlap_ms, tables};
+use super::{base_path, fill, name, only_known_keys, overlap_ms, tables};
 use crate::adapters::PushPullConfig;
 use crate::options::{OptionError, OptionValue};
 
@@ -24,15 +24,15 @@ pub(super) fn config(v: &OptionValue) -> Result<PushPullConfig, OptionError> {
     if let Some(base) = base_path(v)? {
         config.base_path = base;
     }
-    for (key, slot) in [
-        ("idField", &mut config.id_field),
-        ("userField", &mut config.user_field),
-        ("deletedField", &mut config.deleted_field),
-    ] {
-        if let Some(name) = name(v, key)? {
-            *slot = name;
-        }
-    }
+    fill(
+        v,
+        name,
+        [
+            ("idField", &mut config.id_field),
+            ("userField", &mut config.user_field),
+            ("deletedField", &mut config.deleted_field),
+        ],
+    )?;
     config.user_id = name(v, "userId")?;
     config.tables = tables(v.get("tables"))?;
     if let Some(ms) = overlap_ms(v)? {

@@ -1,7 +1,7 @@
 //! `protocol: { kind: 'rest', … }`: the names of a seed-001 REST server
 //! (docs/adapters/rest.md), and the tables it syncs (every schema table).
 
-use super::{base_path, invalid, name, only_known_keys, overlap_ms, tables};
+use super::{base_path, fill, invalid, name, only_known_keys, overlap_ms, tables};
 use crate::adapters::RestConfig;
 use crate::options::{OptionError, OptionValue};
 use crate::schema::DatabaseSchema;
@@ -30,16 +30,16 @@ pub(super) fn config(v: &OptionValue) -> Result<RestConfig, OptionError> {
     if let Some(base) = base_path(v)? {
         config.base_path = base;
     }
-    for (key, slot) in [
-        ("idField", &mut config.id_field),
-        ("updatedField", &mut config.updated_field),
-        ("deletedField", &mut config.deleted_field),
-        ("sinceParam", &mut config.since_param),
-    ] {
-        if let Some(name) = name(v, key)? {
-            *slot = name;
-        }
-    }
+    fill(
+        v,
+        name,
+        [
+            ("idField", &mut config.id_field),
+            ("updatedField", &mut config.updated_field),
+            ("deletedField", &mut config.deleted_field),
+            ("sinceParam", &mut config.since_param),
+        ],
+    )?;
     if config
         .since_param
         .contains(|c: char| !c.is_ascii_alphanumeric() && c != '_')
