@@ -6,7 +6,7 @@
 // package, real server, headless Chromium; each device is its own browser context.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack } from './harness.mjs';
+import { startStack, eventually } from './harness.mjs';
 import { openPage } from './pages/server.mjs';
 import { installIdbCounter, takeIdbCounts } from './idb_counter.mjs';
 
@@ -179,7 +179,7 @@ test("adopt: 'pull' lets the server's copy win and pushes the local-only rows; '
     await openSync(a.page, { dbName: pullDb, token, options: { adopt: 'pull' } });
     assert.equal(await a.page.evaluate(() => window.sync.getPendingCount()), 0, 'nothing is queued before the first pull');
     await a.page.evaluate(() => window.sync.syncNow());
-    await a.page.waitForFunction(async () => (await window.sync.getPendingCount()) === 1, null, { timeout: 10_000, polling: 50 });
+    await eventually(() => a.page.evaluate(() => window.sync.getPendingCount()), (n) => n === 1, 'the local-only record queued after the first pull', 10_000);
     await a.page.evaluate(() => window.sync.syncNow());
     assert.deepEqual(await tasks(a.page), [
       { id: 'mine', title: 'only on this device', status: 'todo' },

@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { ROOT } from '../../scripts/lib/stack.mjs';
 import { startDemoStack } from './demo_stack.mjs';
+import { eventually } from './harness.mjs';
 
 let stack, demo, browser;
 
@@ -23,18 +24,6 @@ before(async () => {
 after(async () => {
   await stack?.stop();
 });
-
-/** Polls `read` until `check(value)` holds; fails with the last value after `ms`. */
-async function eventually(read, check, what, ms = 15_000) {
-  const end = Date.now() + ms;
-  let value;
-  for (;;) {
-    value = await read();
-    if (check(value)) return value;
-    if (Date.now() > end) assert.fail(`${what}: still ${JSON.stringify(value)} after ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 /** What a user sees on one device. */
 const device = (frame) => ({

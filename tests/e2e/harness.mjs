@@ -111,3 +111,15 @@ export async function serverRecords(server, token) {
     if (!page.hasMore) return out;
   }
 }
+
+/** Polls `read` until `check(value)` holds; fails with the last value after `ms`. */
+export async function eventually(read, check, what, ms = 15_000) {
+  const end = Date.now() + ms;
+  let value;
+  for (;;) {
+    value = await read();
+    if (check(value)) return value;
+    if (Date.now() > end) assert.fail(`${what}: still ${JSON.stringify(value)} after ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
