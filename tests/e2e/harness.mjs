@@ -2,6 +2,7 @@
 // 127.0.0.1 (SQLite), the test page of value_pages/ served by Vite, headless
 // Chromium, users signed up on the server, and a SyncManager opened in a page.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,10 +18,11 @@ const SERVER_BINARY = process.env.IDB_SYNC_SERVER_BIN ?? path.join(ROOT, 'target
  * Starts server, pages and browser; resolves to the stack with `stop()`. `pagesDir`
  * is the folder of tests/e2e/ whose page loads the package (value_pages by default).
  */
-export async function startStack(label, { pagesDir = 'value_pages' } = {}) {
+export async function startStack(label, { pagesDir = 'value_pages', database: databaseUrl } = {}) {
   const dir = await mkdtemp(path.join(tmpdir(), `idb-sync-e2e-${label}-`));
-  const database = path.join(dir, 'server.sqlite3');
+  const database = databaseUrl ?? path.join(dir, 'server.sqlite3');
   let server = await startServer({ binary: SERVER_BINARY, database });
+  const others = [];
   const pages = await startPages({ root: path.join(here, pagesDir) });
   const browser = await launchBrowser();
   let users = 0;
@@ -38,6 +40,13 @@ export async function startStack(label, { pagesDir = 'value_pages' } = {}) {
       await server.stop();
       await whileDown();
       server = await startServer({ binary: SERVER_BINARY, database, listen });
+    },
+    /** Starts another server process on the same database (an instance behind a load
+     * balancer); stopped with the stack. */
+    async anotherServer() {
+      const other = await startServer({ binary: SERVER_BINARY, database });
+      others.push(other);
+      return other;
     },
     /** A new page with the package loaded, in a fresh browser context. */
     async newPage() {
@@ -59,9 +68,30 @@ export async function startStack(label, { pagesDir = 'value_pages' } = {}) {
       await browser.close();
       await pages.close();
       await server.stop();
+      await Promise.all(others.map((other) => other.stop()));
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A fresh database on the throwaway PostgreSQL cluster (scripts/postgres, started if
+ * needed); resolves to its URL, or to `{ skip }` saying why PostgreSQL cannot run here.
+ */
+export async function postgresDatabase(label) {
+  const run = (command, args) =>
+    new Promise((resolve) => {
+      execFile(command, args, { cwd: ROOT }, (error, stdout, stderr) => resolve({ error, stdout, stderr }));
+    });
+  const started = await run(path.join(ROOT, 'scripts/postgres'), ['start']);
+  if (started.error) return { skip: `PostgreSQL cannot start here: ${started.stderr.trim() || started.error.message}` };
+  const admin = new URL(started.stdout.trim().split('\n').at(-1));
+  const name = `e2e_${label}_${Date.now()}_${Math.random().toString(36).slice(2, 8)}`;
+  const bindir = path.dirname((await run('sh', ['-c', 'ls -d /usr/lib/postgresql/*/bin/psql | sort -V | tail -n 1'])).stdout.trim());
+  const created = await run(path.join(bindir, 'createdb'), ['-h', admin.hostname, '-p', admin.port, '-U', admin.username, name]);
+  assert.equal(created.error, null, `createdb ${name}: ${created.stderr}`);
+  admin.pathname = `/${name}`;
+  return { url: admin.href };
 }
 
 /** A database name no other test uses. */

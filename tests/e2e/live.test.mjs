@@ -2,11 +2,12 @@
 // real server on 127.0.0.1, intervals set to hours so no timer ever runs a round: B gets
 // A's write from the server's poke (status.live 'push'), only the leader tab holds the
 // stream, a server restart falls back to polling and the stream comes back, and a
-// server without the endpoint leaves the loop polling without retrying.
+// server without the endpoint leaves the loop polling without retrying; and with two
+// server processes over one PostgreSQL, a push to one pokes a stream held by the other.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { openPage } from './pages/server.mjs';
-import { startStack } from './harness.mjs';
+import { startStack, postgresDatabase } from './harness.mjs';
 
 let stack;
 before(async () => {
@@ -21,7 +22,7 @@ const signUp = () => stack.signUp();
 const counts = (page) => page.evaluate(() => window.fetches);
 
 /** Opens `window.sync` with hour-long intervals; `window.modes` records status.live. */
-async function openManager(page, { dbName, token, options = {} }) {
+async function openManager(page, { dbName, token, options = {}, endpoint = stack.server.url }) {
   await page.evaluate(
     async ({ dbName, token, endpoint, options }) => {
       window.fetches = { events: 0, pull: 0 };
@@ -46,7 +47,7 @@ async function openManager(page, { dbName, token, options = {} }) {
         if (window.modes.at(-1) !== status.live) window.modes.push(status.live);
       });
     },
-    { dbName, token, endpoint: stack.server.url, options },
+    { dbName, token, endpoint, options },
   );
 }
 
@@ -151,4 +152,32 @@ test('live: false never opens the stream and says polling; a bad value is invali
   );
   assert.equal(code, 'invalid_live');
   await b.evaluate(() => window.sync.close());
+});
+
+test("two server processes over one PostgreSQL: B, streaming from instance 2, gets A's write pushed to instance 1", async (t) => {
+  const database = await postgresDatabase('live');
+  if (database.skip) return t.skip(database.skip);
+  const pg = await startStack('live-pg', { pagesDir: 'sync_pages', database: database.url });
+  try {
+    const second = await pg.anotherServer();
+    const token = await pg.signUp();
+    const a = await openPage(await pg.browser.newContext(), pg.pages.url);
+    const b = await openPage(await pg.browser.newContext(), pg.pages.url);
+    await openManager(a, { dbName: name('a'), token, endpoint: pg.server.url });
+    await openManager(b, { dbName: name('b'), token, endpoint: second.url });
+    await waitFor(b, () => window.sync.getSyncStatus().live === 'push');
+    await waitFor(b, () => !window.sync.getSyncStatus().syncing);
+    const before = await counts(b);
+    for (const id of ['p1', 'p2']) {
+      await a.evaluate((id) => window.sync.create('tasks', { id, title: id, status: 'todo' }), id);
+      await waitFor(b, hasTask, id);
+    }
+    const after = await counts(b);
+    assert.equal(after.events, 1, 'B kept its one stream to instance 2');
+    assert.ok(after.pull > before.pull, 'B pulled because instance 2 poked it (intervals are an hour)');
+    await b.evaluate(() => window.sync.close());
+    await a.evaluate(() => window.sync.close());
+  } finally {
+    await pg.stop();
+  }
 });
