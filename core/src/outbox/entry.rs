@@ -95,8 +95,9 @@ fn waiting_on(status: &SyncStatus) -> Option<EntryError> {
 
 /// Sorts `items` by `key`, stably, by insertion: linear for rows that come in order
 /// already (IndexedDB's index reads do), and no sort algorithm instantiated per type
-/// in the package (the library's sorts cost kilobytes each).
-fn sort_in_place<T>(items: &mut [T], key: impl Fn(&T) -> u64) {
+/// in the package (the library's sorts cost kilobytes each). Quadratic for rows in
+/// no order: only for reads that come in order.
+pub fn sort_in_place<T>(items: &mut [T], key: impl Fn(&T) -> u64) {
     for i in 1..items.len() {
         let mut j = i;
         while j > 0 && key(&items[j - 1]) > key(&items[j]) {
