@@ -1,7 +1,7 @@
-//! All JS↔Rust conversion of plain data, in one place: serde values to JavaScript with
-//! the one serializer set-up the package uses (JSON-compatible: maps become plain
-//! objects, integers numbers), back from JavaScript through JSON (the one JSON path:
-//! serde_json, which the wire needs anyway), and property access on JS objects.
+//! All JS↔Rust conversion of plain data, in one place: serde values to JavaScript and
+//! back, both through JSON (the one JSON path: serde_json, which the wire needs
+//! anyway; `JSON.parse` and `JSON.stringify` on the JavaScript side), and property
+//! access on JS objects.
 //!
 //! The app's records and values have their own codec, [`crate::value`] (Dates, the
 //! wire form); a key's sync-state row has [`crate::storage::row`], and the client
@@ -21,16 +21,13 @@ use wasm_bindgen::JsValue;
 
 use crate::error::SyncError;
 
-/// The serializer every conversion to JavaScript uses.
-fn serializer() -> serde_wasm_bindgen::Serializer {
-    serde_wasm_bindgen::Serializer::json_compatible()
-}
-
-/// `value` as a JS value.
-pub(crate) fn to_js<T: Serialize + ?Sized>(
-    value: &T,
-) -> Result<JsValue, serde_wasm_bindgen::Error> {
-    value.serialize(&serializer())
+/// `value` as a JS value, through JSON (serde_json, then `JSON.parse`): serde_json's
+/// serializers are in the module anyway for the wire, so no second serializer (and no
+/// second copy of each type's `Serialize` code) is. Maps become plain objects, `None`
+/// `null`, integers numbers.
+pub(crate) fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, String> {
+    let json = serde_json::to_string(value).map_err(|e| e.to_string())?;
+    js_sys::JSON::parse(&json).map_err(|_| "not JSON".to_owned())
 }
 
 /// `value` as a JS view for the app (`undefined` if it does not serialize, which the

@@ -37,7 +37,7 @@ async fn check(endpoint: JsValue) -> Result<JsValue, JsValue> {
     let endpoint = crate::args::string(&endpoint, "endpoint")?;
     let health = fetch_health(&endpoint).await?;
     Ok(crate::interop::to_js(&health)
-        .map_err(|e| SyncError::Core(CoreError::MalformedResponse(e.to_string())))?)
+        .map_err(|e| SyncError::Core(CoreError::MalformedResponse(e)))?)
 }
 
 async fn fetch_health(endpoint: &str) -> Result<ServerHealth, SyncError> {

@@ -78,8 +78,15 @@ impl Events {
     }
 }
 
+/// `ready` at `seq` from a server with the default keepalive interval (15 s).
 fn ready(seq: u64) -> String {
-    format!("event: ready\ndata: {{\"seq\":{seq}}}\n\n")
+    ready_every(seq, 15_000)
+}
+
+/// `ready` at `seq` from a server whose keepalive interval is `keepalive_ms`: the
+/// client learns it from there.
+fn ready_every(seq: u64, keepalive_ms: u64) -> String {
+    format!("event: ready\ndata: {{\"seq\":{seq},\"keepalive\":{keepalive_ms}}}\n\n")
 }
 
 fn changed(seq: u64) -> String {
@@ -188,13 +195,17 @@ async fn the_api_key_opens_a_stream_as_the_owner_like_push_and_pull() {
 }
 
 #[tokio::test]
-async fn an_idle_stream_gets_keepalive_comments() {
+async fn an_idle_stream_gets_keepalive_comments_at_the_interval_its_ready_says() {
     let server = TestServer::start(Backend::Sqlite, &["--events-keepalive-ms", "50"])
         .await
         .unwrap();
     let token = Api::new(&server).signup("a@example.com").await;
     let mut stream = Events::open(&server.url, &token).await;
-    assert_eq!(stream.block().await.unwrap(), ready(0));
+    assert_eq!(
+        stream.block().await.unwrap(),
+        ready_every(0, 50),
+        "ready says the interval"
+    );
     for _ in 0..2 {
         assert_eq!(stream.block().await.unwrap(), ": keepalive\n\n");
     }

@@ -302,6 +302,24 @@ fn object_from_js(v: &JsValue, depth: usize) -> Option<Map<String, Value>> {
     Some(out)
 }
 
+/// A change as stored and exported: `{kind, record|patch}`, in its wire form.
+fn change_to_js(names: &[JsValue], op: &Op) -> JsValue {
+    let change = Obj::new(names);
+    change.set(KIND, &JsValue::from_str(op.kind()));
+    match op {
+        Op::Create { record } | Op::Put { record } => change.set(RECORD, &object_to_js(record)),
+        Op::Update { patch } => change.set(PATCH, &object_to_js(patch)),
+        Op::Delete => {}
+    }
+    change.v
+}
+
+/// A change in its wire form (`exportPendingChanges()`), as an in-flight entry
+/// stores it.
+pub(crate) fn op_to_js(op: &Op) -> JsValue {
+    NAMES.with(|names| change_to_js(names, op))
+}
+
 /// A key's in-flight entry as stored (field `f` of its state row).
 pub(crate) fn in_flight_to_js(op: &InFlightOp) -> JsValue {
     NAMES.with(|names| {
@@ -310,14 +328,7 @@ pub(crate) fn in_flight_to_js(op: &InFlightOp) -> JsValue {
         id.set(TABLE, &JsValue::from_str(&op.id.table));
         id.set(KEY, &from_record_key(&op.id.key));
         out.set(ID, &id.v);
-        let change = Obj::new(names);
-        change.set(KIND, &JsValue::from_str(op.op.kind()));
-        match &op.op {
-            Op::Create { record } | Op::Put { record } => change.set(RECORD, &object_to_js(record)),
-            Op::Update { patch } => change.set(PATCH, &object_to_js(patch)),
-            Op::Delete => {}
-        }
-        out.set(OP, &change.v);
+        out.set(OP, &change_to_js(names, &op.op));
         out.set_u64(SEQ, op.seq);
         out.set_u64(BASE_VERSION, op.base_version);
         out.set_hlc(HLC, &op.hlc);

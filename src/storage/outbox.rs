@@ -37,36 +37,31 @@ impl IdbStorage {
                 reads.push(index.get_all_keys().or_storage("getAllKeys")?);
             }
             let read = idb::all(&reads).await?;
-            let rows = |i: usize| -> Result<Vec<(RecordId, StateRow)>, SyncError> {
-                Array::from(&read[i])
-                    .iter()
-                    .zip(Array::from(&read[i + 1]).iter())
-                    .map(|(row, skey)| {
-                        let id = record_id(&skey)
-                            .ok_or_else(|| SyncError::Storage("malformed state key".into()))?;
-                        let row = StateRow::decode(&fields, &id, &row)?;
-                        Ok((id, row))
-                    })
-                    .collect()
-            };
-            let in_flight = rows(0)?
-                .into_iter()
-                .filter_map(|(_, r)| r.in_flight)
-                .collect();
-            let pending = rows(2)?;
-            let records = if export {
-                let gets = pending
-                    .iter()
-                    .map(|(id, _)| {
-                        tx.store(&id.table)?
-                            .get(&from_record_key(&id.key))
-                            .or_storage("get record")
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
-                idb::all(&gets).await?
-            } else {
-                Vec::new()
-            };
+            let mut in_flight = Vec::new();
+            let mut pending = Vec::new();
+            for i in [0, 2] {
+                let keys = Array::from(&read[i + 1]);
+                for (j, row) in Array::from(&read[i]).iter().enumerate() {
+                    let id = record_id(&keys.get(j as u32))
+                        .ok_or_else(|| SyncError::Storage("malformed state key".into()))?;
+                    let row = StateRow::decode(&fields, &id, &row)?;
+                    if i == 2 {
+                        pending.push((id, row));
+                    } else if let Some(f) = row.in_flight {
+                        in_flight.push(f);
+                    }
+                }
+            }
+            let mut gets = Vec::new();
+            for (id, _) in pending.iter().filter(|_| export) {
+                let store = tx.store(&id.table)?;
+                gets.push(
+                    store
+                        .get(&from_record_key(&id.key))
+                        .or_storage("get record")?,
+                );
+            }
+            let records = idb::all(&gets).await?;
             let mut out = Vec::with_capacity(pending.len());
             for (i, (id, row)) in pending.into_iter().enumerate() {
                 let Some(p) = &row.pending else { continue };

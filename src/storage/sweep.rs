@@ -91,7 +91,8 @@ impl IdbStorage {
                 set_aside.push(id);
             }
             let batch = if !ops.is_empty() {
-                ops.sort_by_key(|o| o.seq);
+                // In seq order already (the `inflight` index is over it).
+                idb_sync_core::outbox::entry::sort_in_place(&mut ops, |o| o.seq);
                 ops
             } else {
                 self.take_pending(tx, &fields, limits, mode, &mut meta, &mut set_aside)

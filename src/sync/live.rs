@@ -2,9 +2,16 @@
 //! with `fetch` (an `EventSource` cannot send `Authorization`), its body read chunk by
 //! chunk and parsed by core's [`Sse`]; its events and its end go to the tab machine
 //! (`Tabs::live_ready`, `live_changed`, `live_failed`), which decides everything.
+//! Waiting for the response and for each chunk races a timer of core's
+//! `Live::silence_limit_ms` (a half-open connection never ends by itself).
 //! Dropping the handle aborts the request.
 
+use std::future::{poll_fn, Future};
+use std::pin::pin;
 use std::rc::{Rc, Weak};
+use std::task::Poll;
+
+use gloo_timers::future::TimeoutFuture;
 
 use idb_sync_core::sync_loop::{LiveFailure, Sse, SseEvent};
 use wasm_bindgen::JsCast;
@@ -40,6 +47,20 @@ pub(crate) fn open(inner: &Rc<Inner>, conn: u64) -> LiveStream {
     LiveStream(abort)
 }
 
+/// `future`'s output, or `None` if the stream's silence limit passes first.
+async fn or_silent<T>(weak: &Weak<Inner>, future: impl Future<Output = T>) -> Option<T> {
+    let limit = weak
+        .upgrade()
+        .map_or(0, |i| i.tabs.borrow().live().silence_limit_ms());
+    let mut future = pin!(future);
+    let mut timer = pin!(TimeoutFuture::new(limit.min(u32::MAX.into()) as u32));
+    poll_fn(|cx| match future.as_mut().poll(cx) {
+        Poll::Ready(out) => Poll::Ready(Some(out)),
+        Poll::Pending => timer.as_mut().poll(cx).map(|()| None),
+    })
+    .await
+}
+
 /// Reads the stream until it ends; says how.
 async fn read(weak: &Weak<Inner>, conn: u64, signal: Option<web_sys::AbortSignal>) -> LiveFailure {
     let Some((url, credentials)) = weak
@@ -55,7 +76,10 @@ async fn read(weak: &Weak<Inner>, conn: u64, signal: Option<web_sys::AbortSignal
     if let Some(token) = token {
         request = request.header("Authorization", &format!("Bearer {token}"));
     }
-    let Ok(response) = request.send().await else {
+    let Some(sent) = or_silent(weak, request.send()).await else {
+        return LiveFailure::Silent;
+    };
+    let Ok(response) = sent else {
         return LiveFailure::Lost;
     };
     let stream = response
@@ -77,7 +101,10 @@ async fn read(weak: &Weak<Inner>, conn: u64, signal: Option<web_sys::AbortSignal
     };
     let mut sse = Sse::default();
     loop {
-        let Ok(chunk) = JsFuture::from(reader.read()).await else {
+        let Some(read) = or_silent(weak, JsFuture::from(reader.read())).await else {
+            return LiveFailure::Silent;
+        };
+        let Ok(chunk) = read else {
             return LiveFailure::Lost;
         };
         let value = js_sys::Reflect::get(&chunk, &"value".into()).unwrap_or_default();
@@ -90,7 +117,7 @@ async fn read(weak: &Weak<Inner>, conn: u64, signal: Option<web_sys::AbortSignal
                 return LiveFailure::Lost;
             };
             inner.input(|t| match event {
-                SseEvent::Ready(seq) => t.live_ready(conn, seq, now),
+                SseEvent::Ready(seq, keepalive) => t.live_ready(conn, seq, keepalive, now),
                 SseEvent::Changed(seq) => t.live_changed(conn, seq, now),
             });
         }

@@ -53,6 +53,11 @@ test('pendingChanges() lists what has not reached the server, another tab hears 
     const pending = await a.evaluate(() => window.sync.pendingChanges());
     assert.deepEqual(shown(pending), ['t1 pending create 0 -', 't2 pending create 0 -'], 'the update merged into the create');
     assert.ok(pending[0].since >= before && pending[0].since <= pending[1].since, 'since: the first write');
+    assert.deepEqual(
+      pending[0],
+      { table: 'tasks', key: 't1', op: 'create', state: 'pending', since: pending[0].since, attempts: 0, lastError: null },
+      'the whole entry, as OutboxEntry declares it',
+    );
     await until('B hears both changes', async () => (await lastHeard())?.length === 2);
 
     // The push path fails: both are sent, not answered, and show why.
@@ -77,6 +82,13 @@ test('pendingChanges() lists what has not reached the server, another tab hears 
     const exported = JSON.parse(await a.evaluate(() => window.sync.exportPendingChanges()));
     assert.equal(exported.database, dbName);
     assert.equal(exported.clientId, await a.evaluate(() => window.sync.clientId));
+    assert.deepEqual(Object.keys(exported), ['database', 'clientId', 'exportedAt', 'changes']);
+    assert.ok(Number.isInteger(exported.exportedAt) && exported.exportedAt >= before);
+    assert.deepEqual(
+      { ...exported.changes[0], change: undefined, lastError: exported.changes[0].lastError.code },
+      { ...waiting[0], change: undefined, lastError: 'network_error' },
+      'an exported entry is the entry plus its change',
+    );
     assert.deepEqual(
       exported.changes.map((c) => c.change),
       [

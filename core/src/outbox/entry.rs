@@ -3,9 +3,9 @@
 //! and its pending entry are two changes, so the list is as long as the status's
 //! `pending + inFlight` (`getPendingCount()`) — in the order they reach the server
 //! (in flight by seq, then pending by FIFO position), and when a listener must hear
-//! of a change ([`OutboxWatch`]).
-
-use serde::Serialize;
+//! of a change ([`OutboxWatch`]). The browser builds the app's objects from these
+//! facts by hand (`src/sync/manager/outbox.rs`): no serde serializer is instantiated
+//! for them in the package.
 
 use super::{InFlightOp, OpKind};
 use crate::key::{RecordId, RecordKey};
@@ -13,8 +13,7 @@ use crate::record::Op;
 use crate::sync_loop::{StatusError, SyncStatus};
 
 /// Whether the change was sent.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EntryState {
     /// Never sent: merges with later writes of the key.
     Pending,
@@ -22,8 +21,18 @@ pub enum EntryState {
     InFlight,
 }
 
+impl EntryState {
+    /// As the app sees it: `pending` or `inFlight`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryState::Pending => "pending",
+            EntryState::InFlight => "inFlight",
+        }
+    }
+}
+
 /// The error an entry waits on: `{ code, message }`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EntryError {
     /// The stable error code.
     pub code: String,
@@ -31,9 +40,11 @@ pub struct EntryError {
     pub message: String,
 }
 
-/// One change not yet on the server, as the app sees it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+/// One change not yet on the server, as the app sees it: `{ table, key, op, state,
+/// since, attempts, lastError }` (`lastError` `null` when there is none), and in an
+/// export also `change` (`{ kind, record | patch }` in its wire form, `null` when its
+/// data could not be read).
+#[derive(Clone, Debug, PartialEq)]
 pub struct OutboxEntry {
     /// The table.
     pub table: String,
@@ -49,69 +60,9 @@ pub struct OutboxEntry {
     pub attempts: u32,
     /// What the last round failed with, while rounds fail (`null` otherwise).
     pub last_error: Option<EntryError>,
-    /// The change's data (kept for an export only; not part of the app's view, so
-    /// that view never serializes a record into JS: see [`OutboxExport`]).
-    #[serde(skip)]
+    /// The change's data (read for an export only; not part of the app's view, so
+    /// that view never converts a record into JS).
     pub change: Option<Op>,
-}
-
-/// What `exportPendingChanges()` returns, as JSON: the entries with their data, and
-/// whose they are (for support).
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct OutboxExport<'a> {
-    /// The database name.
-    pub database: &'a str,
-    /// This device's client id.
-    pub client_id: &'a str,
-    /// When it was exported (ms since the epoch).
-    pub exported_at: u64,
-    /// The entries, each with its `change`: `{ kind, record | patch }`.
-    pub changes: Vec<Exported<'a>>,
-}
-
-/// An entry as exported: the app's view plus its change.
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Exported<'a> {
-    table: &'a str,
-    key: &'a RecordKey,
-    op: &'a str,
-    state: EntryState,
-    since: u64,
-    attempts: u32,
-    last_error: &'a Option<EntryError>,
-    change: &'a Option<Op>,
-}
-
-impl<'a> OutboxExport<'a> {
-    /// The export of `entries` (read with their data).
-    pub fn new(
-        database: &'a str,
-        client_id: &'a str,
-        exported_at: u64,
-        entries: &'a [OutboxEntry],
-    ) -> Self {
-        let changes = entries
-            .iter()
-            .map(|e| Exported {
-                table: &e.table,
-                key: &e.key,
-                op: e.op,
-                state: e.state,
-                since: e.since,
-                attempts: e.attempts,
-                last_error: &e.last_error,
-                change: &e.change,
-            })
-            .collect();
-        OutboxExport {
-            database,
-            client_id,
-            exported_at,
-            changes,
-        }
-    }
 }
 
 /// A pending entry as storage reads it (its data only for an export).
@@ -142,6 +93,20 @@ fn waiting_on(status: &SyncStatus) -> Option<EntryError> {
         })
 }
 
+/// Sorts `items` by `key`, stably, by insertion: linear for rows that come in order
+/// already (IndexedDB's index reads do), and no sort algorithm instantiated per type
+/// in the package (the library's sorts cost kilobytes each). Quadratic for rows in
+/// no order: only for reads that come in order.
+pub fn sort_in_place<T>(items: &mut [T], key: impl Fn(&T) -> u64) {
+    for i in 1..items.len() {
+        let mut j = i;
+        while j > 0 && key(&items[j - 1]) > key(&items[j]) {
+            items.swap(j - 1, j);
+            j -= 1;
+        }
+    }
+}
+
 /// The entries of the outbox, in the order they reach the server: in-flight entries
 /// by seq, then pending ones by FIFO position. `export` keeps each change's data.
 pub fn outbox_entries(
@@ -150,34 +115,43 @@ pub fn outbox_entries(
     status: &SyncStatus,
     export: bool,
 ) -> Vec<OutboxEntry> {
-    in_flight.sort_by_key(|f| f.seq);
-    pending.sort_by_key(|(_, p)| p.queued);
+    sort_in_place(&mut in_flight, |f| f.seq);
+    sort_in_place(&mut pending, |(_, p)| p.queued);
     let error = waiting_on(status);
-    let sent = in_flight.into_iter().map(|f| OutboxEntry {
-        op: OpKind::of(&f.op).as_str(),
-        state: EntryState::InFlight,
-        since: if f.since_ms > 0 {
+    let mut out = Vec::with_capacity(in_flight.len() + pending.len());
+    let mut add = |id: RecordId, op, state, since, attempts, change: Option<Op>| {
+        out.push(OutboxEntry {
+            table: id.table,
+            key: id.key,
+            op,
+            state,
+            since,
+            attempts,
+            last_error: error.clone(),
+            change: change.filter(|_| export),
+        })
+    };
+    for f in in_flight {
+        let since = if f.since_ms > 0 {
             f.since_ms
         } else {
             f.hlc.millis
-        },
-        attempts: f.attempts.max(1),
-        last_error: error.clone(),
-        change: export.then_some(f.op),
-        table: f.id.table,
-        key: f.id.key,
-    });
-    let waiting = pending.into_iter().map(|(id, p)| OutboxEntry {
-        op: p.kind.as_str(),
-        state: EntryState::Pending,
-        since: if p.since_ms > 0 { p.since_ms } else { p.hlc_ms },
-        attempts: 0,
-        last_error: error.clone(),
-        change: if export { p.change } else { None },
-        table: id.table,
-        key: id.key,
-    });
-    sent.chain(waiting).collect()
+        };
+        let op = OpKind::of(&f.op).as_str();
+        add(
+            f.id,
+            op,
+            EntryState::InFlight,
+            since,
+            f.attempts.max(1),
+            Some(f.op),
+        );
+    }
+    for (id, p) in pending {
+        let since = if p.since_ms > 0 { p.since_ms } else { p.hlc_ms };
+        add(id, p.kind.as_str(), EntryState::Pending, since, 0, p.change);
+    }
+    out
 }
 
 /// Coalesces the reads behind `onOutboxChange`: a change of the outbox (a local write

@@ -74,7 +74,7 @@ fn entries_come_in_the_order_they_reach_the_server() {
 }
 
 #[test]
-fn the_json_shape_is_what_the_typings_say() {
+fn what_an_entry_shows_is_what_the_typings_say() {
     let mut s = status();
     s.round_failed(&SyncError::Network("down".into()), Some(5));
     let entries = outbox_entries(
@@ -83,30 +83,41 @@ fn the_json_shape_is_what_the_typings_say() {
         &s,
         true,
     );
-    let export = serde_json::to_value(OutboxExport::new("db", "c", 9, &entries)).unwrap();
-    assert_eq!(export["database"], "db");
+    let e = &entries[1];
     assert_eq!(
-        (&export["clientId"], &export["exportedAt"]),
-        (&json!("c"), &json!(9))
+        (e.table.as_str(), e.key.to_string(), e.op, e.state.as_str()),
+        ("t", "2".to_string(), "create", "pending")
     );
-    let v = &export["changes"];
     assert_eq!(
-        v[1],
-        json!({"table": "t", "key": 2, "op": "create", "state": "pending", "since": 60,
-               "attempts": 0, "lastError": {"code": "network_error", "message": v[1]["lastError"]["message"]},
-               "change": {"kind": "delete"}})
+        (e.since, e.attempts, e.change.as_ref()),
+        (60, 0, Some(&Op::Delete))
     );
-    assert_eq!(v[0]["state"], "inFlight");
+    assert_eq!(e.last_error.as_ref().unwrap().code, "network_error");
+    assert_eq!(entries[0].state.as_str(), "inFlight");
     assert_eq!(
-        v[0]["lastError"]["code"], "network_error",
+        entries[0].last_error.as_ref().unwrap().code,
+        "network_error",
         "in flight waits on it too"
     );
-    let view = serde_json::to_value(&entries).unwrap();
+    assert_eq!(entries[0].attempts, 3);
+    let view = outbox_entries(vec![sent("a", 1, 50, 3)], vec![], &s, false);
     assert!(
-        view[0].get("change").is_none(),
+        view[0].change.is_none(),
         "the app's view never carries data"
     );
-    assert_eq!(view[0]["attempts"], 3);
+}
+
+#[test]
+fn entries_in_reverse_order_come_out_in_order() {
+    let in_flight = (1..=20).rev().map(|seq| sent("k", seq, 1, 1)).collect();
+    let pending = (1..=20)
+        .rev()
+        .map(|q| (RecordId::new("t", q as f64), facts(OpKind::Put, q, 1)))
+        .collect();
+    let entries = outbox_entries(in_flight, pending, &status(), false);
+    let keys: Vec<String> = entries[20..].iter().map(|e| e.key.to_string()).collect();
+    let expected: Vec<String> = (1..=20).map(|q| q.to_string()).collect();
+    assert_eq!(keys, expected);
 }
 
 #[test]

@@ -4,7 +4,10 @@
 //! moved. A poke above what the last pull reached asks for a round; pokes that come
 //! while one is due or running are one more round, not one each. A lost stream is
 //! reopened with the loop's backoff policy; a server without the endpoint (404/405)
-//! leaves polling for the rest of the session. [`Sse`] parses the stream's bytes.
+//! leaves polling for the rest of the session. A stream that stays silent (no byte,
+//! not even the server's `: keepalive` comment) for [`Live::silence_limit_ms`] is
+//! dead (a half-open connection): it is lost like any other, so the status leaves
+//! `push` while it is reopened. [`Sse`] parses the stream's bytes.
 //!
 //! Like the scheduler it owns no timer and no connection: the browser opens and
 //! closes the stream and arms the retry timer as the [`LiveAction`]s say.
@@ -53,7 +56,22 @@ pub enum LiveFailure {
     Unavailable,
     /// A network error, another status, or the stream ended: try again later.
     Lost,
+    /// Nothing arrived for [`Live::silence_limit_ms`] (no response, no byte): the
+    /// connection is dead though nothing said so. Treated as [`LiveFailure::Lost`].
+    Silent,
 }
+
+/// The server's keepalive interval until its `ready` says otherwise: the reference
+/// server's default (docs/PROTOCOL.md, §8).
+pub const DEFAULT_KEEPALIVE_MS: u64 = 15_000;
+
+/// How many keepalive intervals of silence make a stream dead: one missed keepalive
+/// may be a slow network, three are a dead connection.
+pub const SILENT_KEEPALIVES: u64 = 3;
+
+/// The least silence called dead, whatever the keepalive (a server announcing a very
+/// short interval does not make a busy page reconnect over a late timer).
+pub const MIN_SILENCE_MS: u64 = 1_000;
 
 /// What the browser does for the channel, in order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,6 +105,8 @@ pub struct Live {
     seen: u64,
     /// The seq heard when the running round's last pull request went out.
     covering: Option<u64>,
+    /// The server's keepalive interval (its `ready` says it), ms.
+    keepalive_ms: u64,
 }
 
 impl Live {
@@ -100,7 +120,19 @@ impl Live {
             pulled_to: 0,
             seen: 0,
             covering: None,
+            keepalive_ms: DEFAULT_KEEPALIVE_MS,
         }
+    }
+
+    /// How long the open stream may stay silent (waiting for the response, then
+    /// between two chunks) before the browser gives it up with
+    /// [`LiveFailure::Silent`]: [`SILENT_KEEPALIVES`] times the server's keepalive
+    /// interval (the last `ready`'s, else [`DEFAULT_KEEPALIVE_MS`]), at least
+    /// [`MIN_SILENCE_MS`].
+    pub fn silence_limit_ms(&self) -> u64 {
+        self.keepalive_ms
+            .saturating_mul(SILENT_KEEPALIVES)
+            .max(MIN_SILENCE_MS)
     }
 
     /// The state.
@@ -152,12 +184,14 @@ impl Live {
         }
     }
 
-    /// Stream `conn` said `ready` with the stream's `seq`: live. A pull runs unless
-    /// the last one reached `seq` (pokes may have been missed while closed).
-    pub fn ready(&mut self, conn: u64, seq: u64) -> Vec<LiveAction> {
+    /// Stream `conn` said `ready` with the stream's `seq` and the server's keepalive
+    /// interval (`None`: not said, the default): live. A pull runs unless the last
+    /// one reached `seq` (pokes may have been missed while closed).
+    pub fn ready(&mut self, conn: u64, seq: u64, keepalive_ms: Option<u64>) -> Vec<LiveAction> {
         if conn != self.conn || self.state != LiveState::Connecting {
             return Vec::new();
         }
+        self.keepalive_ms = keepalive_ms.unwrap_or(DEFAULT_KEEPALIVE_MS);
         self.state = LiveState::Live;
         self.backoff.on_success();
         if seq < self.pulled_to {
@@ -232,8 +266,9 @@ impl Live {
 /// One event of the stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SseEvent {
-    /// `event: ready`, `data: {"seq":N}`.
-    Ready(u64),
+    /// `event: ready`, `data: {"seq":N,"keepalive":MS}` (`keepalive`: the server's
+    /// interval, `None` when absent).
+    Ready(u64, Option<u64>),
     /// `event: changed`, `data: {"seq":N}`.
     Changed(u64),
 }
@@ -263,9 +298,11 @@ impl Sse {
             }
             if line.is_empty() {
                 let event = std::mem::take(&mut self.event);
-                let seq = seq_of(&std::mem::take(&mut self.data));
-                match (event.as_slice(), seq) {
-                    (b"ready", Some(seq)) => events.push(SseEvent::Ready(seq)),
+                let data = std::mem::take(&mut self.data);
+                match (event.as_slice(), number_of(&data, b"\"seq\"")) {
+                    (b"ready", Some(seq)) => {
+                        events.push(SseEvent::Ready(seq, number_of(&data, b"\"keepalive\"")))
+                    }
                     (b"changed", Some(seq)) => events.push(SseEvent::Changed(seq)),
                     _ => {}
                 }
@@ -290,10 +327,10 @@ impl Sse {
     }
 }
 
-/// The number after `"seq"` and its colon in a JSON object's text.
-fn seq_of(data: &[u8]) -> Option<u64> {
-    let key = data.windows(5).position(|w| w == b"\"seq\"")?;
-    let rest = &data[key + 5..];
+/// The number after `key` (quoted) and its colon in a JSON object's text.
+fn number_of(data: &[u8], key: &[u8]) -> Option<u64> {
+    let at = data.windows(key.len()).position(|w| w == key)?;
+    let rest = &data[at + key.len()..];
     let rest = rest
         .trim_ascii_start()
         .strip_prefix(b":")?

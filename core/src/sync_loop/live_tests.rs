@@ -16,7 +16,7 @@ fn ready_at(seq: u64) -> Live {
     let mut l = live();
     assert_eq!(l.want(true), vec![LiveAction::Open { conn: 1 }]);
     assert_eq!(l.state(), LiveState::Connecting);
-    l.ready(1, seq);
+    l.ready(1, seq, None);
     l
 }
 
@@ -44,7 +44,7 @@ fn ready_goes_live_and_pulls_what_may_have_been_missed() {
         LiveMode::Polling,
         "connecting is not push yet"
     );
-    assert_eq!(l.ready(1, 7), vec![LiveAction::Pull]);
+    assert_eq!(l.ready(1, 7, None), vec![LiveAction::Pull]);
     assert_eq!(l.state(), LiveState::Live);
     assert_eq!(l.mode(true), LiveMode::Push);
     assert_eq!(l.mode(false), LiveMode::Off);
@@ -104,7 +104,7 @@ fn a_lost_stream_backs_off_with_the_policy_and_reopens() {
     );
     assert_eq!(l.retry(21_999), vec![LiveAction::Open { conn: 3 }]);
     // Ready resets the backoff: the next loss starts from the base again.
-    l.ready(3, 1);
+    l.ready(3, 1, None);
     assert_eq!(
         l.failed(3, 30_000, LiveFailure::Lost, u64::MAX),
         vec![
@@ -145,11 +145,11 @@ fn events_of_an_old_stream_change_nothing() {
     let mut l = ready_at(1);
     l.want(false);
     l.want(true); // stream 2
-    assert_eq!(l.ready(1, 9), vec![], "stream 1 is gone");
+    assert_eq!(l.ready(1, 9, None), vec![], "stream 1 is gone");
     assert_eq!(l.failed(1, 0, LiveFailure::Unavailable, 0), vec![]);
     assert_eq!(l.state(), LiveState::Connecting);
     assert_eq!(l.changed(2, 9), vec![], "no poke before ready");
-    l.ready(2, 9);
+    l.ready(2, 9, None);
     assert_eq!(l.changed(1, 10), vec![]);
     // Closed: a late failure of the closed stream arms nothing.
     l.want(false);
@@ -165,7 +165,7 @@ fn a_stream_that_went_backwards_is_pulled_again() {
     l.failed(1, 0, LiveFailure::Lost, 0);
     l.retry(0);
     assert_eq!(
-        l.ready(2, 3),
+        l.ready(2, 3, None),
         vec![LiveAction::Pull],
         "a reset server store"
     );
@@ -175,7 +175,7 @@ fn a_stream_that_went_backwards_is_pulled_again() {
 fn the_parser_reads_events_across_chunks_and_skips_the_rest() {
     let mut sse = Sse::default();
     assert_eq!(sse.feed(b"event: ready\ndata: {\"seq\":3}\n"), vec![]);
-    assert_eq!(sse.feed(b"\n"), vec![SseEvent::Ready(3)]);
+    assert_eq!(sse.feed(b"\n"), vec![SseEvent::Ready(3, None)]);
     let body = b": keepalive\n\nevent: changed\r\ndata:{\"seq\":4}\r\n\r\nevent: other\ndata: {\"seq\":5}\n\nevent: changed\ndata: nope\n\nid: 1\nevent: chan";
     assert_eq!(sse.feed(body), vec![SseEvent::Changed(4)]);
     assert_eq!(sse.feed(b"ged\ndata: {\"seq\":\n"), vec![], "split field");
@@ -195,4 +195,44 @@ fn the_seq_is_read_from_the_json_with_spaces_and_other_fields() {
         vec![SseEvent::Changed(12)],
         "negative, overflowing and quoted are skipped"
     );
+}
+
+#[test]
+fn the_ready_event_says_the_servers_keepalive() {
+    let mut sse = Sse::default();
+    let body = b"event: ready\ndata: {\"seq\":3,\"keepalive\":200}\n\nevent: ready\ndata: {\"keepalive\": 5, \"seq\": 4}\n\n";
+    assert_eq!(
+        sse.feed(body),
+        vec![SseEvent::Ready(3, Some(200)), SseEvent::Ready(4, Some(5))]
+    );
+}
+
+#[test]
+fn silence_past_three_keepalives_is_a_lost_stream() {
+    let mut l = live();
+    assert_eq!(
+        l.silence_limit_ms(),
+        3 * DEFAULT_KEEPALIVE_MS,
+        "before any ready: the reference server's interval"
+    );
+    l.want(true);
+    l.ready(1, 1, Some(20_000));
+    assert_eq!(l.silence_limit_ms(), 60_000, "the server's own interval");
+    assert_eq!(l.mode(true), LiveMode::Push);
+    // Nothing for that long: the stream is dead though it never ended. The status
+    // leaves push while it waits to reopen, as for any lost stream.
+    assert_eq!(
+        l.failed(1, 100_000, LiveFailure::Silent, 500),
+        vec![LiveAction::Close, LiveAction::ArmTimer { after_ms: 500 }]
+    );
+    assert_eq!(l.state(), LiveState::Backoff { retry_at: 100_500 });
+    assert_eq!(l.mode(true), LiveMode::Polling);
+    assert_eq!(l.retry(100_500), vec![LiveAction::Open { conn: 2 }]);
+    // A server that announces nothing: the default again; a tiny interval is floored.
+    l.ready(2, 1, None);
+    assert_eq!(l.silence_limit_ms(), 3 * DEFAULT_KEEPALIVE_MS);
+    l.failed(2, 0, LiveFailure::Silent, 0);
+    l.retry(u64::MAX);
+    l.ready(3, 1, Some(10));
+    assert_eq!(l.silence_limit_ms(), MIN_SILENCE_MS);
 }

@@ -1,7 +1,8 @@
 //! `GET /v1/events` (docs/PROTOCOL.md, "Push channel (server → client)"): a
 //! Server-Sent Events stream telling the calling user's client that its change
-//! stream moved. `ready` with the user's latest change seq at once, `changed` after
-//! committed pushes (coalesced), a `: keepalive` comment when idle. Authenticated
+//! stream moved. `ready` with the user's latest change seq (and this server's
+//! keepalive interval, by which a client tells a dead connection) at once, `changed`
+//! after committed pushes (coalesced), a `: keepalive` comment when idle. Authenticated
 //! like push and pull: a bad token is a 401 before any stream starts.
 
 use std::convert::Infallible;
@@ -48,7 +49,8 @@ pub async fn events(
     let keep_alive = KeepAlive::new()
         .interval(Duration::from_millis(state.events_keepalive_ms))
         .text("keepalive");
-    let sse = Sse::new(event_stream(subscription, ready)).keep_alive(keep_alive);
+    let sse = Sse::new(event_stream(subscription, ready, state.events_keepalive_ms))
+        .keep_alive(keep_alive);
     Ok((
         [
             (header::CACHE_CONTROL, "no-store"),
@@ -60,13 +62,18 @@ pub async fn events(
         .into_response())
 }
 
-/// `ready` at `ready`, then `changed` each time the user's seq moves past the last
-/// one sent; ends when the hub closes the subscription.
+/// `ready` at `ready` with the keepalive interval, then `changed` each time the
+/// user's seq moves past the last one sent; ends when the hub closes the subscription.
 fn event_stream(
     subscription: Subscription,
     ready: u64,
+    keepalive_ms: u64,
 ) -> impl Stream<Item = Result<Event, Infallible>> + Send + 'static {
-    let first = stream::once(async move { Ok(seq_event("ready", ready)) });
+    let first = stream::once(async move {
+        Ok(Event::default()
+            .event("ready")
+            .data(format!("{{\"seq\":{ready},\"keepalive\":{keepalive_ms}}}")))
+    });
     let changes = stream::unfold(
         (subscription, ready),
         |(mut subscription, last)| async move {

@@ -1,27 +1,75 @@
 //! `SyncManager`'s view of its outbox: `pendingChanges()`, `exportPendingChanges()`
 //! and `onOutboxChange(listener)`. What an entry says, and when a listener reads
 //! again, are core's (`idb_sync_core::outbox::entry`); this file reads the rows
-//! (`crate::storage::IdbStorage::outbox_rows`) and calls the listeners.
+//! (`crate::storage::IdbStorage::outbox_rows`), builds the app's objects by hand (as
+//! `crate::storage::codec` does: no serde serializer per type in the package), the
+//! export's text with `JSON.stringify`, and calls the listeners.
 
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
-use idb_sync_core::outbox::entry::{outbox_entries, OutboxEntry, OutboxExport, OutboxWatch};
-use js_sys::Function;
+use idb_sync_core::outbox::entry::{outbox_entries, OutboxEntry, OutboxWatch};
+use js_sys::{Array, Function, Object};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::spawn_local;
 
 use super::{check, SyncManager};
 use crate::args;
-use crate::interop::{self, export_async};
+use crate::interop::export_async;
+use crate::storage::codec;
+use crate::storage::keys::from_record_key;
 use crate::sync::error::ManagerError;
 use crate::sync::inner::Inner;
+use crate::value::set_field;
 
 /// The outbox's entries (`export`: with each change's data).
 async fn entries(inner: &Inner, export: bool) -> Result<Vec<OutboxEntry>, ManagerError> {
     let (in_flight, pending) = inner.storage.outbox_rows(export).await?;
     let status = inner.tabs.borrow().status().clone();
     Ok(outbox_entries(in_flight, pending, &status, export))
+}
+
+/// An object of `fields`, set in order.
+fn object(fields: &[(&str, JsValue)]) -> Object {
+    let out = Object::new();
+    for (name, value) in fields {
+        set_field(&out, name, value);
+    }
+    out
+}
+
+/// One entry as the app sees it (`export`: with its `change`, `null` if unreadable).
+fn entry_js(e: &OutboxEntry, export: bool) -> JsValue {
+    let error = e.last_error.as_ref().map_or(JsValue::NULL, |err| {
+        object(&[
+            ("code", err.code.as_str().into()),
+            ("message", err.message.as_str().into()),
+        ])
+        .into()
+    });
+    let out = object(&[
+        ("table", e.table.as_str().into()),
+        ("key", from_record_key(&e.key)),
+        ("op", e.op.into()),
+        ("state", e.state.as_str().into()),
+        ("since", (e.since as f64).into()),
+        ("attempts", e.attempts.into()),
+        ("lastError", error),
+    ]);
+    if export {
+        let change = e.change.as_ref().map_or(JsValue::NULL, codec::op_to_js);
+        set_field(&out, "change", &change);
+    }
+    out.into()
+}
+
+/// The entries as an array for the app.
+fn entries_js(entries: &[OutboxEntry], export: bool) -> JsValue {
+    let out = Array::new();
+    for e in entries {
+        out.push(&entry_js(e, export));
+    }
+    out.into()
 }
 
 export_async!(SyncManager {
@@ -38,18 +86,21 @@ impl SyncManager {
     async fn pending_changes(&self) -> Result<JsValue, JsValue> {
         check(&self.inner)?;
         self.inner.adoption_at_open().await;
-        Ok(interop::view(&entries(&self.inner, false).await?))
+        Ok(entries_js(&entries(&self.inner, false).await?, false))
     }
 
     async fn export_pending_changes(&self) -> Result<JsValue, JsValue> {
         check(&self.inner)?;
         self.inner.adoption_at_open().await;
         let changes = entries(&self.inner, true).await?;
-        let client_id = self.inner.client_id();
-        let now = js_sys::Date::now() as u64;
-        let export = OutboxExport::new(self.inner.storage.name(), &client_id, now, &changes);
-        let json = serde_json::to_string(&export)
-            .map_err(|e| ManagerError::from(crate::error::SyncError::Storage(e.to_string())))?;
+        let export = object(&[
+            ("database", self.inner.storage.name().into()),
+            ("clientId", self.inner.client_id().into()),
+            ("exportedAt", js_sys::Date::now().into()),
+            ("changes", entries_js(&changes, true)),
+        ]);
+        // Plain objects, arrays, strings and finite numbers: this cannot throw.
+        let json = js_sys::JSON::stringify(&export).unwrap_or_default();
         Ok(json.into())
     }
 }
@@ -94,7 +145,7 @@ impl Watch {
             if let Some(entries) = tell {
                 if let Err(e) = self
                     .listener
-                    .call1(&JsValue::UNDEFINED, &interop::view(&entries))
+                    .call1(&JsValue::UNDEFINED, &entries_js(&entries, false))
                 {
                     web_sys::console::error_2(&"idb-sync: an outbox listener threw".into(), &e);
                 }

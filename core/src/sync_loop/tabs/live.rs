@@ -17,9 +17,16 @@ impl Tabs {
         &self.live
     }
 
-    /// Stream `conn` said `ready` at `now`, the user's stream at `seq`.
-    pub fn live_ready(&mut self, conn: u64, seq: u64, now: u64) -> Vec<Effect> {
-        let actions = self.live.ready(conn, seq);
+    /// Stream `conn` said `ready` at `now`, the user's stream at `seq`, the server's
+    /// keepalive interval `keepalive_ms` (`None`: not said).
+    pub fn live_ready(
+        &mut self,
+        conn: u64,
+        seq: u64,
+        keepalive_ms: Option<u64>,
+        now: u64,
+    ) -> Vec<Effect> {
+        let actions = self.live.ready(conn, seq, keepalive_ms);
         self.live_effects(actions, now)
     }
 

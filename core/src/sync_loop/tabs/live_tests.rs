@@ -64,7 +64,7 @@ fn live_leader(seq: u64) -> Tabs {
     let first = runs_round(&mut t, 0).expect("the round at start");
     t.round_starting(first.1, None);
     finish(&mut t, first, 10);
-    t.live_ready(1, seq, 20);
+    t.live_ready(1, seq, None, 20);
     t
 }
 
@@ -97,7 +97,7 @@ fn close_offline_and_stop_close_it_online_and_start_reopen_it() {
     assert_eq!(t.status().live, LiveMode::Off);
     assert_eq!(opened(&t.set_online(true)), Some(2));
     assert_eq!(t.status().live, LiveMode::Polling, "until ready");
-    t.live_ready(2, 0, 30);
+    t.live_ready(2, 0, None, 30);
     assert_eq!(t.status().live, LiveMode::Push);
     assert!(closes(&t.set_auto(false)));
     assert_eq!(t.status().live, LiveMode::Off);
@@ -143,7 +143,7 @@ fn a_lost_channel_polls_then_comes_back_and_catches_up() {
     assert!(effects.contains(&Effect::ArmLiveTimer { after_ms: 700 }));
     assert_eq!(t.status().live, LiveMode::Polling);
     assert_eq!(opened(&t.live_retry(1_700)), Some(2));
-    t.live_ready(2, 5, 1_800);
+    t.live_ready(2, 5, None, 1_800);
     assert_eq!(t.status().live, LiveMode::Push);
     assert!(
         runs_round(&mut t, 1_800).is_some(),
@@ -167,4 +167,27 @@ fn live_false_polls() {
     let mut t = tab(false);
     assert_eq!(opened(&t.became_leader(UP)), None);
     assert_eq!(t.status().live, LiveMode::Polling);
+}
+
+#[test]
+fn a_silent_stream_leaves_push_closes_and_reopens_after_the_backoff() {
+    let mut t = tab(true);
+    t.became_leader(UP);
+    t.live_ready(1, 0, Some(200), 20);
+    assert_eq!(t.status().live, LiveMode::Push);
+    assert_eq!(t.live().silence_limit_ms(), 1_000, "3 x 200 ms, floored");
+    let effects = t.live_failed(1, LiveFailure::Silent, 2_000, 0);
+    assert!(closes(&effects), "the dead connection is dropped");
+    assert!(effects.contains(&Effect::Publish));
+    assert_eq!(t.status().live, LiveMode::Polling, "no longer claims push");
+    let after_ms = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::ArmLiveTimer { after_ms } => Some(*after_ms),
+            _ => None,
+        })
+        .expect("a reopen is scheduled");
+    assert_eq!(opened(&t.live_retry(2_000 + after_ms)), Some(2));
+    t.live_ready(2, 0, Some(200), 3_000);
+    assert_eq!(t.status().live, LiveMode::Push);
 }
