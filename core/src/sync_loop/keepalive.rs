@@ -113,11 +113,13 @@ impl Keepalive {
     }
 
     /// The page hides (`visibilitychange` to hidden, `pagehide`): the body to send
-    /// now, if this tab leads, holds the credentials it needs without asking
-    /// (`credentials`: a cached token, an API key, or no auth), and this body did not
-    /// leave yet. Once per body: `pagehide` right after the hidden state sends nothing.
-    pub fn hide(&mut self, leading: bool, credentials: bool) -> Option<String> {
-        if !leading || !credentials || self.sent {
+    /// now, if this tab runs the automatic loop (`running`: it leads and auto sync is
+    /// on — `stopAutoSync()` stops the keepalive too), holds the credentials it needs
+    /// without asking (`credentials`: a cached token, an API key, or no auth), and
+    /// this body did not leave yet. Once per body: `pagehide` right after the hidden
+    /// state sends nothing.
+    pub fn hide(&mut self, running: bool, credentials: bool) -> Option<String> {
+        if !running || !credentials || self.sent {
             return None;
         }
         let body = self.body.clone()?;

@@ -85,12 +85,16 @@ fn nothing_leaves_when_nothing_fits_or_nothing_waits() {
 }
 
 #[test]
-fn a_body_leaves_once_and_only_from_a_leader_holding_credentials() {
+fn a_body_leaves_once_and_only_from_the_running_loop_holding_credentials() {
     let mut k = Keepalive::default();
     assert_eq!(k.hide(true, true), None, "nothing read yet");
     assert!(k.touched());
     assert!(!k.read(Some("b1".into())));
-    assert_eq!(k.hide(false, true), None, "a follower sends nothing");
+    assert_eq!(
+        k.hide(false, true),
+        None,
+        "a follower (or auto sync stopped) sends nothing"
+    );
     assert_eq!(k.hide(true, false), None, "no cached token: nothing");
     assert_eq!(k.hide(true, true).as_deref(), Some("b1"));
     assert_eq!(k.hide(true, true), None, "pagehide after hidden: not twice");
