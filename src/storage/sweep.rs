@@ -105,8 +105,15 @@ impl IdbStorage {
                 ops.sort_by_key(|o| o.seq);
                 ops
             } else {
-                self.take_pending(tx, &fields, limits, mode, &mut meta, &mut set_aside, dry)
-                    .await?
+                self.take_pending(
+                    tx,
+                    &fields,
+                    limits,
+                    mode,
+                    &mut meta,
+                    (!dry).then_some(&mut set_aside),
+                )
+                .await?
             };
             if meta != meta_before && !dry {
                 Self::write_meta_in(tx, &meta)?;
@@ -122,7 +129,7 @@ impl IdbStorage {
     }
 
     /// Takes new entries from the pending queue (nothing is in flight), setting aside
-    /// what cannot be taken into `set_aside` (`dry`: see `take_batch_inner`).
+    /// what cannot be taken into `set_aside` (`None`: dry, see `take_batch_inner`).
     async fn take_pending(
         &self,
         tx: &idb::Tx,
@@ -130,9 +137,9 @@ impl IdbStorage {
         limits: &BatchLimits,
         mode: &dyn Fn(&str) -> MergeMode,
         meta: &mut ClientMeta,
-        set_aside: &mut Vec<RecordId>,
-        dry: bool,
+        mut set_aside: Option<&mut Vec<RecordId>>,
     ) -> Result<Vec<InFlightOp>, SyncError> {
+        let dry = set_aside.is_none();
         if limits.max_count == 0 {
             return Ok(Vec::new());
         }
@@ -169,18 +176,20 @@ impl IdbStorage {
             let record = records.next().unwrap_or(JsValue::UNDEFINED);
             let now = js_sys::Date::now() as u64;
             let decoded = StateRow::decode(fields, &id, &row);
-            let mut state = match decoded.and_then(|r| r.to_key_state(&id, &record)) {
-                Ok(state) => state,
-                Err(_) if dry => continue,
+            let state = decoded.and_then(|r| r.to_key_state(&id, &record));
+            let mut state = match (state, set_aside.as_deref_mut()) {
+                (Ok(state), _) => state,
+                // Dry: what would be set aside is left out.
+                (Err(_), None) => continue,
                 // Written past idb-sync's checks: one dead letter, not a stuck queue.
-                Err(SyncError::InvalidValue { .. }) => {
+                (Err(SyncError::InvalidValue { .. }), Some(set_aside)) => {
                     super::set_aside::set_aside(tx, fields, &id, &skey, &row, &record, meta, now)?;
                     set_aside.push(id);
                     continue;
                 }
                 // A row that cannot be read (or a pending create or put without its
                 // record): one dead letter too, never "never on the server".
-                Err(e) => {
+                (Err(e), Some(set_aside)) => {
                     let problem = e.to_string();
                     super::set_aside::set_aside_corrupt(
                         tx, fields, &id, &skey, &row, &record, &problem, meta, now,

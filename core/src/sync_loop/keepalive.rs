@@ -27,6 +27,7 @@ pub const KEEPALIVE_BUDGET_BYTES: usize = 64 * 1024;
 /// What idb-sync's keepalive push may use of [`KEEPALIVE_BUDGET_BYTES`]: the rest is
 /// left to the app's own beacons on the same `pagehide`.
 pub const KEEPALIVE_BODY_BYTES: usize = 60 * 1024;
+const _: () = assert!(KEEPALIVE_BODY_BYTES < KEEPALIVE_BUDGET_BYTES);
 
 /// At most this many entries are read for a keepalive (a small batch: the read runs
 /// after every change of the outbox).
