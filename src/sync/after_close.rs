@@ -117,8 +117,8 @@ impl Inner {
         // `{endpoint}/v1/events` → `{endpoint}/v1/push`.
         let base = self.live_url.trim_end_matches("events");
         let sent = fetch_with(&format!("{base}push"), &init);
-        // A failure (offline, over the budget) is only logged by nobody: the next
-        // session pushes the same entries.
+        // A failure (offline, over the budget, server down) is caught and ignored:
+        // the next session pushes the same entries.
         let ignore = Closure::<dyn FnMut(JsValue)>::new(|_| {});
         let _ = sent.catch(&ignore);
         ignore.forget(); // once per body: the page is going
