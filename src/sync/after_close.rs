@@ -7,13 +7,15 @@
 //! The answer is not read: the next session pushes the same seqs (`duplicate`).
 
 use std::cell::{Cell, RefCell};
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
+use gloo_timers::future::TimeoutFuture;
 use idb_sync_core::sync_loop::{read_keepalive, Keepalive};
 use js_sys::{Object, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::spawn_local;
 
+use super::clock::now_ms;
 use super::inner::Inner;
 use crate::interop::set;
 
@@ -24,7 +26,8 @@ extern "C" {
     fn fetch_with(url: &str, init: &Object) -> Promise;
 }
 
-/// What the outbox's reading depends on: the counts, a round running, leading.
+/// What the keepalive's reading depends on: the counts, a round running, this tab
+/// running the loop.
 type Part = (usize, usize, bool, bool);
 
 /// A manager's keepalive (a field of [`Inner`]).
@@ -47,40 +50,34 @@ impl AfterClose {
 }
 
 impl Inner {
-    /// The outbox may have changed (a local write): reads the keepalive again.
+    /// Whether this tab runs the automatic loop (leads, auto sync on, not closed):
+    /// only then is the keepalive kept and sent.
+    fn runs_loop(&self) -> bool {
+        let tabs = self.tabs.borrow();
+        !self.closed.get() && tabs.is_leader() && tabs.scheduler().is_auto()
+    }
+
+    /// The outbox may have changed (a local write): reads the keepalive again, when
+    /// core says (at once, or a second after the last read during a burst).
     pub(crate) fn keepalive_touched(self: &Rc<Self>) {
-        if self.after_close.enabled && self.after_close.state.borrow_mut().touched() {
-            spawn_local(self.clone().keepalive_read());
+        if !self.after_close.enabled {
+            return;
+        }
+        if let Some(wait) = self.after_close.state.borrow_mut().touched(now_ms()) {
+            spawn_local(keepalive_read(Rc::downgrade(self), wait));
         }
     }
 
-    /// After an input: reads again when the counts, a round or the lead moved.
+    /// After an input: reads again when the counts, a round, the lead or auto sync
+    /// moved.
     pub(crate) fn keepalive_status(self: &Rc<Self>) {
         let part = {
             let tabs = self.tabs.borrow();
             let s = tabs.status();
-            (s.pending, s.in_flight, s.syncing, tabs.is_leader())
+            (s.pending, s.in_flight, s.syncing, self.runs_loop())
         };
         if self.after_close.seen.replace(Some(part)) != Some(part) {
             self.keepalive_touched();
-        }
-    }
-
-    async fn keepalive_read(self: Rc<Self>) {
-        loop {
-            let leads = !self.closed.get() && self.tabs.borrow().is_leader();
-            let body = match leads {
-                true => read_keepalive(&self.storage, self.engine.config()).await,
-                false => Ok(None),
-            };
-            if !self
-                .after_close
-                .state
-                .borrow_mut()
-                .read(body.ok().flatten())
-            {
-                return;
-            }
         }
     }
 
@@ -88,10 +85,7 @@ impl Inner {
     /// if core says so, with the credentials held now.
     pub(crate) fn keepalive_hide(&self) {
         let token = self.credentials.cached();
-        let running = {
-            let tabs = self.tabs.borrow();
-            !self.closed.get() && tabs.is_leader() && tabs.scheduler().is_auto()
-        };
+        let running = self.runs_loop();
         let body = self
             .after_close
             .state
@@ -122,5 +116,33 @@ impl Inner {
         let ignore = Closure::<dyn FnMut(JsValue)>::new(|_| {});
         let _ = sent.catch(&ignore);
         ignore.forget(); // once per body: the page is going
+    }
+}
+
+/// Reads the keepalive after `wait` ms (none outside the running loop: no body), and
+/// again as long as core asks.
+async fn keepalive_read(weak: Weak<Inner>, mut wait: u64) {
+    loop {
+        if wait > 0 {
+            TimeoutFuture::new(wait.min(i32::MAX as u64) as u32).await;
+        }
+        let Some(inner) = weak.upgrade() else {
+            return;
+        };
+        let started = now_ms();
+        let body = match inner.runs_loop() {
+            true => read_keepalive(&inner.storage, inner.engine.config()).await,
+            false => Ok(None),
+        };
+        let body = body.ok().flatten();
+        let next = inner
+            .after_close
+            .state
+            .borrow_mut()
+            .read(body, started, now_ms());
+        match next {
+            Some(next) => wait = next,
+            None => return,
+        }
     }
 }
