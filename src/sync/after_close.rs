@@ -9,13 +9,11 @@
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
-use gloo_timers::future::TimeoutFuture;
 use idb_sync_core::sync_loop::{read_keepalive, Keepalive};
 use js_sys::{Object, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::spawn_local;
 
-use super::clock::now_ms;
 use super::inner::Inner;
 use crate::interop::set;
 
@@ -57,14 +55,11 @@ impl Inner {
         !self.closed.get() && tabs.is_leader() && tabs.scheduler().is_auto()
     }
 
-    /// The outbox may have changed (a local write): reads the keepalive again, when
-    /// core says (at once, or a second after the last read during a burst).
+    /// The outbox may have changed (a local write): reads the keepalive again (one
+    /// read at a time; changes during it ask for one more).
     pub(crate) fn keepalive_touched(self: &Rc<Self>) {
-        if !self.after_close.enabled {
-            return;
-        }
-        if let Some(wait) = self.after_close.state.borrow_mut().touched(now_ms()) {
-            spawn_local(keepalive_read(Rc::downgrade(self), wait));
+        if self.after_close.enabled && self.after_close.state.borrow_mut().touched() {
+            spawn_local(keepalive_read(Rc::downgrade(self)));
         }
     }
 
@@ -119,30 +114,24 @@ impl Inner {
     }
 }
 
-/// Reads the keepalive after `wait` ms (none outside the running loop: no body), and
-/// again as long as core asks.
-async fn keepalive_read(weak: Weak<Inner>, mut wait: u64) {
+/// Reads the keepalive (none outside the running loop: no body), again as long as
+/// core asks.
+async fn keepalive_read(weak: Weak<Inner>) {
     loop {
-        if wait > 0 {
-            TimeoutFuture::new(wait.min(i32::MAX as u64) as u32).await;
-        }
         let Some(inner) = weak.upgrade() else {
             return;
         };
-        let started = now_ms();
         let body = match inner.runs_loop() {
             true => read_keepalive(&inner.storage, inner.engine.config()).await,
             false => Ok(None),
         };
-        let body = body.ok().flatten();
-        let next = inner
+        let again = inner
             .after_close
             .state
             .borrow_mut()
-            .read(body, started, now_ms());
-        match next {
-            Some(next) => wait = next,
-            None => return,
+            .read(body.ok().flatten());
+        if !again {
+            return;
         }
     }
 }

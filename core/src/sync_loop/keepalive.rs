@@ -78,55 +78,39 @@ pub async fn read_keepalive<S: Storage>(
     Ok(keepalive_body(&batch, &meta, KEEPALIVE_BODY_BYTES))
 }
 
-/// Reads of the keepalive start at most this often (ms): the first change after a
-/// quiet spell is read at once, a burst of writes costs one read per second, not one
-/// per write (each read is an IndexedDB transaction).
-pub const KEEPALIVE_READ_SPACING_MS: u64 = 1_000;
-
 /// The keepalive of one manager: its body, kept fresh while the outbox changes, and
 /// whether that body left already (see the module docs).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Keepalive {
     body: Option<String>,
     sent: bool,
-    /// A read is due or running.
     reading: bool,
     again: bool,
-    last_read_at: Option<u64>,
 }
 
 impl Keepalive {
-    /// The outbox may have changed at `now` (a local write, a round, the lead or auto
-    /// sync moved): `Some(ms)` to start a read that long from now (0: at once, else
-    /// [`KEEPALIVE_READ_SPACING_MS`] after the last read started), `None` when a read
-    /// is due or running already (a change during a read asks for one more after it).
-    pub fn touched(&mut self, now: u64) -> Option<u64> {
+    /// The outbox may have changed (a local write, a round, leadership won): whether
+    /// to start a read now. A change during a read asks for one more read after it.
+    pub fn touched(&mut self) -> bool {
         if self.reading {
             self.again = true;
-            return None;
+            return false;
         }
         self.reading = true;
-        Some(self.wait(now))
+        true
     }
 
-    fn wait(&self, now: u64) -> u64 {
-        self.last_read_at
-            .map_or(0, |t| (t + KEEPALIVE_READ_SPACING_MS).saturating_sub(now))
-    }
-
-    /// A read that started at `started` finished at `now` with `body` (`None`:
-    /// nothing to send, or the read failed: an old body is never kept, it may hold
-    /// what the server has answered since). A new body may leave again. Returns when
-    /// to read again (as [`Keepalive::touched`]) if changes came during the read.
-    pub fn read(&mut self, body: Option<String>, started: u64, now: u64) -> Option<u64> {
+    /// A read finished with `body` (`None`: nothing to send, or the read failed: an
+    /// old body is never kept, it may hold what the server has answered since).
+    /// Returns whether to read again at once. A new body may leave again.
+    pub fn read(&mut self, body: Option<String>) -> bool {
         let again = std::mem::take(&mut self.again);
         self.reading = again;
-        self.last_read_at = Some(started);
         if body != self.body {
             self.sent = false;
             self.body = body;
         }
-        again.then(|| self.wait(now))
+        again
     }
 
     /// The page hides (`visibilitychange` to hidden, `pagehide`): the body to send

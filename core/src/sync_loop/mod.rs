@@ -14,7 +14,7 @@ pub mod tabs;
 
 pub use keepalive::{
     keepalive_body, read_keepalive, Keepalive, KEEPALIVE_BODY_BYTES, KEEPALIVE_BUDGET_BYTES,
-    KEEPALIVE_MAX_ENTRIES, KEEPALIVE_READ_SPACING_MS,
+    KEEPALIVE_MAX_ENTRIES,
 };
 pub use live::{Live, LiveAction, LiveFailure, LiveMode, LiveState, Sse, SseEvent};
 pub use progress::ProgressTransport;
