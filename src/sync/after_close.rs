@@ -24,8 +24,8 @@ extern "C" {
     fn fetch_with(url: &str, init: &Object) -> Promise;
 }
 
-/// What the keepalive's reading depends on: the counts, a round running, this tab
-/// running the loop.
+/// What the keepalive's reading depends on: the counts, a round running, whether it
+/// may read now.
 type Part = (usize, usize, bool, bool);
 
 /// A manager's keepalive (a field of [`Inner`]).
@@ -55,6 +55,14 @@ impl Inner {
         !self.closed.get() && tabs.is_leader() && tabs.scheduler().is_auto()
     }
 
+    /// Whether to read the keepalive now: the loop runs here and the page is visible.
+    /// A hidden page sent its body when it hid, and may be frozen at any moment: a
+    /// read-only transaction left open by a frozen page would block the other tabs'
+    /// writes (the loop does no IndexedDB work while frozen either).
+    fn may_read(&self) -> bool {
+        self.runs_loop() && super::triggers::is_visible() && !self.tabs.borrow().is_frozen()
+    }
+
     /// The outbox may have changed (a local write): reads the keepalive again (one
     /// read at a time; changes during it ask for one more).
     pub(crate) fn keepalive_touched(self: &Rc<Self>) {
@@ -63,13 +71,13 @@ impl Inner {
         }
     }
 
-    /// After an input: reads again when the counts, a round, the lead or auto sync
-    /// moved.
+    /// After an input: reads again when the counts, a round, the lead, auto sync, the
+    /// visibility or the frozen state moved.
     pub(crate) fn keepalive_status(self: &Rc<Self>) {
         let part = {
             let tabs = self.tabs.borrow();
             let s = tabs.status();
-            (s.pending, s.in_flight, s.syncing, self.runs_loop())
+            (s.pending, s.in_flight, s.syncing, self.may_read())
         };
         if self.after_close.seen.replace(Some(part)) != Some(part) {
             self.keepalive_touched();
@@ -114,16 +122,17 @@ impl Inner {
     }
 }
 
-/// Reads the keepalive (none outside the running loop: no body), again as long as
-/// core asks.
+/// Reads the keepalive (outside the running loop: no body; while hidden or frozen: no
+/// read, the body stays as the page hid with it), again as long as core asks.
 async fn keepalive_read(weak: Weak<Inner>) {
     loop {
         let Some(inner) = weak.upgrade() else {
             return;
         };
-        let body = match inner.runs_loop() {
-            true => read_keepalive(&inner.storage, inner.engine.config()).await,
-            false => Ok(None),
+        let body = match (inner.runs_loop(), inner.may_read()) {
+            (true, false) => return inner.after_close.state.borrow_mut().skipped(),
+            (true, true) => read_keepalive(&inner.storage, inner.engine.config()).await,
+            (false, _) => Ok(None),
         };
         let again = inner
             .after_close

@@ -113,6 +113,14 @@ impl Keepalive {
         again
     }
 
+    /// A read that did not happen (the page is hidden or may be frozen: no IndexedDB
+    /// work then): the body stays as it was, and changes that came meanwhile are left
+    /// for the next read (the page shown again touches it).
+    pub fn skipped(&mut self) {
+        self.reading = false;
+        self.again = false;
+    }
+
     /// The page hides (`visibilitychange` to hidden, `pagehide`): the body to send
     /// now, if this tab runs the automatic loop (`running`: it leads and auto sync is
     /// on — `stopAutoSync()` stops the keepalive too), holds the credentials it needs

@@ -133,3 +133,16 @@ fn changes_during_a_read_ask_for_one_more_read() {
     assert_eq!(k.body(), Some("newer"));
     assert!(k.touched(), "idle again");
 }
+
+#[test]
+fn a_skipped_read_keeps_the_body_and_the_next_change_reads_again() {
+    let mut k = Keepalive::default();
+    assert!(k.touched());
+    assert!(!k.read(Some("b1".into())));
+    assert!(k.touched(), "hidden: a change comes");
+    assert!(!k.touched());
+    k.skipped();
+    assert_eq!(k.body(), Some("b1"), "kept for the hide");
+    assert_eq!(k.hide(true, true).as_deref(), Some("b1"));
+    assert!(k.touched(), "shown again: a read starts");
+}
