@@ -272,6 +272,22 @@ export declare class SyncManager<DB extends Tables = AnyTables> {
   close(): void;
 }
 
+/** The Background Sync tag `requestBackgroundSync` registers by default: `'idb-sync'`. */
+export declare const BACKGROUND_SYNC_TAG: string;
+
+/** In a page: registers the Background Sync tag whenever `manager`'s outbox holds
+ * changes, so that a service worker drains it after the last tab closed. Resolves to
+ * the function that stops it (a no-op without Background Sync or a service worker). */
+export declare function requestBackgroundSync(manager: SyncManager<any>, settings?: { tag?: string }): Promise<() => void>;
+
+/** In a service worker: opens the database of `options`, lets the loop push until the
+ * outbox is empty (retrying with backoff), closes it. Rejects with the last round's
+ * error when changes are still pending after `deadlineMs` (default 120000). */
+export declare function drainOutbox<DB extends Tables = AnyTables>(
+  options: SyncManagerOptions<DB>,
+  settings?: { deadlineMs?: number },
+): Promise<{ pushed: number }>;
+
 /** Loads the WebAssembly module once (`open` does it; call it to load early). */
 export declare function ready(): Promise<unknown>;
 

@@ -7,7 +7,9 @@
 //   throws or rejects with is an `Error` named 'SyncError' with a `code`);
 // - `liveQuery(querier)`, which re-runs a query whenever a table of a database opened
 //   in this page changes (local writes, pulled changes, other tabs): what the React
-//   and Vue bindings (`idb-sync/react`, `idb-sync/vue`) are built on.
+//   and Vue bindings (`idb-sync/react`, `idb-sync/vue`) are built on;
+// - `requestBackgroundSync(manager)` and `drainOutbox(options)`: the outbox drained
+//   by a service worker after the last tab closed (js/after_close.js).
 // This build speaks protocol v1 (and `protocol: { kind: 'custom' }`); the adapters
 // for the seeds' servers are in `idb-sync/adapters` (js/adapters.js).
 import init, * as wasm from '../pkg/idb_sync.js';
@@ -16,6 +18,7 @@ import { loader } from './load.js';
 export * from '../pkg/idb_sync.js';
 export { default } from '../pkg/idb_sync.js';
 export { liveQuery } from './live_query.js';
+export { drainOutbox, requestBackgroundSync, BACKGROUND_SYNC_TAG } from './after_close.js';
 export { SyncError } from './load.js';
 
 const { ready, loadingOnOpen } = loader(init, 'pkg');

@@ -130,6 +130,19 @@ pub trait Storage {
         mode: &dyn Fn(&str) -> crate::protocol::MergeMode,
     ) -> Result<Vec<InFlightOp>, SyncError>;
 
+    /// Reads, changing nothing, what [`Storage::take_batch`] would take now (the
+    /// in-flight entries, or else pending ones with the seqs they would get) and the
+    /// metadata it would leave: what a keepalive sends when the page hides
+    /// ([`crate::sync_loop::Keepalive`]). The default takes nothing (no keepalive).
+    async fn peek_batch(
+        &self,
+        limits: &BatchLimits,
+        mode: &dyn Fn(&str) -> crate::protocol::MergeMode,
+    ) -> Result<(Vec<InFlightOp>, ClientMeta), SyncError> {
+        let _ = (limits, mode);
+        Ok((Vec::new(), self.read_meta().await?))
+    }
+
     /// One transaction: drops every key without local changes or an open conflict,
     /// drops every kept (deferred) change, and clears the cursor (answer to
     /// `resetRequired`: the full pull that follows brings everything live again).

@@ -321,9 +321,24 @@ impl Storage for IdbStorage {
         limits: &BatchLimits,
         mode: &dyn Fn(&str) -> MergeMode,
     ) -> Result<Vec<InFlightOp>, CoreError> {
-        let (batch, removed) = self.take_batch_inner(limits, mode).await.map_err(core)?;
+        let (batch, removed, _) = self
+            .take_batch_inner(limits, mode, false)
+            .await
+            .map_err(core)?;
         self.emit_changed(&removed);
         Ok(batch)
+    }
+
+    async fn peek_batch(
+        &self,
+        limits: &BatchLimits,
+        mode: &dyn Fn(&str) -> MergeMode,
+    ) -> Result<(Vec<InFlightOp>, ClientMeta), CoreError> {
+        let (batch, _, meta) = self
+            .take_batch_inner(limits, mode, true)
+            .await
+            .map_err(core)?;
+        Ok((batch, meta))
     }
 
     async fn reset_replica(&self) -> Result<(), CoreError> {

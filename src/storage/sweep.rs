@@ -36,13 +36,17 @@ impl IdbStorage {
     /// queue. A change the batch cannot take is set aside as a dead letter
     /// ([`super::set_aside`]): a pending change whose stored data cannot be encoded,
     /// or a pending or in-flight key whose state row cannot be decoded. The keys set
-    /// aside are returned with the batch (their local records were removed).
+    /// aside are returned with the batch (their local records were removed), and the
+    /// metadata as left. `dry` (a keepalive's read, `Storage::peek_batch`): the same
+    /// batch in a read-only transaction that writes nothing and sets nothing aside
+    /// (what would be set aside is left out, as the real batch leaves it out).
     pub(super) async fn take_batch_inner(
         &self,
         limits: &BatchLimits,
         mode: &dyn Fn(&str) -> MergeMode,
-    ) -> Result<(Vec<InFlightOp>, Vec<RecordId>), SyncError> {
-        idb::read_write(&self.db()?, &self.sync_stores(), async |tx| {
+        dry: bool,
+    ) -> Result<(Vec<InFlightOp>, Vec<RecordId>, ClientMeta), SyncError> {
+        let body = async |tx: &idb::Tx| {
             let fields = Fields::new();
             let state_store = tx.store(STATE)?;
             let mut meta = Self::read_meta_in(tx).await?;
@@ -67,14 +71,21 @@ impl IdbStorage {
                         ..
                     }) => {
                         // Sent again: one more attempt, stored (only `f` changes).
-                        op.resent();
-                        crate::interop::set(&row, &fields.in_flight, &codec::in_flight_to_js(&op));
-                        state_store
-                            .put_with_key(&row, &skey)
-                            .or_storage("put state")?;
+                        if !dry {
+                            op.resent();
+                            crate::interop::set(
+                                &row,
+                                &fields.in_flight,
+                                &codec::in_flight_to_js(&op),
+                            );
+                            state_store
+                                .put_with_key(&row, &skey)
+                                .or_storage("put state")?;
+                        }
                         ops.push(op);
                         continue;
                     }
+                    _ if dry => continue,
                     Ok(_) => "an in-flight seq without an in-flight change".to_owned(),
                     Err(e) => e.to_string(),
                 };
@@ -95,19 +106,31 @@ impl IdbStorage {
                 idb_sync_core::outbox::entry::sort_in_place(&mut ops, |o| o.seq);
                 ops
             } else {
-                self.take_pending(tx, &fields, limits, mode, &mut meta, &mut set_aside)
-                    .await?
+                self.take_pending(
+                    tx,
+                    &fields,
+                    limits,
+                    mode,
+                    &mut meta,
+                    (!dry).then_some(&mut set_aside),
+                )
+                .await?
             };
-            if meta != meta_before {
+            if meta != meta_before && !dry {
                 Self::write_meta_in(tx, &meta)?;
             }
-            Ok((batch, set_aside))
-        })
-        .await
+            Ok((batch, set_aside, meta))
+        };
+        let (db, stores) = (self.db()?, self.sync_stores());
+        if dry {
+            idb::read_only(&db, &stores, body).await
+        } else {
+            idb::read_write(&db, &stores, body).await
+        }
     }
 
     /// Takes new entries from the pending queue (nothing is in flight), setting aside
-    /// what cannot be taken into `set_aside`.
+    /// what cannot be taken into `set_aside` (`None`: dry, see `take_batch_inner`).
     async fn take_pending(
         &self,
         tx: &idb::Tx,
@@ -115,8 +138,9 @@ impl IdbStorage {
         limits: &BatchLimits,
         mode: &dyn Fn(&str) -> MergeMode,
         meta: &mut ClientMeta,
-        set_aside: &mut Vec<RecordId>,
+        mut set_aside: Option<&mut Vec<RecordId>>,
     ) -> Result<Vec<InFlightOp>, SyncError> {
+        let dry = set_aside.is_none();
         if limits.max_count == 0 {
             return Ok(Vec::new());
         }
@@ -153,17 +177,20 @@ impl IdbStorage {
             let record = records.next().unwrap_or(JsValue::UNDEFINED);
             let now = js_sys::Date::now() as u64;
             let decoded = StateRow::decode(fields, &id, &row);
-            let mut state = match decoded.and_then(|r| r.to_key_state(&id, &record)) {
-                Ok(state) => state,
+            let state = decoded.and_then(|r| r.to_key_state(&id, &record));
+            let mut state = match (state, set_aside.as_deref_mut()) {
+                (Ok(state), _) => state,
+                // Dry: what would be set aside is left out.
+                (Err(_), None) => continue,
                 // Written past idb-sync's checks: one dead letter, not a stuck queue.
-                Err(SyncError::InvalidValue { .. }) => {
+                (Err(SyncError::InvalidValue { .. }), Some(set_aside)) => {
                     super::set_aside::set_aside(tx, fields, &id, &skey, &row, &record, meta, now)?;
                     set_aside.push(id);
                     continue;
                 }
                 // A row that cannot be read (or a pending create or put without its
                 // record): one dead letter too, never "never on the server".
-                Err(e) => {
+                (Err(e), Some(set_aside)) => {
                     let problem = e.to_string();
                     super::set_aside::set_aside_corrupt(
                         tx, fields, &id, &skey, &row, &record, &problem, meta, now,
@@ -178,6 +205,9 @@ impl IdbStorage {
             }
             if let Some(entry) = assign_in_flight(&id, &mut state, meta, mode(&id.table)) {
                 batch.push(entry);
+                if dry {
+                    continue;
+                }
                 match encode_row(fields, &state)? {
                     Some(row) => state_store
                         .put_with_key(&row, &skey)

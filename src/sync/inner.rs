@@ -20,6 +20,7 @@ use js_sys::{Function, Promise};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 
+use super::after_close::AfterClose;
 use super::answer::{relayed, Promises};
 use super::clock::{monotonic_ms, now_ms, BrowserClock};
 use super::election::Leadership;
@@ -114,6 +115,8 @@ pub(crate) struct Inner {
     pub(crate) promises: Promises,
     /// The end of the scan at open.
     adoption: Adoption,
+    /// The keepalive push kept for when the page hides (`after_close.rs`).
+    pub(crate) after_close: AfterClose,
 }
 
 /// `ms` as a timer's delay.
@@ -155,6 +158,7 @@ impl Inner {
                 }
             });
             let storage = db.storage().clone();
+            let after_close = AfterClose::new(transport.speaks_v1());
             let engine = SyncEngine::with_resolver(
                 storage.clone(),
                 ProgressTransport::new(transport, progress),
@@ -176,6 +180,7 @@ impl Inner {
                 subscribers: Subscribers::default(),
                 promises: Promises::default(),
                 adoption: Adoption::new(),
+                after_close,
             }
         });
         super::panic::register(&inner);
@@ -203,6 +208,7 @@ impl Inner {
         for effect in effects {
             self.execute(effect);
         }
+        self.keepalive_status();
     }
 
     fn execute(self: &Rc<Self>, effect: Effect) {

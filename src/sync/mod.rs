@@ -18,12 +18,14 @@
 //! - [`live`]: the live channel's stream (`GET /v1/events`, server push), read with
 //!   `fetch`; its decisions are core's (`idb_sync_core::sync_loop::Live`).
 //! - [`triggers`]: online/visibility readers through `globalThis`.
+//! - [`after_close`]: the keepalive push sent when the page hides.
 //! - [`counts`], [`clock`], [`resolver`], [`error`], [`typescript`].
 //!
 //! Timers and listeners use `globalThis`; the loop itself does not need `window`, but `SyncManager.open` needs IndexedDB,
 //! `BroadcastChannel` and (for one leader per database) Web Locks, all of which
 //! dedicated workers have.
 
+mod after_close;
 mod answer;
 mod clock;
 mod counts;

@@ -49,6 +49,17 @@ impl Credentials {
         self.token.borrow_mut().take();
     }
 
+    /// The bearer token a request would carry now, without asking `getToken()` (a
+    /// page that hides cannot wait for it): `None` when it would have to be asked for,
+    /// `Some(None)` without auth.
+    pub(crate) fn cached(&self) -> Option<Option<String>> {
+        match &self.option {
+            AuthOption::None => Some(None),
+            AuthOption::ApiKey(key) => Some(Some(key.clone())),
+            AuthOption::GetToken(_) => self.token.borrow().clone().map(Some),
+        }
+    }
+
     /// The bearer token, asking `getToken()` when none is cached (or `fresh`).
     pub(crate) async fn bearer(&self, fresh: bool) -> Result<Option<String>, CoreError> {
         let get_token = match &self.option {
@@ -117,6 +128,16 @@ impl FetchTransport {
             #[cfg(feature = "adapters")]
             adapter: Adapter::for_protocol(&protocol),
         }
+    }
+
+    /// Whether it speaks protocol v1 itself (not an adapter nor the app's functions):
+    /// what a keepalive push needs (`super::after_close`).
+    pub(crate) fn speaks_v1(&self) -> bool {
+        #[cfg(feature = "adapters")]
+        if self.adapter.is_some() || self.custom.is_some() {
+            return false;
+        }
+        true
     }
 
     /// Refuses to go on after `close()` or once another tab leads.

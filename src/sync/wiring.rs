@@ -1,6 +1,7 @@
 //! [`Wiring`]: what connects a manager to the browser — `online`/`offline` on
-//! `globalThis`, the page's `visibilitychange`/`freeze`/`resume` on `document` when
-//! there is one (a worker has none), the tabs' channel ([`Relay`]) and the storage's
+//! `globalThis`, the page's `visibilitychange`/`freeze`/`resume` on `document` and
+//! `pagehide` when there is one (a worker has none; hiding sends the keepalive push,
+//! `after_close.rs`), the tabs' channel ([`Relay`]) and the storage's
 //! change events (local writes, in this tab or another). Every part is a handle that
 //! lets go on drop: dropping the wiring (at `close()`) leaves no listener behind.
 
@@ -64,8 +65,12 @@ impl Wiring {
         ];
         if let Some(document) = globals().document() {
             dom.push(listen(&document, "visibilitychange", inner, |i| {
-                i.visibility_changed()
+                i.visibility_changed();
+                if !super::triggers::is_visible() {
+                    i.keepalive_hide(); // it may be discarded without `pagehide`
+                }
             }));
+            dom.push(listen(&global, "pagehide", inner, |i| i.keepalive_hide()));
             dom.push(listen(&document, "freeze", inner, |i| i.set_frozen(true)));
             dom.push(listen(&document, "resume", inner, |i| i.set_frozen(false)));
         }
@@ -79,10 +84,13 @@ impl Wiring {
                 .ok()
                 .and_then(|s| s.as_string());
             if source.as_deref() == Some("local") {
-                with(&weak, |i| match i.storage.own_write_delta() {
-                    // This tab's write: it says how the pending count moved.
-                    Some(delta) => i.own_write(delta),
-                    None => i.local_write(),
+                with(&weak, |i| {
+                    match i.storage.own_write_delta() {
+                        // This tab's write: it says how the pending count moved.
+                        Some(delta) => i.own_write(delta),
+                        None => i.local_write(),
+                    }
+                    i.keepalive_touched();
                 });
             }
         });

@@ -34,6 +34,7 @@ const EXPECTED = [
   'docs/migrating/seed-004.md',
   'js/adapters.d.ts',
   'js/adapters.js',
+  'js/after_close.js',
   'js/changes.js',
   'js/index.d.ts',
   'js/index.js',

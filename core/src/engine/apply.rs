@@ -327,6 +327,14 @@ pub fn apply_change<R: ConflictResolver + ?Sized>(
             state.in_flight = None; // the echo of our own unanswered mutation
         }
     }
+    if ours.is_some_and(|o| o.seq >= meta.next_seq) && state.pending.is_some() {
+        // A keepalive's echo (docs/SYNC_MANAGER.md, "After the tab closes"): our own
+        // change at a seq this database never gave out, sent from the pending entry by
+        // a page that hid. The entry stays as it is, so that its push under that seq
+        // is answered `duplicate` (or, changed since, `client_id_reused`: I11).
+        tx.meta = Some(meta);
+        return Ok(Pulled::OwnChange);
+    }
     let consecutive_own = ours.is_some() && change.previous_version == state.version;
     state.acked_unpulled = false;
     // The server knows the key now: a pending create must go as a put.

@@ -226,6 +226,19 @@ impl Storage for MemoryStorage {
         Ok(batch)
     }
 
+    async fn peek_batch(
+        &self,
+        limits: &BatchLimits,
+        mode: &dyn Fn(&str) -> MergeMode,
+    ) -> Result<(Vec<InFlightOp>, ClientMeta), SyncError> {
+        let copy = MemoryStorage {
+            data: Rc::new(RefCell::new(self.snapshot())),
+        };
+        let batch = copy.take_batch(limits, mode).await?;
+        let meta = copy.data.borrow().meta.clone();
+        Ok((batch, meta))
+    }
+
     async fn reset_replica(&self) -> Result<(), SyncError> {
         let mut data = self.data.borrow_mut();
         data.states

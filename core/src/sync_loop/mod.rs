@@ -1,16 +1,21 @@
 //! The sync loop's decisions, apart from its timers and events: the [`Scheduler`]
 //! (when to run a round), the [`Live`] channel (server push), the [`SyncStatus`] the app sees and how rounds change it,
-//! the [`ProgressTransport`] that reports a round's progress, and [`Tabs`] (which tab
+//! the [`Keepalive`] push when the page hides, the [`ProgressTransport`] that reports a round's progress, and [`Tabs`] (which tab
 //! runs the loop, the heartbeat, the messages between tabs, `syncNow()` answers).
 //! The browser `SyncManager` feeds them DOM events and timer ticks; tests feed them
 //! numbers.
 
+mod keepalive;
 mod live;
 mod progress;
 mod scheduler;
 mod status;
 pub mod tabs;
 
+pub use keepalive::{
+    keepalive_body, read_keepalive, Keepalive, KEEPALIVE_BODY_BYTES, KEEPALIVE_BUDGET_BYTES,
+    KEEPALIVE_MAX_ENTRIES,
+};
 pub use live::{Live, LiveAction, LiveFailure, LiveMode, LiveState, Sse, SseEvent};
 pub use progress::ProgressTransport;
 pub use scheduler::{Blocked, Decision, IdleReason, Scheduler, SchedulerConfig};
