@@ -51,7 +51,7 @@ pub enum MergeOutcome {
 /// |---|---|---|
 /// | create | update | create (fields merged) |
 /// | create | put | create (new record) |
-/// | create | delete | nothing |
+/// | create | delete | nothing (a delete when the server may hold it: [`merge_into_pending`]) |
 /// | update | update | update (patches merged, later field wins) |
 /// | update / put | delete | delete |
 /// | update | put | put |
@@ -90,7 +90,11 @@ pub fn merge_ops(first: Op, then: Op) -> MergeOutcome {
 
 /// Merges a new local op into the key's pending entry (`None` if there is none).
 /// `exists_on_server` is whether the server may hold the record (its local version is
-/// not 0, or an in-flight entry for the key may create it).
+/// not 0, an in-flight entry for the key may create it, or the pending entry itself may
+/// have left unanswered: a keepalive push, docs/SYNC_MANAGER.md "After the tab
+/// closes"). A pending create then deleted cancels out only when the server cannot
+/// hold the record; otherwise the delete is queued, or the record the create may have
+/// made would come back on the next pull.
 pub fn merge_into_pending(
     existing_pending: Option<Op>,
     new: LocalOp,
@@ -98,6 +102,9 @@ pub fn merge_into_pending(
 ) -> MergeOutcome {
     match existing_pending {
         None => MergeOutcome::Pending(new.into_op(exists_on_server)),
+        Some(Op::Create { .. }) if exists_on_server && matches!(new, LocalOp::Delete) => {
+            MergeOutcome::Pending(Op::Delete)
+        }
         Some(first) => {
             let then = match new {
                 LocalOp::Create(record) | LocalOp::Put(record) => Op::Put { record },

@@ -38,6 +38,7 @@ fn facts(state: &KeyState) -> KeyFacts {
             .as_ref()
             .map(|p| (OpKind::of(&p.op), p.queued)),
         may_exist_on_server: state.may_exist_on_server(),
+        pending_may_have_left: false,
     }
 }
 

@@ -1,7 +1,9 @@
 //! One test per outbox merge rule (docs/ENGINE.md, "Outbox merge rules") and per local-write rule (I1, I2, I8).
 
 use idb_sync_core::merge::{merge_into_pending, merge_ops, LocalOp, MergeOutcome};
-use idb_sync_core::outbox::{plan_local_write, ClientMeta, InFlightOp, KeyState};
+use idb_sync_core::outbox::{
+    plan_local_write, plan_local_write_shape, ClientMeta, InFlightOp, KeyFacts, KeyState, OpKind,
+};
 use idb_sync_core::protocol::MergeMode;
 use idb_sync_core::{Op, Record, RecordId};
 use serde_json::json;
@@ -310,5 +312,47 @@ fn local_timestamps_strictly_increase() {
     assert!(
         state.hlc.clone().unwrap() > first,
         "a clock going backwards still gives a later timestamp"
+    );
+}
+
+#[test]
+fn create_then_delete_cancels_only_while_the_server_cannot_hold_the_record() {
+    let create = || {
+        Some(Op::Create {
+            record: rec(json!({"a": 1})),
+        })
+    };
+    assert_eq!(
+        merge_into_pending(create(), LocalOp::Delete, false),
+        MergeOutcome::Cancelled
+    );
+    // The create may be on the server (a keepalive push left with it): dropping the
+    // pair would leave the record there, and the next pull would bring it back.
+    assert_eq!(
+        merge_into_pending(create(), LocalOp::Delete, true),
+        MergeOutcome::Pending(Op::Delete)
+    );
+}
+
+#[test]
+fn a_pending_create_a_keepalive_may_have_sent_is_deleted_with_a_delete() {
+    let facts = |pending_may_have_left| KeyFacts {
+        exists_locally: true,
+        pending: Some((OpKind::Create, 0)),
+        may_exist_on_server: false,
+        pending_may_have_left,
+    };
+    let planned = |may_have_left| {
+        plan_local_write_shape(facts(may_have_left), &mut meta(), OpKind::Delete, 5)
+            .unwrap()
+            .unwrap()
+            .pending
+            .map(|p| p.kind)
+    };
+    assert_eq!(planned(false), None, "never left: the pair cancels out");
+    assert_eq!(
+        planned(true),
+        Some(OpKind::Delete),
+        "may have left: a delete is queued"
     );
 }

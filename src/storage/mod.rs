@@ -56,6 +56,9 @@ struct Inner {
     /// The pending-count change of the local write being announced (see
     /// [`IdbStorage::own_write_delta`]).
     own_write: Cell<Option<i64>>,
+    /// A page's keepalive push may carry pending entries (protocol v1): a pending
+    /// create deleted is then queued as a delete (core's `KeyFacts::pending_may_have_left`).
+    keepalive_may_send: Cell<bool>,
 }
 
 /// One open idb-sync database. Clones share the connection.
@@ -103,8 +106,20 @@ impl IdbStorage {
                 tables,
                 events,
                 own_write: Cell::new(None),
+                keepalive_may_send: Cell::new(false),
             }),
         })
+    }
+
+    /// Says whether a keepalive push may send pending entries without an answer
+    /// (docs/SYNC_MANAGER.md, "After the tab closes"); set by the manager at open.
+    pub(crate) fn set_keepalive_may_send(&self, may: bool) {
+        self.inner.keepalive_may_send.set(may);
+    }
+
+    /// See [`IdbStorage::set_keepalive_may_send`].
+    pub(crate) fn keepalive_may_send(&self) -> bool {
+        self.inner.keepalive_may_send.get()
     }
 
     /// The database name.

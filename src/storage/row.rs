@@ -206,10 +206,12 @@ impl StateRow {
         Ok(Some(row))
     }
 
-    /// What the local-write planner needs to know about the key.
-    pub(crate) fn facts(&self, exists_locally: bool) -> KeyFacts {
+    /// What the local-write planner needs to know about the key; `keepalive`: a page's
+    /// keepalive push may have sent the pending entry.
+    pub(crate) fn facts(&self, exists_locally: bool, keepalive: bool) -> KeyFacts {
         KeyFacts {
             exists_locally,
+            pending_may_have_left: keepalive && self.pending.is_some(),
             pending: self.pending.as_ref().map(|p| (p.kind, p.queued)),
             may_exist_on_server: self.version > 0
                 || self.in_flight.is_some()

@@ -109,8 +109,9 @@ pub(crate) async fn write(
         .filter(|i| i.kind == OpKind::Create)
         .filter_map(|i| i.key.clone())
         .collect();
+    let keepalive = storage.keepalive_may_send();
     let result = idb::read_write(&storage.db()?, &[table, STATE, META], async |tx| {
-        run(tx, &info, items, now).await
+        run(tx, &info, items, now, keepalive).await
     })
     .await;
     match result {
@@ -124,6 +125,7 @@ async fn run(
     info: &TableInfo,
     mut items: Vec<Checked>,
     now: u64,
+    keepalive: bool,
 ) -> Result<Written, SyncError> {
     let name = &info.schema.name;
     let table_js = JsValue::from_str(name);
@@ -233,7 +235,7 @@ async fn run(
             OpKind::Create | OpKind::Put => false,
             _ => !entry.record.is_undefined(),
         };
-        let facts = entry.row.facts(exists);
+        let facts = entry.row.facts(exists, keepalive);
         let plan = match plan_local_write_shape(facts, &mut meta, item.kind, now) {
             Ok(Some(plan)) => plan,
             Ok(None) => continue,

@@ -158,6 +158,8 @@ impl Inner {
                 }
             });
             let storage = db.storage().clone();
+            // Any tab of a v1 database may send a keepalive push (the leader's window).
+            storage.set_keepalive_may_send(transport.speaks_v1());
             let after_close = AfterClose::new(transport.speaks_v1());
             let engine = SyncEngine::with_resolver(
                 storage.clone(),

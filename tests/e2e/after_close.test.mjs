@@ -125,3 +125,36 @@ test('with every tab closed, the service worker drains the outbox (Background Sy
     await stack.stop();
   }
 });
+
+test('a record the keepalive delivered and the next session deleted before its push stays deleted', async () => {
+  const stack = await startStack('afterclose-delete', { pagesDir: 'after_close_pages' });
+  try {
+    const token = await stack.signUp();
+    const dbName = uniqueName('keepalive-delete');
+    const endpoint = stack.server.url;
+    const context = await stack.browser.newContext();
+    const page = await openPage(context, stack.pages.url);
+    await page.evaluate((a) => window.openSync(a), { dbName, endpoint, token });
+    await page.evaluate(() => window.sync.syncNow());
+    await page.evaluate(() => window.writeAndSeePending('k3', 'created, then deleted'));
+    await page.close({ runBeforeUnload: true });
+    assert.ok(await eventually(async () => (await serverChanges(stack.server, token)).length > 0), 'the keepalive delivered the create');
+
+    // The next session deletes the record before it could push (the server is down):
+    // the create it still has pending may be on the server, so the delete must go too.
+    const again = await openPage(context, stack.pages.url);
+    await stack.restartServer(async () => {
+      await again.evaluate((a) => window.openSync(a), { dbName, endpoint, token });
+      await again.evaluate(() => window.sync.table('tasks').delete('k3'));
+    });
+    await again.evaluate(() => window.sync.syncNow());
+    await again.evaluate(() => window.sync.syncNow());
+    assert.equal(await again.evaluate(() => window.sync.table('tasks').get('k3')), undefined, 'not back on the device');
+    const changes = await serverChanges(stack.server, token);
+    assert.deepEqual(changes.map((c) => [c.key, c.deleted]), [['k3', true]], 'deleted on the server');
+    assert.equal(await again.evaluate(() => window.sync.getPendingCount()), 0);
+    await context.close();
+  } finally {
+    await stack.stop();
+  }
+});

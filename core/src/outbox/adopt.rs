@@ -111,6 +111,7 @@ pub fn plan_adoption(
         exists_locally: true,
         pending: None,
         may_exist_on_server: false,
+        pending_may_have_left: false,
     };
     match plan_local_write_shape(facts, meta, OpKind::Put, local_now_ms) {
         Ok(Some(plan)) => AdoptDecision::Queue(plan),

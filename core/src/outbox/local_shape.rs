@@ -89,6 +89,10 @@ pub struct KeyFacts {
     pub pending: Option<(OpKind, u64)>,
     /// [`crate::outbox::KeyState::may_exist_on_server`].
     pub may_exist_on_server: bool,
+    /// The pending entry may have reached the server without an answer (the page's
+    /// keepalive push, docs/SYNC_MANAGER.md "After the tab closes"): a pending create
+    /// deleted now is then queued as a delete, not dropped.
+    pub pending_may_have_left: bool,
 }
 
 /// Where the new pending entry's data comes from.
@@ -192,7 +196,7 @@ pub fn plan_local_write_shape(
     let pending = match merge_into_pending(
         previous.map(OpKind::placeholder),
         local,
-        facts.may_exist_on_server,
+        facts.may_exist_on_server || facts.pending_may_have_left,
     ) {
         MergeOutcome::Cancelled => None,
         MergeOutcome::Pending(op) => {
