@@ -9,6 +9,7 @@ mod live;
 mod progress;
 mod scheduler;
 mod status;
+mod storage;
 pub mod tabs;
 
 pub use live::{Live, LiveAction, LiveFailure, LiveMode, LiveState, Sse, SseEvent};
@@ -16,5 +17,9 @@ pub use progress::ProgressTransport;
 pub use scheduler::{Blocked, Decision, IdleReason, Scheduler, SchedulerConfig};
 pub use status::{
     OutboxCounts, Phase, Progress, Published, RoundProgress, StatusError, SyncNowResult, SyncStatus,
+};
+pub use storage::{
+    on_connection_event, was_evicted, ConnectionAction, ConnectionEvent, KnownChanges, LostChange,
+    StorageHealth,
 };
 pub use tabs::Tabs;

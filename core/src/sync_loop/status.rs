@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::LiveMode;
+use super::{LiveMode, StorageHealth};
 use crate::engine::RoundReport;
 use crate::error::{ErrorClass, SyncError};
 
@@ -158,6 +158,10 @@ pub struct SyncStatus {
     /// `polling` (interval and triggers only), `off` (no automatic sync).
     #[serde(default)]
     pub live: LiveMode,
+    /// The health of the browser storage: persisted flag, usage and quota, a local
+    /// write's storage failure, an eviction (`super::storage`).
+    #[serde(default)]
+    pub storage: StorageHealth,
 }
 
 impl SyncStatus {
@@ -176,6 +180,7 @@ impl SyncStatus {
             conflicts: 0,
             dead_letters: 0,
             live: LiveMode::Off,
+            storage: StorageHealth::default(),
         };
         status.refresh_phase();
         status

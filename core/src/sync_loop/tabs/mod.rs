@@ -16,6 +16,7 @@ mod adoption;
 mod app;
 mod calls;
 mod counts;
+mod health;
 mod heartbeat;
 mod live;
 mod message;
@@ -203,6 +204,7 @@ impl Tabs {
             status: self.status.clone(),
         }));
         effects.push(Effect::RefreshCounts);
+        effects.push(Effect::EstimateStorage);
         self.live_sync(false, &mut effects);
         effects.push(Effect::Pump);
         effects
@@ -257,7 +259,8 @@ impl Tabs {
             Message::Heartbeat => vec![Effect::VerifyLead],
             Message::Status { status } if !leader => {
                 let round_over = !status.syncing;
-                self.status = status;
+                let own = std::mem::replace(&mut self.status, status);
+                self.status.storage.keep_local(&own.storage);
                 self.watch.heard(now.mono_ms);
                 let mut effects = vec![Effect::Publish];
                 if round_over {
