@@ -114,6 +114,8 @@ pub(crate) struct Inner {
     pub(crate) promises: Promises,
     /// The end of the scan at open.
     adoption: Adoption,
+    /// Storage health: the outbox entries known, what evictions took.
+    pub(crate) health: super::health::StorageWatch,
 }
 
 /// `ms` as a timer's delay.
@@ -176,6 +178,7 @@ impl Inner {
                 subscribers: Subscribers::default(),
                 promises: Promises::default(),
                 adoption: Adoption::new(),
+                health: Default::default(),
             }
         });
         super::panic::register(&inner);
@@ -258,6 +261,7 @@ impl Inner {
                 });
             }
             Effect::AdoptRows => self.adopt_now(),
+            Effect::EstimateStorage => self.estimate_storage(),
             Effect::OpenLive { conn } => {
                 let stream = live::open(self, conn);
                 let mut handles = self.handles.borrow_mut();
@@ -299,6 +303,7 @@ impl Inner {
     pub(crate) fn wire(self: &Rc<Self>) {
         let wiring = Wiring::new(self);
         self.handles.borrow_mut().wiring = Some(wiring);
+        self.watch_storage();
         self.input(|t| t.wired());
     }
 

@@ -18,6 +18,7 @@
 //! - [`live`]: the live channel's stream (`GET /v1/events`, server push), read with
 //!   `fetch`; its decisions are core's (`idb_sync_core::sync_loop::Live`).
 //! - [`triggers`]: online/visibility readers through `globalThis`.
+//! - [`health`]: storage health (`status.storage`, eviction, `lostChanges()`).
 //! - [`counts`], [`clock`], [`resolver`], [`error`], [`typescript`].
 //!
 //! Timers and listeners use `globalThis`; the loop itself does not need `window`, but `SyncManager.open` needs IndexedDB,
@@ -31,6 +32,7 @@ mod counts;
 mod custom;
 mod election;
 mod error;
+mod health;
 mod inner;
 mod inputs;
 mod live;
