@@ -37,7 +37,7 @@ use std::rc::Rc;
 
 use idb_sync_core::outbox::{ClientMeta, OpKind};
 use idb_sync_core::schema::{DatabaseSchema, TableSchema};
-use idb_sync_core::sync_loop::{on_connection_event, ConnectionAction};
+use idb_sync_core::sync_loop::{on_connection_event, reopen_delay_ms, ConnectionAction};
 use idb_sync_core::RecordKey;
 use wasm_bindgen::JsValue;
 use web_sys::IdbDatabase;
@@ -153,26 +153,38 @@ impl IdbStorage {
         });
     }
 
-    /// Opens the database again (recreating it if it is gone), then says what it found.
+    /// Opens the database again (recreating it if it is gone; retried while the
+    /// browser still clears it: core's `reopen_delay_ms`), then says what it found.
     async fn reopen(self) {
         let inner = &self.inner;
-        match connect(&inner.name, inner.version, &inner.schema).await {
-            Ok((db, (client_id, created))) => {
-                if inner.ended.get() {
-                    db.close(); // closed meanwhile
-                    return;
-                }
-                *inner.db.borrow_mut() = db;
-                inner.closed.set(false);
-                self.watch_connection();
-                self.tell(Health::Reopened { client_id, created });
+        let (mut attempt, mut error) = (0, None);
+        while let Some(ms) = reopen_delay_ms(attempt) {
+            attempt += 1;
+            gloo_timers::future::TimeoutFuture::new(ms as u32).await;
+            if inner.ended.get() {
+                return;
             }
-            Err(e) => {
-                inner.ended.set(true);
-                let message = format!("idb-sync: the database could not be opened again: {e}");
-                web_sys::console::error_1(&message.into());
+            let (db, (client_id, created)) =
+                match connect(&inner.name, inner.version, &inner.schema).await {
+                    Ok(opened) => opened,
+                    Err(e) => {
+                        error = Some(e);
+                        continue;
+                    }
+                };
+            if inner.ended.get() {
+                db.close(); // closed meanwhile
+                return;
             }
+            *inner.db.borrow_mut() = db;
+            inner.closed.set(false);
+            self.watch_connection();
+            self.tell(Health::Reopened { client_id, created });
+            return;
         }
+        inner.ended.set(true);
+        let message = format!("idb-sync: the database could not be opened again: {error:?}");
+        web_sys::console::error_1(&message.into());
     }
 
     /// Sets the one [`Health`] listener (the manager's).

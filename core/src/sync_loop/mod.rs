@@ -19,7 +19,7 @@ pub use status::{
     OutboxCounts, Phase, Progress, Published, RoundProgress, StatusError, SyncNowResult, SyncStatus,
 };
 pub use storage::{
-    on_connection_event, was_evicted, ConnectionAction, ConnectionEvent, KnownChanges, LostChange,
-    StorageHealth,
+    on_connection_event, reopen_delay_ms, was_evicted, ConnectionAction, ConnectionEvent,
+    KnownChanges, LostChange, StorageHealth,
 };
 pub use tabs::Tabs;

@@ -128,6 +128,18 @@ pub fn on_connection_event(event: ConnectionEvent) -> ConnectionAction {
     }
 }
 
+/// How long to wait before attempt `attempt` (0-based) to open the database again;
+/// `None`: give up. The first is at once; while the browser is still clearing the
+/// site's data an open fails (`AbortError`), so later ones back off, for about 6 s
+/// in all.
+pub fn reopen_delay_ms(attempt: u32) -> Option<u64> {
+    match attempt {
+        0 => Some(0),
+        1..=6 => Some(50 << attempt),
+        _ => None,
+    }
+}
+
 /// After [`ConnectionAction::Reopen`]: whether the data this tab expected is gone —
 /// the metadata had to be `created`, or holds another client id than `expected`.
 pub fn was_evicted(expected: &str, created: bool, found: &str) -> bool {

@@ -40,6 +40,12 @@ fn a_deletion_or_a_forced_close_reopens_and_an_upgrade_yields() {
 }
 
 #[test]
+fn reopening_backs_off_then_gives_up() {
+    let delays: Vec<u64> = (0..).map_while(reopen_delay_ms).collect();
+    assert_eq!(delays, vec![0, 100, 200, 400, 800, 1_600, 3_200]);
+}
+
+#[test]
 fn a_reopened_database_was_evicted_when_its_metadata_is_not_the_one_known() {
     assert!(was_evicted("c1", true, "c2"), "created anew: gone");
     assert!(
