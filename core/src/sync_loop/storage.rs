@@ -31,11 +31,12 @@ pub struct StorageHealth {
     /// Bytes the origin may use, from the same estimate (`null`: unknown).
     pub quota: Option<u64>,
     /// The storage failure of this tab's last local write (`quota_exceeded`,
-    /// `storage_error`), until one of its local writes succeeds.
-    pub write_error: Option<StatusError>,
+    /// `storage_error`), until one of its local writes succeeds. (Boxed, like
+    /// `evicted`: the status travels in a `Message`, which stays small.)
+    pub write_error: Option<Box<StatusError>>,
     /// `storage_evicted` once the database was deleted behind the engine's back, then
     /// recreated and refilled from the server; it stays until the manager closes.
-    pub evicted: Option<StatusError>,
+    pub evicted: Option<Box<StatusError>>,
     /// How many unsynced changes were lost with it (`lostChanges()` lists them).
     pub lost: usize,
 }
@@ -55,12 +56,12 @@ impl StorageHealth {
         if code != ErrorCode::QuotaExceeded.as_str() && code != ErrorCode::StorageError.as_str() {
             return false;
         }
-        self.write_error = Some(StatusError {
+        self.write_error = Some(Box::new(StatusError {
             code: code.to_owned(),
             message,
             class: ErrorClass::Transient,
             server_code: None,
-        });
+        }));
         true
     }
 
@@ -72,7 +73,7 @@ impl StorageHealth {
     /// The database was evicted, taking `lost` unsynced changes with it.
     pub fn evicted_now(&mut self, lost: usize) {
         self.lost += lost;
-        self.evicted = Some(StatusError {
+        self.evicted = Some(Box::new(StatusError {
             code: ErrorCode::StorageEvicted.as_str().to_owned(),
             message: format!(
                 "the local database was deleted by the browser or another script; it was recreated and refilled from the server ({} unsynced change(s) lost: lostChanges())",
@@ -80,7 +81,7 @@ impl StorageHealth {
             ),
             class: ErrorClass::Transient,
             server_code: None,
-        });
+        }));
     }
 
     /// A follower took the leader's status: what this tab saw of its own storage
