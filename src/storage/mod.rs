@@ -157,7 +157,7 @@ impl IdbStorage {
     /// browser still clears it: core's `reopen_delay_ms`), then says what it found.
     async fn reopen(self) {
         let inner = &self.inner;
-        let (mut attempt, mut error) = (0, None);
+        let (mut attempt, mut error) = (0, String::new());
         while let Some(ms) = reopen_delay_ms(attempt) {
             attempt += 1;
             gloo_timers::future::TimeoutFuture::new(ms as u32).await;
@@ -168,7 +168,7 @@ impl IdbStorage {
                 match connect(&inner.name, inner.version, &inner.schema).await {
                     Ok(opened) => opened,
                     Err(e) => {
-                        error = Some(e);
+                        error = e.to_string();
                         continue;
                     }
                 };
@@ -183,7 +183,7 @@ impl IdbStorage {
             return;
         }
         inner.ended.set(true);
-        let message = format!("idb-sync: the database could not be opened again: {error:?}");
+        let message = format!("idb-sync: the database could not be opened again: {error}");
         web_sys::console::error_1(&message.into());
     }
 

@@ -34,20 +34,23 @@ fn storage_manager() -> Option<JsValue> {
         .filter(|s| s.is_object())
 }
 
-/// Calls `navigator.storage[name]()` and awaits it (`None`: missing or failed).
-async fn call(name: &str) -> Option<JsValue> {
+/// Calls `navigator.storage[name]()` (`None`: missing or failed).
+fn invoke(name: &str) -> Option<JsValue> {
     let storage = storage_manager()?;
     let f: Function = Reflect::get(&storage, &name.into()).ok()?.dyn_into().ok()?;
-    let promise: Promise = f.call0(&storage).ok()?.dyn_into().ok()?;
+    f.call0(&storage).ok()
+}
+
+/// Calls `navigator.storage[name]()` and awaits its promise.
+async fn call(name: &str) -> Option<JsValue> {
+    let promise: Promise = invoke(name)?.dyn_into().ok()?;
     JsFuture::from(promise).await.ok()
 }
 
 /// `persistStorage: true`: asks the browser to keep this origin's storage (it may say
-/// no; `status.storage.persisted` tells).
+/// no; `status.storage.persisted` tells). Its promise is not awaited.
 pub(crate) fn ask_persist() {
-    spawn_local(async {
-        call("persist").await;
-    });
+    invoke("persist");
 }
 
 impl Inner {

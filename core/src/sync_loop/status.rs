@@ -159,8 +159,9 @@ pub struct SyncStatus {
     #[serde(default)]
     pub live: LiveMode,
     /// The health of the browser storage: persisted flag, usage and quota, a local
-    /// write's storage failure, an eviction (`super::storage`).
-    #[serde(default)]
+    /// write's storage failure, an eviction (`super::storage`). Each tab reads its own
+    /// (`Tabs::storage_estimated`), so it is not read from the leader's broadcast.
+    #[serde(default, skip_deserializing)]
     pub storage: StorageHealth,
 }
 

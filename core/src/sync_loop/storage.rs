@@ -13,15 +13,17 @@
 //! holds another client id: another tab recreated it first). An upgrade by another tab
 //! (`versionchange` to a version) is not one: the connection yields, as before.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::key::{RecordId, RecordKey};
 use crate::outbox::{InFlightOp, OpKind};
 use crate::sync_loop::StatusError;
 use crate::{ErrorClass, ErrorCode};
 
-/// `status.storage`: the health of the storage the engine lives in.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// `status.storage`: the health of the storage the engine lives in, as this tab sees
+/// it (every tab reads `navigator.storage` itself, and detects an eviction of its own
+/// connection: it is never taken from the leader's status broadcast).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StorageHealth {
     /// `navigator.storage.persisted()` (`null`: unknown — no Storage API, or not read yet).
@@ -82,18 +84,6 @@ impl StorageHealth {
             class: ErrorClass::Transient,
             server_code: None,
         }));
-    }
-
-    /// A follower took the leader's status: what this tab saw of its own storage
-    /// (its write's failure, an eviction it detected) stays until the leader says it too.
-    pub fn keep_local(&mut self, own: &StorageHealth) {
-        if self.write_error.is_none() {
-            self.write_error.clone_from(&own.write_error);
-        }
-        if self.evicted.is_none() {
-            self.evicted.clone_from(&own.evicted);
-        }
-        self.lost = self.lost.max(own.lost);
     }
 }
 

@@ -148,24 +148,29 @@ mod tests {
     }
 
     #[test]
-    fn a_follower_keeps_what_it_saw_of_its_storage_over_the_leaders_status() {
+    fn every_tab_keeps_its_own_storage_health_and_a_follower_estimates_after_rounds() {
         let mut t = tabs();
+        assert!(
+            t.greet().contains(&Effect::EstimateStorage),
+            "a follower reads at open"
+        );
         let effects = t.storage_evicted(1);
         assert!(!effects.contains(&Effect::Pump), "a follower runs no round");
         t.write_failed("quota_exceeded", "full".into());
+        t.storage_estimated(Some(true), Some(5), Some(50));
+        let mine = t.status().storage.clone();
         let mut leaders = SyncStatus::new(true);
-        leaders.storage.estimated(Some(false), Some(5), Some(50));
+        leaders.pending = 7;
         let now = Now {
             wall_ms: 1,
             mono_ms: 1.0,
         };
-        t.message(Message::Status { status: leaders }, now);
-        let s = &t.status().storage;
-        assert_eq!(
-            (s.persisted, s.usage, s.quota),
-            (Some(false), Some(5), Some(50))
+        let effects = t.message(Message::Status { status: leaders }, now);
+        assert!(
+            effects.contains(&Effect::EstimateStorage),
+            "the leader's round is over"
         );
-        assert!(s.write_error.is_some() && s.evicted.is_some());
-        assert_eq!(s.lost, 1);
+        assert_eq!(t.status().pending, 7, "the leader's counts");
+        assert_eq!(t.status().storage, mine, "this tab's storage health");
     }
 }

@@ -176,7 +176,11 @@ impl Tabs {
 
     /// A follower just opened: ask the leader for its status.
     pub fn greet(&self) -> Vec<Effect> {
-        vec![Effect::RefreshCounts, Effect::Post(Message::Hello)]
+        vec![
+            Effect::RefreshCounts,
+            Effect::EstimateStorage,
+            Effect::Post(Message::Hello),
+        ]
     }
 
     /// This tab now runs the loop. Its calls still waiting for the old leader's
@@ -260,11 +264,12 @@ impl Tabs {
             Message::Status { status } if !leader => {
                 let round_over = !status.syncing;
                 let own = std::mem::replace(&mut self.status, status);
-                self.status.storage.keep_local(&own.storage);
+                self.status.storage = own.storage; // this tab's own (`storage.rs`)
                 self.watch.heard(now.mono_ms);
                 let mut effects = vec![Effect::Publish];
                 if round_over {
                     effects.push(Effect::RereadClientId); // the round may have renewed it
+                    effects.push(Effect::EstimateStorage);
                 }
                 effects
             }
