@@ -89,8 +89,9 @@ impl Inner {
         }
     }
 
-    /// The status shows `unacknowledged` outbox entries: reads them into memory when
-    /// that is not what is known (`KnownChanges::counted`), one read at a time.
+    /// A count read from storage says the outbox holds `unacknowledged` entries: reads
+    /// them into memory when that is not what is known (`KnownChanges::counted`), one
+    /// read at a time.
     pub(crate) fn check_known(&self, unacknowledged: usize) {
         let StorageWatch { known, reading, .. } = &self.health;
         if reading.get() || !known.borrow_mut().counted(unacknowledged) {

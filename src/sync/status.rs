@@ -67,15 +67,13 @@ impl Subscribers {
 }
 
 impl Inner {
-    /// Tells subscribers (and, from the leader, the other tabs) about a changed status;
-    /// keeps the outbox entries known in memory in step with its counts.
+    /// Tells subscribers (and, from the leader, the other tabs) about a changed status.
     pub(crate) fn publish(&self) {
         let Ok(tabs) = self.tabs.try_borrow() else {
             return;
         };
         let (status, leader) = (tabs.status().clone(), tabs.is_leader());
         drop(tabs);
-        self.check_known(status.counts().unacknowledged());
         if !self.subscribers.changed(&status) {
             return;
         }

@@ -150,11 +150,15 @@ pub struct LostChange {
 }
 
 /// The outbox entries this tab knows of, kept in memory: its own writes say what they
-/// queued (no read); when the outbox count read from storage differs from what it
-/// knows (another tab wrote, a round ended), it reads the entries again.
+/// queued (no read). What was queued before this tab opened is not read at open (that
+/// would cost every open a read of the whole outbox): the memory is *complete* from the
+/// first time this tab sees the outbox empty (at open, or once a round drained it). While
+/// complete, a count read from storage that differs from what it knows (another tab
+/// wrote, a round ended) makes it read the entries again.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct KnownChanges {
     changes: Vec<LostChange>,
+    complete: bool,
 }
 
 impl KnownChanges {
@@ -182,13 +186,14 @@ impl KnownChanges {
     }
 
     /// The outbox holds `unacknowledged` entries (the status's `pending + inFlight`):
-    /// whether to read them again (the count differs from what is known). An empty
-    /// outbox is known without a read.
+    /// whether to read them again (the memory is complete and the count differs from
+    /// it). An empty outbox is known without a read, and completes the memory.
     pub fn counted(&mut self, unacknowledged: usize) -> bool {
         if unacknowledged == 0 {
             self.changes.clear();
+            self.complete = true;
         }
-        self.changes.len() != unacknowledged
+        self.complete && self.changes.len() != unacknowledged
     }
 
     /// The entries as read: in flight, then pending.
@@ -204,8 +209,10 @@ impl KnownChanges {
             .collect();
     }
 
-    /// The database was evicted: what it took.
+    /// The database was evicted: what it took, as known. The new database starts
+    /// empty, so the memory is complete again.
     pub fn take(&mut self) -> Vec<LostChange> {
+        self.complete = true;
         std::mem::take(&mut self.changes)
     }
 }

@@ -56,8 +56,21 @@ fn a_reopened_database_was_evicted_when_its_metadata_is_not_the_one_known() {
 }
 
 #[test]
+fn what_was_queued_before_the_tab_opened_is_not_read_until_the_outbox_drains() {
+    let mut known = KnownChanges::default();
+    assert!(!known.counted(200), "at open: no read of the whole outbox");
+    known.wrote("tasks", vec![(key("a"), Some(OpKind::Create))]);
+    assert!(!known.counted(201), "still incomplete: no read");
+    assert!(!known.counted(0), "drained: complete");
+    known.wrote("tasks", vec![(key("b"), Some(OpKind::Put))]);
+    assert!(!known.counted(1));
+    assert!(known.counted(2), "complete, and another tab wrote: read");
+}
+
+#[test]
 fn own_writes_are_known_without_a_read() {
     let mut known = KnownChanges::default();
+    assert!(!known.counted(0), "an empty outbox at open");
     known.wrote(
         "tasks",
         vec![
@@ -82,6 +95,7 @@ fn own_writes_are_known_without_a_read() {
 #[test]
 fn a_count_that_differs_rereads_and_an_empty_outbox_needs_no_read() {
     let mut known = KnownChanges::default();
+    assert!(!known.counted(0));
     known.wrote("tasks", vec![(key("a"), Some(OpKind::Create))]);
     assert!(known.counted(2), "another tab wrote: read");
     let sent = InFlightOp {

@@ -36,12 +36,15 @@ impl Tabs {
     }
 
     /// The database was deleted behind the engine's back and opened again, empty,
-    /// taking `lost` unsynced changes with it: the status says so, and the leader runs
-    /// a round at once (the new database has no cursor: a full pull).
-    pub fn storage_evicted(&mut self, lost: usize) -> Vec<Effect> {
+    /// taking the `known` unsynced changes this tab kept in memory — or as many as the
+    /// status counted, if more (some were queued before this tab opened:
+    /// `KnownChanges`): the status says so, and the leader runs a round at once (the
+    /// new database has no cursor: a full pull).
+    pub fn storage_evicted(&mut self, known: usize) -> Vec<Effect> {
         if self.closed {
             return Vec::new();
         }
+        let lost = known.max(self.status.counts().unacknowledged());
         self.status.storage.evicted_now(lost);
         let mut effects = vec![Effect::RefreshCounts, Effect::Publish];
         if self.leader {
@@ -145,6 +148,17 @@ mod tests {
         assert_eq!(s.lost, 2);
         t.storage_evicted(1);
         assert_eq!(t.status().storage.lost, 3, "a second eviction adds up");
+        t.set_counts(crate::sync_loop::OutboxCounts {
+            pending: 4,
+            in_flight: 1,
+            ..Default::default()
+        });
+        t.storage_evicted(2);
+        assert_eq!(
+            t.status().storage.lost,
+            8,
+            "the status counted more than were known: the count"
+        );
     }
 
     #[test]
