@@ -13,6 +13,7 @@ import type {
   ConflictLogEntry,
   ConflictResolution,
   DeadLetter,
+  LostChange,
   OutboxEntry,
   SyncError as GeneratedSyncError,
   SyncManagerOptions as AnySyncManagerOptions,
@@ -43,7 +44,9 @@ export type {
   Conflict,
   DeadLetter,
   LocalChange,
+  LostChange,
   OutboxEntry,
+  StorageHealth,
   SyncErrorClass,
   SyncErrorCode,
   SyncNowResult,
@@ -249,6 +252,9 @@ export declare class SyncManager<DB extends Tables = AnyTables> {
   /** Calls `listener(pendingChanges())` at once and whenever it changes; returns the
    * function that removes it. */
   onOutboxChange(listener: (entries: OutboxEntry[]) => void): () => void;
+  /** The unsynced changes lost when the database was deleted behind the engine's back
+   * (`status.storage.evicted`), as this tab knew them; empty otherwise. */
+  lostChanges(): LostChange[];
   getSyncStatus(): SyncStatus;
   /** Calls `listener(status)` after every status change (in every tab); returns the
    * function that removes it. */

@@ -61,6 +61,8 @@ macro_rules! for_each_error_code {
             InvalidProtocol = "invalid_protocol",
             /// `live` is not a boolean.
             InvalidLive = "invalid_live",
+            /// `persistStorage` is not a boolean.
+            InvalidPersistStorage = "invalid_persist_storage",
 
             // Arguments and data of a call.
             /// An argument of a method is not what it accepts.
@@ -93,6 +95,8 @@ macro_rules! for_each_error_code {
             QuotaExceeded = "quota_exceeded",
             /// The database was closed.
             DatabaseClosed = "database_closed",
+            /// The database was deleted behind the engine's back (site data cleared, eviction, `deleteDatabase`); it was recreated and refilled from the server (`status.storage.evicted`).
+            StorageEvicted = "storage_evicted",
             /// A dead letter: the record's sync state could not be read; the reason shows the stored row.
             CorruptState = "corrupt_state",
 

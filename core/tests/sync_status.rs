@@ -141,7 +141,8 @@ fn the_status_serializes_in_camel_case_with_nulls() {
             "phase": "error", "syncing": false, "pending": 0, "inFlight": 0, "lastSyncAt": null,
             "lastError": { "code": "auth_failed", "message": "authentication failed: expired", "class": "auth" },
             "online": true, "progress": { "pushed": 0, "total": 2, "pulled": 0 }, "nextRetryAt": null,
-            "conflicts": 0, "deadLetters": 0, "live": "off"
+            "conflicts": 0, "deadLetters": 0, "live": "off",
+            "storage": { "persisted": null, "usage": null, "quota": null, "writeError": null, "evicted": null, "lost": 0 }
         })
     );
     let back: SyncStatus = serde_json::from_value(v).unwrap();

@@ -8,6 +8,11 @@
 //! [`codec`]; the port's operations over every store (batch, reset,
 //! clear) in [`sweep`]; push answers acknowledged from the sync rows alone in [`ack`]; the outbox read for
 //! the app in [`outbox`].
+//!
+//! The connection is watched ([`open::watch_connection`]): when the database is
+//! deleted behind its back (`deleteDatabase`, site data cleared) it opens it again —
+//! recreated, empty — and tells the manager ([`Health`]), which decides in core
+//! whether the data it expected is gone (`idb_sync_core::sync_loop::was_evicted`).
 
 mod ack;
 pub(crate) mod adopt;
@@ -26,12 +31,14 @@ mod sweep;
 pub(crate) mod write;
 mod write_check;
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use idb_sync_core::outbox::ClientMeta;
+use idb_sync_core::outbox::{ClientMeta, OpKind};
 use idb_sync_core::schema::{DatabaseSchema, TableSchema};
+use idb_sync_core::sync_loop::{on_connection_event, reopen_delay_ms, ConnectionAction};
+use idb_sync_core::RecordKey;
 use wasm_bindgen::JsValue;
 use web_sys::IdbDatabase;
 
@@ -47,10 +54,35 @@ pub(crate) struct TableInfo {
     pub(crate) key_mode: KeyMode,
 }
 
+/// What the storage tells the manager about its health ([`IdbStorage::watch`]).
+pub(crate) enum Health<'a> {
+    /// A local write on `table` committed, leaving each key's pending entry so.
+    Wrote(&'a str, Vec<(RecordKey, Option<OpKind>)>),
+    /// A local write failed.
+    WriteFailed(&'a SyncError),
+    /// The database was opened again after a deletion or a forced close; its
+    /// metadata holds `client_id`, and was `created` by this open.
+    Reopened {
+        /// The client id found.
+        client_id: String,
+        /// Whether this open had to create the metadata.
+        created: bool,
+    },
+}
+
+/// A [`Health`] listener.
+type Watcher = Box<dyn Fn(Health)>;
+
 struct Inner {
     name: String,
-    db: IdbDatabase,
-    closed: Rc<Cell<bool>>,
+    version: u32,
+    schema: DatabaseSchema,
+    db: RefCell<IdbDatabase>,
+    /// No connection now (closed, or being opened again).
+    closed: Cell<bool>,
+    /// Closed for good (`close()`, or another tab's upgrade): never opened again.
+    ended: Cell<bool>,
+    watcher: RefCell<Option<Watcher>>,
     tables: BTreeMap<String, Rc<TableInfo>>,
     events: Rc<Events>,
     /// The pending-count change of the local write being announced (see
@@ -87,28 +119,89 @@ impl IdbStorage {
                 ))
             })
             .collect::<Result<BTreeMap<_, _>, SyncError>>()?;
-        let db = open::open_database(name, version, &schema).await?;
-        let closed = Rc::new(Cell::new(false));
-        {
-            let closed = closed.clone();
-            open::close_on_version_change(&db, move || closed.set(true));
-        }
-        if let Err(e) = ensure_meta(&db).await {
-            db.close();
-            return Err(e);
-        }
+        let (db, _) = connect(name, version, &schema).await?;
         let events = Rc::new(Events::new(name)?);
-        Ok(IdbStorage {
+        let storage = IdbStorage {
             inner: Rc::new(Inner {
                 name: name.to_owned(),
-                db,
-                closed,
+                version,
+                schema,
+                db: RefCell::new(db),
+                closed: Cell::new(false),
+                ended: Cell::new(false),
+                watcher: RefCell::default(),
                 tables,
                 events,
                 own_write: Cell::new(None),
                 keepalive_may_send: Cell::new(false),
             }),
-        })
+        };
+        storage.watch_connection();
+        Ok(storage)
+    }
+
+    /// Watches the connection: on another tab's upgrade it yields for good; when the
+    /// database is deleted or the connection closed under it, it opens it again
+    /// (core's `on_connection_event`).
+    fn watch_connection(&self) {
+        let weak = Rc::downgrade(&self.inner);
+        open::watch_connection(&self.inner.db.borrow(), move |event| {
+            let Some(inner) = weak.upgrade() else { return };
+            inner.db.borrow().close();
+            inner.closed.set(true);
+            if inner.ended.get() || on_connection_event(event) == ConnectionAction::Yield {
+                inner.ended.set(true);
+                return;
+            }
+            wasm_bindgen_futures::spawn_local(IdbStorage { inner }.reopen());
+        });
+    }
+
+    /// Opens the database again (recreating it if it is gone; retried while the
+    /// browser still clears it: core's `reopen_delay_ms`), then says what it found.
+    async fn reopen(self) {
+        let inner = &self.inner;
+        let (mut attempt, mut error) = (0, String::new());
+        while let Some(ms) = reopen_delay_ms(attempt) {
+            attempt += 1;
+            gloo_timers::future::TimeoutFuture::new(ms as u32).await;
+            if inner.ended.get() {
+                return;
+            }
+            let (db, (client_id, created)) =
+                match connect(&inner.name, inner.version, &inner.schema).await {
+                    Ok(opened) => opened,
+                    Err(e) => {
+                        error = e.to_string();
+                        continue;
+                    }
+                };
+            if inner.ended.get() {
+                db.close(); // closed meanwhile
+                return;
+            }
+            *inner.db.borrow_mut() = db;
+            inner.closed.set(false);
+            self.watch_connection();
+            self.tell(Health::Reopened { client_id, created });
+            return;
+        }
+        inner.ended.set(true);
+        let message = format!("idb-sync: the database could not be opened again: {error}");
+        web_sys::console::error_1(&message.into());
+    }
+
+    /// Sets the one [`Health`] listener (the manager's).
+    pub(crate) fn watch(&self, watcher: Watcher) {
+        *self.inner.watcher.borrow_mut() = Some(watcher);
+    }
+
+    fn tell(&self, health: Health) {
+        if let Ok(watcher) = self.inner.watcher.try_borrow() {
+            if let Some(f) = watcher.as_ref() {
+                f(health);
+            }
+        }
     }
 
     /// Says whether a keepalive push may send pending entries without an answer
@@ -132,7 +225,7 @@ impl IdbStorage {
         if self.inner.closed.get() {
             return Err(SyncError::Closed);
         }
-        Ok(self.inner.db.clone())
+        Ok(self.inner.db.borrow().clone())
     }
 
     /// A declared table.
@@ -162,7 +255,16 @@ impl IdbStorage {
         table: &str,
         writes: Vec<write::Write>,
     ) -> Result<Vec<JsValue>, SyncError> {
-        let written = write::write(self, table, writes).await?;
+        let written = write::write(self, table, writes).await;
+        let written = match written {
+            Ok(w) => w,
+            Err(e) => {
+                self.tell(Health::WriteFailed(&e));
+                return Err(e);
+            }
+        };
+        // Told before the announcement, whose count update checks what is known.
+        self.tell(Health::Wrote(table, written.queued));
         if !written.keys.is_empty() {
             self.inner.own_write.set(Some(written.pending_delta));
             self.events().emit(table, &written.keys, Source::Local);
@@ -181,36 +283,57 @@ impl IdbStorage {
     /// Closes the connection and the change channel.
     pub fn close(&self) {
         self.inner.closed.set(true);
-        self.inner.db.close();
+        self.inner.ended.set(true);
+        self.inner.db.borrow().close();
         self.inner.events.close();
+        self.inner.watcher.borrow_mut().take();
     }
 }
 
-/// Creates the client metadata if the database has none. Every open after the first
-/// only reads (a read-only transaction: no commit to wait for).
-async fn ensure_meta(db: &IdbDatabase) -> Result<(), SyncError> {
-    let exists = idb::read_only(db, &[META], async |tx| {
+/// Opens the database and makes sure it has the client metadata: the connection, the
+/// client id and whether it was created now.
+async fn connect(
+    name: &str,
+    version: u32,
+    schema: &DatabaseSchema,
+) -> Result<(IdbDatabase, (String, bool)), SyncError> {
+    let db = open::open_database(name, version, schema).await?;
+    match ensure_meta(&db).await {
+        Ok(meta) => Ok((db, meta)),
+        Err(e) => {
+            db.close();
+            Err(e)
+        }
+    }
+}
+
+/// Creates the client metadata if the database has none; its client id, and whether
+/// it was created now. Every open after the first only reads (a read-only transaction:
+/// no commit to wait for).
+async fn ensure_meta(db: &IdbDatabase) -> Result<(String, bool), SyncError> {
+    let found = idb::read_only(db, &[META], async |tx| {
         let meta = tx
             .store(META)?
             .get(&META_KEY.into())
             .or_storage("get meta")?;
-        Ok(!idb::request(meta).await?.is_undefined())
+        idb::request(meta).await
     })
     .await?;
-    if exists {
-        return Ok(());
+    if !found.is_undefined() {
+        return Ok((codec::meta_from_js(&found)?.client_id, false));
     }
     // Read again in the writing transaction: another tab may have created it meanwhile.
     idb::read_write(db, &[META], async |tx| {
         let store = tx.store(META)?;
         let existing = idb::request(store.get(&META_KEY.into()).or_storage("get meta")?).await?;
-        if existing.is_undefined() {
-            let meta = ClientMeta::new(uuid::Uuid::now_v7().to_string());
-            store
-                .put_with_key(&codec::meta_to_js(&meta), &META_KEY.into())
-                .or_storage("put meta")?;
+        if !existing.is_undefined() {
+            return Ok((codec::meta_from_js(&existing)?.client_id, false));
         }
-        Ok(())
+        let meta = ClientMeta::new(uuid::Uuid::now_v7().to_string());
+        store
+            .put_with_key(&codec::meta_to_js(&meta), &META_KEY.into())
+            .or_storage("put meta")?;
+        Ok((meta.client_id, true))
     })
     .await
 }

@@ -10,7 +10,9 @@
 use idb_sync_core::schema::{
     plan_upgrade, DatabaseSchema, IndexSpec, KeyPath, PrimaryKey, TableSchema,
 };
+use idb_sync_core::sync_loop::ConnectionEvent;
 use js_sys::Array;
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{
     IdbDatabase, IdbIndexParameters, IdbObjectStore, IdbObjectStoreParameters, IdbTransaction,
@@ -180,14 +182,21 @@ pub(crate) async fn open_database(
     idb::open(name, Some(target), Some(upgrade)).await
 }
 
-/// Keeps `db` from blocking upgrades by other tabs: it closes itself when another
-/// connection asks for a new version (as Dexie does), and calls `on_close`.
-pub(crate) fn close_on_version_change(db: &IdbDatabase, on_close: impl Fn() + 'static) {
-    let handle = db.clone();
-    let closure = wasm_bindgen::closure::Closure::<dyn FnMut(JsValue)>::new(move |_| {
-        handle.close();
-        on_close();
+/// Calls `on_event` when another connection asks for a new version or deletes the
+/// database (`versionchange`: the caller closes `db`, so that it never blocks them, as
+/// Dexie does) and when the browser closes `db` under it (`close`: site data cleared).
+pub(crate) fn watch_connection(db: &IdbDatabase, on_event: impl Fn(ConnectionEvent) + 'static) {
+    let on_event = std::rc::Rc::new(on_event);
+    let f = on_event.clone();
+    let version_change = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
+        let new_version = js_sys::Reflect::get(&event, &"newVersion".into())
+            .ok()
+            .and_then(|v| v.as_f64());
+        f(ConnectionEvent::VersionChange { new_version });
     });
-    db.set_onversionchange(Some(closure.as_ref().unchecked_ref()));
-    closure.forget();
+    let closed = Closure::<dyn FnMut(JsValue)>::new(move |_| on_event(ConnectionEvent::Closed));
+    db.set_onversionchange(Some(version_change.as_ref().unchecked_ref()));
+    db.set_onclose(Some(closed.as_ref().unchecked_ref()));
+    version_change.forget();
+    closed.forget();
 }

@@ -90,6 +90,9 @@ pub(crate) struct Written {
     pub(crate) keys: Vec<JsValue>,
     /// The change of the pending count (`LocalWritePlan::pending_delta`, summed).
     pub(crate) pending_delta: i64,
+    /// Each key's pending entry afterwards (`None`: it has none), for the outbox
+    /// entries the manager keeps in memory (`idb_sync_core::sync_loop::KnownChanges`).
+    pub(crate) queued: Vec<(RecordKey, Option<OpKind>)>,
 }
 
 /// Runs `writes` on `table` in one transaction.
@@ -199,6 +202,7 @@ async fn run(
     let mut current: BTreeMap<RecordKey, Current> = BTreeMap::new();
     let mut written = Vec::with_capacity(items.len());
     let mut pending_delta = 0;
+    let mut queued = Vec::with_capacity(items.len());
     #[cfg(feature = "test-hooks")]
     let mut fault = crate::testing::take_fault();
     for (i, item) in items.iter().enumerate() {
@@ -207,7 +211,7 @@ async fn run(
             table: name.clone(),
             reason: "generated key is not a string or number".into(),
         })?;
-        let entry = match current.entry(record_key) {
+        let entry = match current.entry(record_key.clone()) {
             Entry::Occupied(e) => e.into_mut(),
             Entry::Vacant(e) => {
                 let id = RecordId {
@@ -247,6 +251,7 @@ async fn run(
             Err(e) => return Err(e.into()),
         };
         pending_delta += plan.pending_delta(&facts);
+        queued.push((record_key, plan.pending.as_ref().map(|p| p.kind)));
         // The app's record.
         match item.kind {
             OpKind::Create | OpKind::Put => {
@@ -305,5 +310,6 @@ async fn run(
     Ok(Written {
         keys: written,
         pending_delta,
+        queued,
     })
 }

@@ -117,6 +117,8 @@ pub(crate) struct Inner {
     adoption: Adoption,
     /// The keepalive push kept for when the page hides (`after_close.rs`).
     pub(crate) after_close: AfterClose,
+    /// Storage health: the outbox entries known, what evictions took.
+    pub(crate) health: super::health::StorageWatch,
 }
 
 /// `ms` as a timer's delay.
@@ -183,6 +185,7 @@ impl Inner {
                 promises: Promises::default(),
                 adoption: Adoption::new(),
                 after_close,
+                health: Default::default(),
             }
         });
         super::panic::register(&inner);
@@ -266,6 +269,7 @@ impl Inner {
                 });
             }
             Effect::AdoptRows => self.adopt_now(),
+            Effect::EstimateStorage => self.estimate_storage(),
             Effect::OpenLive { conn } => {
                 let stream = live::open(self, conn);
                 let mut handles = self.handles.borrow_mut();
@@ -307,6 +311,7 @@ impl Inner {
     pub(crate) fn wire(self: &Rc<Self>) {
         let wiring = Wiring::new(self);
         self.handles.borrow_mut().wiring = Some(wiring);
+        self.watch_storage();
         self.input(|t| t.wired());
     }
 

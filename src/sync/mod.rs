@@ -19,6 +19,7 @@
 //!   `fetch`; its decisions are core's (`idb_sync_core::sync_loop::Live`).
 //! - [`triggers`]: online/visibility readers through `globalThis`.
 //! - [`after_close`]: the keepalive push sent when the page hides.
+//! - [`health`]: storage health (`status.storage`, eviction, `lostChanges()`).
 //! - [`counts`], [`clock`], [`resolver`], [`error`], [`typescript`].
 //!
 //! Timers and listeners use `globalThis`; the loop itself does not need `window`, but `SyncManager.open` needs IndexedDB,
@@ -33,6 +34,7 @@ mod counts;
 mod custom;
 mod election;
 mod error;
+mod health;
 mod inner;
 mod inputs;
 mod live;

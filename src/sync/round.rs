@@ -44,6 +44,7 @@ impl Inner {
         }
         let after = counts::read(&self.storage).await.ok().map(|c| {
             self.saw_client_id(c.client_id);
+            self.check_known(c.counts.unacknowledged());
             c.counts
         });
         let (now, random) = (now_ms(), random_u64());
@@ -79,6 +80,7 @@ impl Inner {
             loop {
                 let counts = counts::read(&inner.storage).await.ok().map(|c| {
                     inner.saw_client_id(c.client_id);
+                    inner.check_known(c.counts.unacknowledged());
                     c.counts
                 });
                 if !inner.tabs.borrow_mut().counts_read(counts) {

@@ -78,6 +78,10 @@ export interface SyncManagerOptions {
    * the server says the user's changes moved (default true; a server without it, or
    * an adapter, polls). `status.live` says which. */
   live?: boolean;
+  /** Ask the browser at open to keep this origin's storage (`navigator.storage.persist()`;
+   * it may refuse: `status.storage.persisted`). Default false. The prevention of an
+   * eviction, which otherwise loses what was not synced (docs/STORAGE.md). */
+  persistStorage?: boolean;
 }
 
 /** `protocol: { kind: 'custom' }`: the app's functions instead of idb-sync's HTTP
@@ -263,6 +267,31 @@ export interface SyncStatus {
   /** `'push'`: the live channel is open; `'polling'`: interval and triggers only;
    * `'off'`: no automatic sync (offline, stopped, closed). */
   live: 'push' | 'polling' | 'off';
+  /** The browser storage's health (docs/STORAGE.md, "Storage health"). */
+  storage: StorageHealth;
+}
+
+/** `status.storage`. The numbers are `navigator.storage`'s (`null`: unknown), read at
+ * open and after each round. */
+export interface StorageHealth {
+  persisted: boolean | null;
+  usage: number | null;
+  quota: number | null;
+  /** This tab's last local write failed for its storage (`quota_exceeded`,
+   * `storage_error`); cleared when a local write succeeds. */
+  writeError: { code: SyncErrorCode; message: string; class: SyncErrorClass } | null;
+  /** `storage_evicted`: the database was deleted behind the engine's back, recreated
+   * and refilled from the server; stays until `close()`. */
+  evicted: { code: SyncErrorCode; message: string; class: SyncErrorClass } | null;
+  /** Unsynced changes lost with it (`lostChanges()` lists them). */
+  lost: number;
+}
+
+/** An unsynced change lost with an evicted database (`lostChanges()`). */
+export interface LostChange {
+  table: string;
+  key: string | number;
+  op: 'create' | 'put' | 'update' | 'delete';
 }
 
 /** What `syncNow()` resolves with. */

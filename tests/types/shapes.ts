@@ -16,6 +16,7 @@ import type {
   SyncErrorCode,
   SyncNowResult,
   SyncPhase,
+  StorageHealth,
   SyncStatus,
 } from 'idb-sync';
 
@@ -130,6 +131,14 @@ export function shapes(codes: readonly string[]) {
     conflicts: number,
     deadLetters: number,
     live: literal('push', 'polling', 'off'),
+    storage: object<SyncStatus['storage']>({
+      persisted: nullable(boolean),
+      usage: nullable(number),
+      quota: nullable(number),
+      writeError: nullable(object<NonNullable<StorageHealth['writeError']>>({ code, message: string, class: errorClass })),
+      evicted: nullable(object<NonNullable<StorageHealth['evicted']>>({ code, message: string, class: errorClass })),
+      lost: number,
+    }),
   });
   const syncNowResult: Check<SyncNowResult> = object<SyncNowResult>({
     pushed: number,

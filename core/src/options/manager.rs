@@ -7,7 +7,7 @@ use super::conflict::{conflict, ConflictOptions};
 use super::database::{read, Caller, DatabaseOptions};
 use super::endpoint::endpoint;
 use super::protocol::{protocol, ProtocolOption};
-use super::switches::{adopt, auto_sync, client_id, live};
+use super::switches::{adopt, auto_sync, client_id, live, persist_storage};
 use super::timing::{leader_heartbeat, scheduler};
 use super::{OptionError, OptionValue};
 use crate::outbox::{AdoptMode, BatchLimits};
@@ -33,6 +33,7 @@ pub const KNOWN_OPTIONS: &[&str] = &[
     "adopt",
     "protocol",
     "live",
+    "persistStorage",
 ];
 
 /// The options of `SyncManager.open`, validated, with their defaults filled in.
@@ -62,6 +63,9 @@ pub struct ManagerOptions {
     /// `live`: hold the server's push channel (default `true`); see
     /// [`ManagerOptions::live_channel`].
     pub live: bool,
+    /// `persistStorage`: ask the browser for persistent storage at open (default
+    /// `false`; docs/STORAGE.md, *Storage health*).
+    pub persist_storage: bool,
 }
 
 impl ManagerOptions {
@@ -112,6 +116,7 @@ pub fn manager_options(options: &OptionValue) -> Result<ManagerOptions, OptionEr
     let adopt = adopt(options.get("adopt"))?;
     let protocol = protocol(options.get("protocol"))?;
     let live = live(options.get("live"))?;
+    let persist_storage = persist_storage(options.get("persistStorage"))?;
     // The rest adapter pulls table by table: every schema table (renames applied).
     #[cfg(feature = "adapters")]
     let protocol = match protocol {
@@ -132,5 +137,6 @@ pub fn manager_options(options: &OptionValue) -> Result<ManagerOptions, OptionEr
         adopt,
         protocol,
         live,
+        persist_storage,
     })
 }

@@ -1,4 +1,5 @@
-//! The small options: `clientId` (refused), `autoSync`, `adopt` and `live`.
+//! The small options: `clientId` (refused), `autoSync`, `adopt`, `live` and
+//! `persistStorage`.
 
 use super::{OptionError, OptionValue};
 use crate::outbox::AdoptMode;
@@ -34,6 +35,20 @@ pub(crate) fn live(v: &OptionValue) -> Result<bool, OptionError> {
     }
     v.as_bool()
         .ok_or_else(|| OptionError::new(ErrorCode::InvalidLive, "live", "expected a boolean"))
+}
+
+/// `persistStorage`: a boolean, default `false`.
+pub(crate) fn persist_storage(v: &OptionValue) -> Result<bool, OptionError> {
+    if v.is_absent() {
+        return Ok(false);
+    }
+    v.as_bool().ok_or_else(|| {
+        OptionError::new(
+            ErrorCode::InvalidPersistStorage,
+            "persistStorage",
+            "expected a boolean",
+        )
+    })
 }
 
 /// `adopt`: `'push'` (default), `'pull'` or `'none'` (see `docs/STORAGE.md`).

@@ -130,6 +130,7 @@ fn every_invalid_manager_option_names_its_code_and_key() {
         ("clientId: a UUID", withj("clientId", json!("0190a000-0000-7000-8000-000000000000")), "invalid_client_id", "clientId"),
         ("autoSync: 1", withj("autoSync", json!(1)), "invalid_auto_sync", "autoSync"),
         ("live: 'sse'", withj("live", json!("sse")), "invalid_live", "live"),
+        ("persistStorage: 'yes'", withj("persistStorage", json!("yes")), "invalid_persist_storage", "persistStorage"),
         ("adopt", withj("adopt", json!("maybe")), "invalid_adopt", "adopt"),
         ("adopt: true", withj("adopt", json!(true)), "invalid_adopt", "adopt"),
         // protocol (docs/ADAPTERS.md): each bad name is named by its path.
@@ -228,6 +229,7 @@ fn valid_manager_options_give_typed_values_with_defaults() {
         adopt: AdoptMode::Push,
         protocol: ProtocolOption::V1,
         live: true,
+        persist_storage: false,
     };
     // The documented defaults (docs/SYNC_MANAGER.md, "Options").
     let s = SchedulerConfig::default();
@@ -274,6 +276,7 @@ fn valid_manager_options_give_typed_values_with_defaults() {
         "adopt",
         "protocol",
         "live",
+        "persistStorage",
     ]
     .into_iter()
     .fold(good(), |o, key| o.with(key, OptionValue::Null));
@@ -306,6 +309,7 @@ fn valid_manager_options_give_typed_values_with_defaults() {
         ("batch: one", withj("batch", json!({ "maxCount": 1 })), ManagerOptions { batch: BatchLimits { max_count: 1, ..b }, ..d() }),
         ("autoSync: false", withj("autoSync", json!(false)), ManagerOptions { auto_sync: false, ..d() }),
         ("live: false", withj("live", json!(false)), ManagerOptions { live: false, ..d() }),
+        ("persistStorage: true", withj("persistStorage", json!(true)), ManagerOptions { persist_storage: true, ..d() }),
         ("leaderHeartbeat", withj("leaderHeartbeat", json!(100)), ManagerOptions { heartbeat: Heartbeat { period_ms: 100 }, ..d() }),
         ("adopt: pull", withj("adopt", json!("pull")), ManagerOptions { adopt: AdoptMode::Pull, ..d() }),
         ("adopt: none", withj("adopt", json!("none")), ManagerOptions { adopt: AdoptMode::None, ..d() }),

@@ -10,6 +10,7 @@ mod live;
 mod progress;
 mod scheduler;
 mod status;
+mod storage;
 pub mod tabs;
 
 pub use keepalive::{
@@ -21,5 +22,9 @@ pub use progress::ProgressTransport;
 pub use scheduler::{Blocked, Decision, IdleReason, Scheduler, SchedulerConfig};
 pub use status::{
     OutboxCounts, Phase, Progress, Published, RoundProgress, StatusError, SyncNowResult, SyncStatus,
+};
+pub use storage::{
+    on_connection_event, reopen_delay_ms, was_evicted, ConnectionAction, ConnectionEvent,
+    KnownChanges, LostChange, StorageHealth,
 };
 pub use tabs::Tabs;

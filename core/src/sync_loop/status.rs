@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::LiveMode;
+use super::{LiveMode, StorageHealth};
 use crate::engine::RoundReport;
 use crate::error::{ErrorClass, SyncError};
 
@@ -158,6 +158,11 @@ pub struct SyncStatus {
     /// `polling` (interval and triggers only), `off` (no automatic sync).
     #[serde(default)]
     pub live: LiveMode,
+    /// The health of the browser storage: persisted flag, usage and quota, a local
+    /// write's storage failure, an eviction (`super::storage`). Each tab reads its own
+    /// (`Tabs::storage_estimated`), so it is not read from the leader's broadcast.
+    #[serde(default, skip_deserializing)]
+    pub storage: StorageHealth,
 }
 
 impl SyncStatus {
@@ -176,6 +181,7 @@ impl SyncStatus {
             conflicts: 0,
             dead_letters: 0,
             live: LiveMode::Off,
+            storage: StorageHealth::default(),
         };
         status.refresh_phase();
         status

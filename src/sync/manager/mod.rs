@@ -7,11 +7,13 @@
 //! - [`open`]: `SyncManager.open`; [`records`]: `table`, `onChange`, `create`,
 //!   `update`, `delete`; [`conflicts`]: manual conflicts and the conflict log;
 //!   [`dead_letters`]: dead letters; [`account`]: `resolveAccountChange`; [`outbox`]:
-//!   `pendingChanges`, `exportPendingChanges`, `onOutboxChange`.
+//!   `pendingChanges`, `exportPendingChanges`, `onOutboxChange`; [`health`]:
+//!   `lostChanges`.
 
 mod account;
 mod conflicts;
 mod dead_letters;
+mod health;
 mod open;
 mod outbox;
 mod records;

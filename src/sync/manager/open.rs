@@ -66,6 +66,9 @@ impl SyncManager {
                 }
             }
         });
+        if opts.persist_storage {
+            crate::sync::health::ask_persist();
+        }
         let live = Live::new(opts.live_channel(), opts.scheduler.retry);
         let db = LocalDatabase::open_with(opts.database).await?;
         let storage = db.storage().clone();

@@ -167,6 +167,9 @@ pub enum Effect {
     },
     /// Adopt the rows without sync state (`adopt: 'pull'`, after the first pull).
     AdoptRows,
+    /// Read `navigator.storage.persisted()` and `estimate()` into
+    /// [`super::Tabs::storage_estimated`].
+    EstimateStorage,
     /// Open live stream `conn` (`GET /v1/events`), closing any other; its events go
     /// to [`super::Tabs::live_ready`], `live_changed`, `live_failed`.
     OpenLive {

@@ -16,6 +16,7 @@ mod adoption;
 mod app;
 mod calls;
 mod counts;
+mod health;
 mod heartbeat;
 mod live;
 mod message;
@@ -175,7 +176,11 @@ impl Tabs {
 
     /// A follower just opened: ask the leader for its status.
     pub fn greet(&self) -> Vec<Effect> {
-        vec![Effect::RefreshCounts, Effect::Post(Message::Hello)]
+        vec![
+            Effect::RefreshCounts,
+            Effect::EstimateStorage,
+            Effect::Post(Message::Hello),
+        ]
     }
 
     /// This tab now runs the loop. Its calls still waiting for the old leader's
@@ -203,6 +208,7 @@ impl Tabs {
             status: self.status.clone(),
         }));
         effects.push(Effect::RefreshCounts);
+        effects.push(Effect::EstimateStorage);
         self.live_sync(false, &mut effects);
         effects.push(Effect::Pump);
         effects
@@ -257,11 +263,13 @@ impl Tabs {
             Message::Heartbeat => vec![Effect::VerifyLead],
             Message::Status { status } if !leader => {
                 let round_over = !status.syncing;
-                self.status = status;
+                let own = std::mem::replace(&mut self.status, status);
+                self.status.storage = own.storage; // this tab's own (`storage.rs`)
                 self.watch.heard(now.mono_ms);
                 let mut effects = vec![Effect::Publish];
                 if round_over {
                     effects.push(Effect::RereadClientId); // the round may have renewed it
+                    effects.push(Effect::EstimateStorage);
                 }
                 effects
             }

@@ -110,6 +110,7 @@ impl Tabs {
             });
         }
         effects.push(Effect::Publish);
+        effects.push(Effect::EstimateStorage);
         if answer.is_ok() && std::mem::take(&mut self.adopt_after_pull) {
             effects.push(Effect::AdoptRows);
         }

@@ -459,7 +459,14 @@ fn a_follower_takes_the_leaders_status() {
     assert_eq!(f.status().pending, 4);
     status.syncing = false;
     let effects = f.message(Message::Status { status }, at(2));
-    assert_eq!(effects, vec![Effect::Publish, Effect::RereadClientId]);
+    assert_eq!(
+        effects,
+        vec![
+            Effect::Publish,
+            Effect::RereadClientId,
+            Effect::EstimateStorage
+        ]
+    );
     // The leader ignores a status: it has its own.
     let mut t = leader();
     let mut other = SyncStatus::new(true);
