@@ -160,8 +160,7 @@ pub fn outbox_entries(
 /// hears the entries only when they differ from what it heard last.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OutboxWatch {
-    reading: bool,
-    again: bool,
+    reads: crate::sync_loop::SerialReads,
     told: Option<Vec<OutboxEntry>>,
     seen: Option<StatusPart>,
 }
@@ -174,12 +173,7 @@ type StatusPart = (usize, usize, bool, Option<StatusError>);
 impl OutboxWatch {
     /// The outbox may have changed: whether to start a read now.
     pub fn touched(&mut self) -> bool {
-        if self.reading {
-            self.again = true;
-            return false;
-        }
-        self.reading = true;
-        true
+        self.reads.touched()
     }
 
     /// A new status: whether to start a read now (its outbox part moved, see
@@ -201,8 +195,7 @@ impl OutboxWatch {
     /// A read finished with `entries` (`None`: it failed). Returns the entries to tell
     /// the listeners (if they changed) and whether to read again at once.
     pub fn read(&mut self, entries: Option<Vec<OutboxEntry>>) -> (Option<Vec<OutboxEntry>>, bool) {
-        let again = std::mem::take(&mut self.again);
-        self.reading = again;
+        let again = self.reads.finished();
         let tell = match entries {
             Some(e) if self.told.as_ref() != Some(&e) => {
                 self.told = Some(e.clone());

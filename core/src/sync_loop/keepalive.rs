@@ -84,28 +84,21 @@ pub async fn read_keepalive<S: Storage>(
 pub struct Keepalive {
     body: Option<String>,
     sent: bool,
-    reading: bool,
-    again: bool,
+    reads: super::SerialReads,
 }
 
 impl Keepalive {
     /// The outbox may have changed (a local write, a round, leadership won): whether
     /// to start a read now. A change during a read asks for one more read after it.
     pub fn touched(&mut self) -> bool {
-        if self.reading {
-            self.again = true;
-            return false;
-        }
-        self.reading = true;
-        true
+        self.reads.touched()
     }
 
     /// A read finished with `body` (`None`: nothing to send, or the read failed: an
     /// old body is never kept, it may hold what the server has answered since).
     /// Returns whether to read again at once. A new body may leave again.
     pub fn read(&mut self, body: Option<String>) -> bool {
-        let again = std::mem::take(&mut self.again);
-        self.reading = again;
+        let again = self.reads.finished();
         if body != self.body {
             self.sent = false;
             self.body = body;
@@ -117,8 +110,7 @@ impl Keepalive {
     /// work then): the body stays as it was, and changes that came meanwhile are left
     /// for the next read (the page shown again touches it).
     pub fn skipped(&mut self) {
-        self.reading = false;
-        self.again = false;
+        self.reads.reset();
     }
 
     /// The page hides (`visibilitychange` to hidden, `pagehide`): the body to send

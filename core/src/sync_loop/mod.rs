@@ -9,6 +9,7 @@ mod keepalive;
 mod live;
 mod progress;
 mod scheduler;
+mod serial_reads;
 mod status;
 mod storage;
 pub mod tabs;
@@ -20,6 +21,7 @@ pub use keepalive::{
 pub use live::{Live, LiveAction, LiveFailure, LiveMode, LiveState, Sse, SseEvent};
 pub use progress::ProgressTransport;
 pub use scheduler::{Blocked, Decision, IdleReason, Scheduler, SchedulerConfig};
+pub use serial_reads::SerialReads;
 pub use status::{
     OutboxCounts, Phase, Progress, Published, RoundProgress, StatusError, SyncNowResult, SyncStatus,
 };
