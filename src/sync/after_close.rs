@@ -9,7 +9,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
-use idb_sync_core::sync_loop::{read_keepalive, Keepalive};
+use idb_sync_core::sync_loop::{read_keepalive, Keepalive, KEEPALIVE_READ_GAP_MS};
 use js_sys::{Object, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::spawn_local;
@@ -142,5 +142,9 @@ async fn keepalive_read(weak: Weak<Inner>) {
         if !again {
             return;
         }
+        // Changes came during the read: read again, but not at once (a burst of
+        // writes is read a few times a second, not once per write).
+        drop(inner);
+        gloo_timers::future::TimeoutFuture::new(KEEPALIVE_READ_GAP_MS).await;
     }
 }

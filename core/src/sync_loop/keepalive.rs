@@ -33,6 +33,14 @@ const _: () = assert!(KEEPALIVE_BODY_BYTES < KEEPALIVE_BUDGET_BYTES);
 /// after every change of the outbox).
 pub const KEEPALIVE_MAX_ENTRIES: usize = 128;
 
+/// The least time between the end of one read of the body and the start of the next
+/// one that changes during it asked for. A write after a quiet spell is read at once;
+/// during a burst of writes the body is read again at most about four times a second,
+/// not after each write: a read per write made single awaited puts 4.5x slower
+/// (`bench/keepalive.mjs`, BENCHMARKS.md "Keepalive"). A page closed within this time
+/// of a burst's last write leaves that write to the next session.
+pub const KEEPALIVE_READ_GAP_MS: u32 = 250;
+
 /// The v1 push body of the longest prefix of `batch` that fits `budget` bytes (UTF-8,
 /// as `fetch` sends it), or `None` when not even the first entry fits (or `batch` is
 /// empty). A prefix, in `batch`'s order: the entries carry the seqs the next round

@@ -16,7 +16,7 @@ pub mod tabs;
 
 pub use keepalive::{
     keepalive_body, read_keepalive, Keepalive, KEEPALIVE_BODY_BYTES, KEEPALIVE_BUDGET_BYTES,
-    KEEPALIVE_MAX_ENTRIES,
+    KEEPALIVE_MAX_ENTRIES, KEEPALIVE_READ_GAP_MS,
 };
 pub use live::{Live, LiveAction, LiveFailure, LiveMode, LiveState, Sse, SseEvent};
 pub use progress::ProgressTransport;
